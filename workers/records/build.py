@@ -1,0 +1,154 @@
+"""``build_records``: one participant's responses -> all their career-record rows (pure, versioned)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from instruments.contract import FIRMS, PARTICIPANTS, SKILL_EVENTS
+
+from .dates import month_index
+from .episodes import Episode, derive_episode, sort_key, transitions
+from .extract import Extracted, RawRow, extract
+from .plan import plan_for
+from .quality import Flag, episode_flags, flag_rows
+from .required import required_problems
+from .sequences import spells, sts
+from .sme import is_sme
+from .types import Cell, ParticipantInput, ParticipantRecords, ResponseInput, Row
+from .values import normalise_name, pseudonym
+
+PIPELINE_VERSION = "1.0.0"
+
+
+def _utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def latest_per_instrument(responses: Sequence[ResponseInput]) -> list[ResponseInput]:
+    """The responses that count: the last submitted one of each instrument, in submission order."""
+    last = {r.instrument.id: i for i, r in enumerate(responses)}
+    return [r for i, r in enumerate(responses) if last[r.instrument.id] == i]
+
+
+def _episode_of(row: RawRow | None, numbers: dict[int, int]) -> int | None:
+    while row is not None:
+        if row.table == "episodes":
+            return numbers.get(id(row))
+        row = row.parent
+    return None
+
+
+def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], episodes: list[Episode],
+                     versions: str) -> Row:
+    japan = [e for e in episodes if e.in_japan]
+    derived: dict[str, Cell] = {"n_episodes": len(episodes)}
+    if episodes:
+        months: set[int] = set()
+        for episode in japan:
+            span = episode.span()
+            if span is not None:
+                months.update(range(span[0], span[1] + 1))
+        derived["years_in_japan"] = round(len(months) / 12, 1)
+        derived["n_employers_japan"] = len({e.get("employer_ref") for e in japan if e.get("employer_ref")})
+    dated = [e for e in japan if e.start is not None]
+    if dated:
+        first = min(dated, key=sort_key).start
+        assert first is not None
+        derived["first_arrival_ym"] = first.iso()[:7]
+    current = [e for e in japan if e.ongoing and e.status]
+    if current:
+        derived["current_residence_status"] = current[-1].status
+    facts: dict[str, Cell] = {
+        "participant_code": participant.participant_code, "study": participant.study,
+        "participant_type": participant.participant_type, "form_language": participant.form_language,
+        "recruitment_channel": participant.recruitment_channel,
+        "consent_version": participant.consent_version,
+        "consented_at": _utc(participant.consented_at), "status": participant.status,
+        "interview_date": participant.interview_date.isoformat() if participant.interview_date else None,
+        "instrument_versions": versions, "pipeline_version": PIPELINE_VERSION,
+    }
+    cells = {**derived, **{k: v for k, v in answered.items() if v is not None}}
+    cells.update({k: v for k, v in facts.items() if v is not None or k not in cells})
+    return tuple(cells.get(name) for name in PARTICIPANTS.column_names)
+
+
+def _firm_rows(code: str, rows: list[RawRow], key: bytes, flags: list[Flag]) -> list[Row]:
+    out: list[Row] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(rows, start=1):
+        values = dict(raw.values)
+        name = values.get("firm_name")
+        named = isinstance(name, str) and bool(normalise_name(name))
+        ref = pseudonym("F", name, key) if named and isinstance(name, str) else f"F-{code}-{number}"
+        if ref in seen:
+            detail = f"{raw.path or 'firm'}: same firm described twice, kept once"
+            flags.append(Flag(None, "conversion_note", detail))
+            continue
+        seen.add(ref)
+        employees = values.get("employees")
+        if values.get("sme") is None:
+            values["sme"] = is_sme(employees if isinstance(employees, int) else None,
+                                   _str(values.get("capital_band")), _str(values.get("industry")))
+        values.update(firm_ref=ref, participant_code=code)
+        out.append(tuple(values.get(c) for c in FIRMS.column_names))
+    return out
+
+
+def _str(value: Cell) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def build_records(*, participant: ParticipantInput, responses: Sequence[ResponseInput], pseudonym_key: bytes,
+                  today: date) -> ParticipantRecords:
+    """Convert a participant's submitted responses into their career records.
+
+    Pure and deterministic: driven only by the instruments' record mappings; the same input gives
+    equal output. ``responses`` are the participant's intake and debrief responses in submission
+    order; of several responses to one instrument only the last counts. A response's reference date
+    (the "now" of ongoing spells and future-date checks) is its submission date, capped by ``today``.
+    """
+    code = participant.participant_code
+    counted = latest_per_instrument(responses)
+    extracted = Extracted()
+    for number, response in enumerate(counted):
+        reference = min(response.submitted_at.astimezone(UTC).date() if response.submitted_at.tzinfo
+                        else response.submitted_at.date(), today)
+        plan = plan_for(response.instrument)
+        extract(extracted, plan, response.answers, response.meta, number, reference)
+        own_rows = [r for r in extracted.rows if r.response_no == number]
+        extracted.problems.extend(required_problems(response.instrument, response.answers, own_rows))
+    episodes = sorted((derive_episode(r, pseudonym_key=pseudonym_key)
+                       for r in extracted.rows if r.table == "episodes"), key=sort_key)
+    numbers = {id(e.raw): n for n, e in enumerate(episodes, start=1)}
+    birth_year = extracted.participant.get("birth_year")
+    nationality = _str(extracted.participant.get("nationality"))
+    flags = episode_flags(episodes, birth_year if isinstance(birth_year, int) else None)
+    flags.extend(Flag(_episode_of(p.row, numbers), p.flag, p.detail) for p in extracted.problems)
+
+    skill_rows: list[Row] = []
+    for raw in (r for r in extracted.rows if r.table == "skill_events"):
+        values = dict(raw.values)
+        if values.get("episode_no") is None:
+            values["episode_no"] = _episode_of(raw.parent, numbers)
+        values.update(participant_code=code, event_no=len(skill_rows) + 1)
+        skill_rows.append(tuple(values.get(c) for c in SKILL_EVENTS.column_names))
+    firm_rows = _firm_rows(code, [r for r in extracted.rows if r.table == "firms"], pseudonym_key, flags)
+
+    last_month = max((month_index(e.reference.year, e.reference.month) for e in episodes), default=0)
+    first, states = sts(episodes, nationality, last_month)
+    versions = ";".join(sorted({f"{r.instrument.id}@{r.instrument.version}" for r in counted}))
+    return ParticipantRecords(
+        participants=(_participant_row(participant, extracted.participant, episodes, versions),),
+        episodes=tuple(e.row(code, n) for n, e in enumerate(episodes, start=1)),
+        transitions=tuple(transitions(episodes, participant_code=code, nationality=nationality)),
+        skill_events=tuple(skill_rows),
+        firms=tuple(firm_rows),
+        quality_flags=tuple(flag_rows(code, flags)),
+        sequences_spell=tuple(spells(code, first, states)),
+        sts=states,
+    )

@@ -1,0 +1,117 @@
+"""Compile an instrument's record mappings into a plan the converter follows.
+
+Nothing here knows a question name: every mapping comes from ``Question.record`` /
+``Group.record`` (see instruments/model.py). A plan is computed once per loaded instrument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from threading import Lock
+
+from instruments.contract import Column, resolve
+from instruments.model import Group, Instrument, Question
+
+#: Debrief instruments (filled by interviewers) give skill events the source ``interview``.
+_INTERVIEW_AUDIENCES = frozenset({"researcher", "interviewer"})
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """One mapped question: where its answer goes."""
+
+    question: str
+    qtype: str
+    table: str
+    column: Column
+    #: True when each answer (each selected choice) makes its own row of ``table``.
+    fanout: bool
+    record_with: Mapping[str, str]
+    record_codes: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ScopePlan:
+    """The top level of an instrument, or one repeat group: its mapped questions and inner repeats."""
+
+    name: str | None
+    #: Table whose row each entry makes (``episodes``, ``skill_events``, ``firms``), or None.
+    table: str | None
+    record_with: Mapping[str, str]
+    #: Mapped questions and inner repeat groups, in the instrument's order.
+    items: tuple[FieldMap | ScopePlan, ...]
+    #: Questions required unconditionally (``required: true`` with no relevance on the way).
+    required: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    instrument_id: str
+    version: str
+    top: ScopePlan
+    #: Default ``skill_events.source`` of this instrument.
+    skill_source: str
+
+
+def _compile_scope(name: str | None, table: str | None, record_with: Mapping[str, str],
+                   children: tuple[Question | Group, ...]) -> ScopePlan:
+    items: list[FieldMap | ScopePlan] = []
+    required: list[str] = []
+
+    def visit(nodes: tuple[Question | Group, ...], conditional: bool) -> None:
+        for node in nodes:
+            if isinstance(node, Group):
+                if node.repeat:
+                    items.append(_compile_scope(node.name, node.record, node.record_with, node.children))
+                else:
+                    visit(node.children, conditional or node.relevant is not None)
+                continue
+            if node.required is True and not conditional and node.relevant is None:
+                required.append(node.name)
+            if node.record is None:
+                continue
+            table_def, column = resolve(node.record)
+            tbl = table_def.name
+            # The scope's own table, the participant row and (at the top) the firm row take values;
+            # a question mapped to any other table makes rows of it: one per selected choice.
+            own = tbl == table or tbl == "participants" or (table is None and tbl == "firms")
+            items.append(FieldMap(
+                question=node.name, qtype=node.type, table=tbl, column=column, fanout=not own,
+                record_with=dict(node.record_with), record_codes=dict(node.record_codes),
+            ))
+
+    visit(children, False)
+    return ScopePlan(name, table, dict(record_with), tuple(items), tuple(required))
+
+
+def compile_plan(instrument: Instrument) -> Plan:
+    """Compile the record mappings of ``instrument`` (pure; see :func:`plan_for` for the cached one)."""
+    top_children: tuple[Question | Group, ...] = tuple(instrument.groups)
+    audience = instrument.settings.get("audience", "")
+    debrief = audience in _INTERVIEW_AUDIENCES or instrument.settings.get("kind") == "debrief"
+    return Plan(
+        instrument_id=instrument.id,
+        version=instrument.version,
+        top=_compile_scope(None, None, {}, top_children),
+        skill_source="interview" if debrief else "intake",
+    )
+
+
+_CACHE: dict[int, tuple[Instrument, Plan]] = {}
+_CACHE_LIMIT = 256
+_LOCK = Lock()
+
+
+def plan_for(instrument: Instrument) -> Plan:
+    """The plan of a loaded instrument, computed once per instrument object."""
+    key = id(instrument)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is instrument:
+        return hit[1]
+    plan = compile_plan(instrument)
+    with _LOCK:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = (instrument, plan)  # holding the instrument keeps its id from being reused
+    return plan

@@ -1,0 +1,74 @@
+"""Quality flags derived from the episodes: what a researcher should look at, nothing fixed silently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from instruments.contract import vocabulary
+
+from .dates import compare
+from .episodes import Episode
+from .types import Row
+
+_FLAGS = vocabulary("quality_flag")
+
+#: A gap between spells longer than this many months is flagged.
+MAX_GAP_MONTHS = 12
+#: Minimum working age (ILO C138 and Japan's Labour Standards Act).
+MIN_WORKING_AGE = 15
+
+
+@dataclass(frozen=True)
+class Flag:
+    episode_no: int | None
+    flag: str
+    detail: str
+
+
+def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]:
+    """Flags of episodes in time order (numbered 1..n): dates, overlaps, gaps, working age."""
+    flags: list[Flag] = []
+    latest_end: int | None = None
+    latest_no = 0
+    for number, episode in enumerate(episodes, start=1):
+        start, end = episode.start, episode.end
+        if start and end and compare(end, start) < 0:
+            flags.append(Flag(number, "end_before_start", f"end {end.iso()} is before start {start.iso()}"))
+        for label, when in (("start", start), ("end", end)):
+            if when is not None and when.after(episode.reference):
+                detail = f"{label} {when.iso()} is after the response ({episode.reference.isoformat()})"
+                flags.append(Flag(number, "future_date", detail))
+        if start is None:
+            flags.append(Flag(number, "conversion_note", "no start date: left out of the sequences"))
+        elif end is None and not episode.ongoing:
+            detail = "no end date and not ongoing: one month in the sequences"
+            flags.append(Flag(number, "conversion_note", detail))
+        if birth_year is not None and start is not None and episode.get("kind") == "job" \
+                and start.year - birth_year < MIN_WORKING_AGE:
+            detail = f"job starts {start.iso()}, born {birth_year}: aged {start.year - birth_year} at most"
+            flags.append(Flag(number, "under_15_at_start", detail))
+        span = episode.span()
+        if span is None:
+            continue
+        if latest_end is not None:
+            if span[0] < latest_end:
+                flags.append(Flag(number, "overlap",
+                                  f"overlaps episode {latest_no} by {latest_end - span[0]} month(s)"))
+            elif span[0] - latest_end - 1 > MAX_GAP_MONTHS:
+                flags.append(Flag(number, "gap_over_12_months",
+                                  f"{span[0] - latest_end - 1} months without an episode before it"))
+        if latest_end is None or span[1] > latest_end:
+            latest_end, latest_no = span[1], number
+    return flags
+
+
+def flag_rows(participant_code: str, flags: list[Flag]) -> list[Row]:
+    """Quality flag rows, deduplicated and ordered (episode, flag code, detail), numbered 1..n."""
+    normalised = set()
+    for item in flags:
+        if item.flag in _FLAGS:
+            normalised.add((item.episode_no, item.flag, item.detail))
+        else:
+            normalised.add((item.episode_no, "conversion_note", f"{item.flag}: {item.detail}"))
+    ordered = sorted(normalised, key=lambda f: (f[0] or 0, _FLAGS.index(f[1]), f[2]))
+    return [(participant_code, n, ep, flag, detail) for n, (ep, flag, detail) in enumerate(ordered, start=1)]

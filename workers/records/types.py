@@ -1,0 +1,72 @@
+"""Inputs and output of the records converter: plain, typed, JSON-able values only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from instruments.model import Instrument
+
+#: A JSON-able cell of a records row.
+Cell = str | int | float | bool | None
+Row = tuple[Cell, ...]
+
+#: Names of the row tables of :class:`ParticipantRecords`, in the order they are written.
+TABLE_NAMES = (
+    "participants", "episodes", "transitions", "skill_events", "firms", "quality_flags", "sequences_spell",
+)
+
+
+@dataclass(frozen=True)
+class ParticipantInput:
+    """What the database knows about a participant, independent of their answers."""
+
+    participant_code: str
+    study: str
+    participant_type: str
+    form_language: str | None = None
+    recruitment_channel: str | None = None
+    consent_version: str | None = None
+    consented_at: datetime | None = None
+    status: str | None = None
+    interview_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ResponseInput:
+    """One submitted response of the participant (intake or interviewer debrief)."""
+
+    instrument: Instrument
+    answers: Mapping[str, Any]
+    #: ``{"raw": {path: text}, "flags": [{"path", "flag", "detail"}]}``, see instruments/model.py.
+    meta: Mapping[str, Any]
+    #: Time of submission (UTC): its date is the response's reference date ("now" for ongoing spells).
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class ParticipantRecords:
+    """All records rows of one participant, per table in the contract's column order."""
+
+    participants: tuple[Row, ...]
+    episodes: tuple[Row, ...]
+    transitions: tuple[Row, ...]
+    skill_events: tuple[Row, ...]
+    firms: tuple[Row, ...]
+    quality_flags: tuple[Row, ...]
+    sequences_spell: tuple[Row, ...]
+    #: The monthly state sequence (STS), from the first episode's start month; ``*`` = unknown month.
+    sts: tuple[str, ...]
+
+    def tables(self) -> dict[str, tuple[Row, ...]]:
+        """The row tables by name (``participants`` … ``sequences_spell``)."""
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    def to_json(self) -> str:
+        """A canonical serialisation: equal records give byte-identical text."""
+        data: dict[str, Any] = {name: [list(r) for r in rows] for name, rows in self.tables().items()}
+        data["sts"] = list(self.sts)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)

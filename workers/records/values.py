@@ -1,0 +1,118 @@
+"""Turning one answer into one cell of a contract column, and pseudonymous references."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from instruments.contract import Column, vocabulary
+
+from .dates import parse_partial_date
+from .types import Cell
+
+_TRUE = frozenset({"yes", "true"})
+_FALSE = frozenset({"no", "false"})
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """A converted cell, or None with the reason it could not be converted."""
+
+    value: Cell
+    problem: str | None = None
+    #: The flag code a problem is reported under (``unparsed_date`` or ``conversion_note``).
+    flag: str = "conversion_note"
+
+
+def to_bool(value: object) -> bool | None:
+    """Choice codes to booleans: ``yes``/``true`` -> True, ``no``/``false`` -> False, others None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        key = value.strip().casefold()
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+    return None
+
+
+def _to_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str | float):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            return None
+        if number.is_finite() and number == number.to_integral_value():
+            return int(number)
+    return None
+
+
+def _to_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return float(number) if number.is_finite() else None
+    return None
+
+
+def _to_code(value: object, column: Column, codes: Mapping[str, str]) -> Coerced:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return Coerced(None, f"{column.name}: {value!r} is not a code")
+    text = codes.get(str(value), str(value))
+    allowed = vocabulary(column.vocab) if column.vocab else ()
+    if text in allowed:
+        return Coerced(text)
+    if text.zfill(2) in allowed:  # an integer answer for a zero-padded code such as a prefecture
+        return Coerced(text.zfill(2))
+    return Coerced(None, f"{column.name}: {text!r} is not in the {column.vocab} vocabulary")
+
+
+def coerce(value: object, column: Column, codes: Mapping[str, str]) -> Coerced:
+    """Convert an answer to the column's kind; invalid answers give None and a problem to flag."""
+    kind = column.kind
+    if kind == "code":
+        return _to_code(value, column, codes)
+    if kind == "boolean":
+        result: Cell = to_bool(codes.get(value, value) if isinstance(value, str) else value)
+    elif kind == "integer":
+        result = _to_int(value)
+    elif kind == "number":
+        result = _to_float(value)
+    elif kind == "date":
+        parsed = parse_partial_date(value)
+        if parsed is None:
+            return Coerced(None, f"{column.name}: cannot read {value!r} as a date", "unparsed_date")
+        return Coerced(parsed.iso())
+    else:  # string, datetime
+        if isinstance(value, list):
+            value = ";".join(str(codes.get(str(v), v)) for v in value)
+        result = unicodedata.normalize("NFC", str(value)) if value is not None else None
+    if result is None and value is not None:
+        return Coerced(None, f"{column.name}: {value!r} is not a {kind}")
+    return Coerced(result)
+
+
+def normalise_name(name: str) -> str:
+    """The form of a name that is pseudonymised: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def pseudonym(prefix: str, name: str, key: bytes) -> str:
+    """A stable reference for a name within a study: prefix + first 10 hex of HMAC-SHA256."""
+    digest = hmac.new(key, normalise_name(name).encode("utf-8"), hashlib.sha256).hexdigest()
+    return prefix + digest[:10]
