@@ -1,0 +1,206 @@
+"""Evaluate an expression tree against answers. Never ``eval``; the only error is ExpressionError."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from instruments.errors import ExpressionError
+from instruments.expressions.nodes import (
+    Call,
+    Column,
+    Current,
+    Negate,
+    Node,
+    Number,
+    Parent,
+    Ref,
+    String,
+)
+from instruments.expressions.parser import parse
+from instruments.expressions.values import (
+    Value,
+    arithmetic,
+    compare,
+    equals,
+    normalise,
+    split_selected,
+    to_bool,
+    to_number,
+    to_string,
+)
+
+#: Where an expression is evaluated inside repeats: ``(repeat name, 0-based entry index)`` pairs,
+#: outermost first.
+EntryPath = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an expression can see. ``today`` comes from here, never from the clock."""
+
+    answers: Mapping[str, Any]
+    today: date
+    #: ``.``: the value being checked
+    current: Any = ""
+    #: the repeat entry being evaluated; a single ``(name, index)`` pair is accepted too
+    entry: EntryPath | tuple[str, int] | None = None
+    #: the choice being filtered by a ``choice_filter``: its name and extra columns
+    choice: Mapping[str, str] | None = None
+    #: values that are not stored answers (calculations), looked up after the answers
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def entry_path(self) -> EntryPath:
+        entry = self.entry
+        if not entry:
+            return ()
+        if len(entry) == 2 and isinstance(entry[0], str):
+            return ((entry[0], entry[1]),)
+        return entry
+
+
+def _scopes(ctx: Context) -> list[Mapping[str, Any]]:
+    """Innermost repeat entry first, then outer entries, then the top level."""
+    scopes: list[Mapping[str, Any]] = [ctx.answers] if isinstance(ctx.answers, Mapping) else [{}]
+    for pair in ctx.entry_path:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            break
+        name, index = pair
+        entries = scopes[-1].get(name) if isinstance(name, str) else None
+        if not isinstance(entries, list) or not isinstance(index, int) or not 0 <= index < len(entries):
+            break
+        entry = entries[index]
+        if not isinstance(entry, Mapping):
+            break
+        scopes.append(entry)
+    scopes.reverse()
+    return scopes
+
+
+def resolve_reference(name: str, ctx: Context) -> Value:
+    """The value ``${name}`` has in ``ctx``: the sibling in the current repeat entry first, then
+    enclosing entries, then the top level, then ``ctx.extra`` (calculations); unanswered is ``""``."""
+    return _lookup(name, ctx)
+
+
+def _lookup(name: str, ctx: Context) -> Value:
+    for scope in _scopes(ctx):
+        if name in scope:
+            return normalise(scope[name])
+    if isinstance(ctx.extra, Mapping) and name in ctx.extra:
+        return normalise(ctx.extra[name])
+    return ""
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str, pos: int) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except (re.error, OverflowError, ValueError, RecursionError) as exc:
+        raise ExpressionError(f"invalid regular expression: {exc}", pos) from None
+
+
+def _call(node: Call, ctx: Context) -> Value:
+    name, args = node.name, node.args
+    if name == "if":
+        return _eval(args[1] if to_bool(_eval(args[0], ctx)) else args[2], ctx)
+    if name == "today":
+        return ctx.today.isoformat() if isinstance(ctx.today, date) else ""
+    if name == "true":
+        return True
+    if name == "false":
+        return False
+    if name == "position":
+        path = ctx.entry_path
+        last = path[-1] if path else None
+        if not isinstance(last, tuple) or len(last) != 2 or not isinstance(last[1], int):
+            raise ExpressionError("position(..) is only meaningful inside a repeat", node.pos)
+        return float(last[1] + 1)
+    values = [_eval(arg, ctx) for arg in args]
+    if name == "coalesce":
+        return next((v for v in values if to_string(v) != ""), "")
+    if name == "concat":
+        return "".join(to_string(v) for v in values)
+    first = values[0]
+    if name == "not":
+        return not to_bool(first)
+    if name == "selected":
+        return to_string(values[1]) in split_selected(first)
+    if name == "count-selected":
+        return float(len(split_selected(first)))
+    if name == "string-length":
+        return float(len(to_string(first)))
+    if name == "regex":
+        return _regex(to_string(values[1]), node.pos).search(to_string(first)) is not None
+    if name == "count":
+        if isinstance(first, list):
+            return float(len(first))
+        return 0.0 if to_string(first) == "" else 1.0
+    if name == "int":
+        number = to_number(first)
+        # copysign keeps JavaScript's -0 for int(-0.5), so 1 div int(-0.5) agrees with rules.js
+        return math.copysign(float(math.trunc(number)), number) if math.isfinite(number) else number
+    if name == "number":
+        return to_number(first)
+    if name == "string":
+        return to_string(first)
+    if name == "contains":
+        return to_string(values[1]) in to_string(first)
+    if name == "starts-with":
+        return to_string(first).startswith(to_string(values[1]))
+    raise ExpressionError(f"unknown function {name}()", node.pos)
+
+
+def _eval(node: Node, ctx: Context) -> Value:
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, String):
+        return node.value
+    if isinstance(node, Ref):
+        return _lookup(node.name, ctx)
+    if isinstance(node, Current):
+        return normalise(ctx.current)
+    if isinstance(node, Column):
+        choice = ctx.choice if isinstance(ctx.choice, Mapping) else {}
+        return normalise(choice.get(node.name, ""))
+    if isinstance(node, Parent):
+        return ""
+    if isinstance(node, Negate):
+        return -to_number(_eval(node.operand, ctx))
+    if isinstance(node, Call):
+        return _call(node, ctx)
+    op = node.op
+    if op == "and":
+        return to_bool(_eval(node.left, ctx)) and to_bool(_eval(node.right, ctx))
+    if op == "or":
+        return to_bool(_eval(node.left, ctx)) or to_bool(_eval(node.right, ctx))
+    left, right = _eval(node.left, ctx), _eval(node.right, ctx)
+    if op == "=":
+        return equals(left, right)
+    if op == "!=":
+        return not equals(left, right)
+    if op in ("<", "<=", ">", ">="):
+        return compare(op, left, right)
+    return arithmetic(op, to_number(left), to_number(right))
+
+
+def evaluate(expression: Node | str, ctx: Context) -> Value:
+    """The value of ``expression`` (a tree, or text to parse) in ``ctx``."""
+    node = parse(expression) if isinstance(expression, str) else expression
+    return _eval(node, ctx)
+
+
+def evaluate_bool(expression: Node | str, ctx: Context) -> bool:
+    """``evaluate`` then XPath's ``boolean()``: relevance, constraints, required expressions."""
+    return to_bool(evaluate(expression, ctx))
+
+
+def evaluate_string(expression: Node | str, ctx: Context) -> str:
+    """``evaluate`` then XPath's ``string()``: calculations."""
+    return to_string(evaluate(expression, ctx))

@@ -1,0 +1,107 @@
+/* Keireki rules: evaluates compiled expressions (instruments/expressions/compiled.py) as values.py
+   does. No eval. API: docs/instruments.md "Expressions in the browser". */
+(function (w) {
+ "use strict";
+ const NUM = /^[ \t\n\r]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*$/;
+ const isObj = x => x !== null && typeof x === "object" && !Array.isArray(x);
+ const isStr = x => typeof x === "string";
+ const isBool = x => typeof x === "boolean";
+ function norm(v) {
+  const t = typeof v;
+  if (t === "string" || t === "boolean" || t === "number") return v;
+  if (Array.isArray(v)) return v.map(x => isObj(x) ? x : str(norm(x)));
+  return "";
+ }
+ function str(v) {
+  if (isBool(v)) return v ? "true" : "false";
+  if (typeof v === "number") return String(v);
+  if (Array.isArray(v)) return v.filter(isStr).join(" ");
+  return v;
+ }
+ const isNum = v => typeof v === "number" || (isStr(v) && NUM.test(v));
+ function num(v) {
+  if (isBool(v)) return v ? 1 : 0;
+  if (typeof v === "number") return v;
+  const s = str(v);
+  return NUM.test(s) ? Number(s) : NaN;
+ }
+ function bool(v) {
+  if (isBool(v)) return v;
+  if (typeof v === "number") return !(v === 0 || v !== v);
+  return v.length > 0;
+ }
+ const sel = v => Array.isArray(v) ? v.filter(isStr) : str(v).split(/[ \t\n\r]+/).filter(Boolean);
+ function eq(a, b) {
+  if (isBool(a) || isBool(b)) return bool(a) === bool(b);
+  if (isNum(a) && isNum(b)) return num(a) === num(b);
+  return str(a) === str(b);
+ }
+ function cmp(op, a, b) {
+  let x, y;
+  if ((isNum(a) || isBool(a)) && (isNum(b) || isBool(b))) {
+   x = num(a); y = num(b);
+  } else {
+   x = str(a); y = str(b);
+   if (x === "" || y === "") return false;
+  }
+  return op === "<" ? x < y : op === "<=" ? x <= y : op === ">" ? x > y : x >= y;
+ }
+ function fn(n, as, g, c) {
+  if (n === "if") return ev(as[bool(ev(as[0], g, c)) ? 1 : 2], g, c);
+  if (n === "today") return c.today || "";
+  if (n === "true" || n === "false") return n === "true";
+  if (n === "position") {
+   if (!c.position) throw new Error("position(..) outside a repeat");
+   return c.position;
+  }
+  const v = as.map(x => ev(x, g, c)), f = v[0], s = str(f), b = v.length > 1 ? str(v[1]) : "";
+  switch (n) {
+   case "coalesce": return v.filter(x => str(x) !== "").concat([""])[0];
+   case "concat": return v.map(str).join("");
+   case "not": return !bool(f);
+   case "selected": return sel(f).includes(b);
+   case "count-selected": return sel(f).length;
+   case "string-length": return Array.from(s).length;
+   case "regex": return new RegExp(b).test(s);
+   case "count": return Array.isArray(f) ? f.length : s === "" ? 0 : 1;
+   case "int": return Math.trunc(num(f));
+   case "number": return num(f);
+   case "string": return s;
+   case "contains": return s.includes(b);
+   case "starts-with": return s.startsWith(b);
+  }
+  throw new Error("unknown function " + n);
+ }
+ function ev(t, g, c) {
+  const o = t[0], a = t[1];
+  switch (o) {
+   case "n": return Number(a);
+   case "s": return a;
+   case "r": return norm(g(a));
+   case ".": return norm(c.value);
+   case "..": return "";
+   case "c": return norm(c.choice && Object.prototype.hasOwnProperty.call(c.choice, a) ? c.choice[a] : "");
+   case "neg": return -num(ev(a, g, c));
+   case "and": return bool(ev(a, g, c)) && bool(ev(t[2], g, c));
+   case "or": return bool(ev(a, g, c)) || bool(ev(t[2], g, c));
+   case "f": return fn(a, t.slice(2), g, c);
+  }
+  const l = ev(a, g, c), r = ev(t[2], g, c), x = num(l), y = num(r);
+  switch (o) {
+   case "=": return eq(l, r);
+   case "!=": return !eq(l, r);
+   case "+": return x + y;
+   case "-": return x - y;
+   case "*": return x * y;
+   case "div": return x / y;
+   case "mod": return x % y;
+  }
+  return cmp(o, l, r);
+ }
+ const evaluate = (tree, get, ctx) => ev(tree, get || (() => ""), ctx || {});
+ w.KeirekiRules = {
+  evaluate,
+  test: (tree, get, ctx) => bool(evaluate(tree, get, ctx)),
+  text: (tree, get, ctx) => str(evaluate(tree, get, ctx))
+ };
+})(typeof window !== "undefined" ? window : globalThis);

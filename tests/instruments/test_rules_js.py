@@ -1,0 +1,151 @@
+"""rules.js (the browser evaluator) agrees with the Python evaluator on the compiled trees."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import instruments
+from instruments.errors import ExpressionError
+from instruments.expressions import (
+    FUNCTIONS,
+    Context,
+    Ref,
+    evaluate,
+    parse,
+    references,
+    resolve_reference,
+    to_bool,
+    to_json,
+    to_string,
+)
+
+RULES_JS = Path(instruments.__file__).parent / "js" / "rules.js"
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(NODE is None, reason="node (Node.js) is not installed: rules.js cannot run")
+
+HARNESS = """
+require(process.argv[1]);
+const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const out = cases.map(c => {
+  try {
+    const get = n => c.refs[n], v = KeirekiRules.evaluate(c.tree, get, c.ctx);
+    return {type: typeof v === "object" ? "list" : typeof v, text: KeirekiRules.text(c.tree, get, c.ctx),
+            test: KeirekiRules.test(c.tree, get, c.ctx)};
+  } catch (e) { return {type: "error"}; }
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+TODAY = date(2026, 3, 15)
+ANSWERS: dict[str, Any] = {
+    "age": 34, "salary": "180000.50", "name": "Nguyễn Văn An", "skills": ["welding", "forklift"],
+    "arrival": "2019-04", "consent": "yes", "zero": 0, "neg": "-3", "spaces": " 12 ", "ja": "東京都",
+    "flag": True, "jobs": [{"employer": "A", "start": "2019-04"}, {"employer": "B", "start": "2021-06"}],
+}
+TABLE = [
+    "1 + 2 * 3", "10 div 4", "7 mod 3", "-7 mod 3", "7 mod -3", "1 div 0", "-1 div 0", "0 div 0", "5 mod 0",
+    "0.1 + 0.2", "1 div 3", "100000000000000000000 * 10", "0.000001 div 10", "123456789 * 1000000000000",
+    "${age} + 1", "${salary} * 2", "${spaces} + 1", "${neg} * 2", "${age} = '34'", "'034' = 34",
+    "${missing} = ''", "${missing} < 5", "${arrival} < '2019-05-01'", "${arrival} >= '2019'",
+    "${arrival} > today()", "today()", "selected(${skills}, 'welding')", "count-selected(${skills})",
+    "string-length(${name})", "string-length(${ja})", "regex('0901234567', '^0[0-9]{9}$')",
+    "regex(${name}, '^[0-9]+$')", "if(${consent} = 'yes', 'go', 'stop')", "coalesce(${missing}, ${name})",
+    "count(${jobs})", "count(${missing})", "count(${name})", "int('3.9')", "int(-3.9)", "int(-0.5)",
+    "1 div int(-0.5)", "number('x')", "string(12.50)", "concat('a', 1, true(), ${skills})",
+    "not(${consent} = 'yes') or false()", "contains(${name}, 'Văn')", "starts-with(${arrival}, '2019')",
+    "true() = 'yes'", "${flag} = 1", "${flag} + 1", "${zero} = false()", "'abc' < 'abd'", "'b' > 'a'",
+    "${skills} = 'welding forklift'", ". >= 1940 and . <= 2011", ". + 1", "position(..)", "${employer}",
+    "region = 'kanto'", "name", "- ${salary}", "${skills} + 1", "${jobs}", "${skills}",
+]
+
+
+def _run_node(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    assert NODE is not None
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [NODE, "-e", HARNESS, str(RULES_JS)], input=json.dumps(cases), capture_output=True, text=True,
+        timeout=60, check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def _python(tree_text: str, ctx: Context) -> dict[str, Any]:
+    try:
+        value = evaluate(tree_text, ctx)
+    except ExpressionError:
+        return {"type": "error"}
+    kind = {bool: "boolean", float: "number", str: "string", list: "list"}[type(value)]
+    return {"type": kind, "text": to_string(value), "test": to_bool(value)}
+
+
+def _case(text: str, ctx: Context) -> dict[str, Any]:
+    refs = {ref.name: resolve_reference(ref.name, ctx) for ref in references(text)}
+    position = ctx.entry_path[-1][1] + 1 if ctx.entry_path else None
+    return {"tree": to_json(parse(text)), "refs": refs,
+            "ctx": {"value": ctx.current, "position": position, "today": ctx.today.isoformat(),
+                    "choice": dict(ctx.choice or {})}}
+
+
+def _compare(texts: list[str], contexts: list[Context]) -> None:
+    cases, expected = [], []
+    for text in texts:
+        for ctx in contexts:
+            cases.append(_case(text, ctx))
+            expected.append(_python(text, ctx))
+    got = _run_node(cases)
+    labels = [t for t in texts for _ in contexts]
+    mismatches = [(t, e, g) for t, e, g in zip(labels, expected, got, strict=True) if e != g]
+    assert sum(e["type"] != "error" for e in expected) > len(expected) // 2  # most cases give values
+    assert not mismatches, mismatches[:5]
+
+
+CONTEXTS = [
+    Context(answers=ANSWERS, today=TODAY, current="1998"),
+    Context(answers=ANSWERS, today=TODAY, current=12.5, entry=("jobs", 1),
+            choice={"name": "13", "region": "kanto"}),
+]
+
+
+def test_rules_js_is_small_and_never_evaluates_code() -> None:
+    source = RULES_JS.read_text(encoding="utf-8")
+    assert len(source.encode("utf-8")) < 4096
+    assert "eval(" not in source.replace("evaluate(", "")
+    assert "Function(" not in source
+
+
+def test_table_agrees_with_python() -> None:
+    _compare(TABLE, CONTEXTS)
+
+
+def test_random_trees_agree_with_python() -> None:
+    rng = random.Random(20261123)
+    atoms = ["${age}", "${salary}", "${name}", "${skills}", "${arrival}", "${missing}", "${zero}", "${neg}",
+             "${flag}", "${jobs}", ".", "0", "1", "2.5", "3", "'x'", "''", "'2019-04'", "'12'", "'-0'",
+             "region", "today()", "true()"]
+    functions = sorted(set(FUNCTIONS) - {"regex", "position"})
+    ops = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
+
+    def gen(depth: int) -> str:
+        roll = rng.random()
+        if depth == 0 or roll < 0.3:
+            return rng.choice(atoms)
+        if roll < 0.4:
+            return f"-({gen(depth - 1)})"
+        if roll < 0.75:
+            return f"({gen(depth - 1)} {rng.choice(ops)} {gen(depth - 1)})"
+        name = rng.choice(functions)
+        low, high = FUNCTIONS[name]
+        count = rng.randint(low, high if high is not None else low + 2)
+        return f"{name}({', '.join(gen(depth - 1) for _ in range(count))})"
+
+    texts = [gen(4) for _ in range(600)]
+    assert all(isinstance(parse(t), object) for t in texts)
+    assert any(isinstance(r, Ref) for t in texts for r in references(t))
+    _compare(texts, CONTEXTS)
