@@ -1,0 +1,86 @@
+"""The converter on the study's bundled instruments (instruments/study/*.yaml)."""
+
+from __future__ import annotations
+
+import pytest
+
+import instruments
+from instruments.model import Instrument
+from tests.workers.records_support import KEY, flags, rows, run
+from workers.records import month_index, pseudonym
+
+
+def _bundled(instrument_id: str) -> Instrument:
+    path = instruments.bundled_dir() / f"{instrument_id}.yaml"
+    if not path.exists():
+        pytest.skip(f"{instrument_id} is not bundled yet")
+    return instruments.load(path)
+
+
+def _sie_job(employer: str, start: str, end: str | None, **more: object) -> dict[str, object]:
+    job: dict[str, object] = {
+        "employer_name": employer, "employer_employees": 40, "industry": "G", "overseas_subsidiary": "no",
+        "prefecture": "13", "occupation": "2", "employment_type": "regular", "job_route": "direct_hire",
+        "start": start, "ongoing": "yes" if end is None else "no", "residence_status": "eng_hum",
+        "recognised": "yes", "recognised_by": ["employer_manager"], "limited": "no", **more,
+    }
+    if end is not None:
+        job["end"] = end
+    return job
+
+
+def test_sie_intake_with_three_employers() -> None:
+    sie = _bundled("sie_intake")
+    answers = {
+        "birth_year": 1992, "gender": "female", "nationality": "VNM", "education": "6",
+        "home_jobs": [{"home_country": "VNM", "home_start": "2014-09", "home_end": "2016-03",
+                       "home_occupation": "2"}],
+        "studies": [{"study_country": "VNM", "school_type": "university", "study_start": "2010-09",
+                     "study_end": "2014-06"}],
+        "first_arrival": "2016-04", "arrival_route": "direct_hire",
+        "jobs": [
+            _sie_job("Tokyo Soft KK", "2016-04", "2019-03"),
+            _sie_job("Osaka Denki", "2019-04", "2022"),
+            _sie_job("Nagoya Systems", "2023-01", None, promotion="no", limited="yes",
+                     limited_by=["coworkers"]),
+        ],
+        "japanese_level": "n2",
+    }
+    records = run((sie, answers), code="SIE-0001", ptype="sie")
+    episodes = rows(records, "episodes")
+    assert [(e["kind"], e["country"]) for e in episodes] == [
+        ("study", "VNM"), ("job", "VNM"), ("job", "JPN"), ("job", "JPN"), ("job", "JPN")]
+    assert episodes[2]["employer_ref"] == pseudonym("E", "Tokyo Soft KK", KEY)
+    assert episodes[3]["end_month"] == month_index(2022, 12)
+    assert episodes[4]["ongoing"] is True
+    kinds = [(t["from_episode"], t["kind"]) for t in rows(records, "transitions")]
+    assert kinds == [(2, "entry_to_japan"), (3, "employer_change"), (4, "employer_change")]
+    person = rows(records, "participants")[0]
+    assert (person["n_employers_japan"], person["current_residence_status"], person["japanese_level"]) == \
+        (3, "eng_hum", "n2")
+    assert (person["first_arrival_ym"], person["nationality"], person["education_level"]) == \
+        ("2016-04", "VNM", "6")
+    events = [(e["episode_no"], e["event"], e["actor"]) for e in rows(records, "skill_events")]
+    assert events == [(3, "recognise", "employer_manager"), (4, "recognise", "employer_manager"),
+                      (5, "recognise", "employer_manager"), (5, "limit_deny", "coworkers")]
+    assert flags(records) == []        # every required answer given, dates in order
+
+
+def test_sie_intake_flags_a_missing_required_answer() -> None:
+    sie = _bundled("sie_intake")
+    records = run((sie, {"jobs": [_sie_job("Tokyo Soft KK", "2016-04", None)]}), code="SIE-0002", ptype="sie")
+    missing = [r["detail"] for r in rows(records, "quality_flags") if r["flag"] == "missing_required"]
+    assert "birth_year: no answer" in missing
+
+
+def test_manager_intake_fills_the_firm_row() -> None:
+    manager = _bundled("manager_intake")
+    answers = {"firm_name": "Yamada Seimitsu", "firm_industry": "E", "firm_prefecture": "23",
+               "firm_employees": 45, "capital_band": "10m_50m", "n_ti": 6, "n_ssw": 2, "n_sie": 0,
+               "uses_supervising_org": "yes", "retains_ti_as_ssw": "no", "has_overseas_subsidiary": "yes",
+               "hires_for_subsidiary": "yes"}
+    records = run((manager, answers), code="MGR-0001", ptype="manager")
+    (firm,) = rows(records, "firms")
+    assert firm["firm_ref"] == pseudonym("F", "Yamada Seimitsu", KEY)
+    assert (firm["sme"], firm["uses_supervising_org"], firm["retains_ti_as_ssw"]) == (True, True, False)
+    assert (firm["employees"], firm["prefecture"], firm["n_ti"]) == (45, "23", 6)
