@@ -84,3 +84,21 @@ def test_manager_intake_fills_the_firm_row() -> None:
     assert firm["firm_ref"] == pseudonym("F", "Yamada Seimitsu", KEY)
     assert (firm["sme"], firm["uses_supervising_org"], firm["retains_ti_as_ssw"]) == (True, True, False)
     assert (firm["employees"], firm["prefecture"], firm["n_ti"]) == (45, "23", 6)
+
+
+def test_debrief_adds_interview_skill_events_and_the_interview_date() -> None:
+    sie, debrief = _bundled("sie_intake"), _bundled("debrief")
+    intake = {"birth_year": 1990, "nationality": "PHL", "jobs": [_sie_job("Alpha", "2018-04", None)]}
+    coded = {"interview_date": "2026-05-20", "interview_mode": "video", "interview_language": "en",
+             "interpreter": "no", "skill_events": [
+                 {"event_episode": 1, "event": "ascribe", "actor": "employer_manager",
+                  "skill_domain": "language", "event_note": "English teacher role assumed"},
+                 {"event": "cultivate", "actor": "self", "skill_domain": "digital"}]}
+    records = run((sie, intake), (debrief, coded), code="SIE-0004", ptype="sie")
+    events = [(e["event_no"], e["episode_no"], e["event"], e["source"])
+              for e in rows(records, "skill_events")]
+    assert events == [(1, 1, "recognise", "intake"), (2, 1, "ascribe", "interview"),
+                      (3, None, "cultivate", "interview")]
+    person = rows(records, "participants")[0]
+    assert person["interview_date"] == "2026-05-20"
+    assert person["instrument_versions"] == f"debrief@{debrief.version};sie_intake@{sie.version}"
