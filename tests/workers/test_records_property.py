@@ -104,3 +104,5 @@ def test_random_valid_answers_always_convert_deterministically(
     assert all(a[2] < b[1] for a, b in zip(spells, spells[1:], strict=False))
     assert set(records.sts) <= set(vocabulary("state")) | {"*"}
     assert records.participants[0][17] == len(episodes)
+    if records.sequences_spell:
+        assert records.sts_first_month == records.sequences_spell[0][1]

@@ -151,4 +151,5 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         quality_flags=tuple(flag_rows(code, flags)),
         sequences_spell=tuple(spells(code, first, states)),
         sts=states,
+        sts_first_month=first if states else None,
     )

@@ -60,6 +60,8 @@ class ParticipantRecords:
     sequences_spell: tuple[Row, ...]
     #: The monthly state sequence (STS), from the first episode's start month; ``*`` = unknown month.
     sts: tuple[str, ...]
+    #: Month index of the first STS month (None when there is no sequence).
+    sts_first_month: int | None = None
 
     def tables(self) -> dict[str, tuple[Row, ...]]:
         """The row tables by name (``participants`` … ``sequences_spell``)."""
@@ -69,4 +71,5 @@ class ParticipantRecords:
         """A canonical serialisation: equal records give byte-identical text."""
         data: dict[str, Any] = {name: [list(r) for r in rows] for name, rows in self.tables().items()}
         data["sts"] = list(self.sts)
+        data["sts_first_month"] = self.sts_first_month
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
