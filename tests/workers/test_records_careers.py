@@ -242,3 +242,13 @@ def test_ongoing_spells_end_at_the_submission_month_capped_by_today() -> None:
     assert rows(late, "episodes")[0]["end_month"] == month_index(2026, 6)   # submitted after "today"
     early = run((INTAKE, answers), submitted=datetime(2025, 1, 31, 23, 0, tzinfo=UTC))
     assert rows(early, "episodes")[0]["end_month"] == month_index(2025, 1)
+
+
+def test_instruments_without_record_mappings_are_left_out() -> None:
+    from instruments.model import Group, Instrument, Question
+
+    consent = Instrument(id="consent", version="1", title={}, default_language="en", languages=("en",),
+                         groups=(Group(name="p", children=(Question(name="consent", type="acknowledge"),)),),
+                         choice_lists={})
+    records = run((consent, {"consent": "yes"}), (INTAKE, jobs({"start": "2020"})))
+    assert rows(records, "participants")[0]["instrument_versions"] == "t_intake@2026.1"

@@ -109,11 +109,12 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
 
     Pure and deterministic: driven only by the instruments' record mappings; the same input gives
     equal output. ``responses`` are the participant's intake and debrief responses in submission
-    order; of several responses to one instrument only the last counts. A response's reference date
+    order; of several responses to one instrument only the last counts, and instruments without any
+    record mapping (screening, consent) are left out. A response's reference date
     (the "now" of ongoing spells and future-date checks) is its submission date, capped by ``today``.
     """
     code = participant.participant_code
-    counted = latest_per_instrument(responses)
+    counted = [r for r in latest_per_instrument(responses) if plan_for(r.instrument).maps_records]
     extracted = Extracted()
     for number, response in enumerate(counted):
         reference = min(response.submitted_at.astimezone(UTC).date() if response.submitted_at.tzinfo
@@ -121,7 +122,8 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         plan = plan_for(response.instrument)
         extract(extracted, plan, response.answers, response.meta, number, reference)
         own_rows = [r for r in extracted.rows if r.response_no == number]
-        extracted.problems.extend(required_problems(response.instrument, response.answers, own_rows))
+        missing = required_problems(response.instrument, response.answers, own_rows, reference)
+        extracted.problems.extend(missing)
     episodes = sorted((derive_episode(r, pseudonym_key=pseudonym_key)
                        for r in extracted.rows if r.table == "episodes"), key=sort_key)
     numbers = {id(e.raw): n for n, e in enumerate(episodes, start=1)}

@@ -41,8 +41,6 @@ class ScopePlan:
     record_with: Mapping[str, str]
     #: Mapped questions and inner repeat groups, in the instrument's order.
     items: tuple[FieldMap | ScopePlan, ...]
-    #: Questions required unconditionally (``required: true`` with no relevance on the way).
-    required: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -53,22 +51,27 @@ class Plan:
     #: Default ``skill_events.source`` of this instrument.
     skill_source: str
 
+    @property
+    def maps_records(self) -> bool:
+        """False for instruments with no record mapping at all (screening, consent)."""
+        def any_mapping(scope: ScopePlan) -> bool:
+            return scope.table is not None or any(
+                isinstance(i, FieldMap) or any_mapping(i) for i in scope.items)
+        return any_mapping(self.top)
+
 
 def _compile_scope(name: str | None, table: str | None, record_with: Mapping[str, str],
                    children: tuple[Question | Group, ...]) -> ScopePlan:
     items: list[FieldMap | ScopePlan] = []
-    required: list[str] = []
 
-    def visit(nodes: tuple[Question | Group, ...], conditional: bool) -> None:
+    def visit(nodes: tuple[Question | Group, ...]) -> None:
         for node in nodes:
             if isinstance(node, Group):
                 if node.repeat:
                     items.append(_compile_scope(node.name, node.record, node.record_with, node.children))
                 else:
-                    visit(node.children, conditional or node.relevant is not None)
+                    visit(node.children)
                 continue
-            if node.required is True and not conditional and node.relevant is None:
-                required.append(node.name)
             if node.record is None:
                 continue
             table_def, column = resolve(node.record)
@@ -81,8 +84,8 @@ def _compile_scope(name: str | None, table: str | None, record_with: Mapping[str
                 record_with=dict(node.record_with), record_codes=dict(node.record_codes),
             ))
 
-    visit(children, False)
-    return ScopePlan(name, table, dict(record_with), tuple(items), tuple(required))
+    visit(children)
+    return ScopePlan(name, table, dict(record_with), tuple(items))
 
 
 def compile_plan(instrument: Instrument) -> Plan:

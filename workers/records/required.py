@@ -1,30 +1,19 @@
 """``missing_required`` flags: which required answers a submitted response lacks.
 
-Uses ``instruments.engine.required_missing`` (relevance-aware) when that engine is installed;
-otherwise only questions required unconditionally (``required: true`` with no ``relevant`` on the
-question or an enclosing group) are checked, which can miss conditional requirements but never
-flags a question that was not shown.
+Relevance-aware, through the same form logic the web form uses (``instruments.engine``): a required
+question that was not shown is not missing.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from instruments.engine import required_missing
 from instruments.model import Instrument
 
 from .extract import Problem, RawRow
-from .plan import ScopePlan, plan_for
-
-
-def _engine() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("instruments.engine")
-    except ImportError:
-        return None
-    function = getattr(module, "required_missing", None)
-    return function if callable(function) else None
 
 
 def _owner(rows: list[RawRow], path: str) -> RawRow | None:
@@ -35,29 +24,11 @@ def _owner(rows: list[RawRow], path: str) -> RawRow | None:
     return best
 
 
-def _walk(scope: ScopePlan, answers: Mapping[str, Any], path: str) -> list[str]:
-    missing = [f"{path}.{name}" if path else name for name in scope.required if name not in answers]
-    for repeat in scope.items:
-        if not isinstance(repeat, ScopePlan):
-            continue
-        entries = answers.get(repeat.name or "")
-        for index, entry in enumerate(entries if isinstance(entries, list) else []):
-            if isinstance(entry, Mapping):
-                prefix = f"{path}.{repeat.name}[{index}]" if path else f"{repeat.name}[{index}]"
-                missing.extend(_walk(repeat, entry, prefix))
-    return missing
+def required_problems(instrument: Instrument, answers: Mapping[str, Any], rows: list[RawRow],
+                      today: date) -> list[Problem]:
+    """One ``missing_required`` problem per missing answer, tied to the entry's row when in a repeat.
 
-
-def missing_paths(instrument: Instrument, answers: Mapping[str, Any]) -> list[str]:
-    """Answer paths (``jobs[1].start``) of required questions left unanswered."""
-    engine = _engine()
-    if engine is not None:
-        return [str(p) for p in engine(instrument, answers)]
-    return _walk(plan_for(instrument).top, answers, "")
-
-
-def required_problems(instrument: Instrument, answers: Mapping[str, Any],
-                      rows: list[RawRow]) -> list[Problem]:
-    """One ``missing_required`` problem per missing answer, tied to the entry's row when in a repeat."""
+    ``today`` is the response's reference date (``today()`` in relevance expressions).
+    """
     return [Problem("missing_required", f"{path}: no answer", _owner(rows, path))
-            for path in missing_paths(instrument, answers)]
+            for path in required_missing(instrument, answers, today)]
