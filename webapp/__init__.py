@@ -1,0 +1,70 @@
+"""Keireki's web application: ``create_app()`` builds it; importing this package connects to nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from webapp.config import Settings, load_settings
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app. ``overrides`` are Flask config keys (tests pass ``KEIREKI_ENGINE`` and friends)."""
+    app = Flask(__name__, instance_relative_config=False)
+    settings = settings or load_settings()
+    app.config.update(
+        KEIREKI=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="keireki_session",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
+        WTF_CSRF_TIME_LIMIT=None,  # the session bounds it; a slow participant must not lose a page
+        PREFERRED_URL_SCHEME="https" if settings.production else "http",
+        JSON_SORT_KEYS=False,
+    )
+    if overrides:
+        app.config.update(overrides)
+
+    from webapp import db, errors, extensions, security
+
+    db.init_db(app)
+    extensions.init_babel(app)
+    extensions.init_csrf(app)
+    extensions.init_login(app)
+    extensions.init_limiter(app)
+    security.init_security(app)
+    errors.init_errors(app)
+    from workers.celery_app import init_celery
+
+    init_celery(app)
+    init_blueprints(app)
+    return app
+
+
+def init_blueprints(app: Flask) -> None:
+    """Register one blueprint per user-facing area."""
+    from webapp import health
+
+    app.register_blueprint(health.bp)
+    for name in ("auth", "participate", "schedule", "research", "exports", "api"):
+        module = _optional_area(name)
+        if module is not None:
+            module.init_app(app)
+
+
+def _optional_area(name: str) -> Any:
+    """Areas are packages with an ``init_app(app)``; an area under construction may not exist yet."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"webapp.{name}") is None:
+        return None
+    module = importlib.import_module(f"webapp.{name}")
+    return module if hasattr(module, "init_app") else None

@@ -1,0 +1,50 @@
+# Keireki — `make run` and `make test` do all the set-up on a fresh machine with Python >= 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install translations migration browser clean help
+
+help:
+	@echo "make run    - install, migrate, load the bundled study, start web + worker + beat on :$(PORT)"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make lint   - ruff and mypy"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@if ls webapp/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile --statistics -d webapp/translations 2>&1 | tail -n 1; fi
+
+run: install
+	$(BIN)/keireki setup
+	$(BIN)/keireki serve --port $(PORT)
+
+# Browser tests drive Debian's Chromium; installed here when missing and apt is usable (root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+		&& echo "installed chromium"; fi
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check webapp instruments workers tests bench alembic/env.py
+	$(BIN)/mypy
+
+migration: install
+	$(BIN)/python alembic/regenerate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

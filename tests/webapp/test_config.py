@@ -1,0 +1,54 @@
+"""Settings: embedded defaults generate secrets; production refuses missing or weak ones."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from webapp import create_app
+from webapp.config import ConfigError, load_settings
+
+
+def test_development_generates_secrets_once_owner_only(tmp_path: Path) -> None:
+    first = load_settings(env={"KEIREKI_INSTANCE_DIR": str(tmp_path)})
+    second = load_settings(env={"KEIREKI_INSTANCE_DIR": str(tmp_path)})
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    assert first.data_keys == second.data_keys
+    for name in ("secret_key", "data_key"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert first.database_url == f"sqlite:///{tmp_path.resolve() / 'keireki.db'}"
+    assert first.broker_url == "filesystem://"
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "short", "a" * 40])
+def test_production_refuses_a_missing_or_weak_secret(tmp_path: Path, secret: str) -> None:
+    env = {"KEIREKI_ENV": "production", "KEIREKI_INSTANCE_DIR": str(tmp_path), "KEIREKI_SECRET_KEY": secret,
+           "KEIREKI_DATA_KEY": "x"}
+    with pytest.raises(ConfigError, match="KEIREKI_SECRET_KEY"):
+        load_settings(env=env)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_needs_a_data_key(tmp_path: Path) -> None:
+    env = {"KEIREKI_ENV": "production", "KEIREKI_INSTANCE_DIR": str(tmp_path),
+           "KEIREKI_SECRET_KEY": "Zq8-3kLw9_PvX2mN7rT1yB6cD4fG0hJ5sA"}
+    with pytest.raises(ConfigError, match="KEIREKI_DATA_KEY"):
+        load_settings(env=env)
+
+
+def test_production_app_has_secure_cookies(tmp_path: Path) -> None:
+    env = {"KEIREKI_ENV": "production", "KEIREKI_INSTANCE_DIR": str(tmp_path),
+           "KEIREKI_SECRET_KEY": "Zq8-3kLw9_PvX2mN7rT1yB6cD4fG0hJ5sA", "KEIREKI_DATA_KEY": "k1,k2",
+           "KEIREKI_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    app = create_app(settings=load_settings(env=env))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["KEIREKI"].data_keys == ("k1", "k2")
+
+
+def test_unknown_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="KEIREKI_ENV"):
+        load_settings(env={"KEIREKI_ENV": "staging", "KEIREKI_INSTANCE_DIR": str(tmp_path)})

@@ -1,0 +1,1 @@
+"""Implementations of ``keireki`` commands that belong to no single area."""

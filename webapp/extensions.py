@@ -1,0 +1,90 @@
+"""Flask extensions: Babel (i18n), CSRF (Flask-WTF), login (Flask-Login), rate limits (Flask-Limiter)."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+#: UI languages with complete catalogs: BCP 47 tag -> Babel locale name.
+UI_LANGUAGES: dict[str, str] = {
+    "en": "en", "ja": "ja", "vi": "vi", "id": "id", "tl": "tl", "my": "my", "zh-Hans": "zh_Hans", "ne": "ne",
+}
+#: Each language's own name, for language pickers.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English", "ja": "日本語", "vi": "Tiếng Việt", "id": "Bahasa Indonesia", "tl": "Filipino",
+    "my": "မြန်မာ", "zh-Hans": "简体中文", "ne": "नेपाली",
+}
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def current_language() -> str:
+    """The BCP 47 tag of the language of this request: chosen by the area, else Accept-Language."""
+    lang = getattr(g, "language", None)
+    if lang in UI_LANGUAGES:
+        return str(lang)
+    best = request.accept_languages.best_match(list(UI_LANGUAGES)) if request else None
+    return best or "en"
+
+
+def _locale_selector() -> str:
+    return UI_LANGUAGES[current_language()]
+
+
+def init_babel(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    Babel(app, locale_selector=_locale_selector)
+    app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+def init_csrf(app: Flask) -> None:
+    csrf.init_app(app)
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.signin"  # type: ignore[assignment]
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> object | None:
+        from webapp.db import db_session
+        from webapp.models import User
+
+        uid, _, version = user_id.partition(":")
+        if not uid.isdigit():
+            return None
+        user = db_session().get(User, int(uid))
+        if user is None or not user.is_active or str(user.session_version) != version:
+            return None
+        return SignedInUser(user)
+
+
+class SignedInUser:
+    """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user: object) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_version}"  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.user, name)
+
+
+def init_limiter(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["KEIREKI"].ratelimit_storage_url)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)

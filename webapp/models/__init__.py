@@ -1,0 +1,22 @@
+"""The data layer: every table of Keireki, registered on ``SQLModel.metadata`` when imported."""
+
+from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, User
+from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.jobs import Job
+from webapp.models.participant import Consent, Contact, Draft, Participant, Response
+from webapp.models.records import RECORD_TABLES
+from webapp.models.schedule import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    Booking,
+    DeliveryAttempt,
+    InterviewType,
+    Reminder,
+)
+from webapp.models.study import Channel, InstrumentVersion, Study
+
+__all__ = [
+    "RECORD_TABLES", "ROLES", "ApiToken", "AuditEvent", "AvailabilityOverride", "AvailabilityRule", "Booking",
+    "Channel", "Consent", "Contact", "DeliveryAttempt", "Draft", "InstrumentVersion", "InterviewType", "Job",
+    "Membership", "Participant", "Reminder", "Response", "Study", "User", "UTCDateTime", "utcnow",
+]

@@ -1,0 +1,99 @@
+"""Loading the study and its instruments into the database; reading instruments back."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+import instruments
+from instruments.model import Instrument
+from webapp.models import InstrumentVersion, Study, User
+from webapp.services.passwords import generate_password, hash_password
+
+
+class InstrumentChangedError(ValueError):
+    """A loaded instrument version's content differs from what is stored: bump the version."""
+
+
+def load_instrument(*, session: Session, study: Study, instrument: Instrument) -> InstrumentVersion:
+    """Store ``instrument`` as an immutable version of ``study``; idempotent for unchanged content."""
+    fingerprint = instruments.fingerprint(instrument)
+    existing = session.exec(
+        select(InstrumentVersion).where(
+            InstrumentVersion.study_id == study.id,
+            InstrumentVersion.instrument_id == instrument.id,
+            InstrumentVersion.version == instrument.version,
+        )
+    ).first()
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise InstrumentChangedError(
+                f"{instrument.source or instrument.id}: version {instrument.version} of {instrument.id!r} is "
+                "already loaded with other content; a loaded version is immutable, so give the changed "
+                "instrument a new version."
+            )
+        return existing
+    iv = InstrumentVersion(
+        study_id=study.id, instrument_id=instrument.id, version=instrument.version,
+        definition=instruments.to_dict(instrument), fingerprint=fingerprint,
+        source=Path(instrument.source).name if instrument.source else None,
+    )
+    session.add(iv)
+    session.flush()
+    return iv
+
+
+def load_bundled_study(*, session: Session, path: str | Path | None = None) -> Study:
+    """Create or update the bundled study (``instruments/study/study.yaml``) and load its instruments."""
+    spec = instruments.load_study(path)
+    study = session.exec(select(Study).where(Study.slug == spec.id)).first()
+    if study is None:
+        study = Study(slug=spec.id, pseudonym_key=secrets.token_hex(32), title={}, default_language="en")
+    study.title = dict(spec.title)
+    study.default_language = spec.default_language
+    study.languages = list(spec.languages)
+    study.draft_expiry_days = spec.draft_expiry_days
+    study.quotas = dict(spec.quotas)
+    study.steps = dict(spec.steps)
+    session.add(study)
+    session.flush()
+    for instrument in instruments.load_bundled().values():
+        load_instrument(session=session, study=study, instrument=instrument)
+    session.commit()
+    return study
+
+
+def current_version(*, session: Session, study_id: int, instrument_id: str) -> InstrumentVersion | None:
+    """The most recently loaded version of an instrument in a study."""
+    return session.exec(
+        select(InstrumentVersion)
+        .where(InstrumentVersion.study_id == study_id, InstrumentVersion.instrument_id == instrument_id)
+        .order_by(InstrumentVersion.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def instrument_of(version: InstrumentVersion) -> Instrument:
+    """The :class:`Instrument` stored in a version (cached by fingerprint: versions are immutable)."""
+    instrument = _BY_FINGERPRINT.get(version.fingerprint)
+    if instrument is None:
+        instrument = instruments.from_dict(version.definition)
+        _BY_FINGERPRINT[version.fingerprint] = instrument
+    return instrument
+
+
+#: Parsed instruments by fingerprint; as many entries as instrument versions exist, a handful.
+_BY_FINGERPRINT: dict[str, Instrument] = {}
+
+
+def ensure_admin(*, session: Session, email: str = "admin@localhost") -> tuple[User, str | None]:
+    """Create the first global admin if there is none; returns the new password once, else None."""
+    admin = session.exec(select(User).where(User.is_admin == True)).first()  # noqa: E712
+    if admin is not None:
+        return admin, None
+    password = generate_password()
+    admin = User(email=email, name="Administrator", password_hash=hash_password(password), is_admin=True)
+    session.add(admin)
+    session.commit()
+    return admin, password

@@ -1,0 +1,115 @@
+"""Jobs with leases: the database, not the broker, guarantees that started work gets done.
+
+``enqueue(...)`` writes a :class:`~webapp.models.Job` row, commits, then sends the task with the job's
+id. A task calls ``claim(job_id)`` first: it takes a lease (or learns the job is done or held by a
+live worker and does nothing). ``heartbeat`` extends the lease and records progress; ``finish`` and
+``fail`` end it. ``sweep`` (run by beat) re-sends jobs whose lease expired: a killed worker's job or
+a message a broker lost. Tasks must therefore be idempotent; Keireki's are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from celery import current_app as current_celery
+from sqlmodel import Session, select
+
+from webapp.models import Job, utcnow
+
+
+def _lease(session: Session) -> timedelta:
+    from flask import current_app
+
+    return timedelta(seconds=current_app.config["KEIREKI"].job_lease_seconds)
+
+
+def enqueue(*, session: Session, kind: str, task: str, params: dict[str, Any], study_id: int | None = None,
+            created_by: int | None = None, total: int = 0, max_attempts: int = 5) -> Job:
+    """Record a job, commit, and send its task. Returns the job (status ``queued``)."""
+    job = Job(kind=kind, study_id=study_id, params={**params, "task": task}, created_by=created_by,
+              total=total, max_attempts=max_attempts, lease_until=utcnow() + _lease(session))
+    session.add(job)
+    session.commit()
+    send(job)
+    return job
+
+
+def send(job: Job) -> None:
+    current_celery.send_task(job.params["task"], args=[job.id])
+
+
+def claim(*, session: Session, job_id: int, now: datetime | None = None) -> Job | None:
+    """Take the job's lease. None when it is done, failed, or held by a worker whose lease is alive."""
+    now = now or utcnow()
+    lease_until = now + _lease(session)
+    result = session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id)  # type: ignore[arg-type]
+        .where(Job.status.in_(("queued", "running")))  # type: ignore[attr-defined]
+        .where(sa.or_(Job.status == "queued", Job.lease_until < now))  # type: ignore[arg-type,operator]
+        .values(status="running", lease_until=lease_until, attempts=Job.attempts + 1,
+                started_at=sa.func.coalesce(Job.started_at, now))
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is not None and job.attempts > job.max_attempts:
+        fail(session=session, job=job, error="gave up after too many attempts")
+        return None
+    return job
+
+
+def heartbeat(*, session: Session, job: Job, done: int | None = None, total: int | None = None) -> None:
+    """Extend the lease and record progress (commits)."""
+    job.lease_until = utcnow() + _lease(session)
+    if done is not None:
+        job.done = done
+    if total is not None:
+        job.total = total
+    session.add(job)
+    session.commit()
+
+
+def finish(*, session: Session, job: Job, result: dict[str, Any] | None = None) -> None:
+    job.status = "done"
+    job.finished_at = utcnow()
+    job.lease_until = None
+    job.done = max(job.done, job.total)
+    if result is not None:
+        job.result = result
+    session.add(job)
+    session.commit()
+
+
+def fail(*, session: Session, job: Job, error: str) -> None:
+    job.status = "failed"
+    job.error = error[:2000]
+    job.finished_at = utcnow()
+    job.lease_until = None
+    session.add(job)
+    session.commit()
+
+
+def sweep(*, session: Session, now: datetime | None = None, limit: int = 500) -> int:
+    """Re-send jobs whose lease expired (queued and never started, or running on a dead worker)."""
+    now = now or utcnow()
+    stale = session.exec(
+        select(Job)
+        .where(Job.status.in_(("queued", "running")))  # type: ignore[attr-defined]
+        .where(Job.lease_until < now)  # type: ignore[operator]
+        .order_by(Job.id)  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+    for job in stale:
+        if job.attempts >= job.max_attempts:
+            fail(session=session, job=job, error="gave up after too many attempts")
+            continue
+        job.status = "queued"
+        job.lease_until = now + _lease(session)
+        session.add(job)
+        session.commit()
+        send(job)
+    return len(stale)

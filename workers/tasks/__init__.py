@@ -1,0 +1,1 @@
+"""Celery tasks: thin wrappers that load by id, call a pure function, write in one transaction."""
