@@ -1,0 +1,253 @@
+"""Career-record tasks: load participants by id, call :func:`workers.records.build_records`, write.
+
+A batch of participants is converted in ONE transaction: their rows in every ``rec_`` table are
+deleted and the new rows bulk-inserted, so a killed worker leaves either the old rows or the new
+ones, and a redelivered job produces the same rows again. A participant whose answers cannot be
+converted gets its latest response marked ``failed`` with the reason (shown to researchers); it is
+never retried and never blocks the others. Only database errors that can recover are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from celery import shared_task
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlmodel import Session, col, select
+
+from instruments.contract import TABLES
+from instruments.model import Instrument
+from webapp.db import begin_serialised, db_session
+from webapp.models import (
+    RECORD_TABLES,
+    Channel,
+    Consent,
+    InstrumentVersion,
+    Job,
+    Participant,
+    Response,
+    Study,
+    utcnow,
+)
+from webapp.services.studies import instrument_of
+from workers import jobs
+from workers.records import (
+    PIPELINE_VERSION,
+    ParticipantInput,
+    ParticipantRecords,
+    ResponseInput,
+    build_records,
+)
+
+#: Errors worth retrying: the database went away or was busy; anything else is a bug or bad data.
+RETRYABLE = (OperationalError, DisconnectionError)
+#: Retry policy of the tasks (Celery ``autoretry_for``): exponential backoff, at most 5 retries.
+RETRY_POLICY: dict[str, Any] = {
+    "autoretry_for": RETRYABLE, "retry_backoff": 2, "retry_backoff_max": 120, "retry_jitter": True,
+    "max_retries": 5,
+}
+REBUILD_TASK = "keireki.records.rebuild"
+
+_DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
+_INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
+
+
+@dataclass
+class BatchOutcome:
+    """What a conversion batch did: participants converted, failed (id -> reason) and not found."""
+
+    converted: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    missing: list[int] = field(default_factory=list)
+    rows: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"converted": len(self.converted), "failed": len(self.failed), "missing": len(self.missing),
+                "rows": self.rows, "pipeline_version": PIPELINE_VERSION}
+
+
+def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Instrument]:
+    wanted = set(version_ids) - _INSTRUMENTS.keys()
+    if wanted:
+        for version in session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted))):
+            assert version.id is not None
+            _INSTRUMENTS[version.id] = instrument_of(version)
+    return _INSTRUMENTS
+
+
+def _inputs(session: Session, participant_ids: Sequence[int]
+            ) -> list[tuple[Participant, Study, ParticipantInput, list[ResponseInput], list[Response]]]:
+    people = session.exec(
+        select(Participant).where(col(Participant.id).in_(participant_ids))
+        .order_by(col(Participant.id)).with_for_update()
+    ).all()
+    ids = [p.id for p in people]
+    study_ids = {p.study_id for p in people}
+    studies = {s.id: s for s in session.exec(select(Study).where(col(Study.id).in_(study_ids)))}
+    channel_ids = {p.channel_id for p in people if p.channel_id is not None}
+    channels: dict[int | None, str] = {}
+    if channel_ids:
+        query = sa.select(col(Channel.id), col(Channel.code)).where(col(Channel.id).in_(channel_ids))
+        channels = {int(i): str(c) for i, c in session.execute(query).all()}
+    consents: dict[int, Consent] = {}
+    for consent in session.exec(select(Consent).where(col(Consent.participant_id).in_(ids))
+                                .order_by(col(Consent.agreed_at), col(Consent.id))):
+        consents[consent.participant_id] = consent  # the latest one wins
+    responses: dict[int, list[Response]] = {}
+    for response in session.exec(select(Response).where(col(Response.participant_id).in_(ids))
+                                 .order_by(col(Response.submitted_at), col(Response.id))):
+        responses.setdefault(response.participant_id, []).append(response)
+    versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
+    out = []
+    for person in people:
+        assert person.id is not None
+        latest_consent = consents.get(person.id)
+        facts = ParticipantInput(
+            participant_code=person.code, study=studies[person.study_id].slug,
+            participant_type=person.participant_type, form_language=person.form_language,
+            recruitment_channel=channels.get(person.channel_id), status=person.status,
+            consent_version=latest_consent.consent_version if latest_consent else None,
+            consented_at=latest_consent.agreed_at if latest_consent else None,
+        )
+        own = responses.get(person.id, [])
+        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta, r.submitted_at)
+                 for r in own]
+        out.append((person, studies[person.study_id], facts, given, own))
+    return out
+
+
+def _db_rows(records: ParticipantRecords, study_id: int,
+             participant_id: int) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, rows in records.tables().items():
+        columns = RECORD_TABLES[name].c.keys()[3:]  # after id, study_id, participant_id
+        stamps = _DATETIME_COLUMNS.get(name, [])
+        dicts = []
+        for row in rows:
+            values: dict[str, Any] = dict(zip(columns, row, strict=True))
+            for column in stamps:
+                stamp = values[column]
+                if isinstance(stamp, str):
+                    values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
+            dicts.append({"study_id": study_id, "participant_id": participant_id, **values})
+        out[name] = dicts
+    if records.sts:
+        out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
+                                 "participant_code": records.participants[0][0],
+                                 "first_month": records.sts_first_month, "states": ",".join(records.sts)}]
+    return out
+
+
+def convert_batch(*, session: Session, participant_ids: Sequence[int],
+                  today: date | None = None) -> BatchOutcome:
+    """Convert participants and replace their records, all in one transaction; commits.
+
+    ``today`` defaults to the current UTC date (it only caps response dates, see ``build_records``).
+    """
+    today = today or utcnow().date()
+    outcome = BatchOutcome()
+    if session.in_transaction():
+        session.commit()
+    begin_serialised(session)
+    try:
+        loaded = _inputs(session, sorted(set(participant_ids)))
+        outcome.missing = sorted(set(participant_ids) - {p.id for p, *_ in loaded if p.id is not None})
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for person, study, facts, given, own in loaded:
+            assert person.id is not None
+            try:
+                records = build_records(participant=facts, responses=given,
+                                        pseudonym_key=bytes.fromhex(study.pseudonym_key), today=today)
+            except Exception as exc:  # noqa: BLE001 - bad data or a bug: recorded on the response, not retried
+                outcome.failed[person.id] = f"{type(exc).__name__}: {exc}"[:2000]
+                if own:
+                    latest = own[-1]
+                    latest.status, latest.error = "failed", outcome.failed[person.id]
+                    session.add(latest)
+                continue
+            outcome.converted.append(person.id)
+            for name, dicts in _db_rows(records, study.id or 0, person.id).items():
+                pending.setdefault(name, []).extend(dicts)
+        if outcome.converted or outcome.missing:
+            gone = outcome.converted + outcome.missing
+            for table in RECORD_TABLES.values():
+                session.execute(table.delete().where(table.c.participant_id.in_(gone)))
+        for name, dicts in pending.items():
+            if not dicts:
+                continue
+            session.execute(RECORD_TABLES[name].insert(), dicts)
+            outcome.rows += len(dicts)
+        if outcome.converted:
+            session.execute(
+                sa.update(Response).where(col(Response.participant_id).in_(outcome.converted))
+                .values(status="converted", error=None, pipeline_version=PIPELINE_VERSION,
+                        converted_at=utcnow()))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return outcome
+
+
+@shared_task(name="keireki.records.convert_participant", acks_late=True, reject_on_worker_lost=True,
+             **RETRY_POLICY)
+def convert_participant(participant_id: int) -> dict[str, Any]:
+    """Convert one participant's responses into career records (idempotent; safe to redeliver)."""
+    return convert_batch(session=db_session(), participant_ids=[participant_id]).summary()
+
+
+@shared_task(name=REBUILD_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
+def rebuild(job_id: int) -> None:
+    """Convert the batch of participants of a ``rebuild`` job (``params.participant_ids``)."""
+    session = db_session()
+    job = jobs.claim(session=session, job_id=job_id)
+    if job is None:
+        return
+    try:
+        ids = [int(i) for i in job.params["participant_ids"]]
+        outcome = convert_batch(session=session, participant_ids=ids)
+    except RETRYABLE:
+        _release(session, job)  # let the retried message claim it again at once
+        raise
+    jobs.finish(session=session, job=job, result=outcome.summary())
+
+
+def _release(session: Session, job: Job) -> None:
+    try:
+        session.rollback()
+        job.status = "queued"
+        session.add(job)
+        session.commit()
+    except RETRYABLE:  # the database is still away: the sweeper re-sends the job when its lease ends
+        session.rollback()
+
+
+def enqueue_rebuild(*, session: Session, participant_ids: Sequence[int], study_id: int | None = None,
+                    batch: int = 200, created_by: int | None = None, kind: str = "rebuild") -> list[Job]:
+    """Queue the conversion of ``participant_ids`` as jobs of ``batch`` participants each."""
+    ids = list(participant_ids)
+    return [
+        jobs.enqueue(session=session, kind=kind, task=REBUILD_TASK,
+                     params={"participant_ids": ids[i:i + batch]}, study_id=study_id, created_by=created_by,
+                     total=len(ids[i:i + batch]))
+        for i in range(0, len(ids), batch)
+    ]
+
+
+def enqueue_conversion(*, session: Session, participant_id: int, study_id: int | None = None) -> Job:
+    """Queue the conversion of one participant (call after a response is submitted; commits)."""
+    queued = enqueue_rebuild(session=session, participant_ids=[participant_id], study_id=study_id,
+                             kind="convert")
+    return queued[0]
+
+
+def participant_ids(*, session: Session, study_id: int | None = None) -> list[int]:
+    """Ids of every participant (of one study), in id order."""
+    query = sa.select(col(Participant.id)).order_by(col(Participant.id))
+    if study_id is not None:
+        query = query.where(col(Participant.study_id) == study_id)
+    return [int(i) for i in session.execute(query).scalars()]
