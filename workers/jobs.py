@@ -113,3 +113,13 @@ def sweep(*, session: Session, now: datetime | None = None, limit: int = 500) ->
         session.commit()
         send(job)
     return len(stale)
+
+
+#: The career-records conversion of one participant: task name and parameters (see workers/tasks/records.py).
+CONVERT_TASK = "keireki.convert_participant"
+
+
+def enqueue_conversion(*, session: Session, participant_id: int, study_id: int) -> Job:
+    """Queue the (re)conversion of a participant's responses into career records."""
+    return enqueue(session=session, kind="convert", task=CONVERT_TASK, params={"participant_id": participant_id},
+                   study_id=study_id)
