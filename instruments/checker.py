@@ -1,0 +1,231 @@
+"""Static checks of instruments: ``check_paths(paths) -> CheckReport``.
+
+Every finding names the file and line (or sheet and row), the field and what is wrong. Expression
+checks live in :mod:`instruments.checks_expr`, record-mapping checks in :mod:`instruments.checks_records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from instruments.errors import InstrumentError
+from instruments.loader import bundled_paths, load
+from instruments.model import QUESTION_TYPES, Group, Instrument, Location, Question, Text
+from instruments.study import Study
+
+#: Question types that show no label to anyone.
+UNLABELLED_TYPES = ("calculate", "hidden")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  #: "error" | "warning"
+    location: Location | None
+    field: str  #: e.g. ``birth_year.constraint``
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.location) if self.location is not None else "?"
+        return f"{where}: {self.field}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    findings: list[Finding] = field(default_factory=list)
+    #: instrument id -> language -> percent of texts present (0-100)
+    coverage: dict[str, dict[str, float]] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Collector:
+    """Collects the findings about one instrument."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.findings: list[Finding] = []
+        self.fallback = Location(instrument.source or instrument.id)
+
+    def error(self, where: Location | None, field_name: str, message: str) -> None:
+        self.findings.append(Finding("error", where or self.fallback, field_name, message))
+
+    def warning(self, where: Location | None, field_name: str, message: str) -> None:
+        self.findings.append(Finding("warning", where or self.fallback, field_name, message))
+
+
+def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, bool]]:
+    """Every translatable text: (field, text, location, whether a text is required)."""
+    yield "title", instrument.title, None, True
+    for node in instrument.walk():
+        if isinstance(node, Group):
+            yield f"{node.name}.label", node.label, node.location, not node.repeat or bool(node.label)
+            continue
+        shown = node.type not in UNLABELLED_TYPES
+        yield f"{node.name}.label", node.label, node.location, shown
+        for key in ("hint", "required_message", "constraint_message"):
+            value: Text = getattr(node, key)
+            if value:
+                yield f"{node.name}.{key}", value, node.location, False
+    for list_name, choices in instrument.choice_lists.items():
+        for choice in choices:
+            yield f"choices.{list_name}.{choice.name}.label", choice.label, choice.location, True
+
+
+def coverage(instrument: Instrument) -> dict[str, float]:
+    """Language -> percent of the instrument's texts present in that language."""
+    items = [text for _, text, _, needed in texts(instrument) if needed or any(text.values())]
+    if not items:
+        return {lang: 100.0 for lang in instrument.languages}
+    return {lang: round(100.0 * sum(1 for t in items if t.get(lang, "").strip()) / len(items), 1)
+            for lang in instrument.languages}
+
+
+def _check_translations(c: Collector) -> None:
+    inst = c.instrument
+    default = inst.default_language
+    for field_name, text, where, needed in texts(inst):
+        present = {lang for lang, value in text.items() if value.strip()}
+        if not present:
+            if needed:
+                c.error(where, field_name, f"no text (needs at least {default})")
+            continue
+        if default not in present:
+            c.error(where, field_name, f"missing the default language {default}")
+        missing = [lang for lang in inst.languages if lang != default and lang not in present]
+        if missing:
+            c.warning(where, field_name, f"untranslated: {', '.join(missing)}")
+        unknown = sorted(set(text) - set(inst.languages))
+        own = where is None or inst.source is None or where.file == inst.source  # not a shared list
+        if unknown and own:
+            c.warning(where, field_name, f"language(s) not declared in 'languages': {', '.join(unknown)}")
+
+
+def _check_structure(c: Collector) -> None:
+    inst = c.instrument
+    seen: dict[str, Location | None] = {}
+    if len(set(inst.languages)) != len(inst.languages):
+        c.error(None, "languages", "a language is listed twice")
+    for node in inst.walk():
+        if node.name in seen:
+            first = seen[node.name]
+            c.error(node.location, f"{node.name}.name", f"duplicate name {node.name!r} (first at {first})")
+        else:
+            seen[node.name] = node.location
+        if not node.name.isascii() or not node.name.replace("_", "a").replace("-", "a").isalnum():
+            c.error(node.location, f"{node.name}.name", "names are ASCII letters, digits, '_' and '-'")
+        if isinstance(node, Group):
+            _check_group(c, node)
+        else:
+            _check_question(c, node)
+    for list_name, choices in inst.choice_lists.items():
+        if not choices:
+            c.error(None, f"choices.{list_name}", "empty choice list")
+        names: set[str] = set()
+        for choice in choices:
+            if choice.name in names:
+                c.error(choice.location, f"choices.{list_name}", f"duplicate choice name {choice.name!r}")
+            names.add(choice.name)
+
+
+def _check_group(c: Collector, group: Group) -> None:
+    if group.min_count is not None and group.max_count is not None and group.min_count > group.max_count:
+        c.error(group.location, f"{group.name}.min", f"min ({group.min_count}) > max ({group.max_count})")
+    if group.repeat_count and (group.min_count is not None or group.max_count is not None):
+        c.warning(group.location, f"{group.name}.repeat_count", "repeat_count overrides min and max")
+
+
+def _check_question(c: Collector, q: Question) -> None:
+    inst = c.instrument
+    if q.type not in QUESTION_TYPES:
+        c.error(q.location, f"{q.name}.type", f"unknown question type {q.type!r} "
+                f"(one of {', '.join(QUESTION_TYPES)})")
+    if q.type in ("select_one", "select_multiple"):
+        if not q.choices:
+            c.error(q.location, f"{q.name}.choices", f"a {q.type} question needs a choice list")
+        elif q.choices not in inst.choice_lists:
+            c.error(q.location, f"{q.name}.choices", f"choice list {q.choices!r} does not exist")
+    else:
+        if q.choices:
+            c.warning(q.location, f"{q.name}.choices", f"a {q.type} question does not use choices")
+        if q.choice_filter:
+            c.error(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions")
+    if q.type == "calculate" and not q.calculation:
+        c.error(q.location, f"{q.name}.calculation", "a calculate question needs a calculation")
+    if q.calculation and q.type != "calculate":
+        c.warning(q.location, f"{q.name}.calculation", "only calculate questions are calculated")
+    if q.type in ("select_one",) and q.default and q.choices in inst.choice_lists:
+        if q.default not in {ch.name for ch in inst.choice_lists[q.choices]}:
+            c.error(q.location, f"{q.name}.default", f"default {q.default!r} is not a choice")
+
+
+def check_instrument(instrument: Instrument) -> list[Finding]:
+    """All findings about one loaded instrument."""
+    from instruments.checks_expr import check_expressions
+    from instruments.checks_records import check_records
+
+    c = Collector(instrument)
+    _check_structure(c)
+    check_expressions(c)
+    check_records(c)
+    _check_translations(c)
+    return c.findings
+
+
+def check_paths(paths: Iterable[str | Path] | None = None) -> CheckReport:
+    """Load and check instrument files (YAML or XLSForm); all bundled instruments when ``paths`` is None."""
+    report = CheckReport()
+    for path in list(paths) if paths is not None else bundled_paths():
+        try:
+            instrument = load(path)
+        except InstrumentError as exc:
+            report.findings.append(Finding("error", exc.location or Location(str(path)), "file", exc.message))
+            continue
+        if instrument.id in report.instruments:
+            report.findings.append(Finding("error", Location(str(path)), "id",
+                                           f"instrument id {instrument.id!r} is used by another file"))
+        report.instruments[instrument.id] = instrument
+        report.findings.extend(check_instrument(instrument))
+        report.coverage[instrument.id] = coverage(instrument)
+    return report
+
+
+def format_coverage(report: CheckReport) -> str:
+    """The coverage table: one row per instrument, one column per language."""
+    languages: list[str] = []
+    for per_lang in report.coverage.values():
+        languages += [lang for lang in per_lang if lang not in languages]
+    width = max([len("instrument"), *(len(i) for i in report.coverage)])
+    lines = ["  ".join(["instrument".ljust(width), *(lang.rjust(7) for lang in languages)])]
+    for ident, per_lang in report.coverage.items():
+        # floor, so that 99.6% never shows as 100%
+        cells = [(f"{int(per_lang[lang])}%" if lang in per_lang else "-").rjust(7) for lang in languages]
+        lines.append("  ".join([ident.ljust(width), *cells]))
+    return "\n".join(lines)
+
+
+def check_study(study: Study, instruments: Mapping[str, Instrument]) -> list[Finding]:
+    """The study file against the instruments: every step names an instrument, and participant-facing
+    instruments (``settings.audience`` other than ``researcher``) offer every language of the study."""
+    findings: list[Finding] = []
+    where = study.location
+    for step, value in study.steps.items():
+        for ident in value.values() if isinstance(value, dict) else [value]:
+            if ident not in instruments:
+                findings.append(Finding("error", where, f"steps.{step}", f"no instrument {ident!r}"))
+    for ident, inst in instruments.items():
+        if inst.settings.get("audience") == "researcher":
+            continue
+        missing = [lang for lang in study.languages if lang not in inst.languages]
+        if missing:
+            findings.append(Finding("error", Location(inst.source or ident), "languages",
+                                    f"participant-facing, but without the study's {', '.join(missing)}"))
+    return findings
