@@ -66,10 +66,18 @@ def test_rebuild_on_a_worker_matches_the_inline_conversion(fresh_database: str, 
         from webapp.db import db_session
 
         ids = participant_ids(session=db_session(), study_id=study_id)
-        queued = [j.id for j in enqueue_rebuild(session=db_session(), participant_ids=ids, study_id=study_id,
-                                                batch=5) if j.id is not None]
-    assert len(queued) == 3
+        single = jobs.enqueue_conversion(session=db_session(), participant_id=ids[3], study_id=study_id).id
+    assert single is not None
     with celery_worker(env, log=tmp_path / "worker.log"):
+        assert wait_for(lambda: _statuses(app, [single]) == ["done"], timeout=90), \
+            (tmp_path / "worker.log").read_text()[-3000:]
+        assert [r[0] for r in _snapshot(app)["participants"]] == ["SIE-0003"]
+        with app.app_context():
+            from webapp.db import db_session
+
+            queued = [j.id for j in enqueue_rebuild(session=db_session(), participant_ids=ids,
+                                                    study_id=study_id, batch=5) if j.id is not None]
+        assert len(queued) == 3
         assert wait_for(lambda: set(_statuses(app, queued)) == {"done"}, timeout=90), \
             (tmp_path / "worker.log").read_text()[-3000:]
     by_worker = _snapshot(app)

@@ -193,27 +193,36 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
     return outcome
 
 
-@shared_task(name="keireki.records.convert_participant", acks_late=True, reject_on_worker_lost=True,
-             **RETRY_POLICY)
-def convert_participant(participant_id: int) -> dict[str, Any]:
-    """Convert one participant's responses into career records (idempotent; safe to redeliver)."""
-    return convert_batch(session=db_session(), participant_ids=[participant_id]).summary()
-
-
-@shared_task(name=REBUILD_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
-def rebuild(job_id: int) -> None:
-    """Convert the batch of participants of a ``rebuild`` job (``params.participant_ids``)."""
+def _run_job(job_id: int) -> None:
     session = db_session()
     job = jobs.claim(session=session, job_id=job_id)
     if job is None:
         return
+    params = job.params
+    ids = [int(i) for i in params.get("participant_ids", [])]
+    if "participant_id" in params:
+        ids.append(int(params["participant_id"]))
     try:
-        ids = [int(i) for i in job.params["participant_ids"]]
         outcome = convert_batch(session=session, participant_ids=ids)
     except RETRYABLE:
         _release(session, job)  # let the retried message claim it again at once
         raise
     jobs.finish(session=session, job=job, result=outcome.summary())
+
+
+@shared_task(name=jobs.CONVERT_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
+def convert_participant(job_id: int) -> None:
+    """Convert one participant (job params ``participant_id``; see ``workers.jobs.enqueue_conversion``).
+
+    Idempotent: a redelivered or re-sent job replaces the rows with the same rows.
+    """
+    _run_job(job_id)
+
+
+@shared_task(name=REBUILD_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
+def rebuild(job_id: int) -> None:
+    """Convert the batch of participants of a ``rebuild`` job (job params ``participant_ids``)."""
+    _run_job(job_id)
 
 
 def _release(session: Session, job: Job) -> None:
@@ -236,13 +245,6 @@ def enqueue_rebuild(*, session: Session, participant_ids: Sequence[int], study_i
                      total=len(ids[i:i + batch]))
         for i in range(0, len(ids), batch)
     ]
-
-
-def enqueue_conversion(*, session: Session, participant_id: int, study_id: int | None = None) -> Job:
-    """Queue the conversion of one participant (call after a response is submitted; commits)."""
-    queued = enqueue_rebuild(session=session, participant_ids=[participant_id], study_id=study_id,
-                             kind="convert")
-    return queued[0]
 
 
 def participant_ids(*, session: Session, study_id: int | None = None) -> list[int]:
