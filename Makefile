@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install translations migration browser clean help
+.PHONY: run test lint install translations catalogs migration browser clean help
 
 help:
 	@echo "make run    - install, migrate, load the bundled study, start web + worker + beat on :$(PORT)"
@@ -25,6 +25,15 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	@if ls webapp/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile --statistics -d webapp/translations 2>&1 | tail -n 1; fi
+
+# Extract UI strings and update every language's catalog (new strings arrive untranslated: the test fails).
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output -k _l -F babel.cfg -o webapp/translations/messages.pot webapp
+	@for lang in ja vi id tl my zh_Hans ne en; do \
+		if [ -f webapp/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations -l $$lang; \
+		else \
+			$(BIN)/pybabel init -i webapp/translations/messages.pot -d webapp/translations -l $$lang; fi; done
 
 run: install
 	$(BIN)/keireki setup
