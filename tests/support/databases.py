@@ -19,7 +19,7 @@ def alembic_config() -> Config:
     return Config(str(ROOT / "alembic.ini"))
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def _alembic(url: str, action: str, revision: str) -> None:
     from webapp.db import make_engine
 
     engine = make_engine(url)
@@ -27,22 +27,17 @@ def upgrade(url: str, revision: str = "head") -> None:
         with engine.begin() as connection:
             cfg = alembic_config()
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+            getattr(command, action)(cfg, revision)
     finally:
         engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    _alembic(url, "upgrade", revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    from webapp.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            cfg = alembic_config()
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, revision)
-    finally:
-        engine.dispose()
+    _alembic(url, "downgrade", revision)
 
 
 @contextmanager
