@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:27:08.281614
+Create Date: 2026-11-23 19:41:36.749836
 """
 from collections.abc import Sequence
 
@@ -116,6 +116,7 @@ def upgrade() -> None:
     sa.Column('study_id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('ineligible_count', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_channel_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channel')),
@@ -155,7 +156,9 @@ def upgrade() -> None:
     sa.Column('interpreter_available', sa.Boolean(), nullable=False),
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('video_link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('slot_step_min', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_interviewtype_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_interviewtype'))
     )
@@ -214,6 +217,7 @@ def upgrade() -> None:
     sa.Column('channel_id', sa.Integer(), nullable=True),
     sa.Column('resume_token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('resume_code_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('resume_failures', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
@@ -243,12 +247,18 @@ def upgrade() -> None:
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('interpreter', sa.Boolean(), nullable=False),
+    sa.Column('contact_channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('manage_token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('manage_token_expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('notes_enc', sa.LargeBinary(), nullable=True),
     sa.Column('transcript_path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('transcript_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('previous_starts', sa.JSON(), nullable=False),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('outcome_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['interview_type_id'], ['interviewtype.id'], name=op.f('fk_booking_interview_type_id_interviewtype')),
@@ -526,6 +536,7 @@ def upgrade() -> None:
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_reminder_booking_id_booking')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder')),
     sa.UniqueConstraint('booking_id', 'kind', 'booking_sequence', name=op.f('uq_reminder_booking_id_kind_booking_sequence'))

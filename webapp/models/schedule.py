@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 from webapp.models.base import json_field, ts_field
 
 BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show", "rescheduled")
+#: Statuses whose time still counts as the interviewer's (overlap checks and per-day limits).
+BUSY_STATUSES = ("booked", "completed", "no_show")
+#: How a participant wants to be told: e-mail is sent; phone and messaging are listed for researchers.
+CONTACT_CHANNELS = ("email", "phone", "messaging")
 
 
 class InterviewType(SQLModel, table=True):
@@ -28,7 +32,9 @@ class InterviewType(SQLModel, table=True):
     interpreter_available: bool = False
     place: str | None = Field(default=None, max_length=300)  #: for in-person interviews
     video_link: str | None = Field(default=None, max_length=500)
+    slot_step_min: int = 30  #: slots start every this many minutes from the start of a window
     active: bool = True
+    created_at: datetime = ts_field(default_now=True)
 
 
 class AvailabilityRule(SQLModel, table=True):
@@ -69,6 +75,8 @@ class Booking(SQLModel, table=True):
     language: str = Field(max_length=16)
     mode: str = Field(max_length=16)
     interpreter: bool = False
+    #: How the participant is told about changes and reminded: one of CONTACT_CHANNELS.
+    contact_channel: str = Field(default="email", max_length=16)
     status: str = Field(default="booked", max_length=16, index=True)  #: one of BOOKING_STATUSES
     sequence: int = 0  #: iCalendar SEQUENCE, +1 on each change
     #: sha256 of the random manage token (reschedule/cancel link) and its expiry.
@@ -76,6 +84,12 @@ class Booking(SQLModel, table=True):
     manage_token_expires_at: datetime = ts_field()
     notes_enc: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  #: encrypted interviewer notes
     transcript_path: str | None = Field(default=None, max_length=500)  #: encrypted file under the data dir
+    transcript_name: str | None = Field(default=None, max_length=200)  #: the uploaded file's name
+    #: Earlier start times (ISO, UTC) of a booking that was moved, oldest first.
+    previous_starts: list[str] = json_field(default_factory=list)
+    cancelled_at: datetime | None = ts_field(nullable=True)
+    cancelled_by: str | None = Field(default=None, max_length=16)  #: participant | researcher | withdrawal
+    outcome_at: datetime | None = ts_field(nullable=True)
     created_at: datetime = ts_field(default_now=True)
     updated_at: datetime = ts_field(default_now=True)
 
@@ -95,6 +109,7 @@ class Reminder(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)
     claimed_at: datetime | None = ts_field(nullable=True)
     sent_at: datetime | None = ts_field(nullable=True)
+    error: str | None = Field(default=None, max_length=500)  #: the last failure, for researchers
 
 
 class DeliveryAttempt(SQLModel, table=True):
