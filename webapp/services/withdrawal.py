@@ -1,0 +1,155 @@
+"""Withdrawal of a participant: contact erased, research data kept or erased as the consent says.
+
+Called from the participant's own withdraw link (participate area) and from the owner's participant page
+(research area). The caller commits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlmodel import Session, select
+
+from webapp.models import RECORD_TABLES, Booking, Consent, Contact, Draft, Participant, Response
+from webapp.services import audit
+
+log = logging.getLogger(__name__)
+
+#: What the consent's ``withdrawal_data`` may say; anything else is treated as ``keep`` (the safe default
+#: for research data the participant agreed to give; contact data is erased either way).
+KEEP, ERASE = "keep", "erase"
+
+
+def withdrawal_choice(*, session: Session, participant: Participant) -> str:
+    """``"keep"`` or ``"erase"``: what the latest consent says (``keep`` without a consent)."""
+    consent = session.exec(
+        select(Consent).where(Consent.participant_id == participant.id)
+        .order_by(Consent.agreed_at.desc(), Consent.id.desc())  # type: ignore[attr-defined,union-attr]
+    ).first()
+    return ERASE if consent is not None and consent.withdrawal_data == ERASE else KEEP
+
+
+def withdraw(*, session: Session, participant: Participant, actor: str, now: datetime,
+             user_id: int | None = None) -> None:
+    """Record the participant's withdrawal.
+
+    Always: future bookings are cancelled (status ``cancelled``, SEQUENCE + 1, the scheduling area is
+    told so it can send the cancellation), the contact details are deleted, the participant and their
+    consents are marked withdrawn, ``participant.withdraw`` is audited. When the consent says ``erase``:
+    drafts, responses, every career-records row, interview notes and transcript files are deleted too and
+    ``participant.erase`` is audited. Idempotent: a second call changes nothing more and audits nothing.
+    """
+    if participant.status == "withdrawn" and participant.withdrawn_at is not None:
+        return
+    choice = withdrawal_choice(session=session, participant=participant)
+    cancelled = _cancel_future_bookings(session=session, participant=participant, now=now)
+    _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
+
+    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
+    if contact is not None:
+        session.delete(contact)
+    for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
+        if consent.withdrawn_at is None:
+            consent.withdrawn_at = now
+            session.add(consent)
+
+    participant.status = "withdrawn"
+    participant.withdrawn_at = now
+    participant.updated_at = now
+    session.add(participant)
+    target = f"participant:{participant.code}"
+    audit.record(session=session, action="participant.withdraw", actor=actor, study_id=participant.study_id,
+                 user_id=user_id, target=target,
+                 detail={"data": choice, "bookings_cancelled": len(cancelled),
+                         "contact_erased": contact is not None})
+    if choice == ERASE:
+        counts = _erase_research_data(session=session, participant=participant, now=now)
+        audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
+                     user_id=user_id, target=target, detail=counts)
+    session.flush()
+
+
+def _cancel_future_bookings(*, session: Session, participant: Participant, now: datetime) -> list[Booking]:
+    bookings = session.exec(
+        select(Booking).where(Booking.participant_id == participant.id, Booking.status == "booked",
+                              Booking.starts_at > now)
+    ).all()
+    for booking in bookings:
+        booking.status = "cancelled"
+        booking.sequence += 1
+        booking.updated_at = now
+        session.add(booking)
+    session.flush()
+    return list(bookings)
+
+
+def _schedule_hook() -> Callable[..., Any] | None:
+    """``webapp.schedule.services.cancel_for_withdrawal`` when the scheduling area provides it."""
+    try:
+        if importlib.util.find_spec("webapp.schedule") is None:
+            return None
+        if importlib.util.find_spec("webapp.schedule.services") is None:
+            return None
+        module = importlib.import_module("webapp.schedule.services")
+    except ImportError:
+        return None
+    hook = getattr(module, "cancel_for_withdrawal", None)
+    return hook if callable(hook) else None
+
+
+def _notify_schedule(*, session: Session, participant: Participant, bookings: list[Booking],
+                     now: datetime) -> None:
+    """Let the scheduling area send cancellations, while the contact details still exist."""
+    if not bookings:
+        return
+    hook = _schedule_hook()
+    if hook is not None:
+        hook(session=session, participant=participant, bookings=bookings, now=now)
+
+
+def _erase_research_data(*, session: Session, participant: Participant, now: datetime) -> dict[str, int]:
+    pid = participant.id
+    counts: dict[str, int] = {}
+    records = 0
+    for table in RECORD_TABLES.values():
+        result = session.execute(sa.delete(table).where(table.c.participant_id == pid))
+        records += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    counts["records"] = records
+    for name, model in (("drafts", Draft), ("responses", Response)):
+        result = session.execute(sa.delete(model).where(model.participant_id == pid))  # type: ignore[arg-type]
+        counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    notes = transcripts = 0
+    for booking in session.exec(select(Booking).where(Booking.participant_id == pid)):
+        if booking.notes_enc is not None:
+            booking.notes_enc = None
+            notes += 1
+        if booking.transcript_path:
+            _delete_transcript(booking.transcript_path)
+            booking.transcript_path = None
+            transcripts += 1
+        booking.updated_at = now
+        session.add(booking)
+    counts["notes"] = notes
+    counts["transcripts"] = transcripts
+    return counts
+
+
+def _delete_transcript(stored: str) -> None:
+    """Delete a transcript file; relative paths are under the data directory; nothing outside it."""
+    if not has_app_context():
+        return
+    data_dir = Path(current_app.config["KEIREKI"].data_dir).resolve()
+    path = Path(stored)
+    path = (path if path.is_absolute() else data_dir / path).resolve()
+    if not path.is_relative_to(data_dir):
+        log.warning("transcript path outside the data directory not deleted: %s", stored)
+        return
+    path.unlink(missing_ok=True)
