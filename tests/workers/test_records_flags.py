@@ -19,7 +19,7 @@ def test_overlapping_spells() -> None:
     records = run((INTAKE, jobs({"start": "2019-01", "end": "2019-12", "status": "ti_1"},
                                 {"start": "2019-06", "end": "2020-06", "status": "ssw_1"})))
     assert flags(records) == [(2, "overlap")]
-    assert _details(records, "overlap") == ["overlaps episode 1 by 6 month(s)"]
+    assert _details(records, "overlap") == ["overlaps episode 1 by 6 month(s) at least"]
     # the later-starting spell holds the overlapping months
     assert rows(records, "sequences_spell")[0]["end"] == rows(records, "episodes")[1]["start_month"] - 1
 
@@ -102,3 +102,13 @@ def test_flags_are_numbered_in_a_stable_order() -> None:
     numbers = [r["flag_no"] for r in rows(records, "quality_flags")]
     assert numbers == list(range(1, len(numbers) + 1))
     assert [f for f in flags(records)] == sorted(flags(records), key=lambda f: (f[0] or 0))
+
+
+def test_only_certain_overlaps_are_flagged() -> None:
+    # a year-only end may be January: "2019" then "2019-04" can be a clean handover
+    unsure = run((INTAKE, jobs({"start": "2015-04", "end": "2019"}, {"start": "2019-04", "end": "2020"})))
+    assert flags(unsure) == []
+    # ... but a start in 2019 is surely before an end in 2020-06
+    sure = run((INTAKE, jobs({"start": "2015-04", "end": "2020-06"}, {"start": "2019", "end": "2021"})))
+    assert flags(sure) == [(2, "overlap")]
+    assert _details(sure, "overlap") == ["overlaps episode 1 by 6 month(s) at least"]

@@ -53,6 +53,18 @@ class Episode:
         end = self.end_month if self.end_month is not None else self.start_month
         return self.start_month, max(end, self.start_month)
 
+    def certain(self) -> tuple[int, int] | None:
+        """(latest possible start, earliest possible end) month: the months surely in the spell.
+
+        A year-only start may be as late as December, a year-only end as early as January.
+        """
+        if self.start is None:
+            return None
+        latest_start = self.start.end_month()
+        if self.ongoing and self.end_month is not None:
+            return latest_start, self.end_month
+        return latest_start, self.end.start_month() if self.end is not None else latest_start
+
     def row(self, participant_code: str, episode_no: int) -> Row:
         cells = dict(self.cells, participant_code=participant_code, episode_no=episode_no)
         return tuple(cells.get(name) for name in EPISODES.column_names)

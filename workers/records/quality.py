@@ -28,8 +28,8 @@ class Flag:
 def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]:
     """Flags of episodes in time order (numbered 1..n): dates, overlaps, gaps, working age."""
     flags: list[Flag] = []
-    latest_end: int | None = None
-    latest_no = 0
+    latest_end: int | None = None  # latest month any earlier spell may reach (for gaps)
+    surely_until, surely_no = 0, 0  # latest month an earlier spell surely reaches (for overlaps)
     for number, episode in enumerate(episodes, start=1):
         start, end = episode.start, episode.end
         if start and end and compare(end, start) < 0:
@@ -47,18 +47,19 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
                 and start.year - birth_year < MIN_WORKING_AGE:
             detail = f"job starts {start.iso()}, born {birth_year}: aged {start.year - birth_year} at most"
             flags.append(Flag(number, "under_15_at_start", detail))
-        span = episode.span()
-        if span is None:
+        span, certain = episode.span(), episode.certain()
+        if span is None or certain is None:
             continue
-        if latest_end is not None:
-            if span[0] < latest_end:
-                flags.append(Flag(number, "overlap",
-                                  f"overlaps episode {latest_no} by {latest_end - span[0]} month(s)"))
-            elif span[0] - latest_end - 1 > MAX_GAP_MONTHS:
-                flags.append(Flag(number, "gap_over_12_months",
-                                  f"{span[0] - latest_end - 1} months without an episode before it"))
-        if latest_end is None or span[1] > latest_end:
-            latest_end, latest_no = span[1], number
+        # Only certain overlaps are flagged: "2018" to "2019" then "2019-04" may be a clean handover.
+        if certain[0] < surely_until:
+            detail = f"overlaps episode {surely_no} by {surely_until - certain[0]} month(s) at least"
+            flags.append(Flag(number, "overlap", detail))
+        elif latest_end is not None and span[0] - latest_end - 1 > MAX_GAP_MONTHS:
+            flags.append(Flag(number, "gap_over_12_months",
+                              f"{span[0] - latest_end - 1} months without an episode before it"))
+        latest_end = span[1] if latest_end is None else max(latest_end, span[1])
+        if certain[1] > surely_until:
+            surely_until, surely_no = certain[1], number
     return flags
 
 
