@@ -212,9 +212,65 @@ def format_coverage(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
+def _question_named(instrument: Instrument, name: str) -> Question | None:
+    return next((q for q in instrument.questions() if q.name == name), None)
+
+
+def _check_select(findings: list[Finding], inst: Instrument, name: str, qtype: str,
+                  codes: tuple[str, ...]) -> None:
+    where = Location(inst.source or inst.id)
+    q = _question_named(inst, name)
+    if q is None or q.type != qtype:
+        findings.append(Finding("error", where, name, f"{inst.id} needs a {qtype} question named {name!r}"))
+        return
+    names = {c.name for c in inst.choice_lists.get(q.choices or "", ())}
+    missing = [code for code in codes if code not in names]
+    if missing:
+        findings.append(Finding("error", q.location, f"{name}.choices",
+                                f"needs the choice(s) {', '.join(missing)}"))
+
+
+def _check_conventions(study: Study, instruments: Mapping[str, Instrument]) -> list[Finding]:
+    """What the platform relies on (docs/instruments.md, "Conventions the platform relies on")."""
+    findings: list[Finding] = []
+    screening = instruments.get(study.instrument_for("screening") or "")
+    if screening is not None:
+        _check_select(findings, screening, "participant_type", "select_one", ("ti", "sie", "manager", "none"))
+        if not screening.settings.get("eligible"):
+            findings.append(Finding("error", Location(screening.source or screening.id), "settings.eligible",
+                                    "the screening needs an 'eligible' expression"))
+    consent = instruments.get(study.instrument_for("consent") or "")
+    if consent is not None:
+        where = Location(consent.source or consent.id)
+        if not consent.settings.get("consent_version"):
+            findings.append(Finding("error", where, "settings.consent_version",
+                                    "the consent needs a version"))
+        _check_select(findings, consent, "consent", "acknowledge", ())
+        _check_select(findings, consent, "withdrawal_data", "select_one", ("keep", "erase"))
+    intakes = study.steps.get("intake")
+    for ident in intakes.values() if isinstance(intakes, dict) else []:
+        intake = instruments.get(ident)
+        if intake is None:
+            continue
+        last = intake.groups[-1]
+        if last.name != "contact":
+            findings.append(Finding("error", last.location, f"{last.name}.name",
+                                    "an intake ends with a page named 'contact'"))
+            continue
+        for node in last.walk():
+            if isinstance(node, Question) and node.type not in ("note",) and not node.is_contact:
+                findings.append(Finding("error", node.location, f"{node.name}.contact",
+                                        "questions of the contact page are contact data (contact: true)"))
+            if isinstance(node, Question) and node.required is True:
+                findings.append(Finding("error", node.location, f"{node.name}.required",
+                                        "the contact page is optional"))
+    return findings
+
+
 def check_study(study: Study, instruments: Mapping[str, Instrument]) -> list[Finding]:
-    """The study file against the instruments: every step names an instrument, and participant-facing
-    instruments (``settings.audience`` other than ``researcher``) offer every language of the study."""
+    """The study file against the instruments: every step names an instrument, participant-facing
+    instruments (``settings.audience`` other than ``researcher``) offer every language of the study,
+    and the screening, consent and intake instruments follow the platform's conventions."""
     findings: list[Finding] = []
     where = study.location
     for step, value in study.steps.items():
@@ -228,4 +284,4 @@ def check_study(study: Study, instruments: Mapping[str, Instrument]) -> list[Fin
         if missing:
             findings.append(Finding("error", Location(inst.source or ident), "languages",
                                     f"participant-facing, but without the study's {', '.join(missing)}"))
-    return findings
+    return findings + _check_conventions(study, instruments)

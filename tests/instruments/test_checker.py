@@ -171,3 +171,40 @@ def test_cli_check_prints_file_line_field_and_exits_1(tmp_path: Path) -> None:
     line = line_of(bad_text, "- name: age")
     assert f"{bad}:{line}: age.calculation: unknown reference ${{birth_yaer}}" in result.output
     assert "1 error(s)" in result.output
+
+
+def _mini(ident: str, body: str, settings: str = "{}", languages: str = "[en]") -> str:
+    return (f"id: {ident}\nversion: '1'\ndefault_language: en\nlanguages: {languages}\ntitle: {{en: T}}\n"
+            f"settings: {settings}\nchoices:\n  types: [{{name: ti, label: {{en: TI}}}}]\nsurvey:\n{body}")
+
+
+def test_study_conventions() -> None:
+    from instruments import Study, load_text
+    from instruments.checker import check_study
+
+    page = "  - group: {name}\n    label: {{en: P}}\n    children:\n{children}"
+    screening = load_text(_mini("screening", page.format(
+        name="p", children="      - {name: participant_type, type: select_one types, label: {en: Who}}\n")),
+        source="screening.yaml")
+    consent = load_text(_mini("consent", page.format(
+        name="p", children="      - {name: consent, type: acknowledge, label: {en: OK}}\n"),
+        settings="{consent_version: '1'}"), source="consent.yaml")
+    intake = load_text(_mini("ti_intake", page.format(
+        name="contact", children="      - {name: line_id, type: text, label: {en: LINE}, required: true}\n"),
+        settings="{audience: ti}", languages="[en, ja]"), source="ti_intake.yaml")
+    study = Study(id="s", title={"en": "S"}, default_language="en", languages=("en", "ja", "vi"),
+                  draft_expiry_days=30, quotas={}, steps={"screening": "screening", "consent": "consent",
+                                                          "intake": {"ti": "ti_intake", "sie": "sie_intake"}})
+    findings = check_study(study, {"screening": screening, "consent": consent, "ti_intake": intake})
+    messages = sorted(f"{f.field}: {f.message}" for f in findings)
+    assert messages == sorted([
+        "steps.intake: no instrument 'sie_intake'",
+        "languages: participant-facing, but without the study's ja, vi",  # screening
+        "languages: participant-facing, but without the study's ja, vi",  # consent
+        "languages: participant-facing, but without the study's vi",  # intake
+        "participant_type.choices: needs the choice(s) sie, manager, none",
+        "settings.eligible: the screening needs an 'eligible' expression",
+        "withdrawal_data: consent needs a select_one question named 'withdrawal_data'",
+        "line_id.contact: questions of the contact page are contact data (contact: true)",
+        "line_id.required: the contact page is optional",
+    ])

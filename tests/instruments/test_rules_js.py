@@ -149,3 +149,20 @@ def test_random_trees_agree_with_python() -> None:
     assert all(isinstance(parse(t), object) for t in texts)
     assert any(isinstance(r, Ref) for t in texts for r in references(t))
     _compare(texts, CONTEXTS)
+
+
+def test_compile_rules_of_an_instrument() -> None:
+    from instruments import load_text
+    from instruments.rules import compile_rules, rules_js_path
+
+    inst = load_text(
+        "id: r\nversion: '1'\ndefault_language: en\ntitle: {en: R}\nsurvey:\n"
+        "  - group: p\n    label: {en: P}\n    relevant: \"${a} = 'x'\"\n    children:\n"
+        "      - {name: a, type: text, label: {en: A}, required: true}\n"
+        "      - repeat: jobs\n        label: {en: J}\n        children:\n"
+        "          - {name: b, type: integer, label: {en: B}, constraint: '. > 1'}\n", source="r")
+    rules = compile_rules(inst)
+    assert rules["p"] == {"repeats": [], "relevant": ["=", ["r", "a"], ["s", "x"]]}
+    assert rules["a"] == {"repeats": [], "required": True}
+    assert rules["b"] == {"repeats": ["jobs"], "constraint": [">", ["."], ["n", "1"]]}
+    assert rules_js_path() == RULES_JS

@@ -1,0 +1,50 @@
+"""The page's share of the expressions: compiled trees for ``instruments/js/rules.js``.
+
+The server hands a page ``compile_rules(instrument)`` (JSON) and the script ``rules_js_path()``; the
+page then shows and hides questions instantly with the same semantics as the Python engine, without
+anyone writing the rules twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from instruments.errors import ExpressionError
+from instruments.expressions import parse, to_json
+from instruments.model import Group, Instrument, Question
+
+_KEYS = ("relevant", "required", "constraint", "calculation", "choice_filter", "repeat_count")
+
+
+def rules_js_path() -> Path:
+    """The browser evaluator (under 4 KB, no eval)."""
+    return Path(__file__).parent / "js" / "rules.js"
+
+
+def compile_rules(instrument: Instrument) -> dict[str, dict[str, Any]]:
+    """Node name -> ``{"relevant": tree, "required": tree | true, "constraint": tree, "calculation":
+    tree, "choice_filter": tree, "repeat_count": tree, "repeats": [enclosing repeat names]}`` with only
+    the keys the node has. Raises ExpressionError (with the node's location) for a broken expression,
+    which ``instruments check`` reports first."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def visit(children: tuple[Question | Group, ...], repeats: tuple[str, ...]) -> None:
+        for node in children:
+            entry: dict[str, Any] = {"repeats": list(repeats)}
+            for key in _KEYS:
+                value = getattr(node, key, None)
+                if value is True:
+                    entry[key] = True
+                elif isinstance(value, str) and value:
+                    try:
+                        entry[key] = to_json(parse(value))
+                    except ExpressionError as exc:
+                        raise ExpressionError(f"{node.name}.{key}: {exc.message}", exc.position,
+                                              node.location) from None
+            out[node.name] = entry
+            if isinstance(node, Group):
+                visit(node.children, (*repeats, node.name) if node.repeat else repeats)
+
+    visit(instrument.groups, ())
+    return out
