@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from instruments import Group, Instrument, Question, load_text
 from instruments.engine import (
@@ -234,3 +236,26 @@ def test_prune_irrelevant_until_stable(form: Instrument) -> None:
     assert pruned == {"consent": "yes", "married": "no", "jobs": [{"start": "2019", "skills": ["forklift"]}]}
     assert prune_irrelevant(form, {**answers, "consent": "no"}, TODAY) == {"consent": "no"}
     assert answers["jobs"][0]["who"] == "boss"  # the input is not modified
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=4), kids, max_size=3),
+    max_leaves=10,
+)
+_names = st.sampled_from(["consent", "birth_year", "married", "region", "pref", "jobs", "start", "end",
+                          "skills", "who", "trainings", "topic", "age", "other"])
+_answers = st.dictionaries(_names, _json | st.lists(st.dictionaries(_names, _json, max_size=4), max_size=3),
+                           max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_answers)
+def test_engine_never_fails_on_malformed_drafts(answers: dict[str, object]) -> None:
+    form = load_text(FORM, source="form")
+    for group in form.groups:
+        validate_page(form, group, answers, today=TODAY)
+    calculate_all(form, answers, today=TODAY)
+    required_missing(form, answers, TODAY)
+    pruned = prune_irrelevant(form, answers, TODAY)
+    assert prune_irrelevant(form, pruned, TODAY) == pruned  # pruning is idempotent
