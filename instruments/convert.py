@@ -73,7 +73,12 @@ def _convert(question: Question, text: str, region: str) -> Converted:
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             raise AnswerError("decimal") from None
     if qtype in ("date", "partial_date"):
-        parsed = parse_partial_date(text)
+        try:
+            parsed = parse_partial_date(text)
+        except AnswerError as exc:
+            if qtype == "date" and exc.code == "partial_date":
+                raise AnswerError("date", exc.params) from None
+            raise
         if qtype == "date" and parsed.precision != "day":
             raise AnswerError("date", {"precision": parsed.precision})
         return Converted(parsed.value, flags=["era_date_parsed"] if parsed.era_parsed else [])
