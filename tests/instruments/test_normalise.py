@@ -63,6 +63,7 @@ def test_text_is_stored_nfc_and_trimmed() -> None:
         ("Sept 2020", "2020-09", "month", False),
         ("tháng 3 năm 2019", "2019-03", "month", False),
         ("၂၀၁၉-၀၃", "2019-03", "month", False),  # Myanmar digits
+        ("२०१९-०३", "2019-03", "month", False),  # Devanagari (Nepali) digits
         ("令和6年4月", "2024-04", "month", True),
         ("令和元年", "2019", "year", True),
         ("令和元年5月1日", "2019-05-01", "day", True),
