@@ -36,7 +36,9 @@ class Converted:
 
 
 def _number_text(raw: str) -> str:
+    """Digits of any script (Myanmar ၁၉၉၈, Devanagari १९९८, full-width) as ASCII, spaces removed."""
     text = re.sub(r"[\s　]+", "", unicodedata.normalize("NFKC", raw))
+    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     return text

@@ -103,6 +103,8 @@ def g(form: Instrument, name: str) -> Group:
         ("integer", " 1998 ", 1998, None, []),
         ("integer", "１９９８", 1998, "１９９８", []),
         ("integer", "1,200", 1200, "1,200", []),
+        ("integer", "၁၉၉၈", 1998, "၁၉၉၈", []),  # Myanmar digits
+        ("decimal", "१२.५", "12.5", "१२.५", []),  # Devanagari digits
         ("decimal", "12.50", "12.50", None, []),
         ("decimal", "-0.5", "-0.5", None, []),
         ("date", "平成31年4月30日", "2019-04-30", "平成31年4月30日", ["era_date_parsed"]),
