@@ -102,3 +102,36 @@ def test_debrief_adds_interview_skill_events_and_the_interview_date() -> None:
     person = rows(records, "participants")[0]
     assert person["interview_date"] == "2026-05-20"
     assert person["instrument_versions"] == f"debrief@{debrief.version};sie_intake@{sie.version}"
+
+
+def test_ti_intake_from_training_through_three_stages_to_ssw() -> None:
+    ti = _bundled("ti_intake")
+    firm = {"job_employer": "Sato Kogyo", "job_employees": 35, "job_industry": "E", "job_occupation": "7",
+            "job_prefecture": "23", "job_route": "supervising_org", "job_employment": "fixed_term",
+            "job_ongoing": "no"}
+    answers = {
+        "birth_year": 1998, "gender": "male", "nationality": "VNM", "education": "3", "had_training": "yes",
+        "training": [{"training_country": "VNM", "training_start": "2018-09", "training_end": "2019-03"}],
+        "jobs": [
+            {**firm, "job_start": "2019-04", "job_end": "2020-03", "job_status": "ti_1", "job_ti_type": "b",
+             "job_recognised_by": ["coworkers"]},
+            {**firm, "job_start": "2020-04", "job_end": "2022-03", "job_status": "ti_2", "job_ti_type": "b"},
+            {**firm, "job_start": "2022-04", "job_end": "2024-03", "job_status": "ti_3", "job_ti_type": "b"},
+            {**firm, "job_start": "2024-04", "job_ongoing": "yes", "job_status": "ssw_1",
+             "job_employment": "regular", "job_cultivated_by": ["employer_manager"]},
+        ],
+        "japanese_level": "n3",
+    }
+    records = run((ti, answers), code="TI-0001", ptype="ti")
+    episodes = rows(records, "episodes")
+    assert [(e["kind"], e["residence_status"], e["ti_type"]) for e in episodes] == [
+        ("pre_departure_training", None, None), ("job", "ti_1", "b"), ("job", "ti_2", "b"),
+        ("job", "ti_3", "b"), ("job", "ssw_1", None)]
+    kinds = [(t["from_episode"], t["kind"]) for t in rows(records, "transitions")]
+    assert kinds == [(1, "entry_to_japan"), (2, "status_change"), (3, "status_change"), (4, "status_change"),
+                     (4, "ti_to_ssw_same_employer")]
+    assert [s["status"] for s in rows(records, "sequences_spell")] == ["pre_departure", "ti", "ssw"]
+    assert [(e["episode_no"], e["event"]) for e in rows(records, "skill_events")] == [(2, "recognise"),
+                                                                                      (5, "cultivate")]
+    person = rows(records, "participants")[0]
+    assert (person["current_residence_status"], person["n_employers_japan"]) == ("ssw_1", 1)
