@@ -1,0 +1,236 @@
+"""The export bundle: every file written into a work directory, then one deterministic zip.
+
+``build_bundle`` takes a row source (a callable giving the rows of an :class:`ExportTable`, in its
+column order and sorted by its key) and writes the zip described in ../shared/spec/records.md. It
+knows nothing of the database: the same function serves the Celery job, the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from instruments.contract import VOCABULARIES
+from workers.exports import codebook, stats, tabular
+from workers.exports.cells import as_text, iso_utc
+from workers.exports.datapackage import datapackage
+from workers.exports.schema import CONTACT_COLUMNS, STATS_TABLES, TABULAR_TABLES, ExportTable, export_tables
+
+RowSource = Callable[[ExportTable], Iterable[Sequence[Any]]]
+Progress = Callable[[int, int], None]
+#: Zip time of every file but README.txt: the same rows give the same bytes.
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BundleMeta:
+    study: str  #: the study's slug
+    title: str
+    languages: tuple[str, ...]
+    instrument_versions: dict[str, str]
+    pipeline_version: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BundleOptions:
+    bom: bool = False  #: CSV files with a byte-order mark (Excel on Windows)
+    with_pii: bool = False  #: contacts.csv and free-text columns; owners only, with a reason
+    cleared: frozenset[str] = frozenset()  #: free-text columns cleared for de-identified bundles
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path
+    filename: str
+    size: int
+    sha256: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_job_result(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "filename": self.filename,
+            "counts": self.counts,
+        }
+
+
+def bundle_filename(study: str, created_at: datetime) -> str:
+    """``<study>-<YYYYMMDDTHHMMSSZ>.zip``."""
+    return f"{study}-{created_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.zip"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_bundle(
+    *,
+    rows: RowSource,
+    meta: BundleMeta,
+    out_dir: Path,
+    options: BundleOptions | None = None,
+    contacts: Callable[[], Iterable[Sequence[str | None]]] | None = None,
+    progress: Progress | None = None,
+) -> BundleResult:
+    """Write the bundle zip into ``out_dir`` and return where it is, its size and SHA-256.
+
+    ``contacts`` (bundles with personal data only) gives rows of ``CONTACT_COLUMNS``; ``progress``
+    is called with (steps done, steps in all) after each file.
+    """
+    options = options or BundleOptions()
+    if contacts is not None and not options.with_pii:
+        raise ValueError("contacts are only written into a bundle with personal data")
+    tables = export_tables(with_pii=options.with_pii, cleared=options.cleared)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(TABULAR_TABLES) + 1 + 2 * len(STATS_TABLES) + 2 + (1 if contacts else 0)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
+        work = Path(tmp)
+        files = work / "files"
+        files.mkdir()
+        workbook = tabular.open_workbook(files / "tables.xlsx", work)
+        try:
+            for name in TABULAR_TABLES:
+                counts[name] = tabular.write_table(
+                    table=tables[name],
+                    rows=rows(tables[name]),
+                    directory=files,
+                    workbook=workbook,
+                    bom=options.bom,
+                )
+                step()
+        finally:
+            workbook.close()
+        counts["sequences_sts"], width = tabular.write_sts(
+            rows=lambda: rows(tables["sequences_sts"]), path=files / "sequences_sts.csv", bom=options.bom
+        )
+        step()
+        for name in STATS_TABLES:
+            stats.write_sav(table=tables[name], rows=rows(tables[name]), path=files / f"{name}.sav")
+            step()
+            stats.write_dta(table=tables[name], rows=rows(tables[name]), path=files / f"{name}.dta")
+            step()
+        if contacts is not None:
+            counts["contacts"] = _write_contacts(contacts(), files / "contacts.csv", bom=options.bom)
+            step()
+        listed = [tables[n] for n in TABULAR_TABLES]
+        descriptor = datapackage(
+            study=meta.study,
+            title=meta.title,
+            tables=listed,
+            sts_width=width,
+            states=VOCABULARIES["state"],
+            bom=options.bom,
+            contacts=contacts is not None,
+            version=meta.pipeline_version,
+        )
+        (files / "datapackage.json").write_text(
+            json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        for suffix, render in (("md", codebook.codebook_markdown), ("html", codebook.codebook_html)):
+            text = render(title=meta.title, tables=listed, languages=meta.languages, sts_width=width)
+            (files / f"codebook.{suffix}").write_text(text, encoding="utf-8")
+        step()
+        names = sorted(p.name for p in files.iterdir())
+        sums = {n: sha256_file(files / n) for n in names}
+        readme = readme_text(
+            meta=meta, options=options, counts=counts, sums=sums, contacts=contacts is not None
+        )
+        filename = bundle_filename(meta.study, meta.created_at)
+        partial = work / filename
+        _zip(partial, files, names, readme, meta.created_at)
+        final = out_dir / filename
+        shutil.move(str(partial), final)
+        step()
+    return BundleResult(
+        path=final, filename=filename, size=final.stat().st_size, sha256=sha256_file(final), counts=counts
+    )
+
+
+def _write_contacts(rows: Iterable[Sequence[str | None]], path: Path, *, bom: bool) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(CONTACT_COLUMNS)
+        for row in rows:
+            writer.writerow([as_text(v) for v in row])
+            count += 1
+    return count
+
+
+def _zip(path: Path, files: Path, names: list[str], readme: str, created_at: datetime) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        info = zipfile.ZipInfo("README.txt", date_time=created_at.astimezone(UTC).timetuple()[:6])
+        info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+        zf.writestr(info, readme.encode("utf-8"))
+        for name in names:
+            member = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            member.compress_type, member.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            with open(files / name, "rb") as src, zf.open(member, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, _CHUNK)
+
+
+def readme_text(
+    *, meta: BundleMeta, options: BundleOptions, counts: dict[str, int], sums: dict[str, str], contacts: bool
+) -> str:
+    """README.txt: study, versions, time, what is (not) in the bundle, row counts and SHA-256 sums."""
+    lines = [
+        "Keireki export bundle",
+        "",
+        f"Study: {meta.study} ({meta.title})",
+        f"Exported at (UTC): {iso_utc(meta.created_at)}",
+        f"Records pipeline version: {meta.pipeline_version}",
+        "Instrument versions:",
+        *(f"  {ident} {version}" for ident, version in sorted(meta.instrument_versions.items())),
+        "",
+        "Personal data: "
+        + (
+            "contacts.csv holds direct identifiers; keep this file secured and delete it "
+            "when no longer needed."
+            if contacts
+            else "none (de-identified export)"
+        ),
+        "Free-text columns: "
+        + (
+            "included"
+            if options.with_pii
+            else ("cleared: " + ", ".join(sorted(options.cleared)) if options.cleared else "dropped")
+        ),
+        "CSV encoding: " + ("UTF-8 with byte-order mark" if options.bom else "UTF-8"),
+        "",
+        "Rows:",
+        *(f"  {name}: {n}" for name, n in counts.items()),
+        "",
+        "SHA-256:",
+        *(f"  {digest}  {name}" for name, digest in sums.items()),
+        "",
+        "See codebook.html (or codebook.md) for every column and code list, and datapackage.json for the",
+        "machine-readable schema (frictionless validate datapackage.json).",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""``codebook.md`` and ``codebook.html``: every table, column, type, label and code list.
+
+Code lists give code, SPSS/Stata integer and a label in every language of the study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from instruments.contract import VOCABULARIES
+from workers.exports.labels import code_labels, label_in
+from workers.exports.schema import STS_PAD, ExportTable
+from workers.exports.tabular import month_columns
+
+_KINDS = {
+    "string": "text",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean (true/false; 1/0 in SPSS and Stata)",
+    "date": "partial date (YYYY, YYYY-MM or YYYY-MM-DD)",
+    "datetime": "timestamp (ISO 8601, UTC)",
+    "code": "code",
+}
+
+
+def _vocabs(tables: list[ExportTable]) -> list[str]:
+    seen: list[str] = []
+    for table in tables:
+        for col in table.columns:
+            if col.vocab and col.vocab not in seen:
+                seen.append(col.vocab)
+    if "state" not in seen:
+        seen.append("state")
+    return seen
+
+
+def _rows(table: ExportTable) -> list[tuple[str, str, str, str]]:
+    return [(c.name, _KINDS[c.kind], c.label, c.vocab or "") for c in table.columns]
+
+
+def _sts_note(width: int) -> str:
+    months = month_columns(width)
+    span = f"{months[0]} … {months[-1]}" if months else "(none)"
+    return (
+        f"Columns: participant_code, then {span}: the state in each month since the participant's "
+        f"first episode (code list: state); `{STS_PAD}` pads after the end of a sequence."
+    )
+
+
+def _code_rows(vocab: str, languages: tuple[str, ...]) -> list[list[str]]:
+    labels = code_labels(vocab)
+    return [
+        [code, str(i), *(label_in(labels[code], lang) for lang in languages)]
+        for i, code in enumerate(VOCABULARIES[vocab], start=1)
+    ]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def codebook_markdown(
+    *, title: str, tables: list[ExportTable], languages: tuple[str, ...], sts_width: int
+) -> str:
+    """The codebook as Markdown."""
+    out = [
+        f"# Codebook: {_md_cell(title)}",
+        "",
+        "Missing values are empty cells. Month indexes count months since 1900-01 (January 1900 = 1).",
+        "",
+    ]
+    for table in tables:
+        out += [
+            f"## {table.name} — {_md_cell(table.label)}",
+            "",
+            f"Primary key: {', '.join(table.primary_key)}",
+            "",
+            "| Column | Type | Label | Code list |",
+            "|---|---|---|---|",
+        ]
+        out += [f"| {n} | {k} | {_md_cell(lbl)} | {v} |" for n, k, lbl, v in _rows(table)]
+        out.append("")
+    out += [
+        "## sequences_sts — State sequences, STS format",
+        "",
+        _sts_note(sts_width),
+        "",
+        "# Code lists",
+        "",
+    ]
+    for vocab in _vocabs(tables):
+        out += [
+            f"## {vocab}",
+            "",
+            "| Code | Integer | " + " | ".join(languages) + " |",
+            "|---|---|" + "---|" * len(languages),
+        ]
+        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _code_rows(vocab, languages)]
+        out.append("")
+    return "\n".join(out)
+
+
+def _html_table(head: list[str], rows: Sequence[Sequence[str]]) -> str:
+    th = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def codebook_html(
+    *, title: str, tables: list[ExportTable], languages: tuple[str, ...], sts_width: int
+) -> str:
+    """The codebook as a standalone HTML page (no scripts, no external resources)."""
+    parts = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>Codebook: {escape(title)}</title>",
+        "</head>",
+        "<body>",
+        f"<h1>Codebook: {escape(title)}</h1>",
+        "<p>Missing values are empty cells. Month indexes count months since 1900-01 (January 1900 = 1).</p>",
+    ]
+    for table in tables:
+        parts += [
+            f'<h2 id="{escape(table.name)}">{escape(table.name)} — {escape(table.label)}</h2>',
+            f"<p>Primary key: {escape(', '.join(table.primary_key))}</p>",
+            _html_table(["Column", "Type", "Label", "Code list"], _rows(table)),
+        ]
+    parts += [
+        '<h2 id="sequences_sts">sequences_sts — State sequences, STS format</h2>',
+        f"<p>{escape(_sts_note(sts_width))}</p>",
+        "<h2>Code lists</h2>",
+    ]
+    for vocab in _vocabs(tables):
+        parts += [
+            f'<h3 id="vocab-{escape(vocab)}">{escape(vocab)}</h3>',
+            _html_table(["Code", "Integer", *languages], _code_rows(vocab, languages)),
+        ]
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)

@@ -1,0 +1,58 @@
+"""Labels of codes in the study's languages: the bundled ``lists.yaml`` where a list matches a vocabulary.
+
+A choice list matches a vocabulary when it offers exactly the vocabulary's codes (a list of the same
+name is preferred). Codes without such a list are labelled in English from the code itself, and the
+English label stands for every language.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from instruments.contract import VOCABULARIES
+from instruments.loader import bundled_dir
+
+#: Labels of boolean columns, for SPSS/Stata value labels and the codebook.
+BOOLEAN_LABELS = {0: "No", 1: "Yes"}
+
+
+@cache
+def _lists(path: Path) -> dict[str, dict[str, dict[str, str]]]:
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, choices in (data.get("choices") or {}).items():
+        if isinstance(choices, list):
+            out[str(name)] = {
+                str(c["name"]): {str(k): str(v) for k, v in (c.get("label") or {}).items()}
+                for c in choices
+                if isinstance(c, dict) and "name" in c
+            }
+    return out
+
+
+def _fallback(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+def code_labels(vocab: str, *, lists_path: Path | None = None) -> dict[str, dict[str, str]]:
+    """code -> {language: label} for a vocabulary (English fallback under ``"en"``)."""
+    codes = VOCABULARIES[vocab]
+    lists = _lists(lists_path or bundled_dir() / "lists.yaml")
+    candidates = sorted(lists.items(), key=lambda item: item[0] != vocab)
+    match = next((choices for _name, choices in candidates if set(choices) == set(codes)), None)
+    return {code: (dict(match[code]) if match and match[code] else {"en": _fallback(code)}) for code in codes}
+
+
+def label_in(labels: dict[str, str], language: str) -> str:
+    """A label in ``language``, else English, else any."""
+    return labels.get(language) or labels.get("en") or next(iter(labels.values()), "")
+
+
+def value_labels(vocab: str) -> dict[int, str]:
+    """SPSS/Stata value labels of a vocabulary: 1-based integer -> English label (<= 80 characters)."""
+    labels = code_labels(vocab)
+    return {i: label_in(labels[code], "en")[:80] for i, code in enumerate(VOCABULARIES[vocab], start=1)}
