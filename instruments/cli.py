@@ -1,7 +1,7 @@
 """``instruments`` commands: ``check [PATH...]`` and ``export-xlsform ID_OR_PATH OUT.xlsx``.
 
-The web app mounts :data:`instruments_cli` (or the single commands ``check_command`` and
-``export_command``) under its ``keireki`` command and adds ``load`` (database) itself.
+The web app mounts :data:`instruments_group` (alias :data:`instruments_cli`; or the single commands
+``check_command`` and ``export_command``) under its ``keireki`` command and adds ``load`` (database).
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ def instruments_cli() -> None:
 
 instruments_cli.add_command(check_command)
 instruments_cli.add_command(export_command)
+#: The name the web app's ``keireki`` command looks for.
+instruments_group = instruments_cli
 
 if __name__ == "__main__":  # pragma: no cover
     instruments_cli()

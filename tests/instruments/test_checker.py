@@ -208,3 +208,11 @@ def test_study_conventions() -> None:
         "line_id.contact: questions of the contact page are contact data (contact: true)",
         "line_id.required: the contact page is optional",
     ])
+
+
+def test_cli_group_for_the_web_app() -> None:
+    from instruments.cli import check_command, export_command, instruments_group
+
+    assert instruments_group.name == "instruments"
+    assert instruments_group.commands["check"] is check_command
+    assert instruments_group.commands["export-xlsform"] is export_command
