@@ -13,7 +13,8 @@ from celery import Celery, Task
 from flask import Flask
 
 #: Task modules, imported by the worker.
-TASK_MODULES = ["workers.tasks.system", "workers.tasks.records", "workers.tasks.schedule", "workers.tasks.exports"]
+TASK_MODULES = ["workers.tasks.system", "workers.tasks.records", "workers.tasks.schedule", "workers.tasks.exports",
+                "workers.tasks.participate"]
 
 #: Periodic jobs run by beat. Each task guards itself against running twice (claims in the database).
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

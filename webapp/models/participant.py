@@ -27,6 +27,9 @@ class Participant(SQLModel, table=True):
     resume_token_hash: str = Field(max_length=64, unique=True)
     #: argon2 hash of the short resume code the participant writes down.
     resume_code_hash: str = Field(max_length=255)
+    #: Wrong resume codes typed since the last successful resume; at 10 the code no longer works
+    #: (the resume link still does, and resets it).
+    resume_failures: int = 0
     created_at: datetime = ts_field(default_now=True)
     updated_at: datetime = ts_field(default_now=True)
     withdrawn_at: datetime | None = ts_field(nullable=True)

@@ -51,4 +51,6 @@ class Channel(SQLModel, table=True):
     study_id: int = Field(foreign_key="study.id", index=True)
     code: str = Field(max_length=64)
     label: str = Field(max_length=200)
+    #: Screenings through this channel that ended ineligible (a count only: nothing else is kept).
+    ineligible_count: int = 0
     created_at: datetime = ts_field(default_now=True)

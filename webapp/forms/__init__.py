@@ -1,0 +1,21 @@
+"""Dynamic forms built from instruments: one WTForms class per page, fields from a type registry."""
+
+from webapp.forms.builder import (
+    FIELD_BUILDERS,
+    FieldContext,
+    build_form_class,
+    field_name,
+    form_values,
+    raw_value,
+    widget_of,
+)
+
+__all__ = [
+    "FIELD_BUILDERS",
+    "FieldContext",
+    "build_form_class",
+    "field_name",
+    "form_values",
+    "raw_value",
+    "widget_of",
+]

@@ -1,0 +1,27 @@
+"""The participant's journey: link -> language -> screening -> consent -> form -> review -> submit.
+
+Pages under ``/s/<study>``; researchers' recruitment channels under ``/studies/<study>/channels``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint(
+    "participate",
+    __name__,
+    url_prefix="/s",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+channels_bp = Blueprint("channels", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from webapp.participate import channels, form_routes, routes  # noqa: F401  (registers the views)
+    from webapp.participate.views import init_views
+
+    init_views(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(channels_bp)

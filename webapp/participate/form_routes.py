@@ -1,0 +1,382 @@
+"""The form: one page per group, repeat entries one at a time, the review and the one submission.
+
+Every POST saves the draft (what could not be accepted is kept as pending and shown back with its
+message) and redirects (POST-redirect-GET).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from instruments import engine
+from instruments.model import Group, Instrument, Question
+from webapp.db import db_session
+from webapp.forms import build_form_class, raw_value
+from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
+from webapp.participate import bp, contact, pages, state
+from webapp.participate.render import display, page_rows
+from webapp.participate.views import go_on, intake_draft, resume_info
+from webapp.services import responses
+from webapp.services.studies import instrument_of
+
+_ACTION = re.compile(r"(next|back|save|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4})")
+
+
+@dataclass
+class Ctx:
+    study: Study
+    person: Participant
+    draft: Draft
+    instrument: Instrument
+    today: date
+
+
+def _context(study: str) -> Ctx | WerkzeugResponse:
+    s = state.enter(study)
+    person = state.participant(s)
+    if person is None:
+        return redirect(url_for("participate.start", study=s.slug))
+    if person.status != "consented":
+        return go_on(s, person)  # type: ignore[return-value]
+    draft = intake_draft(person) or responses.open_draft(
+        session=db_session(), participant=person, now=utcnow()
+    )
+    if draft is None:
+        return redirect(url_for("participate.thanks", study=s.slug))
+    version = db_session().get(InstrumentVersion, draft.instrument_version_id)
+    assert version is not None
+    return Ctx(s, person, draft, instrument_of(version), utcnow().date())
+
+
+def _contact_questions(group: Group) -> list[Question]:
+    return [q for q in pages.questions(group) if q.is_contact]
+
+
+def _page_or_404(c: Ctx, page: str) -> tuple[Group, list[Group]]:
+    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+    group = pages.find_page(c.instrument, page)
+    if group is None:
+        abort(404)
+    return group, visible
+
+
+@bp.route("/<study>/form/<page>", methods=["GET", "POST"])
+def form_page(study: str, page: str) -> ResponseReturnValue:
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+    if page == "_first" or pages.find_page(c.instrument, page) not in visible:
+        if not visible:
+            return redirect(url_for("participate.review", study=c.study.slug))
+        return redirect(url_for("participate.form_page", study=c.study.slug, page=visible[0].name))
+    group, visible = _page_or_404(c, page)
+    if request.method == "POST":
+        return _post_page(c, group)
+    return _show_page(c, group, visible)
+
+
+def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValue:
+    meta = c.draft.meta or {}
+    pending = meta.get("pending", {}).get(group.name, {})
+    contact_qs = _contact_questions(group)
+    contact_values = (
+        contact.values_for(contact.load(session=db_session(), participant=c.person), contact_qs)
+        if contact_qs
+        else {}
+    )
+    values = {**c.draft.answers, **contact_values, **pending.get("values", {})}
+    rows, rules = page_rows(
+        instrument=c.instrument,
+        group=group,
+        answers=c.draft.answers,
+        values=values,
+        errors=pending.get("errors", {}),
+        entry=None,
+        today=c.today,
+        language=g.language,
+        contact_values=contact_values,
+    )
+    issues = engine.validate_page(c.instrument, group, c.draft.answers, today=c.today)
+    for row in rows:
+        if row["kind"] == "repeat":
+            row["entries"] = _entries(c, row["group"], issues)
+            row["full"] = row["group"].max_count is not None and len(row["entries"]) >= row["group"].max_count
+    index = visible.index(group)
+    first = index == 0
+    return render_template(
+        "participate/form_page.html",
+        study=c.study,
+        participant=c.person,
+        group=group,
+        rows=rows,
+        rules=rules,
+        title=c.instrument.text(group.label, g.language) or group.name,
+        step=index + 1,
+        steps=len(visible),
+        appeared=bool(pending.get("appeared")),
+        has_errors=bool(pending.get("errors")),
+        show_resume=first or request.args.get("saved") == "1",
+        info=resume_info(c.study, c.person, c.draft),
+        back=not first,
+    )
+
+
+def _entries(c: Ctx, repeat: Group, issues: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = c.draft.answers.get(repeat.name)
+    out = []
+    shown = [q for q in pages.questions(repeat) if pages.answerable(q) and not q.is_contact]
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            entry = {}
+        summary = [display(c.instrument, q, entry[q.name], g.language) for q in shown if q.name in entry][:3]
+        out.append(
+            {
+                "n": i + 1,
+                "summary": " · ".join(s for s in summary if s),
+                "incomplete": any(k.startswith(f"{repeat.name}[{i}].") for k in issues),
+            }
+        )
+    return out
+
+
+def _raw(c: Ctx, group: Group) -> dict[str, Any]:
+    asked = [q for q in pages.questions(group) if pages.answerable(q)]
+    form = build_form_class(instrument=c.instrument, questions=asked, language=g.language)()
+    return {q.name: raw_value(form, q) for q in asked}
+
+
+def _apply(c: Ctx, group: Group, key: str, entry: pages.Entry) -> tuple[pages.Outcome, dict[str, Any]]:
+    contact_qs = _contact_questions(group)
+    record = contact.load(session=db_session(), participant=c.person) if contact_qs else {}
+    known = contact.values_for({k: v for k, v in record.items() if k != "_pending"}, contact_qs)
+    outcome = pages.apply_page(
+        instrument=c.instrument,
+        group=group,
+        raw=_raw(c, group),
+        answers=c.draft.answers,
+        meta=c.draft.meta or {},
+        contact=known,
+        entry=entry,
+        today=c.today,
+    )
+    meta = outcome.meta
+    meta.setdefault("pending", {})
+    if outcome.errors or outcome.pending or outcome.appeared or outcome.contact_pending:
+        meta["pending"][key] = {
+            "values": outcome.pending,
+            "errors": outcome.errors,
+            "appeared": outcome.appeared,
+        }
+    else:
+        meta["pending"].pop(key, None)
+    if contact_qs:
+        contact.save(
+            session=db_session(),
+            participant=c.person,
+            questions=contact_qs,
+            values=outcome.contact,
+            pending=outcome.contact_pending,
+            now=utcnow(),
+        )
+    return outcome, meta
+
+
+def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
+    action = request.form.get("action", "next")
+    if not _ACTION.fullmatch(action):
+        action = "save"
+    outcome, meta = _apply(c, group, group.name, None)
+    answers = outcome.answers
+    here = url_for("participate.form_page", study=c.study.slug, page=group.name)
+    target = here
+    if action.startswith("remove:"):
+        name, number = action.split(":")[1:]
+        if name in {r.name for r in pages.repeats(group)}:
+            answers, meta = pages.remove_entry(
+                answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
+            )
+            meta.get("pending", {}).pop(group.name, None)
+            flash(_("The entry was removed."))
+    responses.save_page(
+        session=db_session(), draft=c.draft, answers=answers, meta=meta, page=group.name, now=utcnow()
+    )
+    blocked = bool(outcome.errors or outcome.appeared)
+    if action.startswith("add:"):
+        name = action.split(":")[1]
+        repeat = next((r for r in pages.repeats(group) if r.name == name), None)
+        if repeat is not None:
+            count = len(answers.get(name) or [])
+            if repeat.max_count is None or count < repeat.max_count:
+                target = url_for("participate.entry", study=c.study.slug, page=group.name, n=count + 1)
+    elif action == "save":
+        flash(_("Your answers are saved."))
+        target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)
+    elif action == "back":
+        visible = pages.visible_pages(c.instrument, answers, c.today)
+        if group in visible and visible.index(group) > 0:
+            target = url_for(
+                "participate.form_page", study=c.study.slug, page=visible[visible.index(group) - 1].name
+            )
+    elif action == "next" and not blocked:
+        visible = pages.visible_pages(c.instrument, answers, c.today)
+        later = visible[visible.index(group) + 1 :] if group in visible else visible
+        target = (
+            url_for("participate.form_page", study=c.study.slug, page=later[0].name)
+            if later
+            else url_for("participate.review", study=c.study.slug)
+        )
+    return redirect(target, code=303)
+
+
+@bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
+def entry(study: str, page: str, n: int) -> ResponseReturnValue:
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    group, visible = _page_or_404(c, page)
+    found = pages.repeats(group)
+    name = request.args.get("r") or (found[0].name if found else "")
+    repeat = next((r for r in found if r.name == name), None)
+    entries = c.draft.answers.get(name) if repeat else None
+    count = len(entries) if isinstance(entries, list) else 0
+    if (
+        repeat is None
+        or not 1 <= n <= count + 1
+        or (n == count + 1 and repeat.max_count is not None and count >= repeat.max_count)
+    ):
+        abort(404)
+    key = f"{group.name}/{name}/{n}"
+    page_url = url_for("participate.form_page", study=c.study.slug, page=group.name)
+    if request.method == "POST":
+        if request.form.get("action") == "cancel":
+            return redirect(page_url, code=303)
+        outcome, meta = _apply(c, repeat, key, (name, n - 1))
+        responses.save_page(
+            session=db_session(),
+            draft=c.draft,
+            answers=outcome.answers,
+            meta=meta,
+            page=group.name,
+            now=utcnow(),
+        )
+        if outcome.errors or outcome.appeared:
+            return redirect(url_for("participate.entry", study=c.study.slug, page=group.name, n=n), code=303)
+        flash(_("The entry was saved."))
+        return redirect(page_url, code=303)
+    pending = (c.draft.meta or {}).get("pending", {}).get(key, {})
+    scope = pages.scope_of(c.draft.answers, (name, n - 1))
+    rows, rules = page_rows(
+        instrument=c.instrument,
+        group=repeat,
+        answers=c.draft.answers,
+        values={**scope, **pending.get("values", {})},
+        errors=pending.get("errors", {}),
+        entry=(name, n - 1),
+        today=c.today,
+        language=g.language,
+    )
+    return render_template(
+        "participate/entry.html",
+        study=c.study,
+        participant=c.person,
+        group=group,
+        repeat=repeat,
+        n=n,
+        rows=rows,
+        rules=rules,
+        title=c.instrument.text(repeat.label, g.language) or repeat.name,
+        page_title=c.instrument.text(group.label, g.language),
+        page_url=page_url,
+        is_new=n == count + 1,
+        appeared=bool(pending.get("appeared")),
+        has_errors=bool(pending.get("errors")),
+        step=visible.index(group) + 1 if group in visible else 1,
+        steps=len(visible),
+    )
+
+
+@bp.route("/<study>/review")
+def review(study: str) -> ResponseReturnValue:
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
+    missing = engine.required_missing(c.instrument, answers, c.today)
+    sections = []
+    for group in pages.visible_pages(c.instrument, answers, c.today):
+        lines: list[dict[str, Any]] = []
+        for node in pages.items(group):
+            if isinstance(node, Group):
+                for i, item in enumerate(answers.get(node.name) or []):
+                    lines.append(
+                        {"label": f"{c.instrument.text(node.label, g.language)} {i + 1}", "heading": True}
+                    )
+                    lines.extend(_lines(c, pages.questions(node), item))
+            elif not node.is_contact:
+                lines.extend(_lines(c, [node], answers))
+        sections.append(
+            {
+                "name": group.name,
+                "title": c.instrument.text(group.label, g.language) or group.name,
+                "lines": lines,
+                "missing": [m for m in missing if _page_of(c.instrument, m) == group.name],
+            }
+        )
+    return render_template(
+        "participate/review.html",
+        study=c.study,
+        participant=c.person,
+        sections=sections,
+        complete=not missing,
+        info=resume_info(c.study, c.person, c.draft),
+    )
+
+
+def _lines(c: Ctx, questions: list[Question], scope: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": c.instrument.text(q.label, g.language),
+            "value": display(c.instrument, q, scope[q.name], g.language),
+        }
+        for q in questions
+        if pages.answerable(q) and q.name in scope and q.type != "acknowledge"
+    ]
+
+
+def _page_of(instrument: Instrument, path: str) -> str | None:
+    name = path.split("[")[0].split(".")[0]
+    for group in instrument.groups:
+        if any(node.name == name for node in group.walk()):
+            return group.name
+    return None
+
+
+@bp.route("/<study>/submit", methods=["POST"])
+def submit(study: str) -> ResponseReturnValue:
+    s = state.enter(study)
+    person = state.participant(s)
+    if person is None:
+        return redirect(url_for("participate.start", study=s.slug), code=303)
+    if person.status in ("submitted", "interviewed"):
+        return redirect(url_for("participate.thanks", study=s.slug), code=303)
+    if person.status != "consented":
+        return go_on(s, person)
+    try:
+        responses.submit_response(
+            session=db_session(), participant=person, draft=intake_draft(person), now=utcnow()
+        )
+    except responses.IncompleteError:
+        flash(_("Some answers are still missing. Please complete them, then send your answers."))
+        return redirect(url_for("participate.review", study=s.slug), code=303)
+    except LookupError:
+        return go_on(s, person)
+    return redirect(url_for("participate.thanks", study=s.slug), code=303)

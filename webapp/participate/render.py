@@ -1,0 +1,124 @@
+"""What a template needs to draw a page of questions: rows with fields, errors, visibility and the
+compiled relevance rules the page's script evaluates (the same rules the server evaluates)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from instruments import engine
+from instruments.errors import ExpressionError
+from instruments.expressions import references, to_json
+from instruments.model import Group, Instrument, Question
+from webapp.forms import build_form_class, field_name, form_values, widget_of
+from webapp.participate import messages
+from webapp.participate.pages import Entry, answerable, items, scope_of
+
+
+def _rules(group: Group, inherited: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Relevance expressions of each question of a page: its own and those of plain groups around it."""
+    out: dict[str, tuple[str, ...]] = {}
+    for child in group.children:
+        own = (*inherited, child.relevant) if child.relevant else inherited
+        if isinstance(child, Group) and not child.repeat:
+            out.update(_rules(child, own))
+        else:
+            out[child.name] = own
+    return out
+
+
+def page_rows(
+    *,
+    instrument: Instrument,
+    group: Group,
+    answers: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, dict[str, Any]],
+    entry: Entry,
+    today: date,
+    language: str,
+    contact_values: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """The rows of a page (questions and repeat groups) and the JSON block for ``form.js``.
+
+    ``values`` are what the fields show: stored answers, typed values kept as pending, contact
+    details; ``answers`` are the draft's answers that decide relevance."""
+    nodes = items(group)
+    page_questions = [n for n in nodes if isinstance(n, Question)]
+    state = answers
+    if contact_values:
+        state = {**answers, **{k: v for k, v in contact_values.items() if v not in (None, "")}}
+    choices = {
+        q.name: engine.filtered_choices(instrument, q, state, entry=entry, today=today)
+        for q in page_questions
+        if q.choices
+    }
+    form_class = build_form_class(
+        instrument=instrument, questions=page_questions, language=language, choices=choices
+    )
+    form = form_class(data=form_values(page_questions, values))
+    rules = _rules(group)
+    compiled: dict[str, list[Any]] = {}
+    referenced: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for node in nodes:
+        row: dict[str, Any] = {
+            "name": node.name,
+            "hidden": not engine.is_relevant(instrument, node, state, entry=entry, today=today),
+        }
+        exprs = rules.get(node.name, ())
+        if exprs:
+            try:
+                tree = to_json(" and ".join(f"({e})" for e in exprs))
+                compiled[node.name] = tree
+                referenced.update(r.name for e in exprs for r in references(e))
+            except ExpressionError:
+                pass
+        error = errors.get(node.name)
+        row["error"] = messages.message(error, instrument=instrument, language=language) if error else None
+        if isinstance(node, Group):
+            row.update(kind="repeat", group=node, label=instrument.text(node.label, language) or node.name)
+        elif not answerable(node):
+            row.update(kind="note", text=instrument.text(node.label, language))
+            if node.type != "note":
+                continue
+        else:
+            field = getattr(form, field_name(node))
+            row.update(
+                kind="question",
+                field=field,
+                widget=widget_of(field),
+                label=field.label.text,
+                hint=field.description,
+                required=node.required is True,
+                input_type=getattr(field.widget, "input_type", "text"),
+            )
+        rows.append(row)
+    scope = scope_of(answers, entry)
+    known = {
+        name: _plain(answers.get(name, scope.get(name)))
+        for name in referenced
+        if name in answers or name in scope
+    }
+    data = {"today": today.isoformat(), "rules": compiled, "answers": known}
+    return rows, json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return value if isinstance(value, (str, int, float, bool)) else ""
+
+
+def display(instrument: Instrument, question: Question, value: Any, language: str) -> str:
+    """An answer as the participant reads it on the review page."""
+    if question.choices and value is not None:
+        labels = {
+            c.name: instrument.text(c.label, language)
+            for c in instrument.choice_lists.get(question.choices, ())
+        }
+        if isinstance(value, list):
+            return ", ".join(labels.get(v, str(v)) for v in value)
+        return labels.get(str(value), str(value))
+    return "" if value is None else str(value)

@@ -1,0 +1,88 @@
+"""Who is taking part in this browser, in which language: the participant's state in the session cookie.
+
+Per study, the signed session holds ``{"pid": participant id, "lang": tag, "c": channel code,
+"tok": resume token, "code": resume code}`` — the two secrets only so the participant can be shown
+them again ("write this down"); the database keeps only their hashes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, request, session
+from sqlmodel import select
+
+from webapp.db import db_session
+from webapp.extensions import UI_LANGUAGES
+from webapp.models import Participant, Study, utcnow
+
+_KEY = "kp"
+
+
+def load_study(slug: str) -> Study:
+    study = db_session().exec(select(Study).where(Study.slug == slug[:64])).first()
+    if study is None:
+        abort(404)
+    return study
+
+
+def state(study: Study) -> dict[str, Any]:
+    """This browser's state for ``study`` (a copy; write with :func:`update`)."""
+    return dict(session.get(_KEY, {}).get(study.slug, {}))
+
+
+def update(study: Study, **values: Any) -> None:
+    everything = dict(session.get(_KEY, {}))
+    mine = {**everything.get(study.slug, {}), **values}
+    everything[study.slug] = {k: v for k, v in mine.items() if v is not None}
+    session[_KEY] = everything
+
+
+def forget(study: Study) -> None:
+    everything = dict(session.get(_KEY, {}))
+    everything.pop(study.slug, None)
+    session[_KEY] = everything
+
+
+def participant(study: Study) -> Participant | None:
+    pid = state(study).get("pid")
+    if not isinstance(pid, int):
+        return None
+    person = db_session().get(Participant, pid)
+    if person is None or person.study_id != study.id:
+        return None
+    return person
+
+
+def choose_language(study: Study) -> str:
+    """The language of this page: ``?lang=`` (remembered), the session's, the participant's,
+    Accept-Language among the study's languages, or the study's default."""
+    languages = [t for t in study.languages if t in UI_LANGUAGES] or ["en"]
+    asked = request.args.get("lang", "")
+    if asked in languages:
+        update(study, lang=asked)
+        person = participant(study)
+        if person is not None and person.form_language != asked:
+            person.form_language = asked
+            person.updated_at = utcnow()
+            db_session().add(person)
+            db_session().commit()
+        return asked
+    remembered = state(study).get("lang")
+    if remembered in languages:
+        return str(remembered)
+    person = participant(study)
+    if person is not None and person.form_language in languages:
+        return person.form_language
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    return study.default_language if study.default_language in languages else languages[0]
+
+
+def enter(slug: str) -> Study:
+    """Load the study of this request and set ``g.study`` and ``g.language``."""
+    study = load_study(slug)
+    g.study = study
+    g.language = choose_language(study)
+    return study

@@ -1,0 +1,32 @@
+/* Instant show/hide of questions with the page's compiled relevance rules (KeirekiRules, rules.js).
+   The server evaluates the same rules, so the page works without this script. */
+(function () {
+ "use strict";
+ var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
+ if (!block || !form || !window.KeirekiRules) return;
+ var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
+ function value(name) {
+  var els = form.elements[name];
+  if (!els) return Object.prototype.hasOwnProperty.call(known, name) ? known[name] : "";
+  if (els.tagName) els = [els];
+  var out = [], multi = false;
+  for (var i = 0; i < els.length; i++) {
+   var e = els[i];
+   if (e.type === "checkbox") { multi = e.value !== "yes"; if (e.checked) out.push(e.value); }
+   else if (e.type === "radio") { if (e.checked) return e.value; }
+   else return e.value;
+  }
+  return multi ? out : (out[0] || "");
+ }
+ function update() {
+  Object.keys(rules).forEach(function (name) {
+   var w = document.getElementById("w-" + name), show;
+   if (!w) return;
+   try { show = KeirekiRules.test(rules[name], value, {today: data.today}); } catch (e) { show = true; }
+   w.hidden = !show;
+  });
+ }
+ form.addEventListener("change", update);
+ form.addEventListener("input", update);
+ update();
+})();

@@ -1,0 +1,92 @@
+"""Helpers every participant page shares: language links, the "write this down" box, where to continue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlmodel import select
+
+from webapp.db import db_session
+from webapp.extensions import LANGUAGE_NAMES
+from webapp.models import Draft, Participant, Study
+from webapp.participate import bp, state
+from webapp.services import responses
+
+
+def init_views(app: Flask) -> None:
+    @bp.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"language_links": language_links, "study_title": study_title}
+
+
+def study_title(study: Study) -> str:
+    title = study.title or {}
+    tag = getattr(g, "language", "en")
+    return str(title.get(tag) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+
+
+def language_links() -> list[dict[str, Any]]:
+    """One link per study language to this same page in that language (GET pages only)."""
+    study: Study | None = getattr(g, "study", None)
+    if study is None or request.endpoint is None:
+        return []
+    args = {**(request.view_args or {})}
+    links = []
+    for tag in study.languages:
+        if tag not in LANGUAGE_NAMES:
+            continue
+        links.append(
+            {
+                "tag": tag,
+                "name": LANGUAGE_NAMES[tag],
+                "current": tag == g.language,
+                "url": url_for(request.endpoint, **args, lang=tag),
+            }
+        )
+    return links
+
+
+def intake_draft(participant: Participant) -> Draft | None:
+    return db_session().exec(select(Draft).where(Draft.participant_id == participant.id)).first()
+
+
+def resume_info(study: Study, participant: Participant, draft: Draft | None) -> dict[str, Any]:
+    """What the participant should write down: their number, resume code and personal link."""
+    mine = state.state(study)
+    token = mine.get("tok")
+    base = current_app.config["KEIREKI"].base_url
+    link = f"{base}{url_for('participate.by_token', study=study.slug, token=token)}" if token else None
+    return {
+        "participant_code": participant.code,
+        "code": mine.get("code"),
+        "link": link,
+        "expires_at": draft.expires_at if draft else None,
+    }
+
+
+def continue_url(study: Study, participant: Participant) -> str:
+    """Where this participant goes on: consent, the page they were on, the thank-you page."""
+    if participant.status == "withdrawn":
+        return url_for("participate.withdrawn", study=study.slug)
+    if participant.status == "screened":
+        return url_for("participate.consent", study=study.slug)
+    if participant.status in ("submitted", "interviewed"):
+        return url_for("participate.thanks", study=study.slug)
+    draft = intake_draft(participant)
+    if draft is None:
+        draft = responses.open_draft(session=db_session(), participant=participant, now=_now())
+    if draft is None:
+        return url_for("participate.thanks", study=study.slug)
+    return url_for("participate.form_page", study=study.slug, page=draft.page or "_first")
+
+
+def go_on(study: Study, participant: Participant) -> ResponseReturnValue:
+    return redirect(continue_url(study, participant))
+
+
+def _now() -> Any:
+    from webapp.models import utcnow
+
+    return utcnow()

@@ -1,0 +1,367 @@
+"""Taking part, as services: a participant is created, consents, saves drafts page by page, submits once.
+
+Used by the participant's web pages (``webapp.participate``) and by anything that creates participants
+programmatically (the demo seeder). Every function is keyword-only and takes the session; the ones that
+end a step commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from instruments import engine
+from instruments.model import Instrument
+from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
+from webapp.services.passwords import hash_password, verify_password
+from webapp.services.studies import current_version, instrument_of
+
+#: Participant code prefixes by participant type.
+CODE_PREFIXES = {"ti": "TI", "sie": "SIE", "manager": "MGR"}
+#: The resume code's alphabet: no 0/O, 1/I/L, 5/S or 8/B to confuse on paper.
+CODE_ALPHABET = "2346789ACDEFGHJKMNPQRTUVWXYZ"
+#: Wrong resume codes after which the code stops working for that participant (the link still works).
+MAX_RESUME_FAILURES = 10
+
+
+class IncompleteError(ValueError):
+    """A submission misses required answers; ``missing`` holds their paths (``jobs[0].start``)."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"required answers missing: {', '.join(missing)}")
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    """A created participant with its secrets, which exist only here: show them once, then forget."""
+
+    participant: Participant
+    token: str  #: the resume link's token
+    code: str  #: the short resume code, grouped ("K7QM-3XPD")
+
+
+def _id(value: int | None) -> int:
+    """The id of a stored row (rows reach services flushed, so it is set)."""
+    assert value is not None
+    return value
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_resume_code() -> str:
+    """Eight characters from an alphabet that survives handwriting, grouped by four."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_resume_code(typed: str) -> str:
+    """What a participant typed, as the canonical code: upper case, grouped, spaces and dashes ignored."""
+    import unicodedata
+
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", typed).upper() if ch.isalnum())[:32]
+    return f"{text[:4]}-{text[4:]}"
+
+
+def _next_code(session: Session, study_id: int, prefix: str) -> str:
+    codes = session.exec(
+        select(Participant.code).where(Participant.study_id == study_id, Participant.code.like(f"{prefix}-%"))  # type: ignore[attr-defined]
+    ).all()
+    numbers = [int(c.partition("-")[2]) for c in codes if c.partition("-")[2].isdigit()]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def create_participant(
+    *,
+    session: Session,
+    study: Study,
+    participant_type: str,
+    language: str,
+    channel_code: str | None,
+    now: datetime,
+) -> NewParticipant:
+    """Create an eligible person as a participant (status ``screened``) with a sequential code per type,
+    a resume token and a resume code. Commits; retries on a code taken concurrently."""
+    prefix = CODE_PREFIXES[participant_type]
+    channel_id = None
+    if channel_code:
+        channel = session.exec(
+            select(Channel).where(Channel.study_id == study.id, Channel.code == channel_code)
+        ).first()
+        channel_id = channel.id if channel else None
+    for _attempt in range(20):
+        token, code = secrets.token_urlsafe(32), new_resume_code()
+        participant = Participant(
+            study_id=_id(study.id),
+            code=_next_code(session, _id(study.id), prefix),
+            participant_type=participant_type,
+            form_language=language,
+            channel_id=channel_id,
+            resume_token_hash=hash_token(token),
+            resume_code_hash=hash_password(code),
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(participant)
+        except sa.exc.IntegrityError:
+            continue
+        session.commit()
+        return NewParticipant(participant, token, code)
+    raise RuntimeError("could not allocate a participant code")  # pragma: no cover
+
+
+def count_ineligible(*, session: Session, study: Study, channel_code: str | None) -> None:
+    """Count an ineligible screening for its channel (a number only). Commits."""
+    if not channel_code:
+        return
+    session.execute(
+        sa.update(Channel)
+        .where(Channel.study_id == study.id, Channel.code == channel_code)  # type: ignore[arg-type]
+        .values(ineligible_count=Channel.ineligible_count + 1)
+    )
+    session.commit()
+
+
+def participant_by_token(*, session: Session, study: Study, token: str) -> Participant | None:
+    if not token or len(token) > 128:
+        return None
+    return session.exec(
+        select(Participant).where(
+            Participant.study_id == study.id, Participant.resume_token_hash == hash_token(token)
+        )
+    ).first()
+
+
+def check_resume_code(
+    *, session: Session, study: Study, participant_code: str, code: str
+) -> Participant | None:
+    """The participant whose code matches, or None (wrong code, unknown participant, or locked after
+    :data:`MAX_RESUME_FAILURES` wrong codes). Counts failures; commits."""
+    participant = session.exec(
+        select(Participant).where(
+            Participant.study_id == study.id, Participant.code == participant_code.strip().upper()[:16]
+        )
+    ).first()
+    if participant is None or participant.status == "withdrawn":
+        verify_password(None, code)  # the same time as a real check
+        return None
+    if participant.resume_failures >= MAX_RESUME_FAILURES:
+        return None
+    if not verify_password(participant.resume_code_hash, normalise_resume_code(code)):
+        participant.resume_failures += 1
+        session.add(participant)
+        session.commit()
+        return None
+    participant.resume_failures = 0
+    session.add(participant)
+    session.commit()
+    return participant
+
+
+def new_token(*, session: Session, participant: Participant, now: datetime) -> str:
+    """Give the participant a new resume link (the old one stops working). Commits."""
+    token = secrets.token_urlsafe(32)
+    participant.resume_token_hash = hash_token(token)
+    participant.resume_failures = 0
+    participant.updated_at = now
+    session.add(participant)
+    session.commit()
+    return token
+
+
+def consent_text(*, instrument: Instrument, language: str) -> str:
+    """The consent text as shown: the consent instrument's notes, in order, in ``language``."""
+    return "\n\n".join(instrument.text(q.label, language) for q in instrument.questions() if q.type == "note")
+
+
+def record_consent(
+    *,
+    session: Session,
+    participant: Participant,
+    version: InstrumentVersion,
+    language: str,
+    withdrawal_data: str,
+    now: datetime,
+) -> Consent:
+    """Store the consent to the text shown in ``language`` (version, time, SHA-256 of the text) and set
+    the participant ``consented``. Commits."""
+    instrument = instrument_of(version)
+    text = consent_text(instrument=instrument, language=language)
+    consent = Consent(
+        participant_id=participant.id,  # type: ignore[arg-type]
+        instrument_version_id=version.id,  # type: ignore[arg-type]
+        consent_version=str(instrument.settings.get("consent_version", version.version)),
+        language=language,
+        text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        agreed_at=now,
+        withdrawal_data=withdrawal_data if withdrawal_data in ("keep", "erase") else "keep",
+    )
+    session.add(consent)
+    if participant.status == "screened":
+        participant.status = "consented"
+    participant.form_language = language
+    participant.updated_at = now
+    session.add(participant)
+    session.commit()
+    return consent
+
+
+def intake_id(study: Study, participant_type: str) -> str | None:
+    intake = study.steps.get("intake")
+    return intake.get(participant_type) if isinstance(intake, dict) else None
+
+
+def open_draft(*, session: Session, participant: Participant, now: datetime) -> Draft | None:
+    """The participant's intake draft, created (pinned to the current instrument version) if needed;
+    None when the intake was already submitted or the study has no intake for the type."""
+    study = session.get(Study, participant.study_id)
+    assert study is not None
+    instrument_id = intake_id(study, participant.participant_type)
+    if instrument_id is None:
+        return None
+    draft = session.exec(
+        select(Draft).where(Draft.participant_id == participant.id, Draft.instrument_id == instrument_id)
+    ).first()
+    if draft is not None:
+        return draft
+    if session.exec(
+        select(Response.id).where(
+            Response.participant_id == participant.id, Response.instrument_id == instrument_id
+        )
+    ).first():
+        return None
+    version = current_version(
+        session=session,
+        study_id=study.id,  # type: ignore[arg-type]
+        instrument_id=instrument_id,
+    )
+    if version is None:
+        return None
+    draft = Draft(
+        participant_id=_id(participant.id),
+        instrument_id=instrument_id,
+        instrument_version_id=_id(version.id),
+        answers={},
+        meta={},
+        updated_at=now,
+        expires_at=now + timedelta(days=study.draft_expiry_days),
+    )
+    try:
+        with session.begin_nested():
+            session.add(draft)
+    except sa.exc.IntegrityError:  # opened concurrently (a double tap)
+        return session.exec(
+            select(Draft).where(Draft.participant_id == participant.id, Draft.instrument_id == instrument_id)
+        ).first()
+    session.commit()
+    return draft
+
+
+def save_page(
+    *,
+    session: Session,
+    draft: Draft,
+    answers: dict[str, Any],
+    meta: dict[str, Any],
+    page: str | None,
+    now: datetime,
+) -> Draft:
+    """Save a page's state into the draft and push its expiry ``draft_expiry_days`` past now. Commits."""
+    participant = session.get(Participant, draft.participant_id)
+    study = session.get(Study, participant.study_id) if participant else None
+    days = study.draft_expiry_days if study else 30
+    draft.answers = answers
+    draft.meta = meta
+    draft.page = page
+    draft.updated_at = now
+    draft.expires_at = now + timedelta(days=days)
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def submit_response(
+    *, session: Session, participant: Participant, draft: Draft | None, now: datetime
+) -> Response:
+    """Submit the draft once: prune irrelevant answers, check required ones, store the immutable
+    response, set the participant ``submitted``, delete the draft and queue the career-records job.
+
+    A second call (double tap, retry, back button) returns the response already stored. Raises
+    :class:`IncompleteError` when required answers are missing and ``LookupError`` without a draft or
+    response."""
+    if draft is None:
+        existing = session.exec(
+            select(Response)
+            .where(Response.participant_id == participant.id)
+            .order_by(col(Response.id).desc())
+        ).first()
+        if existing is None:
+            raise LookupError("nothing to submit")
+        return existing
+    existing = session.exec(
+        select(Response).where(
+            Response.participant_id == participant.id, Response.instrument_id == draft.instrument_id
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    version = session.get(InstrumentVersion, draft.instrument_version_id)
+    assert version is not None
+    instrument = instrument_of(version)
+    today = now.date()
+    answers = engine.prune_irrelevant(instrument, draft.answers, today)
+    missing = engine.required_missing(instrument, answers, today)
+    if missing:
+        raise IncompleteError(missing)
+    meta = {k: v for k, v in (draft.meta or {}).items() if k in ("raw", "flags")}
+    response = Response(
+        participant_id=_id(participant.id),
+        instrument_id=draft.instrument_id,
+        instrument_version_id=_id(version.id),
+        answers=answers,
+        meta=meta,
+        submitted_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+            session.delete(draft)
+            participant.status = "submitted" if participant.status != "withdrawn" else participant.status
+            participant.updated_at = now
+            session.add(participant)
+    except sa.exc.IntegrityError:  # submitted concurrently: the first one wins
+        session.rollback()
+        found = session.exec(
+            select(Response).where(
+                Response.participant_id == participant.id, Response.instrument_id == draft.instrument_id
+            )
+        ).first()
+        if found is None:
+            raise
+        return found
+    session.commit()
+    from workers.jobs import enqueue_conversion
+
+    enqueue_conversion(
+        session=session,
+        participant_id=participant.id,  # type: ignore[arg-type]
+        study_id=participant.study_id,
+    )
+    return response
+
+
+def expire_drafts(*, session: Session, now: datetime) -> int:
+    """Delete drafts whose expiry passed (participants who started and never came back). Commits."""
+    result = session.execute(sa.delete(Draft).where(Draft.expires_at < now))  # type: ignore[arg-type]
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
