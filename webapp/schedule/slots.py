@@ -103,8 +103,14 @@ def local_day(instant: datetime, zone: str) -> date:
     return instant.astimezone(ZoneInfo(zone)).date()
 
 
-def interviewer_starts(*, availability: Availability, policy: Policy, busy: Sequence[Busy],
-                       now: datetime, day_counts: dict[date, int] | None = None) -> list[datetime]:
+def interviewer_starts(
+    *,
+    availability: Availability,
+    policy: Policy,
+    busy: Sequence[Busy],
+    now: datetime,
+    day_counts: dict[date, int] | None = None,
+) -> list[datetime]:
     """Start times (UTC, sorted) at which one interviewer can take an interview of ``policy``.
 
     ``busy`` are this interviewer's existing bookings (their busy spans). ``day_counts`` counts the
@@ -142,17 +148,26 @@ def interviewer_starts(*, availability: Availability, policy: Policy, busy: Sequ
     return sorted(set(out))
 
 
-def free_slots(*, availabilities: Sequence[Availability], policy: Policy, busy: Sequence[Busy],
-               now: datetime, day_counts: dict[int, dict[date, int]] | None = None) -> list[Slot]:
+def free_slots(
+    *,
+    availabilities: Sequence[Availability],
+    policy: Policy,
+    busy: Sequence[Busy],
+    now: datetime,
+    day_counts: dict[int, dict[date, int]] | None = None,
+) -> list[Slot]:
     """All free start times of any of the interviewers, each with the interviewers free then."""
     by_start: dict[datetime, list[int]] = {}
     for availability in availabilities:
         counts = (day_counts or {}).get(availability.interviewer_id)
-        for start in interviewer_starts(availability=availability, policy=policy, busy=busy, now=now,
-                                        day_counts=counts):
+        for start in interviewer_starts(
+            availability=availability, policy=policy, busy=busy, now=now, day_counts=counts
+        ):
             by_start.setdefault(start, []).append(availability.interviewer_id)
-    return [Slot(start=s, end=s + policy.duration, interviewer_ids=tuple(sorted(ids)))
-            for s, ids in sorted(by_start.items())]
+    return [
+        Slot(start=s, end=s + policy.duration, interviewer_ids=tuple(sorted(ids)))
+        for s, ids in sorted(by_start.items())
+    ]
 
 
 def group_by_day(slots: Sequence[Slot], zone: str) -> list[tuple[date, list[Slot]]]:
@@ -163,8 +178,9 @@ def group_by_day(slots: Sequence[Slot], zone: str) -> list[tuple[date, list[Slot
     return sorted(groups.items())
 
 
-def choose_interviewer(*, candidates: Sequence[int], booked_in_window: dict[int, int],
-                       last_booked_at: dict[int, datetime]) -> int:
+def choose_interviewer(
+    *, candidates: Sequence[int], booked_in_window: dict[int, int], last_booked_at: dict[int, datetime]
+) -> int:
     """Round robin among free interviewers.
 
     Fewest bookings in the window first, then the least recently booked, then the lowest id.

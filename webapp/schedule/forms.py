@@ -1,0 +1,242 @@
+"""WTForms of the scheduling pages (CSRF by Flask-WTF); dynamic choices are filled in by the views."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+
+from webapp.extensions import LANGUAGE_NAMES
+from webapp.schedule.contact import MESSAGING_APPS
+from webapp.schedule.messages import MODE_NAMES
+
+#: Zones offered first in the zone picker: where participants of the study live and come from.
+COMMON_ZONES = (
+    "Asia/Tokyo",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Jakarta",
+    "Asia/Makassar",
+    "Asia/Manila",
+    "Asia/Yangon",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Seoul",
+    "Asia/Kathmandu",
+    "Asia/Bangkok",
+    "Asia/Phnom_Penh",
+    "Asia/Dhaka",
+    "Asia/Kolkata",
+    "Asia/Colombo",
+    "Asia/Tashkent",
+    "Asia/Ulaanbaatar",
+    "Asia/Singapore",
+    "Asia/Kuala_Lumpur",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+    "America/Los_Angeles",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "UTC",
+)
+_ZONES: frozenset[str] = frozenset(available_timezones())
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
+
+
+def opts(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value=str(value), label=label) for value, label in pairs]
+
+
+def valid_zone(name: str | None) -> str | None:
+    """``name`` when it is an IANA zone ``zoneinfo`` knows, else None."""
+    return name if name and name in _ZONES else None
+
+
+def zone_choices(current: str) -> list[SelectChoice]:
+    zones = list(COMMON_ZONES)
+    if current not in zones:
+        zones.insert(0, current)
+    return opts((z, z.replace("_", " ")) for z in zones)
+
+
+class ZoneForm(FlaskForm):
+    """The participant's time zone (a GET form: changing it only changes how slots are shown)."""
+
+    class Meta:
+        csrf = False
+
+    tz = SelectField(_l("Your time zone"), choices=[], validate_choice=False)
+
+
+class BookForm(FlaskForm):
+    slot = RadioField(
+        _l("Choose a time"),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Please choose a time."))],
+    )
+    tz = HiddenField()
+    mode = RadioField(
+        _l("How would you like to talk?"),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Please choose how you would like to talk."))],
+    )
+    channel = RadioField(
+        _l("How should we send you the confirmation and reminders?"),
+        choices=opts(
+            [
+                ("email", _l("E-mail")),
+                ("phone", _l("Phone (SMS or call)")),
+                ("messaging", _l("Messaging app")),
+            ]
+        ),
+        validators=[InputRequired(message=_l("Please choose how we should contact you."))],
+    )
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)])
+    messaging_app = SelectField(
+        _l("Messaging app"), choices=opts([("", "—"), *MESSAGING_APPS.items()]), validators=[Optional()]
+    )
+    messaging_id = StringField(_l("Your ID or number in that app"), validators=[Optional(), Length(max=100)])
+
+
+class RescheduleForm(FlaskForm):
+    slot = RadioField(
+        _l("Choose a new time"),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Please choose a time."))],
+    )
+    tz = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (cancel, show contact, ...)."""
+
+
+class RuleForm(FlaskForm):
+    weekday = SelectField(_l("Day of the week"), coerce=int, choices=opts(enumerate(WEEKDAYS)))
+    start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Please enter a time."))])
+    end_time = TimeField(_l("Until"), validators=[InputRequired(message=_l("Please enter a time."))])
+
+    def validate_end_time(self, field: Any) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+class OverrideForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter a date."))])
+    blocked = BooleanField(_l("Not available the whole day"))
+    start_time = TimeField(_l("From"), validators=[Optional()])
+    end_time = TimeField(_l("Until"), validators=[Optional()])
+
+    def validate_end_time(self, field: Any) -> None:
+        if self.blocked.data:
+            return
+        start: time | None = self.start_time.data
+        if start is None or field.data is None:
+            raise ValidationError(_l("Enter the hours of that day, or mark it as not available."))
+        if field.data <= start:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+class TypeForm(FlaskForm):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Please enter a name.")), Length(max=200)]
+    )
+    duration_min = IntegerField(
+        _l("Duration (minutes)"),
+        default=60,
+        validators=[InputRequired(), NumberRange(min=10, max=480, message=_l("Between 10 and 480 minutes."))],
+    )
+    buffer_before_min = IntegerField(
+        _l("Buffer before (minutes)"), default=0, validators=[InputRequired(), NumberRange(min=0, max=240)]
+    )
+    buffer_after_min = IntegerField(
+        _l("Buffer after (minutes)"), default=15, validators=[InputRequired(), NumberRange(min=0, max=240)]
+    )
+    min_notice_hours = IntegerField(
+        _l("Minimum notice (hours)"),
+        default=24,
+        validators=[InputRequired(), NumberRange(min=0, max=24 * 60)],
+    )
+    horizon_days = IntegerField(
+        _l("Booking horizon (days)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )
+    max_per_day = IntegerField(
+        _l("Interviews per interviewer per day, at most"),
+        default=3,
+        validators=[InputRequired(), NumberRange(min=1, max=24)],
+    )
+    slot_step_min = IntegerField(
+        _l("Offer a start every (minutes)"),
+        default=30,
+        validators=[InputRequired(), NumberRange(min=5, max=240)],
+    )
+    modes = SelectMultipleField(
+        _l("Modes"),
+        choices=opts(MODE_NAMES.items()),
+        validators=[DataRequired(message=_l("Choose at least one mode."))],
+    )
+    place = StringField(_l("Place (in person)"), validators=[Optional(), Length(max=300)])
+    video_link = StringField(
+        _l("Video link"), validators=[Optional(), URL(message=_l("Enter a web address.")), Length(max=500)]
+    )
+    languages = SelectMultipleField(
+        _l("Languages"), choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()]
+    )
+    interpreter_available = BooleanField(_l("An interpreter is available"))
+    active = BooleanField(_l("Participants can book it"), default=True)
+
+
+class OutcomeForm(FlaskForm):
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=opts(
+            [
+                ("completed", _l("Completed")),
+                ("no_show", _l("Did not come")),
+                ("cancelled", _l("Cancelled")),
+                ("rescheduled", _l("To be booked again")),
+            ]
+        ),
+    )
+
+
+class NotesForm(FlaskForm):
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=20000)])
+
+
+class TranscriptForm(FlaskForm):
+    transcript = FileField(_l("Transcript (UTF-8 text or .docx)"))

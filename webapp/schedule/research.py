@@ -1,0 +1,1 @@
+"""Researcher pages of scheduling (filled in below)."""
