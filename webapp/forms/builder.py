@@ -25,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import EmailField, TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import Form
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -47,8 +48,8 @@ class FieldContext:
     def text(self, value: Mapping[str, str]) -> str:
         return self.instrument.text(dict(value), self.language) if value else ""
 
-    def options(self) -> list[tuple[str, str]]:
-        return [(c.name, self.text(c.label) or c.name) for c in self.choices]
+    def options(self) -> list[SelectChoice]:
+        return [SelectChoice(c.name, self.text(c.label) or c.name) for c in self.choices]
 
 
 FieldBuilder = Callable[[Question, FieldContext], Any]
@@ -85,7 +86,7 @@ def _date(question: Question, ctx: FieldContext) -> Any:
 def _select_one(question: Question, ctx: FieldContext) -> Any:
     options = ctx.options()
     if len(options) > RADIO_LIMIT or (question.appearance and "minimal" in question.appearance):
-        return SelectField(choices=[("", "—"), *options], validate_choice=False, **_common(question, ctx))
+        return SelectField(choices=[SelectChoice("", "—"), *options], validate_choice=False, **_common(question, ctx))
     return RadioField(choices=options, validate_choice=False, **_common(question, ctx))
 
 

@@ -30,13 +30,16 @@ _KINDS = ("email", "phone", "messaging")
 
 def contact_key(question: Question) -> str:
     """Which field of the contact record a contact question fills."""
+    name = question.name
     if question.type in ("phone", "email"):
         return question.type
-    if "messaging" in question.name:
+    if question.type == "select_one" and (name.endswith("_app") or question.choices == "messaging_app"):
+        return "messaging_app"
+    if name.endswith("app_id") or "messaging" in name:
         return "messaging_id"
-    if "name" in question.name:
+    if "name" in name:
         return "name"
-    return question.name
+    return name
 
 
 def load(*, session: Session, participant: Participant) -> dict[str, Any]:
@@ -53,7 +56,9 @@ def values_for(record: dict[str, Any], contact_questions: list[Question]) -> dic
         key = contact_key(question)
         if question.name in pending:
             out[question.name] = pending[question.name]
-        elif key == "messaging_id" and record.get("messaging_id"):
+        elif key == "messaging_id" and record.get("messaging_id") and not any(
+            contact_key(q) == "messaging_app" for q in contact_questions
+        ):
             out[question.name] = " ".join(
                 x for x in (record.get("messaging_app"), record["messaging_id"]) if x
             )
@@ -80,7 +85,7 @@ def save(
         if question is None:
             continue
         key = contact_key(question)
-        if key == "messaging_id":
+        if key == "messaging_id" and not any(contact_key(q) == "messaging_app" for q in questions):
             record.pop("messaging_app", None)
             if value:
                 first, _, rest = str(value).partition(" ")

@@ -216,7 +216,7 @@ def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
         if repeat is not None:
             count = len(answers.get(name) or [])
             if repeat.max_count is None or count < repeat.max_count:
-                target = url_for("participate.entry", study=c.study.slug, page=group.name, n=count + 1)
+                target = url_for("participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name)
     elif action == "save":
         flash(_("Your answers are saved."))
         target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)
@@ -269,7 +269,9 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
             now=utcnow(),
         )
         if outcome.errors or outcome.appeared:
-            return redirect(url_for("participate.entry", study=c.study.slug, page=group.name, n=n), code=303)
+            return redirect(
+                url_for("participate.entry", study=c.study.slug, page=group.name, n=n, r=name), code=303
+            )
         flash(_("The entry was saved."))
         return redirect(page_url, code=303)
     pending = (c.draft.meta or {}).get("pending", {}).get(key, {})

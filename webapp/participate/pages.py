@@ -121,7 +121,7 @@ def apply_page(
     page_questions = [q for q in questions(group) if answerable(q)]
     shown = {
         q.name
-        for q in page_questions
+        for q in [*page_questions, *(repeats(group) if not entry else [])]
         if engine.is_relevant(instrument, q, _with_contact(answers, contact, entry), entry=entry, today=today)
     }
     out = Outcome(answers=new, meta=new_meta)
@@ -165,7 +165,8 @@ def apply_page(
             continue
         if key in out.errors:
             continue
-        if issue.code == "required" and key not in shown and any(q.name == key for q in page_questions):
+        newly_shown = key not in shown and any(n.name == key for n in [*page_questions, *repeats(group)])
+        if issue.code in ("required", "repeat_min") and newly_shown:
             out.appeared.append(key)
             continue
         out.errors[key] = {"code": issue.code, "message": issue.message, "params": _plain(issue.params)}
