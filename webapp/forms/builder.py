@@ -86,7 +86,9 @@ def _date(question: Question, ctx: FieldContext) -> Any:
 def _select_one(question: Question, ctx: FieldContext) -> Any:
     options = ctx.options()
     if len(options) > RADIO_LIMIT or (question.appearance and "minimal" in question.appearance):
-        return SelectField(choices=[SelectChoice("", "—"), *options], validate_choice=False, **_common(question, ctx))
+        return SelectField(
+            choices=[SelectChoice("", "—"), *options], validate_choice=False, **_common(question, ctx)
+        )
     return RadioField(choices=options, validate_choice=False, **_common(question, ctx))
 
 

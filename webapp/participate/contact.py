@@ -56,8 +56,10 @@ def values_for(record: dict[str, Any], contact_questions: list[Question]) -> dic
         key = contact_key(question)
         if question.name in pending:
             out[question.name] = pending[question.name]
-        elif key == "messaging_id" and record.get("messaging_id") and not any(
-            contact_key(q) == "messaging_app" for q in contact_questions
+        elif (
+            key == "messaging_id"
+            and record.get("messaging_id")
+            and not any(contact_key(q) == "messaging_app" for q in contact_questions)
         ):
             out[question.name] = " ".join(
                 x for x in (record.get("messaging_app"), record["messaging_id"]) if x

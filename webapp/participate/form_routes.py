@@ -216,7 +216,9 @@ def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
         if repeat is not None:
             count = len(answers.get(name) or [])
             if repeat.max_count is None or count < repeat.max_count:
-                target = url_for("participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name)
+                target = url_for(
+                    "participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name
+                )
     elif action == "save":
         flash(_("Your answers are saved."))
         target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)

@@ -18,7 +18,7 @@ def _fresh_limits(app: Flask) -> Iterator[None]:
 
     with app.app_context():
         limiter.reset()
-    yield
+    return
 
 
 @pytest.fixture

@@ -45,7 +45,9 @@ class Journey:
         body = self.last.get_data(as_text=True) if self.last is not None else ""
         found = _CSRF.search(body)
         if not found:
-            found = _CSRF.search(self.client.get(f"/s/{STUDY}/resume", headers=self.headers).get_data(as_text=True))
+            found = _CSRF.search(
+                self.client.get(f"/s/{STUDY}/resume", headers=self.headers).get_data(as_text=True)
+            )
         assert found, "no CSRF token on the page"
         return found.group(1)
 
@@ -78,8 +80,14 @@ class Journey:
         return str(self.last.request.path)
 
 
-SAMPLES = {"decimal": "0", "date": "2024-05-01", "text": "Công ty ABC", "phone": "090-1234-5678",
-           "email": "a@example.org", "acknowledge": "yes"}
+SAMPLES = {
+    "decimal": "0",
+    "date": "2024-05-01",
+    "text": "Công ty ABC",
+    "phone": "090-1234-5678",
+    "email": "a@example.org",
+    "acknowledge": "yes",
+}
 
 
 def sample(question: Question, choices: list[str], overrides: dict[str, Any]) -> Any:
@@ -98,8 +106,15 @@ def sample(question: Question, choices: list[str], overrides: dict[str, Any]) ->
     return SAMPLES.get(question.type, "x")
 
 
-def fill(instrument: Instrument, group: Group, answers: dict[str, Any], *, entry: tuple[str, int] | None = None,
-         overrides: dict[str, Any] | None = None, today: date | None = None) -> dict[str, Any]:
+def fill(
+    instrument: Instrument,
+    group: Group,
+    answers: dict[str, Any],
+    *,
+    entry: tuple[str, int] | None = None,
+    overrides: dict[str, Any] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Form data answering every relevant question of a page or entry (relevance settles in passes)."""
     today = today or date.today()
     overrides = overrides or {}
@@ -120,6 +135,8 @@ def fill(instrument: Instrument, group: Group, answers: dict[str, Any], *, entry
                 continue
             if not engine.is_relevant(instrument, question, state, entry=entry, today=today):
                 continue
-            choices = [c.name for c in engine.filtered_choices(instrument, question, state, entry=entry, today=today)]
+            choices = [
+                c.name for c in engine.filtered_choices(instrument, question, state, entry=entry, today=today)
+            ]
             data[question.name] = sample(question, choices, overrides)
     return data

@@ -35,8 +35,9 @@ def _draft(session: Session, person: Participant) -> Draft:
     return draft
 
 
-def complete_intake(j: Journey, session: Session, study: Any, *, jobs: int = 3,
-                    overrides: dict[str, Any] | None = None) -> Participant:
+def complete_intake(
+    j: Journey, session: Session, study: Any, *, jobs: int = 3, overrides: dict[str, Any] | None = None
+) -> Participant:
     """Answer every page of the participant's intake through the pages, adding ``jobs`` jobs."""
     person = _participant(session)
     instrument = _instrument(session, study, responses.intake_id(study, person.participant_type) or "")
@@ -54,14 +55,23 @@ def complete_intake(j: Journey, session: Session, study: Any, *, jobs: int = 3,
                 continue
             wanted = jobs if repeat.name == "jobs" else (repeat.min_count or 0)
             for n in range(len(answers.get(repeat.name, [])), wanted):
-                j.post(path, {**fill(instrument, group, answers, overrides=overrides), "action": f"add:{repeat.name}"})
+                j.post(
+                    path,
+                    {**fill(instrument, group, answers, overrides=overrides), "action": f"add:{repeat.name}"},
+                )
                 entry_path = j.last.headers["Location"]
                 assert f"/entry/{n + 1}" in entry_path
                 j.get(entry_path)
-                data = fill(instrument, repeat, _draft(session, person).answers, entry=(repeat.name, n),
-                            overrides=overrides)
+                data = fill(
+                    instrument,
+                    repeat,
+                    _draft(session, person).answers,
+                    entry=(repeat.name, n),
+                    overrides=overrides,
+                )
                 r = j.post(entry_path, {**data, "action": "save"})
-                assert r.status_code == 303 and r.headers["Location"].endswith(f"/form/{page}"), data
+                assert r.status_code == 303, data
+                assert r.headers["Location"].endswith(f"/form/{page}"), data
         j.get(path)
         data = fill(instrument, group, _draft(session, person).answers, overrides=overrides)
         j.post(path, {**data, "action": "next"}, follow_redirects=True)
@@ -69,8 +79,9 @@ def complete_intake(j: Journey, session: Session, study: Any, *, jobs: int = 3,
     raise AssertionError("the form never reached the review")
 
 
-def test_start_preselects_the_language_and_records_the_channel(journey: Journey, session: Session,
-                                                               bundled_study: Any) -> None:
+def test_start_preselects_the_language_and_records_the_channel(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
     session.add(Channel(study_id=bundled_study.id, code="agency-a", label="Agency A"))
     session.flush()
     journey.headers["Accept-Language"] = "vi-VN,vi;q=0.9,en;q=0.5"
@@ -79,12 +90,14 @@ def test_start_preselects_the_language_and_records_the_channel(journey: Journey,
     assert '<html lang="vi"' in page.get_data(as_text=True)
     journey.headers["Accept-Language"] = "en"  # the choice made on the first page holds
     r = journey.screen("ti")
-    assert r.status_code == 302 and r.headers["Location"].endswith("/consent")
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith("/consent")
     person = _participant(session)
     channel = session.exec(select(Channel).where(Channel.code == "agency-a")).one()
     assert person.channel_id == channel.id
     assert person.form_language == "vi"
-    assert person.code == "TI-0001" and person.status == "screened"
+    assert person.code == "TI-0001"
+    assert person.status == "screened"
 
 
 def test_ineligible_screening_keeps_nothing(journey: Journey, session: Session, bundled_study: Any) -> None:
@@ -93,9 +106,13 @@ def test_ineligible_screening_keeps_nothing(journey: Journey, session: Session, 
     before = count(session, Participant)
     journey.get(f"/s/{STUDY}?c=fb-post")
     journey.get(f"/s/{STUDY}/screening")
-    r = journey.post(f"/s/{STUDY}/screening", {"participant_type": "ti", "adult": "no", "in_japan": "yes"},
-                     follow_redirects=True)
-    assert r.status_code == 200 and "not kept any of your answers" in r.get_data(as_text=True)
+    r = journey.post(
+        f"/s/{STUDY}/screening",
+        {"participant_type": "ti", "adult": "no", "in_japan": "yes"},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200
+    assert "not kept any of your answers" in r.get_data(as_text=True)
     assert count(session, Participant) == before
     channel = session.exec(select(Channel).where(Channel.code == "fb-post")).one()
     session.refresh(channel)
@@ -104,19 +121,24 @@ def test_ineligible_screening_keeps_nothing(journey: Journey, session: Session, 
 
 def test_screening_errors_are_shown_beside_the_fields(journey: Journey, session: Session) -> None:
     journey.get(f"/s/{STUDY}/screening")
-    r = journey.post(f"/s/{STUDY}/screening", {"participant_type": "manager", "adult": "yes", "in_japan": "yes"})
+    r = journey.post(
+        f"/s/{STUDY}/screening", {"participant_type": "manager", "adult": "yes", "in_japan": "yes"}
+    )
     body = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert 'id="e-sme" role="alert"' in body and 'value="manager" checked' in body
+    assert 'id="e-sme" role="alert"' in body
+    assert 'value="manager" checked' in body
     assert count(session, Participant) == 0
 
 
-def test_consent_is_stored_with_version_language_and_hash(journey: Journey, session: Session,
-                                                          bundled_study: Any) -> None:
+def test_consent_is_stored_with_version_language_and_hash(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
     journey.screen("sie")
     journey.get(f"/s/{STUDY}/consent?lang=ja")
     r = journey.post(f"/s/{STUDY}/consent", {"withdrawal_data": "erase"})
-    assert r.status_code == 422 and 'id="e-consent"' in r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert 'id="e-consent"' in r.get_data(as_text=True)
     r = journey.post(f"/s/{STUDY}/consent", {"consent": "yes", "withdrawal_data": "erase"})
     assert r.status_code == 302
     person = _participant(session)
@@ -124,23 +146,29 @@ def test_consent_is_stored_with_version_language_and_hash(journey: Journey, sess
     text = responses.consent_text(instrument=_instrument(session, bundled_study, "consent"), language="ja")
     assert consent.text_sha256 == hashlib.sha256(text.encode()).hexdigest()
     assert (consent.language, consent.consent_version, consent.withdrawal_data) == ("ja", "1.0", "erase")
-    assert person.status == "consented" and person.form_language == "ja"
+    assert person.status == "consented"
+    assert person.form_language == "ja"
     assert _draft(session, person).instrument_id == "sie_intake"
 
 
-def test_ti_completes_the_intake_with_three_jobs_and_submits_once(journey: Journey, session: Session,
-                                                                  bundled_study: Any) -> None:
+def test_ti_completes_the_intake_with_three_jobs_and_submits_once(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
     journey.screen("ti")
     journey.consent()
     person = complete_intake(journey, session, bundled_study, jobs=3)
     review = journey.last.get_data(as_text=True)
-    assert "Send my answers" in review and " disabled" not in review.split("Send my answers")[0][-40:]
+    assert "Send my answers" in review
+    assert " disabled" not in review.split("Send my answers")[0][-40:]
     first = journey.post(f"/s/{STUDY}/submit", {})
-    assert first.status_code == 303 and first.headers["Location"].endswith("/thanks")
+    assert first.status_code == 303
+    assert first.headers["Location"].endswith("/thanks")
     again = journey.post(f"/s/{STUDY}/submit", {})  # a double tap, a retry, the back button
-    assert again.status_code == 303 and again.headers["Location"].endswith("/thanks")
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith("/thanks")
     stored = session.exec(select(Response).where(Response.participant_id == person.id)).all()
-    assert len(stored) == 1 and len(stored[0].answers["jobs"]) == 3
+    assert len(stored) == 1
+    assert len(stored[0].answers["jobs"]) == 3
     assert all("job_employer" in job for job in stored[0].answers["jobs"])
     session.refresh(person)
     assert person.status == "submitted"
@@ -148,7 +176,8 @@ def test_ti_completes_the_intake_with_three_jobs_and_submits_once(journey: Journ
     jobs = session.exec(select(Job).where(Job.kind == "convert")).all()
     assert [j.params["participant_id"] for j in jobs] == [person.id]
     thanks = journey.get(f"/s/{STUDY}/thanks").get_data(as_text=True)
-    assert person.code in thanks and "consent.html" in thanks
+    assert person.code in thanks
+    assert "consent.html" in thanks
 
 
 def test_manager_can_submit_an_era_date(journey: Journey, session: Session, bundled_study: Any) -> None:
@@ -164,44 +193,61 @@ def test_manager_can_submit_an_era_date(journey: Journey, session: Session, bund
     assert {"path": dated.name, "flag": "era_date_parsed", "detail": ""} in draft.meta["flags"]
     journey.post(f"/s/{STUDY}/submit", {})
     response = session.exec(select(Response).where(Response.participant_id == person.id)).one()
-    assert response.answers[dated.name] == "2024-04" and "pending" not in response.meta
+    assert response.answers[dated.name] == "2024-04"
+    assert "pending" not in response.meta
 
 
-def test_contact_details_are_stored_apart_and_encrypted(journey: Journey, session: Session,
-                                                       bundled_study: Any) -> None:
+def test_contact_details_are_stored_apart_and_encrypted(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
     journey.screen("ti")
     journey.consent()
     journey.get(f"/s/{STUDY}/form/contact")
-    r = journey.post(f"/s/{STUDY}/form/contact", {"interview_ok": "yes", "contact_name": "Lan",
-                                                  "contact_phone": "090-1234-5678", "contact_app": "zalo",
-                                                  "contact_app_id": "lan99", "action": "save"})
+    r = journey.post(
+        f"/s/{STUDY}/form/contact",
+        {
+            "interview_ok": "yes",
+            "contact_name": "Lan",
+            "contact_phone": "090-1234-5678",
+            "contact_app": "zalo",
+            "contact_app_id": "lan99",
+            "action": "save",
+        },
+    )
     assert r.status_code == 303
     person = _participant(session)
     draft = _draft(session, person)
     assert not {"interview_ok", "contact_name", "contact_phone", "contact_app_id"} & set(draft.answers)
-    assert "Lan" not in str(draft.meta) and "1234" not in str(draft.meta)
+    assert "Lan" not in str(draft.meta)
+    assert "1234" not in str(draft.meta)
     row = session.exec(select(Contact).where(Contact.participant_id == person.id)).one()
     assert b"Lan" not in row.data_enc
     from webapp.crypto import decrypt_json
 
     data = decrypt_json(row.data_enc)
-    assert data["phone"] == "+819012345678" and data["name"] == "Lan"
+    assert data["phone"] == "+819012345678"
+    assert data["name"] == "Lan"
     assert (data["messaging_app"], data["messaging_id"]) == ("zalo", "lan99")
     assert "phone" in row.kinds
     page = journey.get(f"/s/{STUDY}/form/contact").get_data(as_text=True)
-    assert 'value="+819012345678"' in page and 'value="lan99"' in page
+    assert 'value="+819012345678"' in page
+    assert 'value="lan99"' in page
 
 
 def test_typed_values_survive_a_failed_validation(journey: Journey, session: Session) -> None:
     journey.screen("ti")
     journey.consent()
     journey.get(f"/s/{STUDY}/form/background")
-    r = journey.post(f"/s/{STUDY}/form/background", {"birth_year": "nineteen", "gender": "female",
-                                                     "action": "next"})
-    assert r.status_code == 303 and r.headers["Location"].endswith("/form/background")
+    r = journey.post(
+        f"/s/{STUDY}/form/background", {"birth_year": "nineteen", "gender": "female", "action": "next"}
+    )
+    assert r.status_code == 303
+    assert r.headers["Location"].endswith("/form/background")
     page = journey.get(f"/s/{STUDY}/form/background").get_data(as_text=True)
-    assert 'value="nineteen"' in page and 'id="e-birth_year" role="alert"' in page
-    assert 'aria-invalid="true"' in page and 'value="female" checked' in page
+    assert 'value="nineteen"' in page
+    assert 'id="e-birth_year" role="alert"' in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="female" checked' in page
     draft = _draft(session, _participant(session))
     assert draft.answers == {"gender": "female"}
     assert draft.meta["pending"]["background"]["values"] == {"birth_year": "nineteen"}
@@ -209,11 +255,13 @@ def test_typed_values_survive_a_failed_validation(journey: Journey, session: Ses
     draft = _draft(session, _participant(session))
     assert draft.answers["birth_year"] == 1996
     still = draft.meta["pending"]["background"]
-    assert still["values"] == {} and set(still["errors"]) == {"nationality", "education"}
+    assert still["values"] == {}
+    assert set(still["errors"]) == {"nationality", "education"}
 
 
-def test_zawgyi_text_is_converted_and_the_original_kept(journey: Journey, session: Session,
-                                                        bundled_study: Any) -> None:
+def test_zawgyi_text_is_converted_and_the_original_kept(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
     journey.screen("ti")
     journey.consent()
     zawgyi = "မင္းကိုခ်စ္တယ္"  # Zawgyi for "I love you"
@@ -223,7 +271,8 @@ def test_zawgyi_text_is_converted_and_the_original_kept(journey: Journey, sessio
     journey.post(f"/s/{STUDY}/form/japan_jobs/entry/1?r=jobs", {"job_employer": zawgyi, "action": "save"})
     draft = _draft(session, _participant(session))
     stored = draft.answers["jobs"][0]["job_employer"]
-    assert stored != zawgyi and stored.startswith("မင်း")
+    assert stored != zawgyi
+    assert stored.startswith("မင်း")
     assert draft.meta["raw"]["jobs[0].job_employer"] == zawgyi
     assert {"path": "jobs[0].job_employer", "flag": "zawgyi_converted", "detail": ""} in draft.meta["flags"]
 
@@ -235,15 +284,18 @@ def test_removing_an_entry_moves_the_later_ones_up(journey: Journey, session: Se
         journey.get(f"/s/{STUDY}/form/japan_jobs")
         journey.post(f"/s/{STUDY}/form/japan_jobs", {"action": "add:jobs"})
         journey.get(f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs")
-        journey.post(f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs",
-                     {"job_employer": employer, "job_start": "R2.4" if n == 3 else "2019-01", "action": "save"})
+        journey.post(
+            f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs",
+            {"job_employer": employer, "job_start": "R2.4" if n == 3 else "2019-01", "action": "save"},
+        )
     journey.get(f"/s/{STUDY}/form/japan_jobs")
     journey.post(f"/s/{STUDY}/form/japan_jobs", {"action": "remove:jobs:2"})
     draft = _draft(session, _participant(session))
     assert [e["job_employer"] for e in draft.answers["jobs"]] == ["A", "C"]
     assert draft.meta["raw"] == {"jobs[1].job_start": "R2.4"}
     page = journey.get(f"/s/{STUDY}/form/japan_jobs").get_data(as_text=True)
-    assert "The entry was removed." in page and "/entry/3" not in page
+    assert "The entry was removed." in page
+    assert "/entry/3" not in page
 
 
 def test_language_switch_keeps_answers_and_is_remembered(journey: Journey, session: Session) -> None:
@@ -252,9 +304,11 @@ def test_language_switch_keeps_answers_and_is_remembered(journey: Journey, sessi
     journey.get(f"/s/{STUDY}/form/background")
     journey.post(f"/s/{STUDY}/form/background", {"birth_year": "1996", "action": "save"})
     page = journey.get(f"/s/{STUDY}/form/background?lang=ja").get_data(as_text=True)
-    assert '<html lang="ja"' in page and 'value="1996"' in page
+    assert '<html lang="ja"' in page
+    assert 'value="1996"' in page
     assert _participant(session).form_language == "ja"
-    assert 'hreflang="ne"' in page and "?lang=ne" in page
+    assert 'hreflang="ne"' in page
+    assert "?lang=ne" in page
 
 
 def test_draft_keeps_its_instrument_version(journey: Journey, session: Session, bundled_study: Any) -> None:
@@ -264,8 +318,13 @@ def test_draft_keeps_its_instrument_version(journey: Journey, session: Session, 
     pinned = _draft(session, person).instrument_version_id
     from webapp.models import InstrumentVersion
 
-    newer = InstrumentVersion(**{**session.get(InstrumentVersion, pinned).model_dump(exclude={"id"}),
-                                 "version": "2099.1", "fingerprint": "0" * 64})
+    newer = InstrumentVersion(
+        **{
+            **session.get(InstrumentVersion, pinned).model_dump(exclude={"id"}),
+            "version": "2099.1",
+            "fingerprint": "0" * 64,
+        }
+    )
     session.add(newer)
     session.flush()
     journey.get(f"/s/{STUDY}/form/background")
@@ -283,8 +342,11 @@ def test_expired_drafts_are_deleted_by_the_beat_task(journey: Journey, session: 
     from workers.tasks.participate import expire_drafts
 
     assert expire_drafts() == 0
-    session.execute(sa.update(Draft).where(Draft.id == draft.id)  # type: ignore[arg-type]
-                    .values(expires_at=draft.updated_at - __import__("datetime").timedelta(days=1)))
+    session.execute(
+        sa.update(Draft)
+        .where(Draft.id == draft.id)  # type: ignore[arg-type]
+        .values(expires_at=draft.updated_at - __import__("datetime").timedelta(days=1))
+    )
     session.commit()
     assert expire_drafts() == 1
     assert count(session, Draft, Draft.participant_id == person.id) == 0
