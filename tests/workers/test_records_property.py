@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -106,3 +107,42 @@ def test_random_valid_answers_always_convert_deterministically(
     assert records.participants[0][17] == len(episodes)
     if records.sequences_spell:
         assert records.sts_first_month == records.sequences_spell[0][1]
+
+
+@functools.cache
+def _bundled() -> dict[str, Any]:
+    import instruments
+
+    return instruments.load_bundled()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), drop=st.lists(st.integers(0, 40), max_size=6),
+       ptype=st.sampled_from(["ti", "sie", "manager"]))
+def test_missing_required_agrees_with_the_form_engine(seed: int, drop: list[int], ptype: str) -> None:
+    """The pipeline's fast check finds exactly what instruments.engine.required_missing finds."""
+    import random
+    from datetime import date
+
+    from instruments.engine import required_missing
+    from workers.demo import answers_for, make_person
+    from workers.records.required import missing_paths
+
+    instrument = _bundled().get(f"{ptype}_intake")
+    if instrument is None:
+        return
+    rng = random.Random(seed)
+    today = date(2026, 11, 1)
+    answers, _ = answers_for(instrument, make_person(rng, ptype, today), rng=rng, today=today)
+    paths = [(k, None) for k in answers] + [(k, i) for k, v in answers.items() if isinstance(v, list)
+                                              and v and isinstance(v[0], dict) for i in range(len(v))]
+    for index in drop:  # take some answers (and repeat entries' answers) away
+        if not paths:
+            break
+        key, entry = paths[index % len(paths)]
+        if entry is None:
+            answers.pop(key, None)
+        elif isinstance(answers.get(key), list) and entry < len(answers[key]) and answers[key][entry]:
+            answers[key][entry].pop(sorted(answers[key][entry])[index % len(answers[key][entry])], None)
+    expected = required_missing(instrument, answers, today)
+    assert sorted(missing_paths(instrument, answers, today)) == sorted(expected)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from instruments.contract import TABLES
+from instruments.contract import Column
 
 from .plan import FieldMap, Plan, ScopePlan
 from .types import Cell
@@ -47,6 +47,9 @@ class Extracted:
     problems: list[Problem] = field(default_factory=list)
 
 
+_NO_CODES: Mapping[str, str] = {}
+
+
 class _Reader:
     def __init__(self, out: Extracted, plan: Plan, response_no: int, reference: date) -> None:
         self.out = out
@@ -59,20 +62,17 @@ class _Reader:
         self.out.rows.append(row)
         return row
 
-    def put(self, row_values: dict[str, Cell], fmap: FieldMap, column_name: str, value: object,
-            codes: Mapping[str, str], path: str, row: RawRow | None) -> None:
-        column = TABLES[fmap.table].column(column_name)
+    def put(self, row_values: dict[str, Cell], column: Column, value: object, codes: Mapping[str, str],
+            path: str, row: RawRow | None) -> None:
         result = coerce(value, column, codes)
         if result.problem is not None:
             self.out.problems.append(Problem(result.flag, f"{path}: {result.problem}", row))
         if result.value is not None:
-            row_values[column_name] = result.value
+            row_values[column.name] = result.value
 
-    def constants(self, row: RawRow, record_with: Mapping[str, str], path: str) -> None:
-        table = TABLES[row.table]
-        for name, text in record_with.items():
-            fmap = FieldMap("record_with", "text", row.table, table.column(name), False, {}, {})
-            self.put(row.values, fmap, name, text, {}, path, row)
+    def constants(self, row: RawRow, constants: tuple[tuple[Column, str], ...], path: str) -> None:
+        for column, text in constants:
+            self.put(row.values, column, text, _NO_CODES, path, row)
 
     def scope(self, scope: ScopePlan, answers: Mapping[str, Any], path: str,
               row: RawRow | None, top_firm: list[RawRow]) -> None:
@@ -88,17 +88,17 @@ class _Reader:
         if fmap.fanout:
             for item in value if isinstance(value, list) else [value]:
                 child = self.new_row(fmap.table, qpath, row)
-                self.put(child.values, fmap, fmap.column.name, item, fmap.record_codes, qpath, child)
-                self.constants(child, fmap.record_with, qpath)
+                self.put(child.values, fmap.column, item, fmap.record_codes, qpath, child)
+                self.constants(child, fmap.constants, qpath)
         elif fmap.table == "participants":
-            self.put(self.out.participant, fmap, fmap.column.name, value, fmap.record_codes, qpath, row)
+            self.put(self.out.participant, fmap.column, value, fmap.record_codes, qpath, row)
         elif row is not None:
-            self.put(row.values, fmap, fmap.column.name, value, fmap.record_codes, qpath, row)
+            self.put(row.values, fmap.column, value, fmap.record_codes, qpath, row)
         else:  # a firms.* question at the top: the manager's own firm row
             if not top_firm:
                 top_firm.append(self.new_row("firms", "", None))
             firm = top_firm[0]
-            self.put(firm.values, fmap, fmap.column.name, value, fmap.record_codes, qpath, firm)
+            self.put(firm.values, fmap.column, value, fmap.record_codes, qpath, firm)
 
     def repeat(self, repeat: ScopePlan, answers: Mapping[str, Any], path: str, row: RawRow | None) -> None:
         entries = answers.get(repeat.name or "")
@@ -111,7 +111,7 @@ class _Reader:
             entry_row = row
             if repeat.table is not None:
                 entry_row = self.new_row(repeat.table, entry_path, row)
-                self.constants(entry_row, repeat.record_with, entry_path)
+                self.constants(entry_row, repeat.constants, entry_path)
             self.scope(repeat, entry, entry_path, entry_row, [])
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from threading import Lock
 
-from instruments.contract import Column, resolve
+from instruments.contract import TABLES, Column, resolve
 from instruments.model import Group, Instrument, Question
 
 #: Debrief instruments (filled by interviewers) give skill events the source ``interview``.
@@ -29,6 +29,8 @@ class FieldMap:
     fanout: bool
     record_with: Mapping[str, str]
     record_codes: Mapping[str, str]
+    #: ``record_with`` resolved: (column of ``table``, text) for each constant of a fanned-out row.
+    constants: tuple[tuple[Column, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ScopePlan:
     record_with: Mapping[str, str]
     #: Mapped questions and inner repeat groups, in the instrument's order.
     items: tuple[FieldMap | ScopePlan, ...]
+    #: ``record_with`` resolved: (column of ``table``, text) for each constant of an entry's row.
+    constants: tuple[tuple[Column, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,16 @@ def _compile_scope(name: str | None, table: str | None, record_with: Mapping[str
             items.append(FieldMap(
                 question=node.name, qtype=node.type, table=tbl, column=column, fanout=not own,
                 record_with=dict(node.record_with), record_codes=dict(node.record_codes),
+                constants=_constants(tbl, node.record_with) if tbl != table else (),
             ))
 
     visit(children)
-    return ScopePlan(name, table, dict(record_with), tuple(items))
+    return ScopePlan(name, table, dict(record_with), tuple(items),
+                     _constants(table, record_with) if table else ())
+
+
+def _constants(table: str, record_with: Mapping[str, str]) -> tuple[tuple[Column, str], ...]:
+    return tuple((TABLES[table].column(name), text) for name, text in record_with.items())
 
 
 def compile_plan(instrument: Instrument) -> Plan:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from instruments.contract import Column, vocabulary
 
@@ -18,8 +19,7 @@ _TRUE = frozenset({"yes", "true"})
 _FALSE = frozenset({"no", "false"})
 
 
-@dataclass(frozen=True)
-class Coerced:
+class Coerced(NamedTuple):
     """A converted cell, or None with the reason it could not be converted."""
 
     value: Cell
@@ -70,11 +70,20 @@ def _to_float(value: object) -> float | None:
     return None
 
 
+@functools.cache
+def _allowed(vocab: str | None) -> frozenset[str]:
+    return frozenset(vocabulary(vocab)) if vocab else frozenset()
+
+
 def _to_code(value: object, column: Column, codes: Mapping[str, str]) -> Coerced:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if type(value) is str:  # the common case first: a choice name that is a code
+        text = codes.get(value, value) if codes else value
+        if text in _allowed(column.vocab):
+            return Coerced(text)
+    elif isinstance(value, bool) or not isinstance(value, str | int):
         return Coerced(None, f"{column.name}: {value!r} is not a code")
     text = codes.get(str(value), str(value))
-    allowed = vocabulary(column.vocab) if column.vocab else ()
+    allowed = _allowed(column.vocab)
     if text in allowed:
         return Coerced(text)
     if text.zfill(2) in allowed:  # an integer answer for a zero-padded code such as a prefecture
@@ -85,6 +94,8 @@ def _to_code(value: object, column: Column, codes: Mapping[str, str]) -> Coerced
 def coerce(value: object, column: Column, codes: Mapping[str, str]) -> Coerced:
     """Convert an answer to the column's kind; invalid answers give None and a problem to flag."""
     kind = column.kind
+    if kind == "string" and type(value) is str:
+        return Coerced(unicodedata.normalize("NFC", value))
     if kind == "code":
         return _to_code(value, column, codes)
     if kind == "boolean":

@@ -79,11 +79,23 @@ def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Inst
     return _INSTRUMENTS
 
 
-def _inputs(session: Session, participant_ids: Sequence[int]
-            ) -> list[tuple[Participant, Study, ParticipantInput, list[ResponseInput], list[Response]]]:
-    people = session.exec(
-        select(Participant).where(col(Participant.id).in_(participant_ids))
-        .order_by(col(Participant.id)).with_for_update()
+@dataclass
+class _Loaded:
+    participant_id: int
+    study: Study
+    facts: ParticipantInput
+    responses: list[ResponseInput]
+    latest_response_id: int | None
+
+
+def _inputs(session: Session, participant_ids: Sequence[int]) -> list[_Loaded]:
+    """Everything the converter needs for these participants, in a few set-based queries (Core rows:
+    no ORM objects for thousands of responses)."""
+    people = session.execute(
+        sa.select(col(Participant.id), col(Participant.study_id), col(Participant.code),
+                  col(Participant.participant_type), col(Participant.form_language),
+                  col(Participant.channel_id), col(Participant.status))
+        .where(col(Participant.id).in_(participant_ids)).order_by(col(Participant.id)).with_for_update()
     ).all()
     ids = [p.id for p in people]
     study_ids = {p.study_id for p in people}
@@ -93,30 +105,32 @@ def _inputs(session: Session, participant_ids: Sequence[int]
     if channel_ids:
         query = sa.select(col(Channel.id), col(Channel.code)).where(col(Channel.id).in_(channel_ids))
         channels = {int(i): str(c) for i, c in session.execute(query).all()}
-    consents: dict[int, Consent] = {}
-    for consent in session.exec(select(Consent).where(col(Consent.participant_id).in_(ids))
-                                .order_by(col(Consent.agreed_at), col(Consent.id))):
-        consents[consent.participant_id] = consent  # the latest one wins
-    responses: dict[int, list[Response]] = {}
-    for response in session.exec(select(Response).where(col(Response.participant_id).in_(ids))
-                                 .order_by(col(Response.submitted_at), col(Response.id))):
-        responses.setdefault(response.participant_id, []).append(response)
+    consents: dict[int, tuple[str, datetime]] = {}
+    for pid, version, agreed in session.execute(
+            sa.select(col(Consent.participant_id), col(Consent.consent_version), col(Consent.agreed_at))
+            .where(col(Consent.participant_id).in_(ids)).order_by(col(Consent.agreed_at), col(Consent.id))):
+        consents[pid] = (version, agreed)  # the latest one wins
+    responses: dict[int, list[Any]] = {}
+    for row in session.execute(
+            sa.select(col(Response.id), col(Response.participant_id), col(Response.instrument_version_id),
+                      col(Response.answers), col(Response.meta), col(Response.submitted_at))
+            .where(col(Response.participant_id).in_(ids))
+            .order_by(col(Response.submitted_at), col(Response.id))):
+        responses.setdefault(row.participant_id, []).append(row)
     versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
     out = []
     for person in people:
-        assert person.id is not None
-        latest_consent = consents.get(person.id)
+        consent = consents.get(person.id)
         facts = ParticipantInput(
             participant_code=person.code, study=studies[person.study_id].slug,
             participant_type=person.participant_type, form_language=person.form_language,
             recruitment_channel=channels.get(person.channel_id), status=person.status,
-            consent_version=latest_consent.consent_version if latest_consent else None,
-            consented_at=latest_consent.agreed_at if latest_consent else None,
+            consent_version=consent[0] if consent else None, consented_at=consent[1] if consent else None,
         )
         own = responses.get(person.id, [])
-        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta, r.submitted_at)
+        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)
                  for r in own]
-        out.append((person, studies[person.study_id], facts, given, own))
+        out.append(_Loaded(person.id, studies[person.study_id], facts, given, own[-1].id if own else None))
     return out
 
 
@@ -155,22 +169,20 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
     begin_serialised(session)
     try:
         loaded = _inputs(session, sorted(set(participant_ids)))
-        outcome.missing = sorted(set(participant_ids) - {p.id for p, *_ in loaded if p.id is not None})
+        outcome.missing = sorted(set(participant_ids) - {p.participant_id for p in loaded})
         pending: dict[str, list[dict[str, Any]]] = {}
-        for person, study, facts, given, own in loaded:
-            assert person.id is not None
+        for item in loaded:
             try:
-                records = build_records(participant=facts, responses=given,
-                                        pseudonym_key=bytes.fromhex(study.pseudonym_key), today=today)
+                records = build_records(participant=item.facts, responses=item.responses,
+                                        pseudonym_key=bytes.fromhex(item.study.pseudonym_key), today=today)
             except Exception as exc:  # noqa: BLE001 - bad data or a bug: recorded on the response, not retried
-                outcome.failed[person.id] = f"{type(exc).__name__}: {exc}"[:2000]
-                if own:
-                    latest = own[-1]
-                    latest.status, latest.error = "failed", outcome.failed[person.id]
-                    session.add(latest)
+                reason = outcome.failed[item.participant_id] = f"{type(exc).__name__}: {exc}"[:2000]
+                if item.latest_response_id is not None:
+                    session.execute(sa.update(Response).where(col(Response.id) == item.latest_response_id)
+                                    .values(status="failed", error=reason))
                 continue
-            outcome.converted.append(person.id)
-            for name, dicts in _db_rows(records, study.id or 0, person.id).items():
+            outcome.converted.append(item.participant_id)
+            for name, dicts in _db_rows(records, item.study.id or 0, item.participant_id).items():
                 pending.setdefault(name, []).extend(dicts)
         if outcome.converted or outcome.missing:
             gone = outcome.converted + outcome.missing
