@@ -42,6 +42,7 @@ def role_in(*, session: Session, user: Any, study_id: int) -> str | None:
 
 
 def can(*, session: Session, user: Any, study_id: int, permission: str) -> bool:
+    """Whether the user's role in the study (admins: owner) includes ``permission``."""
     role = role_in(session=session, user=user, study_id=study_id)
     return role is not None and permission in PERMISSIONS[role]
 
@@ -64,6 +65,13 @@ def study_view(permission: str) -> Callable[[F], F]:
             g.role = role
             return view(*args, **kwargs)
 
+        #: Read by the role-matrix test (and anyone listing who may open what).
+        wrapper.keireki_permission = permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def permission_of(view: Callable[..., Any]) -> str | None:
+    """The permission a view declared with :func:`study_view`, or None for views without one."""
+    return getattr(view, "keireki_permission", None)

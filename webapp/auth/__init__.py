@@ -1,0 +1,34 @@
+"""Researchers' accounts: sign-in, invitations, the account page, the admin pages, and the role checks.
+
+``init_app(app)`` registers the ``auth`` and ``admin`` blueprints and sets a signed-in researcher's page
+language (``User.ui_language``) on the researchers' pages.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from webapp.extensions import UI_LANGUAGES, login_manager
+
+#: Paths of the researchers' side, shown in the signed-in user's own page language.
+STAFF_PREFIXES = ("/auth/", "/admin/", "/studies")
+
+
+def init_app(app: Flask) -> None:
+    from webapp.auth import admin, routes
+
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(admin.bp)
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+
+    @app.before_request
+    def _staff_language() -> None:
+        if not request.path.startswith(STAFF_PREFIXES):
+            return
+        if current_user.is_authenticated and current_user.ui_language in UI_LANGUAGES:
+            g.language = current_user.ui_language
+        else:
+            g.pop("language", None)  # the browser's language (Accept-Language) then

@@ -1,0 +1,47 @@
+"""Mailing an invitation link, through the scheduling area's mail service when it is there."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from webapp.extensions import UI_LANGUAGES
+from webapp.models import User
+
+log = logging.getLogger(__name__)
+
+
+def _mail_module() -> Any:
+    if importlib.util.find_spec("webapp.services.mail") is None:
+        return None
+    return importlib.import_module("webapp.services.mail")
+
+
+def invitation_text(*, user: User, link: str) -> tuple[str, str]:
+    """Subject and body of the invitation, in the user's page language."""
+    with force_locale(UI_LANGUAGES.get(user.ui_language, "en")):
+        subject = _("Your Keireki account")
+        body = _("You are invited to Keireki, the research platform of your study.\n\n"
+                 "Open this link within 7 days to set your password:\n%(link)s\n\n"
+                 "If you did not expect this message, you can ignore it.", link=link)
+    return subject, body
+
+
+def send_invitation(*, user: User, link: str) -> bool:
+    """Send the invitation link by e-mail; False when no mail service is available or sending failed."""
+    module = _mail_module()
+    sender = getattr(module, "send_text", None) if module is not None else None
+    if sender is None:
+        return False
+    subject, body = invitation_text(user=user, link=link)
+    try:
+        sender(to=user.email, subject=subject, body=body)
+    except Exception:  # noqa: BLE001 - the link is shown on the page either way
+        log.exception("invitation mail to user %s not sent", user.id)
+        return False
+    return True

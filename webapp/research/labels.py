@@ -1,0 +1,64 @@
+"""Researcher-facing names of codes (UI catalog strings) and a time filter in the user's own zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+PARTICIPANT_TYPES = {"ti": _l("Technical intern"), "sie": _l("Self-initiated expatriate"),
+                     "manager": _l("SME manager")}
+STATUSES = {"screened": _l("Screened"), "consented": _l("Consented"), "submitted": _l("Form submitted"),
+            "interviewed": _l("Interviewed"), "withdrawn": _l("Withdrawn")}
+BOOKING_STATUSES = {"booked": _l("Booked"), "cancelled": _l("Cancelled"), "completed": _l("Completed"),
+                    "no_show": _l("Did not come"), "rescheduled": _l("Rescheduled")}
+JOB_STATUSES = {"queued": _l("Waiting"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
+QUALITY_FLAGS = {
+    "any": _l("Any flag"),
+    "overlap": _l("Overlapping episodes"),
+    "end_before_start": _l("End before start"),
+    "future_date": _l("Date in the future"),
+    "gap_over_12_months": _l("Gap of more than 12 months"),
+    "under_15_at_start": _l("Under 15 at the start"),
+    "missing_required": _l("Required answer missing"),
+    "zawgyi_converted": _l("Zawgyi text converted"),
+    "era_date_parsed": _l("Japanese era date read"),
+    "unparsed_date": _l("Date not understood"),
+    "conversion_note": _l("Conversion note"),
+}
+
+
+def label(mapping: dict[str, object], code: str | None) -> str:
+    """The translated name of a code, else the code itself."""
+    if code is None:
+        return ""
+    return str(mapping.get(code, code))
+
+
+def user_zone() -> ZoneInfo:
+    name = getattr(current_user, "timezone", None) if current_user and current_user.is_authenticated else None
+    try:
+        return ZoneInfo(name or "Asia/Tokyo")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Tokyo")
+
+
+def local_time(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC timestamp in the signed-in user's time zone and page language."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=user_zone(), locale=get_locale())
+
+
+def init_filters(app: Flask) -> None:
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals.update(
+        type_label=lambda c: label(PARTICIPANT_TYPES, c), status_label=lambda c: label(STATUSES, c),
+        booking_label=lambda c: label(BOOKING_STATUSES, c), job_label=lambda c: label(JOB_STATUSES, c),
+        flag_label=lambda c: label(QUALITY_FLAGS, c),
+    )

@@ -1,0 +1,127 @@
+"""The participant list of a study: filters (type, status, language, channel, quality flag) and paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from instruments.contract import VOCABULARIES
+from webapp.models import RECORD_TABLES, Channel, Participant, Study
+
+PER_PAGE = 50
+#: The flag filter's value for "any flag at all".
+ANY_FLAG = "any"
+
+
+@dataclass
+class Filters:
+    participant_type: str = ""
+    status: str = ""
+    language: str = ""
+    channel: int | None = None
+    flag: str = ""
+    page: int = 1
+    #: Filter values that were not understood (shown, then ignored).
+    ignored: list[str] = field(default_factory=list)
+
+    def query_args(self, **changes: Any) -> dict[str, Any]:
+        """The filters as URL arguments (for paging links), with ``changes`` applied."""
+        args = {"type": self.participant_type, "status": self.status, "language": self.language,
+                "channel": self.channel or "", "flag": self.flag, "page": self.page}
+        args.update(changes)
+        return {k: v for k, v in args.items() if v not in ("", None) and not (k == "page" and v == 1)}
+
+
+@dataclass(frozen=True)
+class Options:
+    types: list[str]
+    statuses: list[str]
+    languages: list[str]
+    channels: list[Channel]
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class Row:
+    participant: Participant
+    channel: str
+    flags: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    pages: int
+
+
+def options(*, session: Session, study: Study) -> Options:
+    languages = session.exec(select(Participant.form_language).where(Participant.study_id == study.id)
+                             .distinct()).all()
+    channels = session.exec(select(Channel).where(Channel.study_id == study.id).order_by(Channel.label)).all()
+    return Options(types=list(VOCABULARIES["participant_type"]),
+                   statuses=list(VOCABULARIES["participant_status"]),
+                   languages=sorted(set(languages) | set(study.languages or [])), channels=list(channels),
+                   flags=[ANY_FLAG, *VOCABULARIES["quality_flag"]])
+
+
+def parse_filters(args: Any, opts: Options) -> Filters:
+    """Read the filters from request arguments; unknown values are ignored and reported, never an error."""
+    f = Filters()
+
+    def pick(name: str, allowed: list[str]) -> str:
+        value = str(args.get(name, "") or "")[:64]
+        if value and value not in allowed:
+            f.ignored.append(name)
+            return ""
+        return value
+
+    f.participant_type = pick("type", opts.types)
+    f.status = pick("status", opts.statuses)
+    f.language = pick("language", opts.languages)
+    f.flag = pick("flag", opts.flags)
+    channel = str(args.get("channel", "") or "")
+    if channel:
+        ids = {str(c.id): c.id for c in opts.channels}
+        if channel in ids:
+            f.channel = ids[channel]
+        else:
+            f.ignored.append("channel")
+    page = str(args.get("page", "1") or "1")
+    f.page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    return f
+
+
+def list_participants(*, session: Session, study: Study, filters: Filters, per_page: int = PER_PAGE) -> Page:
+    flags = RECORD_TABLES["quality_flags"]
+    where: list[Any] = [Participant.study_id == study.id]
+    if filters.participant_type:
+        where.append(Participant.participant_type == filters.participant_type)
+    if filters.status:
+        where.append(Participant.status == filters.status)
+    if filters.language:
+        where.append(Participant.form_language == filters.language)
+    if filters.channel is not None:
+        where.append(Participant.channel_id == filters.channel)
+    if filters.flag:
+        flagged = sa.select(flags.c.participant_id).where(flags.c.study_id == study.id)
+        if filters.flag != ANY_FLAG:
+            flagged = flagged.where(flags.c.flag == filters.flag)
+        where.append(Participant.id.in_(flagged))  # type: ignore[union-attr]
+    counted = sa.select(sa.func.count()).select_from(Participant).where(*where)
+    total = int(session.execute(counted).scalar_one())
+    pages = max(1, -(-total // per_page))
+    page = min(filters.page, pages)
+    flag_count = (sa.select(sa.func.count()).select_from(flags)
+                  .where(flags.c.participant_id == Participant.id).scalar_subquery())
+    rows = session.execute(
+        sa.select(Participant, Channel.label, flag_count)  # type: ignore[call-overload]
+        .outerjoin(Channel, Channel.id == Participant.channel_id)
+        .where(*where).order_by(Participant.code).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows=[Row(participant=p, channel=label or "", flags=int(n or 0)) for p, label, n in rows],
+                total=total, page=page, pages=pages)

@@ -1,0 +1,141 @@
+"""A participant's page: answers, career records, interviews, flags, and who may see the contact details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from instruments.model import Instrument
+from webapp.auth.roles import can
+from webapp.crypto import decrypt_json
+from webapp.models import (
+    RECORD_TABLES,
+    Booking,
+    Contact,
+    InstrumentVersion,
+    Participant,
+    Response,
+    Study,
+    User,
+)
+from webapp.research import charts
+from webapp.research.answers import AnswerItem, RepeatItem, answer_items, code_labels
+from webapp.services.studies import instrument_of
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    response: Response
+    instrument_id: str
+    title: str
+    version: str
+    items: list[AnswerItem | RepeatItem]
+
+
+@dataclass(frozen=True)
+class BookingView:
+    booking: Booking
+    interviewer: str
+
+
+def find_participant(*, session: Session, study: Study, code: str) -> Participant | None:
+    if len(code) > 16:
+        return None
+    return session.exec(select(Participant).where(Participant.study_id == study.id,
+                                                  Participant.code == code)).first()
+
+
+def is_assigned_interviewer(*, session: Session, participant: Participant, user: Any) -> bool:
+    """True when the user interviews (or interviewed) the participant in one of their bookings."""
+    return session.exec(select(Booking.id).where(Booking.participant_id == participant.id,
+                                                 Booking.interviewer_id == user.id)).first() is not None
+
+
+def may_see_contact(*, session: Session, participant: Participant, user: Any) -> bool:
+    """Owners (``view_contact``) and the participant's assigned interviewer see contact details."""
+    return can(session=session, user=user, study_id=participant.study_id, permission="view_contact") or \
+        is_assigned_interviewer(session=session, participant=participant, user=user)
+
+
+def may_see_answers(*, session: Session, participant: Participant, user: Any) -> bool:
+    """Roles with ``view_records``, and the assigned interviewer (to prepare the interview)."""
+    return can(session=session, user=user, study_id=participant.study_id, permission="view_records") or \
+        is_assigned_interviewer(session=session, participant=participant, user=user)
+
+
+def contact_details(*, session: Session, participant: Participant) -> dict[str, Any] | None:
+    """The decrypted contact details (caller checks permission and audits the view)."""
+    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
+    if contact is None:
+        return None
+    data = decrypt_json(contact.data_enc)
+    return data if isinstance(data, dict) else None
+
+
+def study_instruments(*, session: Session, study: Study) -> list[Instrument]:
+    versions = session.exec(select(InstrumentVersion).where(InstrumentVersion.study_id == study.id)
+                            .order_by(InstrumentVersion.id.desc())).all()  # type: ignore[union-attr]
+    return [instrument_of(v) for v in versions]
+
+
+def responses(*, session: Session, participant: Participant, language: str) -> list[ResponseView]:
+    rows = session.exec(select(Response, InstrumentVersion)
+                        .join(InstrumentVersion, col(InstrumentVersion.id) == Response.instrument_version_id)
+                        .where(Response.participant_id == participant.id)
+                        .order_by(Response.submitted_at, Response.id)).all()  # type: ignore[arg-type]
+    out = []
+    for response, version in rows:
+        try:
+            instrument = instrument_of(version)
+        except Exception:  # noqa: BLE001 - a definition that no longer parses still shows its raw answers
+            out.append(ResponseView(response=response, instrument_id=response.instrument_id,
+                                    title=response.instrument_id, version=version.version, items=[]))
+            continue
+        out.append(ResponseView(
+            response=response, instrument_id=response.instrument_id,
+            title=instrument.text(instrument.title, language) or instrument.id, version=version.version,
+            items=answer_items(instrument=instrument, answers=response.answers, meta=response.meta,
+                               language=language, form_language=participant.form_language)))
+    return out
+
+
+def record_rows(*, session: Session, participant: Participant, table: str, order: tuple[str, ...]
+                ) -> list[dict[str, Any]]:
+    t = RECORD_TABLES[table]
+    rows = session.execute(sa.select(t).where(t.c.participant_id == participant.id)
+                           .order_by(*(t.c[c] for c in order))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def career_timeline(*, episodes: list[dict[str, Any]], labels: dict[str, dict[str, str]],
+                    today: date) -> charts.Timeline:
+    items = []
+    for row in episodes:
+        start = row.get("start_month") or charts.month_of_partial(row.get("start"))
+        end = row.get("end_month") or charts.month_of_partial(row.get("end"), end=True)
+        kind = labels.get("episode_kind", {}).get(row.get("kind") or "", row.get("kind") or "")
+        status = row.get("residence_status")
+        status_label = labels.get("residence_status", {}).get(status or "", status or "")
+        period = f"{row.get('start') or '?'} – {row.get('end') or ('…' if row.get('ongoing') else '?')}"
+        parts = [f"#{row.get('episode_no')}", kind, period, status_label, row.get("job_title") or ""]
+        items.append(charts.Episode(
+            episode_no=int(row.get("episode_no") or 0), kind=row.get("kind"), start_month=start,
+            end_month=end,
+            ongoing=bool(row.get("ongoing")), residence_status=status,
+            label=" · ".join(p for p in parts if p)))
+    return charts.timeline(items, today=today)
+
+
+def bookings(*, session: Session, participant: Participant) -> list[BookingView]:
+    rows = session.exec(select(Booking, User).join(User, col(User.id) == Booking.interviewer_id)
+                        .where(Booking.participant_id == participant.id)
+                        .order_by(Booking.starts_at)).all()  # type: ignore[arg-type]
+    return [BookingView(booking=b, interviewer=u.name or u.email) for b, u in rows]
+
+
+def labels_for(*, session: Session, study: Study, language: str) -> dict[str, dict[str, str]]:
+    return code_labels(study_instruments(session=session, study=study), language)

@@ -1,0 +1,206 @@
+"""Views of the research area; each study page checks the role with ``study_view``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import col, select
+from werkzeug.wrappers import Response
+
+from webapp.auth.forms import role_choices
+from webapp.auth.roles import PERMISSIONS, study_view
+from webapp.db import db_session
+from webapp.extensions import current_language
+from webapp.models import AuditEvent, utcnow
+from webapp.research import charts, dashboard, listing, profile
+from webapp.research.forms import WithdrawForm
+from webapp.research.labels import PARTICIPANT_TYPES, label
+from webapp.services import audit
+from webapp.services.withdrawal import withdraw, withdrawal_choice
+
+bp = Blueprint("research", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/research-static")
+
+AUDIT_PER_PAGE = 100
+
+
+def study_title(study: Any) -> str:
+    title = study.title or {}
+    lang = current_language()
+    return str(title.get(lang) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+
+
+#: Pages of other areas linked from the study menu when they exist: (endpoint, label).
+STUDY_LINKS: tuple[tuple[str, Any], ...] = ()
+
+
+def study_links() -> list[tuple[str, str]]:
+    """Links of the study menu to other areas' pages the signed-in role may open."""
+    out = []
+    for endpoint, text in STUDY_LINKS:
+        view = current_app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        needed = getattr(view, "keireki_permission", None)
+        if needed is None or _may(needed):
+            out.append((endpoint, str(text)))
+    return out
+
+
+def role_name(role: str) -> str:
+    return str(dict(role_choices()).get(role, role))
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"study_title": study_title, "study_links": study_links, "role_name": role_name,
+            "role_permissions": lambda: PERMISSIONS.get(getattr(g, "role", "") or "", frozenset())}
+
+
+def _may(permission: str) -> bool:
+    return permission in PERMISSIONS.get(getattr(g, "role", "") or "", frozenset())
+
+
+@bp.get("/studies")
+@login_required
+def studies() -> str:
+    session = db_session()
+    rows = dashboard.studies_of(session=session, user=current_user.user)
+    counts = dashboard.participant_counts(session=session, study_ids=[s.id for s, _ in rows if s.id])
+    return render_template("research/studies.html", rows=rows, counts=counts)
+
+
+@bp.get("/studies/<study>/")
+@study_view("view")
+def overview(study: str) -> str:
+    session, s = db_session(), g.study
+    by_type = dashboard.recruitment_by_type(session=session, study=s)
+    by_channel = dashboard.recruitment_by_channel(session=session, study=s)
+    type_chart = charts.bar_chart([
+        charts.Bar(label=label(PARTICIPANT_TYPES, t.participant_type), value=t.counted, target=t.target)
+        for t in by_type])
+    channel_chart = charts.bar_chart([charts.Bar(label=c.label or _("No channel"), value=c.participants)
+                                      for c in by_channel])
+    return render_template(
+        "research/overview.html", by_type=by_type, by_channel=by_channel, type_chart=type_chart,
+        channel_chart=channel_chart, interviews=dashboard.interviews(session=session, study=s, now=utcnow()),
+        flags=dashboard.open_quality_flags(session=session, study=s),
+        jobs=dashboard.recent_jobs(session=session, study=s), statuses=dashboard.PARTICIPANT_STATUSES)
+
+
+@bp.get("/studies/<study>/participants")
+@study_view("view")
+def participants(study: str) -> tuple[str, int]:
+    session = db_session()
+    opts = listing.options(session=session, study=g.study)
+    filters = listing.parse_filters(request.args, opts)
+    page = listing.list_participants(session=session, study=g.study, filters=filters)
+    return render_template("research/participants.html", page=page, filters=filters, opts=opts), 200
+
+
+@bp.get("/studies/<study>/participants/<code>")
+@study_view("view")
+def participant(study: str, code: str) -> str:
+    session, user = db_session(), current_user.user
+    person = profile.find_participant(session=session, study=g.study, code=code)
+    if person is None:
+        abort(404)
+    language = current_language()
+    show_answers = profile.may_see_answers(session=session, participant=person, user=user)
+    context: dict[str, Any] = {"person": person, "show_answers": show_answers,
+                               "show_contact": profile.may_see_contact(session=session, participant=person,
+                                                                       user=user),
+                               "bookings": profile.bookings(session=session, participant=person)}
+    if show_answers:
+        labels = profile.labels_for(session=session, study=g.study, language=language)
+        episodes = profile.record_rows(session=session, participant=person, table="episodes",
+                                       order=("episode_no",))
+        context.update(
+            labels=labels, episodes=episodes,
+            responses=profile.responses(session=session, participant=person, language=language),
+            timeline=profile.career_timeline(episodes=episodes, labels=labels, today=utcnow().date()),
+            transitions=profile.record_rows(session=session, participant=person, table="transitions",
+                                            order=("month", "from_episode")),
+            skill_events=profile.record_rows(session=session, participant=person, table="skill_events",
+                                             order=("event_no",)),
+            flags=profile.record_rows(session=session, participant=person, table="quality_flags",
+                                      order=("flag_no",)))
+    if _may("withdraw") and person.status != "withdrawn":
+        context["withdraw_form"] = WithdrawForm()
+        context["withdrawal_data"] = withdrawal_choice(session=session, participant=person)
+    channel = None
+    if person.channel_id is not None:
+        from webapp.models import Channel
+
+        channel = session.get(Channel, person.channel_id)
+    context["channel"] = channel
+    return render_template("research/participant.html", **context)
+
+
+@bp.get("/studies/<study>/participants/<code>/contact")
+@study_view("interview")
+def contact(study: str, code: str) -> str:
+    session, user = db_session(), current_user.user
+    person = profile.find_participant(session=session, study=g.study, code=code)
+    if person is None:
+        abort(404)
+    if not profile.may_see_contact(session=session, participant=person, user=user):
+        abort(403)
+    details = profile.contact_details(session=session, participant=person)
+    audit.record(session=session, action="contact.view", actor=audit.actor_of(user), study_id=g.study.id,
+                 user_id=user.id, target=f"participant:{person.code}",
+                 detail={"found": details is not None,
+                         "fields": sorted(k for k, v in (details or {}).items() if v)})
+    session.commit()
+    return render_template("research/contact.html", person=person, details=details)
+
+
+contact.keireki_object_check = True  # type: ignore[attr-defined]
+
+
+@bp.post("/studies/<study>/participants/<code>/withdraw")
+@study_view("withdraw")
+def record_withdrawal(study: str, code: str) -> Response:
+    session, user = db_session(), current_user.user
+    person = profile.find_participant(session=session, study=g.study, code=code)
+    if person is None:
+        abort(404)
+    form = WithdrawForm()
+    if person.status == "withdrawn":
+        flash(_("%(code)s has already withdrawn.", code=person.code), "info")
+    elif form.validate_on_submit():
+        withdraw(session=session, participant=person, actor=audit.actor_of(user), now=utcnow(),
+                 user_id=user.id)
+        session.commit()
+        flash(_("The withdrawal of %(code)s is recorded.", code=person.code), "info")
+    else:
+        flash(_("Please tick the box to confirm the withdrawal."), "error")
+    return redirect(url_for("research.participant", study=study, code=person.code))
+
+
+@bp.get("/studies/<study>/audit")
+@study_view("audit")
+def audit_log(study: str) -> str:
+    session = db_session()
+    actions = session.exec(select(AuditEvent.action).where(AuditEvent.study_id == g.study.id).distinct()
+                           .order_by(AuditEvent.action)).all()
+    action = request.args.get("action", "")
+    where: list[Any] = [AuditEvent.study_id == g.study.id]
+    if action in actions:
+        where.append(AuditEvent.action == action)
+    else:
+        action = ""
+    counted = sa.select(sa.func.count()).select_from(AuditEvent).where(*where)
+    total = int(session.execute(counted).scalar_one())
+    pages = max(1, -(-total // AUDIT_PER_PAGE))
+    raw_page = request.args.get("page", "1")
+    page = min(int(raw_page), pages) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    events = session.exec(select(AuditEvent).where(*where)
+                          .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+                          .offset((page - 1) * AUDIT_PER_PAGE).limit(AUDIT_PER_PAGE)).all()
+    return render_template("research/audit.html", events=events, actions=actions, action=action, page=page,
+                           pages=pages, total=total)
