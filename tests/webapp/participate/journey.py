@@ -25,6 +25,8 @@ def end_request_session() -> None:
     from flask import g, has_app_context
 
     if has_app_context():
+        g.pop("csrf_token", None)  # Flask-WTF caches the token of the last session in g
+        g.pop("language", None)
         leftover = g.pop("db_session", None)
         if leftover is not None:
             leftover.close()
