@@ -169,69 +169,70 @@ def participant_text(p: Parts, *, purpose: str, manage_url: str | None) -> tuple
         return str(SUBJECTS[purpose]), "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one attempt to deliver a message, before it is written to the log."""
+
+    booking_id: int
+    channel: str  #: email | phone | messaging
+    purpose: str
+    status: str  #: sent | failed | manual
+    detail: dict[str, object]
+
+
 def log_attempt(
     session: Session,
+    delivery: Delivery,
     *,
-    booking: Booking,
-    channel: str,
-    purpose: str,
-    status: str,
     reminder_id: int | None = None,
-    **detail: object,
+    status: str | None = None,
+    **extra: object,
 ) -> DeliveryAttempt:
+    """Add a ``DeliveryAttempt`` for ``delivery`` to the session (not committed)."""
     attempt = DeliveryAttempt(
-        booking_id=booking.id,
+        booking_id=delivery.booking_id,
         reminder_id=reminder_id,
-        channel=channel,
-        purpose=purpose,
-        status=status,
-        detail=dict(detail),
+        channel=delivery.channel,
+        purpose=delivery.purpose,
+        status=status or delivery.status,
+        detail={**delivery.detail, **extra},
         at=utcnow(),
     )
     session.add(attempt)
     return attempt
 
 
-def to_participant(
-    session: Session,
+def deliver_to_participant(
     p: Parts,
     *,
     purpose: str,
     now: datetime,
     manage_url: str | None = None,
-    reminder_id: int | None = None,
     key: str | None = None,
     raise_errors: bool = False,
-) -> DeliveryAttempt:
-    """Tell the participant by their channel and log the attempt (added to ``session``, not committed)."""
+) -> Delivery:
+    """Send a message to the participant by their channel (no database work).
+
+    E-mail goes out with the ``.ics``; a phone or messaging channel gives a ``manual`` delivery for
+    researchers to send by hand. With ``raise_errors`` a mail failure raises :class:`MailError`.
+    """
     b = p.booking
+    booking_id = b.id or 0
     if b.contact_channel != "email":
-        return log_attempt(
-            session,
-            booking=b,
-            channel=b.contact_channel,
-            purpose=purpose,
-            status="manual",
-            reminder_id=reminder_id,
-            to="participant",
-        )
-    email = p.email
-    if not email:
-        return log_attempt(
-            session,
-            booking=b,
-            channel="email",
-            purpose=purpose,
-            status="failed",
-            reminder_id=reminder_id,
-            to="participant",
-            error="no e-mail address on file",
+        return Delivery(booking_id, b.contact_channel, purpose, "manual", {"to": "participant"})
+    if not p.email:
+        return Delivery(
+            booking_id,
+            "email",
+            purpose,
+            "failed",
+            {"to": "participant", "error": "no e-mail address on file"},
         )
     subject, body = participant_text(p, purpose=purpose, manage_url=manage_url)
     ics, method = calendar(p, now=now, manage_url=manage_url)
     try:
         sent = send_mail(
-            to=email,
+            to=p.email,
             subject=subject,
             body=body,
             ics=ics,
@@ -243,33 +244,20 @@ def to_participant(
         log.warning("mail to participant of booking %s failed: %s", b.id, exc)
         if raise_errors:
             raise
-        return log_attempt(
-            session,
-            booking=b,
-            channel="email",
-            purpose=purpose,
-            status="failed",
-            reminder_id=reminder_id,
-            to="participant",
-            error=str(exc),
-        )
-    return log_attempt(
-        session,
-        booking=b,
-        channel="email",
-        purpose=purpose,
-        status="sent",
-        reminder_id=reminder_id,
-        to="participant",
-        transport=sent.transport,
-        message_id=sent.message_id,
+        return Delivery(booking_id, "email", purpose, "failed", {"to": "participant", "error": str(exc)})
+    return Delivery(
+        booking_id,
+        "email",
+        purpose,
+        "sent",
+        {"to": "participant", "transport": sent.transport, "message_id": sent.message_id},
     )
 
 
-def to_interviewer(
-    session: Session, p: Parts, *, purpose: str, now: datetime, interviewer: User | None = None
-) -> DeliveryAttempt:
-    """Tell an interviewer (the booking's, or ``interviewer``, e.g. the previous one) by e-mail."""
+def deliver_to_interviewer(
+    p: Parts, *, purpose: str, now: datetime, interviewer: User | None = None
+) -> Delivery:
+    """E-mail an interviewer (the booking's, or ``interviewer``, e.g. the one it moved away from)."""
     b = p.booking
     user = interviewer or p.interviewer
     language = user.ui_language if user.ui_language in UI_LANGUAGES else "en"
@@ -280,18 +268,15 @@ def to_interviewer(
             "cancel": _("Interview cancelled: %(code)s", code=p.participant.code),
         }
         subject = subjects.get(purpose, subjects["confirmation"])
-        body = (
-            "\n".join(
-                [
-                    subject,
-                    "",
-                    _("Date and time: %(when)s", when=format_when(b.starts_at, user.timezone, language)),
-                    _("Language: %(language)s", language=b.language),
-                    str(MODE_NAMES.get(b.mode, b.mode)),
-                ]
-            )
-            + "\n"
-        )
+        lines = [
+            subject,
+            "",
+            _("Date and time: %(when)s", when=format_when(b.starts_at, user.timezone, language)),
+            _("Language: %(language)s", language=b.language),
+            str(MODE_NAMES.get(b.mode, b.mode)),
+        ]
+        if b.interpreter:
+            lines.append(_("An interpreter is needed."))
     cancelled = (
         purpose == "cancel"
         or b.status != "booked"
@@ -302,29 +287,40 @@ def to_interviewer(
         sent = send_mail(
             to=user.email,
             subject=subject,
-            body=body,
+            body="\n".join(lines) + "\n",
             ics=ics,
             ics_method="CANCEL" if cancelled else "REQUEST",
             study=p.study.slug,
             key=f"{b.uid}:{b.sequence}:{purpose}:interviewer:{user.id}",
         )
     except MailError as exc:
-        return log_attempt(
-            session,
-            booking=b,
-            channel="email",
-            purpose=purpose,
-            status="failed",
-            to="interviewer",
-            error=str(exc),
-        )
-    return log_attempt(
-        session,
-        booking=b,
-        channel="email",
-        purpose=purpose,
-        status="sent",
-        to="interviewer",
-        transport=sent.transport,
-        message_id=sent.message_id,
+        return Delivery(b.id or 0, "email", purpose, "failed", {"to": "interviewer", "error": str(exc)})
+    return Delivery(
+        b.id or 0,
+        "email",
+        purpose,
+        "sent",
+        {"to": "interviewer", "transport": sent.transport, "message_id": sent.message_id},
     )
+
+
+def to_participant(
+    session: Session,
+    p: Parts,
+    *,
+    purpose: str,
+    now: datetime,
+    manage_url: str | None = None,
+    reminder_id: int | None = None,
+    key: str | None = None,
+) -> DeliveryAttempt:
+    """Deliver to the participant and log the attempt in ``session`` (the caller commits)."""
+    delivery = deliver_to_participant(p, purpose=purpose, now=now, manage_url=manage_url, key=key)
+    return log_attempt(session, delivery, reminder_id=reminder_id)
+
+
+def to_interviewer(
+    session: Session, p: Parts, *, purpose: str, now: datetime, interviewer: User | None = None
+) -> DeliveryAttempt:
+    """Deliver to an interviewer and log the attempt in ``session`` (the caller commits)."""
+    return log_attempt(session, deliver_to_interviewer(p, purpose=purpose, now=now, interviewer=interviewer))

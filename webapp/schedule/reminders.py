@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from webapp.db import begin_serialised
 from webapp.models import Booking, Reminder, utcnow
-from webapp.schedule.messages import load_parts, log_attempt, to_participant
+from webapp.schedule.messages import Delivery, deliver_to_participant, load_parts, log_attempt
 from webapp.services.mail import MailError
 
 log = logging.getLogger(__name__)
@@ -98,47 +98,52 @@ def claim(*, session: Session, reminder_id: int, worker: str, now: datetime) -> 
 
 
 def send_claimed(*, session: Session, reminder_id: int, now: datetime) -> str:
-    """Send a claimed reminder; returns its new status (sent, manual, void, pending again, failed)."""
+    """Send a claimed reminder; returns its new status (sent, manual, void, pending again, failed).
+
+    Read, send, then write in a serialised transaction: no transaction is open while mail is sent.
+    """
     reminder = session.get(Reminder, reminder_id, populate_existing=True)
     assert reminder is not None
     booking = session.get(Booking, reminder.booking_id, populate_existing=True)
     assert booking is not None
     purpose = f"reminder_{reminder.kind}"
-    if (
+    stale = (
         booking.status != "booked"
         or booking.sequence != reminder.booking_sequence
         or booking.starts_at <= now
-    ):
-        reminder.status, reminder.error = "void", "the interview changed, was cancelled or has begun"
-    else:
+    )
+    parts = None if stale else load_parts(session, booking)
+    session.commit()
+    delivery: Delivery | None = None
+    error: str | None = None
+    if parts is not None:
         try:
-            attempt = to_participant(
-                session,
-                load_parts(session, booking),
-                purpose=purpose,
-                now=now,
-                reminder_id=reminder.id,
-                key=f"reminder:{reminder.id}",
-                raise_errors=True,
+            delivery = deliver_to_participant(
+                parts, purpose=purpose, now=now, key=f"reminder:{reminder_id}", raise_errors=True
             )
         except MailError as exc:
-            final = reminder.attempts >= MAX_ATTEMPTS
-            log_attempt(
-                session,
-                booking=booking,
-                channel="email",
-                purpose=purpose,
-                status="failed" if final else "retried",
-                reminder_id=reminder.id,
-                to="participant",
-                error=str(exc),
-                attempt=reminder.attempts,
-            )
-            reminder.status, reminder.error = ("failed" if final else "pending"), str(exc)[:500]
-        else:
-            reminder.status = "manual" if attempt.status == "manual" else attempt.status
-            reminder.error = attempt.detail.get("error") if attempt.status == "failed" else None
-            reminder.sent_at = now
+            error = str(exc)
+    begin_serialised(session)
+    reminder = session.get(Reminder, reminder_id, populate_existing=True)
+    assert reminder is not None
+    if parts is None:
+        reminder.status, reminder.error = "void", "the interview changed, was cancelled or has begun"
+    elif delivery is None:
+        final = reminder.attempts >= MAX_ATTEMPTS
+        failed = Delivery(booking.id or 0, "email", purpose, "failed", {"to": "participant", "error": error})
+        log_attempt(
+            session,
+            failed,
+            reminder_id=reminder_id,
+            status="failed" if final else "retried",
+            attempt=reminder.attempts,
+        )
+        reminder.status, reminder.error = ("failed" if final else "pending"), (error or "")[:500]
+    else:
+        log_attempt(session, delivery, reminder_id=reminder_id)
+        reminder.status = delivery.status
+        reminder.error = str(delivery.detail.get("error"))[:500] if delivery.status == "failed" else None
+        reminder.sent_at = now
     session.add(reminder)
     session.commit()
     return reminder.status

@@ -31,7 +31,14 @@ from webapp.schedule.availability import (
     round_robin_inputs,
 )
 from webapp.schedule.contact import ContactChoice, store_contact
-from webapp.schedule.messages import load_parts, to_interviewer, to_participant
+from webapp.schedule.messages import (
+    deliver_to_interviewer,
+    deliver_to_participant,
+    load_parts,
+    log_attempt,
+    to_interviewer,
+    to_participant,
+)
 from webapp.schedule.reminders import plan_reminders, void_reminders
 from webapp.schedule.slots import choose_interviewer
 
@@ -363,15 +370,25 @@ def _tell(
     token: str | None = None,
     previous: User | None = None,
 ) -> None:
-    """Send the messages of a committed change; a failure is logged, never undoes the change."""
+    """Send the messages of a committed change, then log them; a failure never undoes the change.
+
+    Reading, sending and logging are separate steps so no transaction stays open while mail is sent,
+    and the log is written in a serialised transaction (SQLite: no read-then-write lock upgrade).
+    """
     try:
         parts = load_parts(session, booking)
-        to_participant(
-            session, parts, purpose=purpose, now=now, manage_url=manage_url(token) if token else None
-        )
-        to_interviewer(session, parts, purpose=purpose, now=now)
+        session.commit()
+        deliveries = [
+            deliver_to_participant(
+                parts, purpose=purpose, now=now, manage_url=manage_url(token) if token else None
+            ),
+            deliver_to_interviewer(parts, purpose=purpose, now=now),
+        ]
         if previous is not None:
-            to_interviewer(session, parts, purpose="cancel", now=now, interviewer=previous)
+            deliveries.append(deliver_to_interviewer(parts, purpose="cancel", now=now, interviewer=previous))
+        begin_serialised(session)
+        for delivery in deliveries:
+            log_attempt(session, delivery)
         session.commit()
     except Exception:
         session.rollback()

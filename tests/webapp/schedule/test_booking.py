@@ -97,9 +97,7 @@ def test_book_confirm_ics_and_email(
     assert str(event["UID"]) == booking.uid
     assert event.decoded("DTSTART") == booking.starts_at
     assert event.decoded("DTSTART").tzinfo is not None
-    assert event.decoded("DTSTART").utcoffset() == timedelta(
-        0
-    )
+    assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     contact = session.exec(select(Contact).where(Contact.participant_id == s["participant"].id)).one()
     assert decrypt_json(contact.data_enc)["email"] == "p@example.org"
     assert b"p@example.org" not in contact.data_enc
