@@ -34,3 +34,21 @@ def make_journey(app: Flask, bundled_study: Any) -> Any:
         return Journey(app.test_client(), language=language)
 
     return _make
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient, app: Flask) -> Any:
+    """Sign a user in with Flask-Login's strong-protection identifier (the shared fixture lacks it)."""
+    from flask import g
+    from flask_login.utils import _create_identifier
+
+    def _sign_in(user: Any) -> None:
+        with app.test_request_context(environ_base=dict(client.environ_base)):
+            ident = _create_identifier()
+        with client.session_transaction() as sess:
+            sess["_user_id"] = f"{user.id}:{user.session_version}"
+            sess["_fresh"] = True
+            sess["_id"] = ident
+        g.pop("_login_user", None)
+
+    return _sign_in
