@@ -1,0 +1,58 @@
+"""``keireki export --study S --out DIR [--with-pii --reason "…"] [--bom]``: the same bundle, from the shell."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlmodel import select
+
+from webapp.db import db_session
+from webapp.models import Study
+
+
+@click.command("export")
+@click.option("--study", "slug", required=True, help="The study's slug, e.g. sme-careers.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the zip into (created if missing).")
+@click.option("--with-pii", is_flag=True, help="Include contacts.csv and free text (audited; needs --reason).")
+@click.option("--reason", default="", help="Why personal data is exported (required with --with-pii).")
+@click.option("--bom", is_flag=True, help="Write CSV files with a byte-order mark (Excel on Windows).")
+@click.option("--clear", "cleared", multiple=True, help="A free-text column cleared for export, e.g. "
+              "episodes.job_title (repeatable).")
+@with_appcontext
+def export_command(slug: str, out_dir: Path, with_pii: bool, reason: str, bom: bool,
+                   cleared: tuple[str, ...]) -> None:
+    """Write a study's export bundle (de-identified unless --with-pii) into OUT."""
+    from webapp.exports.service import ExportRefused, ExportRequest, audit_export, build_study_bundle, check_request
+
+    session = db_session()
+    study = session.exec(select(Study).where(Study.slug == slug)).first()
+    if study is None:
+        raise click.UsageError(f"no study {slug!r}")
+    try:
+        request = check_request(ExportRequest(with_pii=with_pii, reason=reason, bom=bom, cleared=cleared),
+                                may_export_pii=True)
+    except ExportRefused as exc:
+        raise click.UsageError(str(exc)) from exc
+    actor = f"cli:{_os_user()}"
+    audit_export(session=session, study=study, request=request, actor=actor, user_id=None, job_id=None,
+                 via="cli")
+    session.commit()
+    with click.progressbar(length=1, label="exporting") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        result = build_study_bundle(session=session, study=study, out_dir=out_dir, request=request,
+                                    progress=progress)
+    click.echo(f"{result.path}\t{result.size} bytes\tsha256 {result.sha256}")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
