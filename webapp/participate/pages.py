@@ -84,6 +84,20 @@ class Outcome:
     entry_issues: dict[str, str] = field(default_factory=dict)
 
 
+#: Longest text kept as typed when it cannot be accepted (what is longer is cut there).
+MAX_PENDING = 10_000
+
+
+def clean(raw: Any) -> str | list[str]:
+    """What was posted, as text: control characters (but tab and line breaks) removed, length capped."""
+    if isinstance(raw, list):
+        return [t for t in (clean(r) for r in raw[:200]) if isinstance(t, str)]
+    text = raw if isinstance(raw, str) else ""
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in text):
+        text = "".join(ch for ch in text if ch in "\t\n\r" or not (ch < " " or "\x7f" <= ch <= "\x9f"))
+    return text[:MAX_PENDING]
+
+
 def _empty(raw: str | list[str]) -> bool:
     return not raw.strip() if isinstance(raw, str) else not [r for r in raw if r.strip()]
 
@@ -126,7 +140,7 @@ def apply_page(
     }
     out = Outcome(answers=new, meta=new_meta)
     for question in page_questions:
-        typed = raw.get(question.name, [] if question.type == "select_multiple" else "")
+        typed = clean(raw.get(question.name, [] if question.type == "select_multiple" else ""))
         path = entry_prefix(entry) + question.name
         if question.is_contact:
             if _empty(typed):
