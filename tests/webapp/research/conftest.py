@@ -1,4 +1,4 @@
-"""``sign_in`` that also passes Flask-Login's strong session protection (it checks ``_id``)."""
+"""Research-area fixtures: ``sign_in`` that passes strong session protection; quick users."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import Session
 
 from tests.webapp.auth.support import sign_in_client
+from tests.webapp.research import factories
 
 
 @pytest.fixture
 def sign_in(app: Flask, client: FlaskClient) -> Callable[[Any], None]:
     return lambda user: sign_in_client(app, client, user)
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., Any]:
+    """Like the project's ``make_user`` (study=, role=, fields) without hashing a password each time."""
+
+    def _make(*, study: Any = None, role: str | None = None, **fields: Any) -> Any:
+        return factories.user(session, study, role, **fields)
+
+    return _make

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+import instruments
 from webapp.crypto import encrypt_json
 from webapp.models import (
     RECORD_TABLES,
@@ -18,11 +20,14 @@ from webapp.models import (
     Draft,
     InstrumentVersion,
     InterviewType,
+    Membership,
     Participant,
     Response,
     Study,
     User,
 )
+from webapp.services.passwords import hash_password
+from webapp.services.studies import load_instrument
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
@@ -104,3 +109,46 @@ def booking(session: Session, person: Participant, interviewer: User, *, starts_
     session.add(item)
     session.flush()
     return item
+
+
+def month(year: int, month_: int) -> int:
+    """The records contract's month index (January 1900 = 1)."""
+    return (year - 1900) * 12 + month_
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+PASSWORD = "correct horse battery"
+
+
+def user(session: Session, study: Study | None = None, role: str | None = None, **fields: Any) -> User:
+    """A user (password :data:`PASSWORD`, hashed once per run: argon2 is slow on purpose)."""
+    item = User(email=fields.pop("email", f"u{uuid.uuid4().hex[:8]}@example.org"), password_hash=_password_hash(),
+                **fields)
+    session.add(item)
+    session.flush()
+    if study is not None and role is not None:
+        session.add(Membership(user_id=item.id, study_id=study.id, role=role))
+        session.flush()
+    return item
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[Any, dict[str, Any]]:
+    return instruments.load_study(), instruments.load_bundled()
+
+
+def bundled_study(session: Session) -> Study:
+    """The bundled study and its instruments under a fresh slug (the files are parsed once per run)."""
+    spec, loaded = _bundled()
+    study = Study(slug=f"sme-{uuid.uuid4().hex[:6]}", title=dict(spec.title), default_language=spec.default_language,
+                  languages=list(spec.languages), quotas=dict(spec.quotas), steps=dict(spec.steps),
+                  pseudonym_key=uuid.uuid4().hex)
+    session.add(study)
+    session.flush()
+    for instrument in loaded.values():
+        load_instrument(session=session, study=study, instrument=instrument)
+    return study
