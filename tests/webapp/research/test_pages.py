@@ -189,7 +189,8 @@ def test_participant_page_for_a_researcher(client: FlaskClient, study: dict[str,
     timeline = html[html.index('class="timeline"'):]
     timeline = timeline[:timeline.index("</figure>")]
     assert timeline.count("data-episode=") == 2
-    assert 'fill="#4292c6"' in timeline and 'fill="#a1d99b"' in timeline
+    assert 'fill="#4292c6"' in timeline
+    assert 'fill="#a1d99b"' in timeline
     assert "Technical Intern Training (ii)" in timeline
     assert "Specified Skilled Worker (i)" in timeline
     assert "stroke-dasharray" in timeline  # the ongoing episode
