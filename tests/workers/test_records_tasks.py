@@ -81,3 +81,44 @@ def test_unknown_participants_are_listed_as_missing(session: Session, bundled_st
     assert person.id in participant_ids(session=session, study_id=bundled_study.id)
     outcome = convert_batch(session=session, participant_ids=[person.id, 10_000_000])
     assert outcome.missing == [10_000_000]
+
+
+def test_tasks_are_safe_to_redeliver_and_retry_only_database_errors() -> None:
+    from sqlalchemy.exc import DisconnectionError, OperationalError
+
+    from workers.tasks import records as tasks
+
+    for task in (tasks.convert_participant, tasks.rebuild):
+        assert task.acks_late is True
+        assert task.reject_on_worker_lost is True
+        assert set(task.autoretry_for) == {OperationalError, DisconnectionError}
+        assert task.max_retries == 5
+        assert task.retry_backoff
+
+
+def test_a_database_error_releases_the_job_for_the_retry(session: Session, bundled_study: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from webapp.models import Job
+    from workers import jobs
+    from workers.tasks import records as tasks
+
+    person = add_participant(session, bundled_study, "SIE-0007", "sie", ("sie_intake", SIE))
+    job = Job(kind="convert", params={"participant_id": person.id, "task": jobs.CONVERT_TASK})
+    session.add(job)
+    session.commit()
+
+    def database_gone(**_: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(tasks, "convert_batch", database_gone)
+    with pytest.raises(OperationalError):
+        tasks._run_job(job.id)
+    session.refresh(job)
+    assert (job.status, job.attempts) == ("queued", 1)       # the retried message can claim it at once
+    monkeypatch.undo()
+    tasks._run_job(job.id)
+    session.refresh(job)
+    assert (job.status, job.attempts, job.result["converted"]) == ("done", 2, 1)
+    assert len(record_rows(session, person.id)["participants"]) == 1
