@@ -1,0 +1,191 @@
+"""Role × study × endpoint: nobody reaches anything outside their role, on any page with a ``<study>``.
+
+Every rule of ``app.url_map`` with a ``study`` argument is walked, so other areas' pages are covered as
+they appear. A page declares the permission it needs with ``webapp.auth.roles.study_view`` (read back from
+the view's ``keireki_permission``). Participant-facing pages (``/s/...``) are public and left out; API
+pages authenticate with tokens, so a signed-in session alone must not open them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+from werkzeug.routing import Rule
+
+from tests.webapp.auth.support import csrf_token, sign_in_client
+from tests.webapp.research import factories as f
+from webapp.auth.roles import PERMISSIONS
+from webapp.models import ApiToken, Channel, Job, Study, utcnow
+from webapp.security import CSP
+
+KINDS = ("owner", "researcher", "interviewer", "viewer", "admin", "none")
+#: Paths whose pages are for participants (no account): not part of the matrix.
+PUBLIC_PREFIXES = ("/s/", "/i/")
+
+
+@dataclass
+class World:
+    slug: str
+    values: dict[str, Any]
+
+
+def _world(session: Session, study: Study) -> World:
+    person = f.participant(session, study, code=f"SIE-{uuid.uuid4().int % 10000:04d}", withdrawal_data="keep",
+                           contact={"name": "N"})
+    interviewer = f.user(session, study, "interviewer")
+    booking = f.booking(session, person, interviewer, starts_at=utcnow() + timedelta(days=3))
+    channel = Channel(study_id=study.id, code=f"c{uuid.uuid4().hex[:6]}", label="Channel")
+    job = Job(study_id=study.id, kind="export", status="done", result={})
+    token = ApiToken(study_id=study.id, name="t", prefix="kt_x", token_hash=uuid.uuid4().hex,
+                     created_by=interviewer.id)
+    session.add_all([channel, job, token])
+    session.flush()
+    return World(slug=study.slug, values={
+        "code": person.code, "channel_code": channel.code, "booking_id": booking.id,
+        "type_id": booking.interview_type_id, "user_id": interviewer.id, "job_id": job.id, "token_id": token.id,
+        "item_id": 1, "table": "episodes", "name": "missing.eml", "interviewer": interviewer,
+    })
+
+
+def _url(app: Flask, rule: Rule, world: World) -> str:
+    values: dict[str, Any] = {}
+    for arg in rule.arguments:
+        if arg == "study":
+            values[arg] = world.slug
+        elif arg == "code" and rule.endpoint.startswith("channels."):
+            values[arg] = world.values["channel_code"]
+        elif arg == "kind":
+            values[arg] = "png" if rule.endpoint.startswith("channels.") else "rule"
+        elif arg in world.values:
+            values[arg] = world.values[arg]
+        else:
+            converter = rule._converters.get(arg)
+            values[arg] = 1 if converter is not None and converter.__class__.__name__ == "IntegerConverter" \
+                else "x"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def study_rules(app: Flask) -> list[Rule]:
+    rules = [r for r in app.url_map.iter_rules() if "study" in r.arguments and not r.rule.startswith(PUBLIC_PREFIXES)]
+    return sorted(rules, key=lambda r: (r.rule, r.endpoint))
+
+
+def _permission(app: Flask, rule: Rule) -> str | None:
+    return getattr(app.view_functions[rule.endpoint], "keireki_permission", None)
+
+
+def _methods(rule: Rule) -> list[str]:
+    return [m for m in ("GET", "POST") if m in (rule.methods or ())]
+
+
+def _check_headers(response: Any, where: str) -> None:
+    h = response.headers
+    assert h.get("Content-Security-Policy") == CSP, where
+    assert h.get("X-Content-Type-Options") == "nosniff", where
+    assert h.get("X-Frame-Options") == "DENY", where
+    assert h.get("Referrer-Policy") == "no-referrer", where
+    if response.mimetype == "text/html":
+        assert h.get("Cache-Control") == "no-store", where
+        html = response.get_data(as_text=True)
+        assert " style=" not in html, where
+        assert "<script>" not in html and "javascript:" not in html, where
+
+
+@pytest.fixture
+def worlds(session: Session, make_study: Any) -> tuple[World, World]:
+    return _world(session, make_study()), _world(session, make_study())
+
+
+def test_every_study_page_declares_its_permission(app: Flask) -> None:
+    """A page of the researchers' side without a role check would be open to any signed-in user."""
+    unchecked = [r.rule for r in study_rules(app)
+                 if r.rule.startswith("/studies/") and _permission(app, r) is None]
+    assert unchecked == []
+    assert len(study_rules(app)) >= 6  # the research pages at least
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_role_matrix(app: Flask, client: FlaskClient, session: Session, worlds: tuple[World, World],
+                     kind: str) -> None:
+    own, other = worlds
+    own_study = session.exec(select(Study).where(Study.slug == own.slug)).one()
+    if kind == "interviewer":
+        user = own.values["interviewer"]  # the interviewer of the booking: finer checks pass too
+    elif kind == "admin":
+        user = f.user(session, is_admin=True)
+    elif kind == "none":
+        user = f.user(session)
+    else:
+        user = f.user(session, own_study, kind)
+    sign_in_client(app, client, user)
+    token = csrf_token(client)
+    role = "owner" if kind == "admin" else None if kind == "none" else kind
+    problems: list[str] = []
+    checked = 0
+    for rule in study_rules(app):
+        permission = _permission(app, rule)
+        for world, is_own in ((own, True), (other, False)):
+            url = _url(app, rule, world)
+            for method in _methods(rule):
+                response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+                status = response.status_code
+                where = f"{kind} {method} {url} ({rule.endpoint}, needs {permission}) -> {status}"
+                checked += 1
+                _check_headers(response, where)
+                if status >= 500:
+                    problems.append(where + ": server error")
+                    continue
+                if permission is None:  # token-authenticated API: a session alone opens nothing
+                    if status < 400:
+                        problems.append(where + ": open without a token")
+                    continue
+                allowed = kind == "admin" or (is_own and role is not None and permission in PERMISSIONS[role])
+                if not allowed:
+                    if status not in (403, 404):
+                        problems.append(where + ": should be refused")
+                elif status in (401, 403) and (
+                    rule.endpoint.startswith("research.")
+                    and not getattr(app.view_functions[rule.endpoint], "keireki_object_check", False)
+                ):
+                    problems.append(where + ": should be allowed")
+                elif status == 302 and "/auth/signin" in response.headers.get("Location", ""):
+                    problems.append(where + ": sent to sign in")
+    assert problems == []
+    assert checked >= 2 * len(study_rules(app))
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(app: Flask, client: FlaskClient,
+                                                 worlds: tuple[World, World]) -> None:
+    own, _ = worlds
+    for rule in study_rules(app):
+        if _permission(app, rule) is None or "GET" not in (rule.methods or ()):
+            continue
+        response = client.get(_url(app, rule, own))
+        assert response.status_code == 302, rule.rule
+        assert response.headers["Location"].startswith("/auth/signin"), rule.rule
+
+
+@pytest.mark.parametrize("kind", ["owner", "researcher", "viewer", "none"])
+def test_admin_pages_for_admins_only(app: Flask, client: FlaskClient, session: Session, make_study: Any,
+                                     kind: str) -> None:
+    study = make_study()
+    user = f.user(session, study if kind != "none" else None, kind if kind != "none" else None)
+    sign_in_client(app, client, user)
+    token = csrf_token(client)
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        url = _url(app, rule, World(slug=study.slug, values={"user_id": user.id}))
+        for method in _methods(rule):
+            response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+            assert response.status_code == 403, (method, url)
