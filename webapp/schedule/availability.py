@@ -66,10 +66,7 @@ def lock_interviewers(*, session: Session, user_ids: list[int]) -> None:
     """Lock the interviewers' rows (PostgreSQL ``FOR UPDATE``, in id order, so bookings queue up)."""
     if user_ids:
         session.execute(
-            sa.select(col(User.id))
-            .where(col(User.id).in_(sorted(user_ids)))
-            .order_by(col(User.id))
-            .with_for_update()
+            sa.select(col(User.id)).where(col(User.id).in_(sorted(user_ids))).order_by(col(User.id)).with_for_update()
         )
 
 
@@ -105,8 +102,7 @@ def availabilities(*, session: Session, users: list[User], first: date, last: da
                 timezone=user.timezone,
                 weekly={d: tuple(sorted(w, key=lambda x: x.start)) for d, w in weekly.items()},
                 overrides={
-                    d: () if d in blocked else tuple(sorted(w, key=lambda x: x.start))
-                    for d, w in by_day.items()
+                    d: () if d in blocked else tuple(sorted(w, key=lambda x: x.start)) for d, w in by_day.items()
                 },
             )
         )
@@ -130,10 +126,7 @@ def busy_spans(
     )
     if exclude_booking is not None:
         query = query.where(col(Booking.id) != exclude_booking)
-    return [
-        Busy(b.interviewer_id, b.busy_from, b.busy_until, interview_start=b.starts_at)
-        for b in session.exec(query)
-    ]
+    return [Busy(b.interviewer_id, b.busy_from, b.busy_until, interview_start=b.starts_at) for b in session.exec(query)]
 
 
 def open_slots(

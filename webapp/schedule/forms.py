@@ -172,9 +172,7 @@ class OverrideForm(FlaskForm):
 
 
 class TypeForm(FlaskForm):
-    name = StringField(
-        _l("Name"), validators=[DataRequired(message=_l("Please enter a name.")), Length(max=200)]
-    )
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Please enter a name.")), Length(max=200)])
     duration_min = IntegerField(
         _l("Duration (minutes)"),
         default=60,
@@ -213,9 +211,7 @@ class TypeForm(FlaskForm):
     video_link = StringField(
         _l("Video link"), validators=[Optional(), URL(message=_l("Enter a web address.")), Length(max=500)]
     )
-    languages = SelectMultipleField(
-        _l("Languages"), choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()]
-    )
+    languages = SelectMultipleField(_l("Languages"), choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])
     interpreter_available = BooleanField(_l("An interpreter is available"))
     active = BooleanField(_l("Participants can book it"), default=True)
 

@@ -159,10 +159,7 @@ def participant_text(p: Parts, *, purpose: str, manage_url: str | None) -> tuple
         ]
         if purpose == "cancel":
             lines.append(
-                _(
-                    "This interview will not take place. If you did not ask for this, please contact "
-                    "the research team."
-                )
+                _("This interview will not take place. If you did not ask for this, please contact the research team.")
             )
         elif manage_url:
             lines.append(_("To change or cancel: %(link)s", link=manage_url))
@@ -254,9 +251,7 @@ def deliver_to_participant(
     )
 
 
-def deliver_to_interviewer(
-    p: Parts, *, purpose: str, now: datetime, interviewer: User | None = None
-) -> Delivery:
+def deliver_to_interviewer(p: Parts, *, purpose: str, now: datetime, interviewer: User | None = None) -> Delivery:
     """E-mail an interviewer (the booking's, or ``interviewer``, e.g. the one it moved away from)."""
     b = p.booking
     user = interviewer or p.interviewer
@@ -278,9 +273,7 @@ def deliver_to_interviewer(
         if b.interpreter:
             lines.append(_("An interpreter is needed."))
     cancelled = (
-        purpose == "cancel"
-        or b.status != "booked"
-        or (interviewer is not None and interviewer.id != b.interviewer_id)
+        purpose == "cancel" or b.status != "booked" or (interviewer is not None and interviewer.id != b.interviewer_id)
     )
     ics = build_ics(invitation(p, cancelled=cancelled), now=now)
     try:

@@ -226,9 +226,7 @@ def _booking_or_404(token: str) -> tuple[Booking, InterviewType, Participant, st
     return booking, itype, participant, _language(participant)
 
 
-def _manage_page(
-    token: str, *, form: RescheduleForm | None = None, taken: bool = False, status: int = 200
-) -> Any:
+def _manage_page(token: str, *, form: RescheduleForm | None = None, taken: bool = False, status: int = 200) -> Any:
     session = db_session()
     booking, itype, participant, language = _booking_or_404(token)
     now = utcnow()
@@ -237,12 +235,8 @@ def _manage_page(
     days: dict[str, Any] = {"groups": [], "page": 0, "more": False}
     if changeable and request.args.get("change") or taken or form is not None:
         eligible = eligible_interviewers(session=session, itype=itype, language=booking.language)
-        slots = open_slots(
-            session=session, itype=itype, eligible=eligible, now=now, exclude_booking=booking.id
-        )
-        days = slot_days(
-            [s for s in slots if s.start != booking.starts_at], zone=zone, language=language, page=_page()
-        )
+        slots = open_slots(session=session, itype=itype, eligible=eligible, now=now, exclude_booking=booking.id)
+        days = slot_days([s for s in slots if s.start != booking.starts_at], zone=zone, language=language, page=_page())
     zone_form = ZoneForm(formdata=None, tz=zone)
     zone_form.tz.choices = zone_choices(zone)
     parts = load_parts(session, booking)

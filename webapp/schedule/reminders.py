@@ -44,9 +44,7 @@ def plan_reminders(*, session: Session, booking: Booking, now: datetime) -> list
     for kind, before in REMINDERS.items():
         due = booking.starts_at - before
         if due > now:
-            reminder = Reminder(
-                booking_id=booking.id or 0, kind=kind, booking_sequence=booking.sequence, due_at=due
-            )
+            reminder = Reminder(booking_id=booking.id or 0, kind=kind, booking_sequence=booking.sequence, due_at=due)
             session.add(reminder)
             planned.append(reminder)
     return planned
@@ -107,11 +105,7 @@ def send_claimed(*, session: Session, reminder_id: int, now: datetime) -> str:
     booking = session.get(Booking, reminder.booking_id, populate_existing=True)
     assert booking is not None
     purpose = f"reminder_{reminder.kind}"
-    stale = (
-        booking.status != "booked"
-        or booking.sequence != reminder.booking_sequence
-        or booking.starts_at <= now
-    )
+    stale = booking.status != "booked" or booking.sequence != reminder.booking_sequence or booking.starts_at <= now
     parts = None if stale else load_parts(session, booking)
     session.commit()
     delivery: Delivery | None = None
@@ -170,9 +164,7 @@ def send_due_reminders(
             status = send_claimed(session=session, reminder_id=reminder_id, now=moment)
         except Exception:
             session.rollback()
-            log.exception(
-                "reminder %s could not be sent; it is retried when its claim lease ends", reminder_id
-            )
+            log.exception("reminder %s could not be sent; it is retried when its claim lease ends", reminder_id)
             status = "error"
         summary.statuses[status] = summary.statuses.get(status, 0) + 1
     return summary

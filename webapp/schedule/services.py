@@ -78,9 +78,7 @@ def manage_url(token: str) -> str:
 
 def participant_by_token(*, session: Session, study: Study, token: str) -> Participant | None:
     return session.exec(
-        select(Participant).where(
-            Participant.study_id == study.id, Participant.resume_token_hash == hash_token(token)
-        )
+        select(Participant).where(Participant.study_id == study.id, Participant.resume_token_hash == hash_token(token))
     ).first()
 
 
@@ -97,9 +95,7 @@ def booking_by_manage_token(*, session: Session, token: str, now: datetime) -> B
 def upcoming_booking(*, session: Session, participant_id: int, now: datetime) -> Booking | None:
     return session.exec(
         select(Booking)
-        .where(
-            Booking.participant_id == participant_id, Booking.status == "booked", col(Booking.ends_at) > now
-        )
+        .where(Booking.participant_id == participant_id, Booking.status == "booked", col(Booking.ends_at) > now)
         .order_by(col(Booking.starts_at))
     ).first()
 
@@ -121,9 +117,7 @@ class Booked:
 
 
 def _lock_participant(session: Session, participant_id: int) -> None:
-    session.execute(
-        sa.select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update()
-    )
+    session.execute(sa.select(col(Participant.id)).where(col(Participant.id) == participant_id).with_for_update())
 
 
 def _assign(
@@ -135,15 +129,22 @@ def _assign(
     now: datetime,
     prefer: int | None = None,
     exclude_booking: int | None = None,
+    ignore_notice: bool = False,
 ) -> tuple[User, bool]:
-    """Lock the eligible interviewers, recompute the slot and pick one (round robin); SlotTaken if none."""
+    """Lock the eligible interviewers, recompute the slot and pick one (round robin); SlotTaken if none.
+
+    ``ignore_notice`` (researchers) offers times inside the minimum notice, but never in the past.
+    """
+    if ignore_notice and start <= now:
+        raise SlotTaken(start.isoformat())
+    slot_now = now - policy_of(itype).min_notice if ignore_notice else now
     eligible = eligible_interviewers(session=session, itype=itype, language=language)
     lock_interviewers(session=session, user_ids=[e.user.id for e in eligible if e.user.id is not None])
     slot = next(
         (
             s
             for s in open_slots(
-                session=session, itype=itype, eligible=eligible, now=now, exclude_booking=exclude_booking
+                session=session, itype=itype, eligible=eligible, now=slot_now, exclude_booking=exclude_booking
             )
             if s.start == start
         ),
@@ -157,9 +158,7 @@ def _assign(
         counts, last = round_robin_inputs(
             session=session, user_ids=list(slot.interviewer_ids), now=now, horizon=policy_of(itype).horizon
         )
-        chosen = choose_interviewer(
-            candidates=slot.interviewer_ids, booked_in_window=counts, last_booked_at=last
-        )
+        chosen = choose_interviewer(candidates=slot.interviewer_ids, booked_in_window=counts, last_booked_at=last)
     pick = next(e for e in eligible if e.user.id == chosen)
     return pick.user, pick.interpreter
 
@@ -274,6 +273,7 @@ def reschedule(
             start=start,
             now=now,
             prefer=booking.interviewer_id,
+            ignore_notice=by == "researcher",
             exclude_booking=booking.id,
         )
         booking.previous_starts = [*booking.previous_starts, booking.starts_at.isoformat()]
@@ -300,9 +300,7 @@ def reschedule(
     return booking
 
 
-def cancel(
-    *, session: Session, booking: Booking, now: datetime, by: str, status: str = "cancelled"
-) -> Booking:
+def cancel(*, session: Session, booking: Booking, now: datetime, by: str, status: str = "cancelled") -> Booking:
     """Cancel (``status`` cancelled, or rescheduled: to be booked again); SEQUENCE + 1; METHOD:CANCEL sent."""
     itype = session.get(InterviewType, booking.interview_type_id)
     assert itype is not None
@@ -379,9 +377,7 @@ def _tell(
         parts = load_parts(session, booking)
         session.commit()
         deliveries = [
-            deliver_to_participant(
-                parts, purpose=purpose, now=now, manage_url=manage_url(token) if token else None
-            ),
+            deliver_to_participant(parts, purpose=purpose, now=now, manage_url=manage_url(token) if token else None),
             deliver_to_interviewer(parts, purpose=purpose, now=now),
         ]
         if previous is not None:

@@ -69,9 +69,7 @@ def test_unknown_token_or_study_is_404(client: FlaskClient, setup_booking: Any) 
     assert client.get(f"/s/nostudy/p/{s['token']}/interview").status_code == 404
 
 
-def test_book_confirm_ics_and_email(
-    app: Flask, client: FlaskClient, session: Session, setup_booking: Any
-) -> None:
+def test_book_confirm_ics_and_email(app: Flask, client: FlaskClient, session: Session, setup_booking: Any) -> None:
     clear_outbox(app)
     s = setup_booking(language="ja", interviewer={"languages": ("ja",)})
     response = book_via_client(client, s["study"], s["token"], tz="America/Los_Angeles")
@@ -135,9 +133,7 @@ def test_phone_contact_is_validated_and_logged_for_manual_sending(
     contact = session.exec(select(Contact).where(Contact.participant_id == s["participant"].id)).one()
     assert decrypt_json(contact.data_enc)["phone"] == "+819012345678"
     attempts = session.exec(
-        select(DeliveryAttempt).where(
-            DeliveryAttempt.booking_id == booking.id, DeliveryAttempt.channel == "phone"
-        )
+        select(DeliveryAttempt).where(DeliveryAttempt.booking_id == booking.id, DeliveryAttempt.channel == "phone")
     ).all()
     assert [a.status for a in attempts] == ["manual"]
 
@@ -207,9 +203,7 @@ def test_reschedule_keeps_uid_and_increments_sequence(
     assert len(mails) == 2  # confirmation and change
 
 
-def test_cancel_sends_method_cancel(
-    app: Flask, client: FlaskClient, session: Session, setup_booking: Any
-) -> None:
+def test_cancel_sends_method_cancel(app: Flask, client: FlaskClient, session: Session, setup_booking: Any) -> None:
     clear_outbox(app)
     s = setup_booking()
     token = manage_token(book_via_client(client, s["study"], s["token"]))
@@ -237,9 +231,7 @@ def test_cancel_sends_method_cancel(
     assert 'name="slot"' in again.text
 
 
-def test_inside_minimum_notice_no_change_or_cancel(
-    client: FlaskClient, session: Session, setup_booking: Any
-) -> None:
+def test_inside_minimum_notice_no_change_or_cancel(client: FlaskClient, session: Session, setup_booking: Any) -> None:
     s = setup_booking()
     token = manage_token(book_via_client(client, s["study"], s["token"]))
     booking = session.exec(select(Booking).where(Booking.participant_id == s["participant"].id)).one()
@@ -265,9 +257,7 @@ def test_expired_manage_link_is_404(client: FlaskClient, session: Session, setup
     assert client.get("/i/not-a-token").status_code == 404
 
 
-def test_language_and_interpreter_eligibility(
-    client: FlaskClient, session: Session, setup_booking: Any
-) -> None:
+def test_language_and_interpreter_eligibility(client: FlaskClient, session: Session, setup_booking: Any) -> None:
     s = setup_booking(language="my")  # nobody speaks Burmese, no interpreter
     page = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview")
     assert 'name="slot"' not in page.text

@@ -53,9 +53,7 @@ def _seed(app: Any) -> tuple[str, list[str], int]:
 def _post(port: int, path: str, data: dict[str, str]) -> tuple[int, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        conn.request(
-            "POST", path, body=urlencode(data), headers={"Content-Type": "application/x-www-form-urlencoded"}
-        )
+        conn.request("POST", path, body=urlencode(data), headers={"Content-Type": "application/x-www-form-urlencoded"})
         response = conn.getresponse()
         return response.status, response.read().decode()
     finally:
@@ -106,9 +104,7 @@ def test_fifty_concurrent_bookings_of_one_slot_exactly_one_wins(fresh_database: 
         assert booking.busy_until - booking.busy_from == timedelta(minutes=120)
 
 
-def test_overlapping_slot_of_another_length_is_refused_under_the_lock(
-    fresh_database: str, tmp_path: Path
-) -> None:
+def test_overlapping_slot_of_another_length_is_refused_under_the_lock(fresh_database: str, tmp_path: Path) -> None:
     """A 90-minute booking at 09:00 makes 10:00 (overlapping, not equal) unavailable, checked in the write."""
     app = make_test_app(database_url=fresh_database, instance_dir=tmp_path, WTF_CSRF_ENABLED=False)
     slug, tokens, study_id = _seed(app)

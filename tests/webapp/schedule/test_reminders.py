@@ -110,9 +110,7 @@ def test_reminders_are_planned_and_sent_once_in_the_participants_language(
     assert len(eml(empty_outbox)) == 2
 
 
-def test_phone_reminders_are_listed_for_manual_sending(
-    empty_outbox: Flask, session: Session, make_study: Any
-) -> None:
+def test_phone_reminders_are_listed_for_manual_sending(empty_outbox: Flask, session: Session, make_study: Any) -> None:
     booking = make_booking(session, make_study(), channel="phone")
     summary = reminders.send_due_reminders(session=session, now=booking.starts_at - timedelta(hours=1))
     assert summary.statuses == {"manual": 2}  # both due by now: the 24 h one is still sent (not begun yet)
@@ -140,9 +138,7 @@ def test_failed_mail_is_retried_then_marked_failed(
         select(DeliveryAttempt).where(DeliveryAttempt.booking_id == booking.id).order_by(DeliveryAttempt.id)
     ).all()  # type: ignore[arg-type]
     assert [a.status for a in attempts] == ["retried"] * (reminders.MAX_ATTEMPTS - 1) + ["failed"]
-    reminder = session.exec(
-        select(Reminder).where(Reminder.booking_id == booking.id, Reminder.kind == "24h")
-    ).one()
+    reminder = session.exec(select(Reminder).where(Reminder.booking_id == booking.id, Reminder.kind == "24h")).one()
     assert reminder.status == "failed"
     assert "gone" in (reminder.error or "")
 
@@ -151,9 +147,7 @@ def test_stale_claim_of_a_crashed_sender_is_taken_over_once(
     empty_outbox: Flask, session: Session, make_study: Any
 ) -> None:
     booking = make_booking(session, make_study())
-    reminder = session.exec(
-        select(Reminder).where(Reminder.booking_id == booking.id, Reminder.kind == "24h")
-    ).one()
+    reminder = session.exec(select(Reminder).where(Reminder.booking_id == booking.id, Reminder.kind == "24h")).one()
     now = booking.starts_at - timedelta(hours=23)
     assert reminders.claim(session=session, reminder_id=reminder.id or 0, worker="dead:1", now=now)
     # the dead sender got as far as writing the message before it crashed
@@ -169,9 +163,7 @@ def test_stale_claim_of_a_crashed_sender_is_taken_over_once(
     session.commit()
     soon = reminders.send_due_reminders(session=session, now=now + timedelta(minutes=1))
     assert soon.claimed == 0  # the lease is still alive
-    later = reminders.send_due_reminders(
-        session=session, now=now + reminders.CLAIM_LEASE + timedelta(minutes=1)
-    )
+    later = reminders.send_due_reminders(session=session, now=now + reminders.CLAIM_LEASE + timedelta(minutes=1))
     assert later.statuses == {"sent": 1}
     session.refresh(reminder)
     assert reminder.attempts == 2

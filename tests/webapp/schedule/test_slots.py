@@ -257,9 +257,7 @@ ZONES = [
 def test_property_slots_respect_windows_and_bookings(
     zone: str, start_hour: int, length: int, offset_days: int, minutes: int, booked_index: int
 ) -> None:
-    a = Availability(
-        1, zone, weekly={d: (Window(time(start_hour), time(start_hour + length)),) for d in range(7)}
-    )
+    a = Availability(1, zone, weekly={d: (Window(time(start_hour), time(start_hour + length)),) for d in range(7)})
     policy = Policy(
         duration=timedelta(minutes=minutes),
         buffer_after=timedelta(minutes=15),
