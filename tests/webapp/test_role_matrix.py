@@ -76,7 +76,8 @@ def _url(app: Flask, rule: Rule, world: World) -> str:
 
 
 def study_rules(app: Flask) -> list[Rule]:
-    rules = [r for r in app.url_map.iter_rules() if "study" in r.arguments and not r.rule.startswith(PUBLIC_PREFIXES)]
+    rules = [r for r in app.url_map.iter_rules()
+             if "study" in r.arguments and not r.rule.startswith(PUBLIC_PREFIXES)]
     return sorted(rules, key=lambda r: (r.rule, r.endpoint))
 
 
@@ -98,7 +99,8 @@ def _check_headers(response: Any, where: str) -> None:
         assert h.get("Cache-Control") == "no-store", where
         html = response.get_data(as_text=True)
         assert " style=" not in html, where
-        assert "<script>" not in html and "javascript:" not in html, where
+        assert "<script>" not in html, where
+        assert "javascript:" not in html, where
 
 
 @pytest.fixture
