@@ -19,9 +19,7 @@ channels_bp = Blueprint("channels", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from webapp.participate import channels, form_routes, routes  # noqa: F401  (registers the views)
-    from webapp.participate.views import init_views
+    from webapp.participate import channels, form_routes, routes, views  # noqa: F401  (registers the views)
 
-    init_views(app)
     app.register_blueprint(bp)
     app.register_blueprint(channels_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
@@ -15,10 +15,9 @@ from webapp.participate import bp, state
 from webapp.services import responses
 
 
-def init_views(app: Flask) -> None:
-    @bp.context_processor
-    def _globals() -> dict[str, Any]:
-        return {"language_links": language_links, "study_title": study_title}
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {"language_links": language_links, "study_title": study_title}
 
 
 def study_title(study: Study) -> str:
