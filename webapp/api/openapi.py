@@ -107,7 +107,7 @@ def openapi_document() -> dict[str, Any]:
     schemas = dict(_COMPONENTS)
     for name, table in tables.items():
         schemas[f"Row_{name}"] = _row_schema(table)
-    secured = [{"bearerAuth": []}]
+    secured: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     study_ops = {
         f"{PREFIX}/studies": {"get": {
             "operationId": "listStudies", "summary": "The token's study", "security": secured,

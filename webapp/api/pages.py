@@ -20,13 +20,13 @@ bp = Blueprint("api_tokens", __name__, template_folder="templates")
 _NEW = "api_token_once"
 
 
-class TokenForm(FlaskForm):  # type: ignore[misc]
+class TokenForm(FlaskForm):
     name = StringField(_l("Name of the token (what it is for)"),
                        validators=[DataRequired(message=_l("Please give the token a name.")),
                                    Length(max=tokens.NAME_MAX)])
 
 
-class RevokeForm(FlaskForm):  # type: ignore[misc]
+class RevokeForm(FlaskForm):
     pass
 
 

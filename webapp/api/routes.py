@@ -96,7 +96,7 @@ def participants(study: str) -> ResponseReturnValue:
                   col(Participant.form_language), col(Channel.code), col(Participant.created_at))
         .outerjoin(Channel, col(Channel.id) == col(Participant.channel_id))
         .where(where)
-        .order_by(service._ordered(session, col(Participant.code)), col(Participant.id))
+        .order_by(service.ordered(session, col(Participant.code)), col(Participant.id))
         .offset((page - 1) * per_page).limit(per_page)
     )
     items = [{"code": code, "participant_type": ptype, "status": status, "form_language": lang, "channel": channel,
@@ -118,7 +118,7 @@ def records(study: str, table: str) -> ResponseReturnValue:
     total = int(session.execute(sa.select(sa.func.count()).select_from(rec).where(where)).scalar_one())
     query = (
         sa.select(*(rec.c[name] for name in spec.column_names)).where(where)
-        .order_by(*(service._ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
+        .order_by(*(service.ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
         .offset((page - 1) * per_page).limit(per_page)
     )
     names = spec.column_names

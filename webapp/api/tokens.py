@@ -21,6 +21,7 @@ def hash_token(token: str) -> str:
 
 def create_token(*, session: Session, study: Study, name: str, user: object) -> tuple[ApiToken, str]:
     """Make a token for ``study``; returns the row and the token itself (shown once, never stored)."""
+    assert study.id is not None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(study_id=study.id, name=name.strip()[:NAME_MAX], prefix=token[:12],
                    token_hash=hash_token(token), created_by=user.id)  # type: ignore[attr-defined]

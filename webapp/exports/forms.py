@@ -12,7 +12,7 @@ from webapp.exports.service import REASON_MAX
 from workers.exports import free_text_columns
 
 
-class ExportForm(FlaskForm):  # type: ignore[misc]
+class ExportForm(FlaskForm):
     bom = BooleanField(_l("CSV files for Excel on Windows (with a byte-order mark)"))
     cleared = SelectMultipleField(
         _l("Free-text columns cleared for export"),

@@ -60,7 +60,8 @@ def exports_dir() -> Path:
     return Path(current_app.config["KEIREKI"].data_dir) / "exports"
 
 
-def _ordered(session: Session, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def ordered(session: Session, column: Any) -> Any:
+    """``column`` for ORDER BY, in byte order on every backend ("C" collation on PostgreSQL)."""
     # Byte order on every backend, so PostgreSQL and SQLite give the same rows in the same order.
     if session.get_bind().dialect.name == "postgresql" and isinstance(column.type, sa.String | sa.Text):
         return sa.collate(column, "C")
@@ -75,7 +76,7 @@ def row_source(*, session: Session, study_id: int) -> Callable[[ExportTable], It
         query = (
             sa.select(*(rec.c[name] for name in table.column_names))
             .where(rec.c.study_id == study_id)
-            .order_by(*(_ordered(session, rec.c[k]) for k in table.primary_key), rec.c.id)
+            .order_by(*(ordered(session, rec.c[k]) for k in table.primary_key), rec.c.id)
             .execution_options(yield_per=YIELD_PER)
         )
         yield from session.connection().execute(query)
@@ -89,7 +90,7 @@ def contact_rows(*, session: Session, study_id: int) -> Iterator[tuple[str | Non
         sa.select(col(Participant.code), col(Contact.data_enc))
         .join(Contact, col(Contact.participant_id) == col(Participant.id))
         .where(col(Participant.study_id) == study_id)
-        .order_by(_ordered(session, col(Participant.code)))
+        .order_by(ordered(session, col(Participant.code)))
         .execution_options(yield_per=1000)
     )
     for code, token in session.connection().execute(query):
