@@ -19,6 +19,6 @@ bp = Blueprint(
 
 def init_app(app: Flask) -> None:
     """Register the scheduling blueprint (called by ``create_app``)."""
-    from webapp.schedule import admin, participant, research  # noqa: F401  (routes register on import)
+    from webapp.schedule import admin, debrief, participant, research  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)

@@ -1,0 +1,84 @@
+"""The interviewer's debrief: the bundled debrief instrument as a form, stored as a Response, conversion queued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, book_via_client, csrf_of
+from webapp.models import Booking, Job, Response
+
+
+def _booked(client: FlaskClient, session: Session, study: Any) -> tuple[Booking, Any]:
+    interviewer = add_interviewer(session, study)
+    add_type(session, study)
+    participant, token = add_participant(session, study)
+    assert book_via_client(client, study, token).status_code == 302
+    booking = session.exec(select(Booking).where(Booking.participant_id == participant.id)).one()
+    return booking, interviewer
+
+
+def test_debrief_is_stored_with_the_interviewer_and_queues_conversion(
+    client: FlaskClient, session: Session, sign_in: Any, bundled_study: Any
+) -> None:
+    booking, interviewer = _booked(client, session, bundled_study)
+    sign_in(interviewer)
+    interview = client.get(f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}")
+    assert "/debrief" in interview.text
+    url = f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}/debrief"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="interview_mode"' in page.text
+    assert '<input checked id="interview_mode-1" name="interview_mode" type="radio" value="video">' in page.text
+    csrf = csrf_of(page.text)
+    base = {
+        "csrf_token": csrf,
+        "interview_date": "2024-04-01",
+        "interview_mode": "video",
+        "interview_language": "en",
+        "interpreter": "no",
+        "duration_min": "75",
+        "count-skill_events": "1",
+        "summary": "Talked about the move to SSW.",
+    }
+    added = client.post(url, data={**base, "add": "skill_events"})
+    assert added.status_code == 200
+    assert 'name="skill_events-1-event"' in added.text
+    invalid = client.post(
+        url, data={**base, "count-skill_events": "2", "duration_min": "9999", "skill_events-0-event": "recognise"}
+    )
+    assert invalid.status_code == 422
+    assert 'role="alert"' in invalid.text
+    assert session.exec(select(Response).where(Response.participant_id == booking.participant_id)).all() == []
+    event = {
+        "skill_events-0-event": "recognise",
+        "skill_events-0-actor": "employer_manager",
+        "skill_events-0-skill_domain": "technical",
+        "skill_events-0-event_episode": "1",
+        "skill_events-0-event_note": "Promoted to line leader.",
+    }
+    too_long = client.post(url, data={**base, "duration_min": "9999", **event})
+    assert too_long.status_code == 422
+    assert "Between 1 and 600 minutes." in too_long.text  # the instrument's own constraint message
+    assert 'aria-describedby="duration_min-error"' in too_long.text
+    ok = client.post(url, data={**base, "count-skill_events": "2", **event})
+    assert ok.status_code == 302, ok.text[:2000]
+    response = session.exec(select(Response).where(Response.participant_id == booking.participant_id)).one()
+    assert response.instrument_id == "debrief"
+    assert response.submitted_by == interviewer.id
+    assert response.answers["duration_min"] == 75
+    assert response.answers["skill_events"] == [
+        {
+            "event": "recognise",
+            "actor": "employer_manager",
+            "skill_domain": "technical",
+            "event_episode": 1,
+            "event_note": "Promoted to line leader.",
+        }
+    ]
+    jobs = session.exec(select(Job).where(Job.kind == "convert")).all()
+    assert [j.params["participant_id"] for j in jobs] == [booking.participant_id]
+    again = client.get(url)
+    assert again.status_code == 302  # once only: the response is immutable
