@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import col, select
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from webapp.auth import services
 from webapp.auth.forms import InviteForm, MembershipForm
-from webapp.auth.mailing import send_invitation
+from webapp.auth.mailing import invite_link, send_invitation
 from webapp.db import db_session
 from webapp.models import Membership, Participant, Study, User, utcnow
 from webapp.services.audit import actor_of
@@ -49,12 +49,6 @@ def study_title(study: Study) -> str:
 def _study_choices() -> list[tuple[int, str]]:
     studies = db_session().exec(select(Study).order_by(Study.slug)).all()
     return [(s.id, f"{study_title(s)} ({s.slug})") for s in studies if s.id is not None]
-
-
-def invite_link(token: str) -> str:
-    """The absolute link an invited user opens to set a password."""
-    base = current_app.config["KEIREKI"].base_url
-    return base + url_for("auth.invite", token=token)
 
 
 @bp.route("/users", methods=["GET", "POST"])

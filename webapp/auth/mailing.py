@@ -7,6 +7,7 @@ import importlib.util
 import logging
 from typing import Any
 
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -14,6 +15,15 @@ from webapp.extensions import UI_LANGUAGES
 from webapp.models import User
 
 log = logging.getLogger(__name__)
+
+
+def invite_link(token: str) -> str:
+    """The absolute link (``KEIREKI_BASE_URL``) an invited user opens to set a password."""
+    base = current_app.config["KEIREKI"].base_url
+    if has_request_context():
+        return base + url_for("auth.invite", token=token)
+    with current_app.test_request_context():
+        return base + url_for("auth.invite", token=token)
 
 
 def _mail_module() -> Any:

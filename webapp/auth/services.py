@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from instruments.errors import AnswerError
 from instruments.normalise import normalise_email
 from webapp.models import ROLES, Membership, User
 from webapp.services import audit
@@ -31,7 +32,7 @@ def clean_email(raw: str) -> str:
     """The canonical form of a researcher's e-mail address (NFKC, lower case); AccountError if invalid."""
     try:
         return normalise_email(raw).lower()
-    except ValueError as exc:
+    except AnswerError as exc:
         raise AccountError("email") from exc
 
 
