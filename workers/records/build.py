@@ -20,6 +20,10 @@ from .values import normalise_name, pseudonym
 
 PIPELINE_VERSION = "1.0.0"
 
+_PARTICIPANT_COLUMNS = PARTICIPANTS.column_names
+_FIRM_COLUMNS = FIRMS.column_names
+_SKILL_COLUMNS = SKILL_EVENTS.column_names
+
 
 def _utc(moment: datetime | None) -> str | None:
     if moment is None:
@@ -74,7 +78,7 @@ def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], e
     }
     cells = {**derived, **{k: v for k, v in answered.items() if v is not None}}
     cells.update({k: v for k, v in facts.items() if v is not None or k not in cells})
-    return tuple(cells.get(name) for name in PARTICIPANTS.column_names)
+    return tuple(cells.get(name) for name in _PARTICIPANT_COLUMNS)
 
 
 def _firm_rows(code: str, rows: list[RawRow], key: bytes, flags: list[Flag]) -> list[Row]:
@@ -95,7 +99,7 @@ def _firm_rows(code: str, rows: list[RawRow], key: bytes, flags: list[Flag]) -> 
             values["sme"] = is_sme(employees if isinstance(employees, int) else None,
                                    _str(values.get("capital_band")), _str(values.get("industry")))
         values.update(firm_ref=ref, participant_code=code)
-        out.append(tuple(values.get(c) for c in FIRMS.column_names))
+        out.append(tuple(values.get(c) for c in _FIRM_COLUMNS))
     return out
 
 
@@ -138,7 +142,7 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         if values.get("episode_no") is None:
             values["episode_no"] = _episode_of(raw.parent, numbers)
         values.update(participant_code=code, event_no=len(skill_rows) + 1)
-        skill_rows.append(tuple(values.get(c) for c in SKILL_EVENTS.column_names))
+        skill_rows.append(tuple(values.get(c) for c in _SKILL_COLUMNS))
     firm_rows = _firm_rows(code, [r for r in extracted.rows if r.table == "firms"], pseudonym_key, flags)
 
     last_month = max((month_index(e.reference.year, e.reference.month) for e in episodes), default=0)

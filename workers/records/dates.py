@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import NamedTuple
@@ -70,12 +71,15 @@ def parse_partial_date(value: object) -> PartialDate | None:
     Accepts the stored answer format (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) and a bare integer
     year. Years before 1900 are rejected (they have no month index).
     """
-    if isinstance(value, bool):
+    if type(value) is str:
+        return _parse_text(value)
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if isinstance(value, int):
-        value = str(value)
-    if not isinstance(value, str):
-        return None
+    return _parse_text(str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_text(value: str) -> PartialDate | None:
     match = _PARTIAL.match(value.strip())
     if match is None:
         return None

@@ -14,6 +14,7 @@ from .types import Cell, Row
 from .values import normalise_name, pseudonym
 
 JAPAN = "JPN"
+_COLUMNS = EPISODES.column_names
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Episode:
 
     def row(self, participant_code: str, episode_no: int) -> Row:
         cells = dict(self.cells, participant_code=participant_code, episode_no=episode_no)
-        return tuple(cells.get(name) for name in EPISODES.column_names)
+        return tuple(cells.get(name) for name in _COLUMNS)
 
 
 def _as_int(value: Cell) -> int | None:
@@ -90,7 +91,7 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
         end_month: int | None = month_index(raw.reference.year, raw.reference.month)
     else:
         end_month = end.end_month() if end else None
-    cells: dict[str, Cell] = {name: values.get(name) for name in EPISODES.column_names}
+    cells: dict[str, Cell] = {name: values.get(name) for name in _COLUMNS}
     cells.update(
         start=start.iso() if start else None, start_precision=start.precision if start else None,
         end=end.iso() if end else None, end_precision=end.precision if end else None,

@@ -9,7 +9,7 @@ from typing import Any
 
 from instruments.contract import Column
 
-from .plan import FieldMap, Plan, ScopePlan
+from .plan import Constants, FieldMap, Plan, ScopePlan
 from .types import Cell
 from .values import coerce
 
@@ -47,9 +47,6 @@ class Extracted:
     problems: list[Problem] = field(default_factory=list)
 
 
-_NO_CODES: Mapping[str, str] = {}
-
-
 class _Reader:
     def __init__(self, out: Extracted, plan: Plan, response_no: int, reference: date) -> None:
         self.out = out
@@ -63,16 +60,18 @@ class _Reader:
         return row
 
     def put(self, row_values: dict[str, Cell], column: Column, value: object, codes: Mapping[str, str],
-            path: str, row: RawRow | None) -> None:
+            path: str, name: str, row: RawRow | None) -> None:
         result = coerce(value, column, codes)
         if result.problem is not None:
-            self.out.problems.append(Problem(result.flag, f"{path}: {result.problem}", row))
+            where = f"{path}.{name}" if path and name else path or name
+            self.out.problems.append(Problem(result.flag, f"{where}: {result.problem}", row))
         if result.value is not None:
             row_values[column.name] = result.value
 
-    def constants(self, row: RawRow, constants: tuple[tuple[Column, str], ...], path: str) -> None:
-        for column, text in constants:
-            self.put(row.values, column, text, _NO_CODES, path, row)
+    def constants(self, row: RawRow, constants: Constants, path: str) -> None:
+        row.values.update(constants.values)
+        for problem in constants.problems:  # a constant outside the contract: the checker's finding
+            self.out.problems.append(Problem("conversion_note", f"{path}: {problem}", row))
 
     def scope(self, scope: ScopePlan, answers: Mapping[str, Any], path: str,
               row: RawRow | None, top_firm: list[RawRow]) -> None:
@@ -84,21 +83,22 @@ class _Reader:
 
     def field(self, fmap: FieldMap, value: object, path: str, row: RawRow | None,
               top_firm: list[RawRow]) -> None:
-        qpath = f"{path}.{fmap.question}" if path else fmap.question
+        name = fmap.question
         if fmap.fanout:
+            qpath = f"{path}.{name}" if path else name
             for item in value if isinstance(value, list) else [value]:
                 child = self.new_row(fmap.table, qpath, row)
-                self.put(child.values, fmap.column, item, fmap.record_codes, qpath, child)
+                self.put(child.values, fmap.column, item, fmap.record_codes, qpath, "", child)
                 self.constants(child, fmap.constants, qpath)
         elif fmap.table == "participants":
-            self.put(self.out.participant, fmap.column, value, fmap.record_codes, qpath, row)
+            self.put(self.out.participant, fmap.column, value, fmap.record_codes, path, name, row)
         elif row is not None:
-            self.put(row.values, fmap.column, value, fmap.record_codes, qpath, row)
+            self.put(row.values, fmap.column, value, fmap.record_codes, path, name, row)
         else:  # a firms.* question at the top: the manager's own firm row
             if not top_firm:
                 top_firm.append(self.new_row("firms", "", None))
             firm = top_firm[0]
-            self.put(firm.values, fmap.column, value, fmap.record_codes, qpath, firm)
+            self.put(firm.values, fmap.column, value, fmap.record_codes, path, name, firm)
 
     def repeat(self, repeat: ScopePlan, answers: Mapping[str, Any], path: str, row: RawRow | None) -> None:
         entries = answers.get(repeat.name or "")

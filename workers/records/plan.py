@@ -7,14 +7,28 @@ Nothing here knows a question name: every mapping comes from ``Question.record``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 
 from instruments.contract import TABLES, Column, resolve
 from instruments.model import Group, Instrument, Question
 
+from .types import Cell
+from .values import coerce
+
 #: Debrief instruments (filled by interviewers) give skill events the source ``interview``.
 _INTERVIEW_AUDIENCES = frozenset({"researcher", "interviewer"})
+
+
+@dataclass(frozen=True)
+class Constants:
+    """``record_with`` constants converted to cells once, and any that could not be converted."""
+
+    values: Mapping[str, Cell]
+    problems: tuple[str, ...] = ()
+
+
+NO_CONSTANTS = Constants({})
 
 
 @dataclass(frozen=True)
@@ -29,8 +43,8 @@ class FieldMap:
     fanout: bool
     record_with: Mapping[str, str]
     record_codes: Mapping[str, str]
-    #: ``record_with`` resolved: (column of ``table``, text) for each constant of a fanned-out row.
-    constants: tuple[tuple[Column, str], ...] = ()
+    #: ``record_with`` converted once: the constant cells of each fanned-out row.
+    constants: Constants = field(default_factory=lambda: NO_CONSTANTS)
 
 
 @dataclass(frozen=True)
@@ -43,8 +57,8 @@ class ScopePlan:
     record_with: Mapping[str, str]
     #: Mapped questions and inner repeat groups, in the instrument's order.
     items: tuple[FieldMap | ScopePlan, ...]
-    #: ``record_with`` resolved: (column of ``table``, text) for each constant of an entry's row.
-    constants: tuple[tuple[Column, str], ...] = ()
+    #: ``record_with`` converted once: the constant cells of each entry's row.
+    constants: Constants = field(default_factory=lambda: NO_CONSTANTS)
 
 
 @dataclass(frozen=True)
@@ -86,16 +100,29 @@ def _compile_scope(name: str | None, table: str | None, record_with: Mapping[str
             items.append(FieldMap(
                 question=node.name, qtype=node.type, table=tbl, column=column, fanout=not own,
                 record_with=dict(node.record_with), record_codes=dict(node.record_codes),
-                constants=_constants(tbl, node.record_with) if tbl != table else (),
+                constants=_constants(tbl, node.record_with) if tbl != table else NO_CONSTANTS,
             ))
 
     visit(children)
     return ScopePlan(name, table, dict(record_with), tuple(items),
-                     _constants(table, record_with) if table else ())
+                     _constants(table, record_with) if table else NO_CONSTANTS)
 
 
-def _constants(table: str, record_with: Mapping[str, str]) -> tuple[tuple[Column, str], ...]:
-    return tuple((TABLES[table].column(name), text) for name, text in record_with.items())
+def _constants(table: str, record_with: Mapping[str, str]) -> Constants:
+    values: dict[str, Cell] = {}
+    problems: list[str] = []
+    for name, text in record_with.items():
+        try:
+            column = TABLES[table].column(name)
+        except KeyError:
+            problems.append(f"record_with {name!r} is not a column of {table}")
+            continue
+        result = coerce(text, column, {})
+        if result.problem is not None:
+            problems.append(f"record_with {result.problem}")
+        if result.value is not None:
+            values[name] = result.value
+    return Constants(values, tuple(problems))
 
 
 def compile_plan(instrument: Instrument) -> Plan:

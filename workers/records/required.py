@@ -10,6 +10,7 @@ every expression.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,8 @@ class _Check:
         self.instrument, self.answers, self.today = instrument, answers, today
         self.missing: list[str] = []
         self._state: dict[str, Any] | None = None
+        #: (id of a node, entry path) -> its own ``relevant`` result: siblings share their groups'.
+        self._seen: dict[tuple[int, EntryPath], bool] = {}
 
     def state(self) -> Mapping[str, Any]:
         if not _has_calculations(self.instrument):
@@ -58,12 +61,18 @@ class _Check:
     def relevant(self, chain: tuple[Question | Group, ...], path: EntryPath) -> bool:
         """The node (last in ``chain``) and every enclosing group are relevant (as the engine decides)."""
         for item in chain:
-            if item.relevant:
+            if not item.relevant:
+                continue
+            key = (id(item), path)
+            shown = self._seen.get(key)
+            if shown is None:
                 try:
-                    if not evaluate_bool(item.relevant, Context(self.state(), self.today, entry=path)):
-                        return False
+                    shown = evaluate_bool(item.relevant, Context(self.state(), self.today, entry=path))
                 except ExpressionError:
-                    continue  # a broken expression is the checker's finding: the question was shown
+                    shown = True  # a broken expression is the checker's finding: the question was shown
+                self._seen[key] = shown
+            if not shown:
+                return False
         return True
 
     def required(self, question: Question, path: EntryPath) -> bool:
@@ -83,31 +92,64 @@ class _Check:
         except (ExpressionError, ValueError, OverflowError):
             return group.min_count
 
-    def walk(self, children: tuple[Question | Group, ...], scope: Mapping[str, Any], path: EntryPath,
-             prefix: str, chain: tuple[Question | Group, ...]) -> None:
-        for node in children:
+    def walk(self, plan: _Scope, scope: Mapping[str, Any], path: EntryPath, prefix: str) -> None:
+        for question, chain in plan.questions:
+            if _empty(scope.get(question.name)) and self.relevant(chain, path) and self.required(question, path):
+                self.missing.append(prefix + question.name)
+        for group, chain, inner in plan.repeats:
+            entries = scope.get(group.name)
+            entries = entries if isinstance(entries, list) else []
+            low = self.minimum(group, path) if (group.min_count or group.repeat_count) else None
+            if low is not None and len(entries) < low and self.relevant(chain, path):
+                self.missing.append(prefix + group.name)
+            for index, entry in enumerate(entries):
+                if isinstance(entry, Mapping):
+                    self.walk(inner, entry, (*path, (group.name, index)), f"{prefix}{group.name}[{index}].")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The required questions and the repeats of one level of an instrument, each with its chain of
+    enclosing groups (for relevance), computed once per instrument."""
+
+    questions: tuple[tuple[Question, tuple[Question | Group, ...]], ...]
+    repeats: tuple[tuple[Group, tuple[Question | Group, ...], _Scope], ...]
+
+
+def _compile(children: tuple[Question | Group, ...], chain: tuple[Question | Group, ...]) -> _Scope:
+    questions: list[tuple[Question, tuple[Question | Group, ...]]] = []
+    repeats: list[tuple[Group, tuple[Question | Group, ...], _Scope]] = []
+
+    def visit(nodes: tuple[Question | Group, ...], outer: tuple[Question | Group, ...]) -> None:
+        for node in nodes:
             if isinstance(node, Group) and node.repeat:
-                entries = scope.get(node.name)
-                entries = entries if isinstance(entries, list) else []
-                low = self.minimum(node, path) if (node.min_count or node.repeat_count) else None
-                if low is not None and len(entries) < low and self.relevant((*chain, node), path):
-                    self.missing.append(prefix + node.name)
-                for index, entry in enumerate(entries):
-                    if isinstance(entry, Mapping):
-                        self.walk(node.children, entry, (*path, (node.name, index)),
-                                  f"{prefix}{node.name}[{index}].", (*chain, node))
+                repeats.append((node, (*outer, node), _compile(node.children, (*outer, node))))
             elif isinstance(node, Group):
-                self.walk(node.children, scope, path, prefix, (*chain, node))
-            elif node.required and node.type not in NOT_ANSWERED and _empty(scope.get(node.name)) \
-                    and self.relevant((*chain, node), path) and self.required(node, path):
-                self.missing.append(prefix + node.name)
+                visit(node.children, (*outer, node))
+            elif node.required and node.type not in NOT_ANSWERED:
+                questions.append((node, (*outer, node)))
+
+    visit(children, chain)
+    return _Scope(tuple(questions), tuple(repeats))
+
+
+_SCOPES: dict[int, tuple[Instrument, _Scope]] = {}
+
+
+def _scope_of(instrument: Instrument) -> _Scope:
+    hit = _SCOPES.get(id(instrument))
+    if hit is None or hit[0] is not instrument:
+        if len(_SCOPES) > 256:
+            _SCOPES.clear()
+        hit = _SCOPES[id(instrument)] = (instrument, _compile(tuple(instrument.groups), ()))
+    return hit[1]
 
 
 def missing_paths(instrument: Instrument, answers: Mapping[str, Any], today: date) -> list[str]:
     """Paths (``jobs[1].start``) of relevant required answers left empty and of repeats below their
     minimum: what ``instruments.engine.required_missing`` finds, faster."""
     check = _Check(instrument, answers, today)
-    check.walk(tuple(instrument.groups), answers, (), "", ())
+    check.walk(_scope_of(instrument), answers, (), "")
     return check.missing
 
 

@@ -54,6 +54,8 @@ REBUILD_TASK = "keireki.records.rebuild"
 
 _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
 _INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
+#: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
+_COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
 
 
 @dataclass
@@ -138,7 +140,7 @@ def _db_rows(records: ParticipantRecords, study_id: int,
              participant_id: int) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for name, rows in records.tables().items():
-        columns = RECORD_TABLES[name].c.keys()[3:]  # after id, study_id, participant_id
+        columns = _COLUMNS[name]
         stamps = _DATETIME_COLUMNS.get(name, [])
         dicts = []
         for row in rows:
