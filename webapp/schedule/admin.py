@@ -39,7 +39,7 @@ from webapp.schedule.forms import (
     opts,
     valid_zone,
 )
-from webapp.schedule.messages import JAPAN
+from webapp.schedule.messages import safe_zone
 from webapp.schedule.research import researcher_language, type_name
 from webapp.services.mail import list_outbox, read_outbox
 
@@ -83,7 +83,7 @@ def availability(study: str) -> Any:
         .where(AvailabilityRule.user_id == person.id)
         .order_by(col(AvailabilityRule.weekday), col(AvailabilityRule.start_time))
     ).all()
-    today = utcnow().astimezone(ZoneInfo(person.timezone)).date()
+    today = utcnow().astimezone(ZoneInfo(safe_zone(person.timezone))).date()
     overrides = session.exec(
         select(AvailabilityOverride)
         .where(
@@ -265,7 +265,7 @@ def outbox(study: str) -> Any:
     """Messages of the embedded mailer for this study, and the log of every delivery attempt."""
     researcher_language()
     session = db_session()
-    zone = ZoneInfo(current_user.timezone or JAPAN)
+    zone = ZoneInfo(safe_zone(current_user.timezone))
     attempts = session.exec(
         select(DeliveryAttempt, Booking, Participant)
         .join(Booking, col(Booking.id) == col(DeliveryAttempt.booking_id))

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from webapp.models import AvailabilityOverride, AvailabilityRule, Booking, InterviewType, Membership, User
 from webapp.models.schedule import BUSY_STATUSES
+from webapp.schedule.messages import safe_zone
 from webapp.schedule.slots import Availability, Busy, Policy, Slot, Window, free_slots
 
 #: Study roles whose members can be assigned interviews.
@@ -99,7 +100,7 @@ def availabilities(*, session: Session, users: list[User], first: date, last: da
         out.append(
             Availability(
                 interviewer_id=user.id,
-                timezone=user.timezone,
+                timezone=safe_zone(user.timezone),
                 weekly={d: tuple(sorted(w, key=lambda x: x.start)) for d, w in weekly.items()},
                 overrides={
                     d: () if d in blocked else tuple(sorted(w, key=lambda x: x.start)) for d, w in by_day.items()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_skeleton, format_time, get_timezone_location
 from flask import current_app
@@ -36,6 +36,17 @@ MODE_NAMES = {
 }
 
 
+_ZONES: frozenset[str] = frozenset()
+
+
+def safe_zone(name: str | None) -> str:
+    """``name`` if ``zoneinfo`` knows the zone, else Japan's (a stored zone is never trusted blindly)."""
+    global _ZONES
+    if not _ZONES:
+        _ZONES = frozenset(available_timezones())
+    return name if name and name in _ZONES else JAPAN
+
+
 def babel_locale(language: str) -> str:
     return UI_LANGUAGES.get(language, "en")
 
@@ -43,7 +54,7 @@ def babel_locale(language: str) -> str:
 def format_when(instant: datetime, zone: str, language: str) -> str:
     """Date, time and zone of an instant, as a reader of ``language`` in ``zone`` writes them."""
     loc = babel_locale(language)
-    tz = ZoneInfo(zone)
+    tz = ZoneInfo(safe_zone(zone))
     return (
         f"{format_skeleton('yMMMEd', instant, tzinfo=tz, locale=loc)} "
         f"{format_time(instant, 'short', tzinfo=tz, locale=loc)} ({get_timezone_location(tz, locale=loc)})"

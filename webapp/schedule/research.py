@@ -25,7 +25,7 @@ from webapp.schedule import bp, transcripts
 from webapp.schedule.availability import eligible_interviewers, open_slots
 from webapp.schedule.contact import MESSAGING_APPS, load_contact
 from webapp.schedule.forms import ActionForm, NotesForm, OutcomeForm, RescheduleForm, TranscriptForm
-from webapp.schedule.messages import JAPAN, MODE_NAMES, format_when
+from webapp.schedule.messages import JAPAN, MODE_NAMES, format_when, safe_zone
 from webapp.schedule.participant import SLOT_FORMAT, parse_slot, slot_days
 from webapp.schedule.services import NotBookable, SlotTaken, cancel, reschedule, set_outcome
 from webapp.services import audit
@@ -77,7 +77,7 @@ def agenda(study: str) -> Any:
     """Day or week list of interviews in the viewer's time zone."""
     language = researcher_language()
     session = db_session()
-    zone_name = current_user.timezone or JAPAN
+    zone_name = safe_zone(current_user.timezone)
     zone = ZoneInfo(zone_name)
     view = "week" if request.args.get("view") == "week" else "day"
     day = _day_arg(zone)
@@ -138,7 +138,7 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
     participant = session.get(Participant, booking.participant_id)
     itype = session.get(InterviewType, booking.interview_type_id)
     interviewer = session.get(User, booking.interviewer_id)
-    zone = current_user.timezone or JAPAN
+    zone = safe_zone(current_user.timezone)
     attempts = session.exec(
         select(DeliveryAttempt).where(DeliveryAttempt.booking_id == booking.id).order_by(col(DeliveryAttempt.at).desc())
     ).all()
@@ -377,7 +377,7 @@ def interview_reschedule(study: str, booking_id: int) -> Any:
         )
         if s.start > now and s.start != booking.starts_at
     ]
-    zone = current_user.timezone or JAPAN
+    zone = safe_zone(current_user.timezone)
     page = request.args.get("week", "0")
     return render_template(
         "schedule/reschedule.html",
