@@ -83,7 +83,7 @@ def _entries(
         _put(page, fill(instrument, group, answers, overrides=overrides))
         page.click(f"button[value='add:{repeat}']")
         assert f"/entry/{n + 1}" in page.url
-        for _ in range(4):
+        for _ in range(8):  # a long entry comes in parts; questions appear without JavaScript
             instrument, answers, _ = _state(served, code)
             _put(page, fill(instrument, repeat_group, answers, entry=(repeat, n), overrides=overrides))
             page.click("button[value='save']")

@@ -256,12 +256,26 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         or (n == count + 1 and repeat.max_count is not None and count >= repeat.max_count)
     ):
         abort(404)
-    key = f"{group.name}/{name}/{n}"
+    chunks = pages.parts(c.instrument, repeat, g.language)
+    part = request.args.get("part", "1")
+    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count):
+        abort(404)
+    number = int(part)
+    shown = chunks[number - 1]
+    key = f"{group.name}/{name}/{n}" + (f"/{number}" if number > 1 else "")
     page_url = url_for("participate.form_page", study=c.study.slug, page=group.name)
+    here = url_for(
+        "participate.entry",
+        study=c.study.slug,
+        page=group.name,
+        n=n,
+        r=name,
+        part=number if number > 1 else None,
+    )
     if request.method == "POST":
         if request.form.get("action") == "cancel":
             return redirect(page_url, code=303)
-        outcome, meta = _apply(c, repeat, key, (name, n - 1))
+        outcome, meta = _apply(c, shown, key, (name, n - 1))
         responses.save_page(
             session=db_session(),
             draft=c.draft,
@@ -271,8 +285,13 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
             now=utcnow(),
         )
         if outcome.errors or outcome.appeared:
+            return redirect(here, code=303)
+        if number < len(chunks):
             return redirect(
-                url_for("participate.entry", study=c.study.slug, page=group.name, n=n, r=name), code=303
+                url_for(
+                    "participate.entry", study=c.study.slug, page=group.name, n=n, r=name, part=number + 1
+                ),
+                code=303,
             )
         flash(_("The entry was saved."))
         return redirect(page_url, code=303)
@@ -280,7 +299,7 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     scope = pages.scope_of(c.draft.answers, (name, n - 1))
     rows, rules = page_rows(
         instrument=c.instrument,
-        group=repeat,
+        group=shown,
         answers=c.draft.answers,
         values={**scope, **pending.get("values", {})},
         errors=pending.get("errors", {}),
@@ -301,6 +320,8 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         page_title=c.instrument.text(group.label, g.language),
         page_url=page_url,
         is_new=n == count + 1,
+        part=number,
+        parts=len(chunks),
         appeared=bool(pending.get("appeared")),
         has_errors=bool(pending.get("errors")),
         step=visible.index(group) + 1 if group in visible else 1,

@@ -9,6 +9,7 @@ not be accepted as *pending* beside the answers (nothing typed is lost), validat
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -47,6 +48,37 @@ def questions(group: Group) -> list[Question]:
 
 def repeats(group: Group) -> list[Group]:
     return [node for node in items(group) if isinstance(node, Group)]
+
+
+#: Estimated bytes of questions per page part: what stays within the 30 KB page budget once the
+#: page's frame, stylesheets and scripts (about 12 KB) are added.
+PART_BUDGET = 15_000
+
+
+def _weight(instrument: Instrument, question: Question, language: str) -> int:
+    """Rough bytes a question adds to a page: its texts, its options and their markup."""
+    size = 160 + len(instrument.text(question.label, language).encode())
+    size += len(instrument.text(question.hint, language).encode()) if question.hint else 0
+    for choice in instrument.choice_lists.get(question.choices or "", ()):
+        size += 70 + len(instrument.text(choice.label, language).encode())
+    return size
+
+
+def parts(instrument: Instrument, group: Group, language: str, budget: int = PART_BUDGET) -> list[Group]:
+    """``group`` cut into consecutive parts that each fit the page budget in ``language`` (a long repeat
+    entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits."""
+    chunks: list[list[Question | Group]] = [[]]
+    size = 0
+    for node in items(group):
+        weight = _weight(instrument, node, language) if isinstance(node, Question) else 400
+        if chunks[-1] and size + weight > budget:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(node)
+        size += weight
+    if len(chunks) == 1:
+        return [group]
+    return [dataclasses.replace(group, children=tuple(chunk)) for chunk in chunks]
 
 
 def answerable(question: Question) -> bool:
@@ -251,11 +283,12 @@ def remove_entry(
     pending: dict[str, Any] = {}
     prefix = f"{page}/{repeat}/"
     for key, value in meta.get("pending", {}).items():
-        if key.startswith(prefix) and key[len(prefix) :].isdigit():
-            n = int(key[len(prefix) :])  # 1-based entry number in the page key
+        number, slash, part = key[len(prefix) :].partition("/")
+        if key.startswith(prefix) and number.isdigit():
+            n = int(number)  # 1-based entry number in the page key
             if n == index + 1:
                 continue
-            key = f"{prefix}{n - 1 if n > index + 1 else n}"
+            key = f"{prefix}{n - 1 if n > index + 1 else n}{slash}{part}"
         pending[key] = value
     new_meta["pending"] = pending
     return new, new_meta

@@ -1,0 +1,167 @@
+"""Page weight of every participant page of the bundled study: bytes of HTML + CSS + JS, before compression.
+
+Run from the repository root: ``.venv/bin/python bench/page_weight.py`` (exit status 1 if a page is over
+the budget). Each intake (ti, sie, manager) is walked with the test client on a temporary SQLite
+database, with three entries in every repeat group so the heaviest lists are measured; every page's
+stylesheets and scripts are fetched and counted once per page (a first visit, nothing cached).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUDGET = 30 * 1024
+STUDY = "sme-careers"
+_ASSETS = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
+
+
+def _app(tmp: Path) -> Any:
+    from sqlmodel import SQLModel
+
+    import webapp.models  # noqa: F401  (the tables)
+    from webapp import create_app
+    from webapp.config import load_settings
+    from webapp.db import db_session, get_db
+    from webapp.services.studies import load_bundled_study
+
+    settings = load_settings(
+        env={"KEIREKI_ENV": "development"},
+        instance_dir=tmp,
+        database_url=f"sqlite:///{tmp / 'bench.db'}",
+        data_dir=tmp / "data",
+    )
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, settings=settings
+    )
+    SQLModel.metadata.create_all(get_db(app).engine)
+    with app.app_context():
+        load_bundled_study(session=db_session())
+    return app
+
+
+class Meter:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.rows: list[tuple[str, int, int, int]] = []
+        self.seen: set[str] = set()
+
+    def measure(self, label: str, path: str, response: Any = None) -> Any:
+        response = response or self.client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+        html = response.get_data()
+        css = js = 0
+        for asset in _ASSETS.findall(html.decode()):
+            size = len(self.client.get(asset).get_data())
+            if asset.endswith(".css"):
+                css += size
+            else:
+                js += size
+        self.rows.append((label, len(html), css, js))
+        return response
+
+
+def _walk(app: Any, participant_type: str, language: str) -> list[tuple[str, int, int, int]]:
+    from flask import g
+    from sqlmodel import select
+
+    from tests.webapp.participate.journey import fill
+    from webapp.db import db_session
+    from webapp.models import Draft, InstrumentVersion
+    from webapp.participate import pages
+    from webapp.services.studies import instrument_of
+
+    client = app.test_client()
+    meter = Meter(client)
+    base = f"/s/{STUDY}"
+    client.get(f"{base}?lang={language}")
+    if participant_type == "ti":
+        meter.measure("start", f"{base}?lang={language}")
+        meter.measure("screening", f"{base}/screening")
+        meter.measure("resume", f"{base}/resume")
+        bad = client.post(
+            f"{base}/screening",
+            data={"participant_type": "ti", "adult": "no", "in_japan": "yes"},
+            follow_redirects=True,
+        )
+        meter.measure("not eligible", "", bad)
+    answers = {"participant_type": participant_type, "adult": "yes", "in_japan": "yes", "sme": "yes"}
+    client.post(f"{base}/screening", data=answers)
+    meter.measure("consent", f"{base}/consent")
+    client.post(f"{base}/consent", data={"consent": "yes", "withdrawal_data": "keep"})
+
+    def draft() -> tuple[Any, dict[str, Any]]:
+        with app.app_context():
+            row = db_session().exec(select(Draft).order_by(Draft.id.desc())).first()  # type: ignore[union-attr]
+            instrument = instrument_of(db_session().get(InstrumentVersion, row.instrument_version_id))
+            answers = dict(row.answers)
+            g.pop("db_session").close()
+        return instrument, answers
+
+    instrument, _ = draft()
+    for group in instrument.groups:
+        path = f"{base}/form/{group.name}"
+        for repeat in pages.repeats(group):
+            for n in range(3):
+                client.post(path, data={"action": f"add:{repeat.name}"})
+                url = f"{path}/entry/{n + 1}?r={repeat.name}"
+                measured: set[str] = set()
+                for _ in range(8):
+                    if n == 0 and url not in measured:
+                        measured.add(url)
+                        part = url.partition("part=")[2] or "1"
+                        meter.measure(
+                            f"{participant_type} {group.name}: {repeat.name} entry, part {part}", url
+                        )
+                    instrument, answers = draft()
+                    data = fill(instrument, repeat, answers, entry=(repeat.name, n))
+                    location = client.post(url, data={**data, "action": "save"}).headers.get("Location", "")
+                    if "/entry/" not in location:
+                        break
+                    url = location
+        instrument, answers = draft()
+        client.post(path, data={**fill(instrument, group, answers), "action": "save"})
+        meter.measure(f"{participant_type} {group.name}", path)
+    meter.measure(f"{participant_type} review", f"{base}/review")
+    client.post(f"{base}/submit")
+    thanks = meter.measure(f"{participant_type} thanks", f"{base}/thanks")
+    token = re.search(rf"{base}/p/([\w-]+)/consent.html", thanks.get_data(as_text=True))
+    if participant_type == "ti" and token:
+        meter.measure("consent copy", f"{base}/p/{token.group(1)}/consent.html")
+        meter.measure("withdraw", f"{base}/p/{token.group(1)}/withdraw")
+    return meter.rows
+
+
+def main(argv: list[str]) -> int:
+    """``page_weight.py [language ...]`` (default: every language of the bundled study)."""
+    import instruments
+
+    languages = argv or list(instruments.load_study().languages)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _app(Path(tmp))
+        rows = [
+            (f"{language} {label}", *sizes)
+            for language in languages
+            for kind in ("ti", "sie", "manager")
+            for label, *sizes in _walk(app, kind, language)
+        ]
+    print(f"{'page':<50} {'html':>7} {'css':>6} {'js':>6} {'total':>7}  under 30 KB")
+    over = 0
+    for label, html, css, js in rows:
+        total = html + css + js
+        ok = total <= BUDGET
+        over += not ok
+        print(f"{label:<50} {html:>7} {css:>6} {js:>6} {total:>7}  {'yes' if ok else 'NO'}")
+    print(f"{len(rows)} pages, largest {max(sum(r[1:]) for r in rows)} bytes, budget {BUDGET} bytes")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
