@@ -45,12 +45,12 @@ def invitation_text(*, user: User, link: str) -> tuple[str, str]:
 def send_invitation(*, user: User, link: str) -> bool:
     """Send the invitation link by e-mail; False when no mail service is available or sending failed."""
     module = _mail_module()
-    sender = getattr(module, "send_text", None) if module is not None else None
+    sender = getattr(module, "send_mail", None) if module is not None else None
     if sender is None:
         return False
     subject, body = invitation_text(user=user, link=link)
     try:
-        sender(to=user.email, subject=subject, body=body)
+        sender(to=user.email, subject=subject, body=body, key=f"invite-{user.id}-{link[-12:]}")
     except Exception:  # noqa: BLE001 - the link is shown on the page either way
         log.exception("invitation mail to user %s not sent", user.id)
         return False

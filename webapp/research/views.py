@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
@@ -35,7 +36,10 @@ def study_title(study: Any) -> str:
 
 
 #: Pages of other areas linked from the study menu when they exist: (endpoint, label).
-STUDY_LINKS: tuple[tuple[str, Any], ...] = ()
+STUDY_LINKS: tuple[tuple[str, Any], ...] = (
+    ("schedule.agenda", _l("Interviews")), ("channels.list_channels", _l("Recruitment channels")),
+    ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
+)
 
 
 def study_links() -> list[tuple[str, str]]:

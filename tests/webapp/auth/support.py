@@ -12,7 +12,12 @@ from webapp.extensions import login_manager
 
 
 def sign_in_client(app: Flask, client: FlaskClient, user: Any) -> None:
-    """Put the user's id, session version and the client's session identifier into its session."""
+    """Put the user's id, session version and the client's session identifier into its session.
+
+    Requests of a test share its app context, where Flask-Login caches the user it loaded: forget it.
+    """
+    if has_app_context():
+        g.pop("_login_user", None)
     with app.test_request_context(environ_base=client.environ_base):
         ident = login_manager._session_identifier_generator()
     with client.session_transaction() as sess:

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from tests.webapp.auth.support import csrf_token, sign_in_client
 from webapp.models import AuditEvent, Membership, User, utcnow
+from webapp.services.mail import list_outbox, read_outbox
 from webapp.services.passwords import verify_password
 
 NEW_PASSWORD = "a long enough new password"
@@ -41,6 +42,13 @@ def test_invite_set_password_and_sign_in(app: Flask, client: FlaskClient, sessio
     assert (membership.study_id, membership.role) == (study.id, "interviewer")
     invite_event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.invite")).one()
     assert invite_event.user_id == admin.id
+    # The link was mailed too (the embedded outbox, as no SMTP server is configured).
+    assert "It was also sent by e-mail." in html
+    mailed = [item for item in list_outbox() if item.to == "new.person@example.org"]
+    assert len(mailed) == 1
+    message = read_outbox(mailed[0].name)
+    assert message is not None
+    assert link.group(1) in message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
     path = link.group(1).split("127.0.0.1:5000", 1)[-1]
     client.post("/auth/signout", data={"csrf_token": csrf_token(client)})

@@ -317,3 +317,28 @@ def test_audit_log_for_owners_only(client: FlaskClient, session: Session, study:
     assert client.post(f"/studies/{s.slug}/audit").status_code in (400, 405)
     total = int(session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one())
     assert total >= 3
+
+
+def test_study_menu_links_only_what_the_role_may_open(client: FlaskClient, study: dict[str, Any],
+                                                      make_user: Any, sign_in: Any) -> None:
+    from flask import current_app
+
+    from webapp.research.views import STUDY_LINKS
+
+    s = study["study"]
+    sign_in(make_user(study=s, role="viewer"))
+    viewer_html = page(client, f"/studies/{s.slug}/")
+    present = [e for e, _ in STUDY_LINKS if e in current_app.view_functions]
+    for endpoint in present:
+        permission = current_app.view_functions[endpoint].keireki_permission
+        rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
+        path = rule.rule.replace("<study>", s.slug)
+        assert (path in viewer_html) == (permission == "view"), endpoint
+    assert f"/studies/{s.slug}/audit" not in viewer_html
+    client.post("/auth/signout", data={"csrf_token": csrf_token(client)})
+    sign_in(make_user(study=s, role="owner"))
+    owner_html = page(client, f"/studies/{s.slug}/")
+    for endpoint in present:
+        rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
+        assert rule.rule.replace("<study>", s.slug) in owner_html, endpoint
+    assert f"/studies/{s.slug}/audit" in owner_html

@@ -135,3 +135,18 @@ def test_withdraw_without_consent_keeps_data(session: Session, make_study: Any) 
     assert count(session, Draft, Draft.participant_id == person.id) == 1
     assert session.execute(sa.select(sa.func.count()).select_from(AuditEvent)
                            .where(AuditEvent.action == "participant.withdraw")).scalar_one() == 1
+
+
+def test_scheduling_is_told_while_the_contact_still_exists(session: Session, setup: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    data = setup("keep")
+    person = data["person"]
+    calls: list[tuple[list[int], bool]] = []
+
+    def hook(*, session: Session, participant: Participant, bookings: list[Booking], now: Any) -> None:
+        contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
+        calls.append(([b.id for b in bookings], contact is not None))
+
+    monkeypatch.setattr("webapp.services.withdrawal._schedule_hook", lambda: hook)
+    withdraw(session=session, participant=person, actor="system", now=f.NOW)
+    assert calls == [([data["future"].id], True)]
