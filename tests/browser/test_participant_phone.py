@@ -197,6 +197,18 @@ def test_manager_in_japanese_with_an_era_date(phone: Any, served: Served) -> Non
     assert page.get_attribute("html", "lang") == "ja"
     code = _start(page, served, "manager")
     assert code.startswith("MGR-")
+    typed = page.locator("form#pf input[type=text]").first
+    typed.fill("12")
+    page.click(".langs summary")
+    page.click(".langs a[hreflang=en]")  # switching language keeps what was typed, even unsaved
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.locator("form#pf input[type=text]").first.input_value() == "12"
+    page.click(".langs summary")
+    page.click(".langs a[hreflang=ja]")
+    assert page.get_attribute("html", "lang") == "ja"
+    page.set_viewport_size({"width": 320, "height": 700})  # the smallest phones: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 390, "height": 844})
     _pages(page, served, code, jobs=0, overrides={"foreign_staff_since": "令和6年4月"}, name="mgr-ja")
     response = _submit(page, served, code, "mgr-ja")
     assert response.answers["foreign_staff_since"] == "2024-04"

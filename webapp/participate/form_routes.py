@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -27,7 +28,7 @@ from webapp.participate.views import go_on, intake_draft, resume_info
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 
-_ACTION = re.compile(r"(next|back|save|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4})")
+_ACTION = re.compile(r"(next|back|save|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
 
 
 @dataclass
@@ -219,6 +220,8 @@ def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
                 target = url_for(
                     "participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name
                 )
+    elif action.startswith("lang:"):  # form.js: a language link saves what is typed first
+        target = url_for("participate.form_page", study=c.study.slug, page=group.name, lang=action[5:])
     elif action == "save":
         flash(_("Your answers are saved."))
         target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)
@@ -284,6 +287,9 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
             page=group.name,
             now=utcnow(),
         )
+        action = request.form.get("action", "")
+        if action.startswith("lang:") and len(action) < 24:
+            return redirect(f"{here}{'&' if '?' in here else '?'}{urlencode({'lang': action[5:]})}", code=303)
         if outcome.errors or outcome.appeared:
             return redirect(here, code=303)
         if number < len(chunks):

@@ -312,6 +312,9 @@ def test_language_switch_keeps_answers_and_is_remembered(journey: Journey, sessi
     assert 'value="1996"' in page
     assert _participant(session).form_language == "ja"
     assert 'hreflang="ne"' in page
+    r = journey.post(f"/s/{STUDY}/form/background", {"birth_year": "1997", "action": "lang:vi"})
+    assert r.headers["Location"].endswith("/form/background?lang=vi")
+    assert _draft(session, _participant(session)).answers["birth_year"] == 1997
     assert "?lang=ne" in page
 
 

@@ -26,6 +26,14 @@
    w.hidden = !show;
   });
  }
+ // A language link saves what is typed on this page first (the server redirects to the page in that language).
+ if (form.id === "pf") Array.prototype.forEach.call(document.querySelectorAll(".langs a"), function (a) {
+  a.addEventListener("click", function (ev) {
+   var input = document.createElement("input");
+   input.type = "hidden"; input.name = "action"; input.value = "lang:" + a.getAttribute("hreflang");
+   form.appendChild(input); ev.preventDefault(); form.submit();
+  });
+ });
  form.addEventListener("change", update);
  form.addEventListener("input", update);
  update();
