@@ -8,6 +8,8 @@ from workers.exports import ExportTable, export_tables
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 1000
+#: Largest id (a 32-bit integer column).
+MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 100
 _JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
                "date": "string", "datetime": "string", "code": "string"}
@@ -60,7 +62,7 @@ def _paged(item: dict[str, Any]) -> dict[str, Any]:
 
 _STUDY_PARAM = {"name": "study", "in": "path", "required": True, "schema": {"type": "string"},
                 "description": "The study's slug (the token's study)"}
-_JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 _PAGING = [
     {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {"name": "per_page", "in": "query", "required": False,

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import col
 
 from webapp.api.auth import Unauthorized, rate_key, study_of_token, token_required
-from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_PER_PAGE, api_tables, openapi_document
+from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PER_PAGE, api_tables, openapi_document
 from webapp.db import db_session
 from webapp.exports import service
 from webapp.exports.routes import status_of
@@ -127,7 +127,7 @@ def records(study: str, table: str) -> ResponseReturnValue:
 
 
 def _export_job(study_id: int, job_id: int) -> Job:
-    job = db_session().get(Job, job_id)
+    job = db_session().get(Job, job_id) if 0 < job_id <= MAX_ID else None
     # Bundles with personal data are never served to tokens.
     if job is None or job.study_id != study_id or job.kind != service.EXPORT_KIND or job.params.get("with_pii"):
         abort(404)

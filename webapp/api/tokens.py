@@ -35,7 +35,7 @@ def create_token(*, session: Session, study: Study, name: str, user: object) -> 
 
 def revoke_token(*, session: Session, study: Study, token_id: int, user: object) -> ApiToken | None:
     """Revoke a token of ``study`` (idempotent); None when there is no such token in the study."""
-    row = session.get(ApiToken, token_id)
+    row = session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
     if row is None or row.study_id != study.id:
         return None
     if row.revoked_at is None:

@@ -25,7 +25,7 @@ def _may_pii() -> bool:
 
 
 def _job_of_study(job_id: int) -> Job:
-    job = db_session().get(Job, job_id)
+    job = db_session().get(Job, job_id) if 0 < job_id <= 2**31 - 1 else None
     if job is None or job.study_id != g.study.id or job.kind != service.EXPORT_KIND:
         abort(404)
     if job.params.get("with_pii") and not _may_pii():

@@ -135,3 +135,9 @@ def test_api_is_rate_limited_per_token(client: FlaskClient, records_study: Any, 
     response = client.get("/api/v1/studies", headers=bearer)
     assert response.headers["X-RateLimit-Limit"] == "600"
     assert int(response.headers["X-RateLimit-Remaining"]) < 600
+
+
+def test_huge_ids_are_404_not_500(client: FlaskClient, records_study: Any, bearer: dict[str, str]) -> None:
+    url = f"/api/v1/studies/{records_study.slug}/exports/{2**70}"
+    assert client.get(url, headers=bearer).status_code == 404
+    assert client.get(f"{url}/download", headers=bearer).status_code == 404

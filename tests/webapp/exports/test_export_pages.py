@@ -170,3 +170,8 @@ def test_status_of_unknown_or_foreign_job(client: FlaskClient, session: Session,
     assert client.get(f"{url}/{job.id}/status").status_code == 404
     assert client.get(f"{url}/{job.id}/download").status_code == 404
     assert client.get(f"{url}/999999/status").status_code == 404
+
+
+def test_huge_job_id_is_404(client: FlaskClient, records_study: Any, make_user: Any, sign_in: Any) -> None:
+    sign_in(make_user(study=records_study, role="owner"))
+    assert client.get(f"/studies/{records_study.slug}/exports/{2**70}/status").status_code == 404
