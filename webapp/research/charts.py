@@ -33,7 +33,8 @@ class Bar:
 
 @dataclass(frozen=True)
 class BarRow:
-    label: str
+    label: str  #: shortened to fit; ``title`` has it whole
+    title: str
     value: int
     target: int | None
     y: float
@@ -53,7 +54,13 @@ class BarChart:
     target_colour: str = TARGET_COLOUR
 
 
-def bar_chart(bars: list[Bar], *, width: int = 640, label_width: int = 170, row_height: int = 30) -> BarChart:
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bar_chart(bars: list[Bar], *, width: int = 480, label_width: int = 170, row_height: int = 30,
+              label_chars: int = 18) -> BarChart:
     """Horizontal bars, one row per bar, scaled to the largest value or target (target = a red tick)."""
     plot = width - label_width - 60
     scale_max = max([b.value for b in bars] + [b.target or 0 for b in bars] + [1])
@@ -61,7 +68,8 @@ def bar_chart(bars: list[Bar], *, width: int = 640, label_width: int = 170, row_
     for i, bar in enumerate(bars):
         length = plot * bar.value / scale_max
         target_x = label_width + plot * bar.target / scale_max if bar.target else None
-        rows.append(BarRow(label=bar.label, value=bar.value, target=bar.target, y=i * row_height + 4,
+        rows.append(BarRow(label=shorten(bar.label, label_chars), title=bar.label, value=bar.value,
+                           target=bar.target, y=i * row_height + 4,
                            width=round(length, 1),
                            target_x=round(target_x, 1) if target_x is not None else None,
                            text_x=round(label_width + length + 6, 1)))
@@ -95,6 +103,7 @@ class Segment:
     status: str | None
     title: str
     ongoing: bool
+    text_colour: str = "#1b1f23"  #: the episode number's colour, readable on ``colour``
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,16 @@ class Timeline:
     ticks: list[Tick] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  #: (status code, colour)
     undated: list[Episode] = field(default_factory=list)
+
+
+def _dark(colour: str) -> bool:
+    """True for a colour on which white text reads better than black (WCAG relative luminance)."""
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18
 
 
 def month_index(year: int, month: int) -> int:
@@ -168,13 +187,13 @@ def timeline(episodes: list[Episode], *, today: date, width: int = 760, lane_hei
         segments.append(Segment(
             episode_no=ep.episode_no, x=round(left + (start - lo) * per_month, 1), y=lane * lane_height + 4,
             width=round(max((end - start + 1) * per_month, 2.0), 1), height=lane_height - 6,
-            colour=STATUS_COLOURS.get(status or "", NO_STATUS_COLOUR), status=status, title=ep.label,
-            ongoing=ep.ongoing))
+            colour=(colour := STATUS_COLOURS.get(status or "", NO_STATUS_COLOUR)), status=status,
+            title=ep.label, ongoing=ep.ongoing, text_colour="#ffffff" if _dark(colour) else "#1b1f23"))
     axis_y = len(lane_ends) * lane_height + 8
     years = last_year - first_year + 1
     step = 1 if years <= 12 else 2 if years <= 24 else 5
     ticks = [Tick(x=round(left + (month_index(y, 1) - lo) * per_month, 1), label=str(y))
-             for y in range(first_year, last_year + 2) if (y - first_year) % step == 0]
+             for y in range(first_year, last_year + 1) if (y - first_year) % step == 0]
     seen: dict[str, str] = {}
     for seg in segments:
         seen.setdefault(seg.status or "", seg.colour)

@@ -114,6 +114,17 @@ def recent_jobs(*, session: Session, study: Study, limit: int = 10) -> list[JobR
     return [JobRow(job) for job in jobs]
 
 
+def job_summary(*, session: Session, study: Study) -> dict[str, dict[str, int]]:
+    """Jobs of the study by kind and status, e.g. ``{"convert": {"done": 40, "queued": 2}}``."""
+    rows = session.execute(sa.select(col(Job.kind), col(Job.status), sa.func.count())
+                           .where(col(Job.study_id) == study.id).group_by(col(Job.kind), col(Job.status))
+                           .order_by(col(Job.kind), col(Job.status))).all()
+    out: dict[str, dict[str, int]] = {}
+    for kind, status, n in rows:
+        out.setdefault(str(kind), {})[str(status)] = int(n)
+    return out
+
+
 def studies_of(*, session: Session, user: User) -> list[tuple[Study, str]]:
     """The studies a user can open, with the user's role (a global admin: every study, as owner)."""
     if user.is_admin:

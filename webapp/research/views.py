@@ -93,7 +93,8 @@ def overview(study: str) -> str:
         "research/overview.html", by_type=by_type, by_channel=by_channel, type_chart=type_chart,
         channel_chart=channel_chart, interviews=dashboard.interviews(session=session, study=s, now=utcnow()),
         flags=dashboard.open_quality_flags(session=session, study=s),
-        jobs=dashboard.recent_jobs(session=session, study=s), statuses=dashboard.PARTICIPANT_STATUSES)
+        jobs=dashboard.recent_jobs(session=session, study=s), statuses=dashboard.PARTICIPANT_STATUSES,
+        job_summary=dashboard.job_summary(session=session, study=s))
 
 
 @bp.get("/studies/<study>/participants")

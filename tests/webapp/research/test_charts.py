@@ -79,3 +79,18 @@ def test_timeline_segments_stay_inside_and_never_overlap_in_a_lane(spans: list[t
         spans_in_lane.sort()
         for (_, end), (start, _) in zip(spans_in_lane, spans_in_lane[1:], strict=False):
             assert start >= end - 2.1
+
+
+def test_episode_numbers_stay_readable() -> None:
+    m = charts.month_index
+    tl = charts.timeline([ep(1, m(2018, 1), m(2019, 1), "ti_3"), ep(2, m(2019, 2), m(2020, 1), "ti_1")],
+                         today=date(2022, 1, 1))
+    dark, light = tl.segments
+    assert dark.text_colour == "#ffffff"
+    assert light.text_colour == "#1b1f23"
+
+
+def test_long_bar_labels_are_shortened_but_kept_whole_in_the_title() -> None:
+    row = charts.bar_chart([charts.Bar("Supervising organisation, Aichi prefecture", 3)]).rows[0]
+    assert row.label == "Supervising organ…"
+    assert row.title == "Supervising organisation, Aichi prefecture"
