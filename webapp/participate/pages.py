@@ -165,9 +165,10 @@ def apply_page(
         scope = new
     merged_state = copy.deepcopy(new)
     page_questions = [q for q in questions(group) if answerable(q)]
+    page_nodes: list[Question | Group] = [*page_questions, *(repeats(group) if not entry else [])]
     shown = {
         q.name
-        for q in [*page_questions, *(repeats(group) if not entry else [])]
+        for q in page_nodes
         if engine.is_relevant(instrument, q, _with_contact(answers, contact, entry), entry=entry, today=today)
     }
     out = Outcome(answers=new, meta=new_meta)
@@ -211,7 +212,7 @@ def apply_page(
             continue
         if key in out.errors:
             continue
-        newly_shown = key not in shown and any(n.name == key for n in [*page_questions, *repeats(group)])
+        newly_shown = key not in shown and any(n.name == key for n in page_nodes)
         if issue.code in ("required", "repeat_min") and newly_shown:
             out.appeared.append(key)
             continue

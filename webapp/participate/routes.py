@@ -10,7 +10,6 @@ from typing import Any
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from werkzeug.routing import BuildError
 
@@ -27,6 +26,7 @@ from webapp.participate.render import page_rows
 from webapp.participate.views import continue_url, go_on, resume_info
 from webapp.services import responses
 from webapp.services.studies import current_version, instrument_of
+from webapp.services.withdrawal import withdraw as withdraw_participant
 
 CODE_FORMAT = "XXXX-XXXX"
 
@@ -240,7 +240,6 @@ def resume(study: str) -> ResponseReturnValue:
     s = state.enter(study)
     error = None
     if request.method == "POST":
-        FlaskForm()  # the CSRF token is checked by CSRFProtect before this view runs
         pcode = request.form.get("participant_code", "")[:32]
         code = request.form.get("code", "")[:64]
         person = responses.check_resume_code(session=db_session(), study=s, participant_code=pcode, code=code)
@@ -332,23 +331,14 @@ def withdraw(study: str, token: str) -> ResponseReturnValue:
         abort(404)
     if person.status == "withdrawn":
         return redirect(url_for("participate.withdrawn", study=s.slug))
-    service = _withdrawal_service()
-    if request.method == "POST" and service is not None and request.form.get("confirm") == "yes":
-        service(session=db_session(), participant=person, actor=f"participant:{person.code}", now=utcnow())
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        withdraw_participant(
+            session=db_session(), participant=person, actor=f"participant:{person.code}", now=utcnow()
+        )
         db_session().commit()
         state.update(s, pid=person.id)
         return redirect(url_for("participate.withdrawn", study=s.slug))
-    return render_template(
-        "participate/withdraw.html", study=s, participant=person, available=service is not None
-    )
-
-
-def _withdrawal_service() -> Any:
-    try:
-        from webapp.services.withdrawal import withdraw as service  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return service
+    return render_template("participate/withdraw.html", study=s, participant=person, available=True)
 
 
 @bp.route("/<study>/withdrawn")
