@@ -6,6 +6,8 @@ Researcher pages: ``/studies/<study>/schedule/...`` (agenda, interviews, availab
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask
 
 bp = Blueprint(
@@ -15,6 +17,41 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/schedule/static",
 )
+
+
+def _labels() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    names = {
+        "booked": _l("Booked"),
+        "cancelled": _l("Cancelled"),
+        "completed": _l("Completed"),
+        "no_show": _l("Did not come"),
+        "rescheduled": _l("To be booked again"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+        "retried": _l("Will be retried"),
+        "manual": _l("To send by hand"),
+        "confirmation": _l("Confirmation"),
+        "reschedule": _l("Moved"),
+        "cancel": _l("Cancellation"),
+        "reminder_24h": _l("Reminder, 24 hours before"),
+        "reminder_2h": _l("Reminder, 2 hours before"),
+        "email": _l("E-mail"),
+        "phone": _l("Phone"),
+        "messaging": _l("Messaging app"),
+        "participant": _l("Participant"),
+        "interviewer": _l("Interviewer"),
+    }
+
+    def label(code: str) -> str:
+        """A status, purpose, channel or recipient code in the reader's language."""
+        return str(names.get(code, code))
+
+    return {"label": label}
+
+
+bp.context_processor(_labels)
 
 
 def init_app(app: Flask) -> None:

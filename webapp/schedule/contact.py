@@ -14,7 +14,7 @@ from webapp.crypto import decrypt_json, encrypt_json
 from webapp.models import Contact, utcnow
 
 #: Messaging apps participants use (value -> shown name; names are brands, not translated).
-MESSAGING_APPS = {
+MESSAGING_APPS: dict[str, Any] = {
     "line": "LINE",
     "messenger": "Facebook Messenger",
     "whatsapp": "WhatsApp",
@@ -22,7 +22,7 @@ MESSAGING_APPS = {
     "zalo": "Zalo",
     "telegram": "Telegram",
     "wechat": "WeChat",
-    "other": "Other",
+    "other": _l("Another app"),
 }
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
