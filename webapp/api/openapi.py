@@ -62,7 +62,8 @@ def _paged(item: dict[str, Any]) -> dict[str, Any]:
 
 _STUDY_PARAM = {"name": "study", "in": "path", "required": True, "schema": {"type": "string"},
                 "description": "The study's slug (the token's study)"}
-_JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+_JOB_PARAM = {"name": "job_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 _PAGING = [
     {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {"name": "per_page", "in": "query", "required": False,

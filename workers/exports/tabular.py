@@ -158,7 +158,7 @@ def write_table(
         if bom:
             fh.write(codecs.BOM_UTF8)
         csv_out = stack.enter_context(pacsv.CSVWriter(fh, text_schema, write_options=pacsv.WriteOptions(
-            **_CSV_OPTIONS)))  # type: ignore[arg-type]
+            **_CSV_OPTIONS)))
         writer_pq = (
             stack.enter_context(pq.ParquetWriter(directory / f"{table.name}.parquet", schema, compression="zstd"))
             if parquet
