@@ -275,7 +275,7 @@ def test_outbox_lists_this_studys_mail_and_the_delivery_log(
     message = client.get(f"/studies/{booked['study'].slug}/schedule/outbox/{names[0]}")
     assert "method=REQUEST" in message.text
     assert client.get(f"/studies/{booked['study'].slug}/schedule/outbox/..%2Fsecret_key").status_code == 404
-    assert "confirmation" in page.text
+    assert "Confirmation" in page.text
 
 
 def test_membership_roles_decide_who_is_an_interviewer(session: Session, booked: dict[str, Any]) -> None:
