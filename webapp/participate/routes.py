@@ -92,6 +92,15 @@ def screening(study: str) -> ResponseReturnValue:
                 errors.setdefault(key, {"code": issue.code, "message": issue.message, "params": {}})
         if not errors:
             return _screened(s, instrument, answers, today)
+    # Without JavaScript a question shown by another answer appears only now: a notice, not an error.
+    hidden_before = {
+        q.name for q in group_questions if not engine.is_relevant(instrument, q, {}, today=today)
+    }
+    appeared = [
+        k for k, e in errors.items() if k in hidden_before and e["code"] == "required" and not typed.get(k)
+    ]
+    for key in appeared:
+        errors.pop(key)
     rows: list[dict[str, Any]] = []
     blocks = []
     for group in pages.visible_pages(instrument, answers, today):
@@ -114,7 +123,8 @@ def screening(study: str) -> ResponseReturnValue:
         rules=blocks[0] if blocks else "{}",
         title=instrument.text(instrument.title, g.language),
         has_errors=bool(errors),
-    ), (422 if errors else 200)
+        appeared=bool(appeared),
+    ), (422 if errors or appeared else 200)
 
 
 def _screened(

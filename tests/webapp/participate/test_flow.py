@@ -130,7 +130,9 @@ def test_screening_errors_are_shown_beside_the_fields(journey: Journey, session:
     )
     body = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert 'id="e-sme" role="alert"' in body
+    assert 'id="w-sme"' in body
+    assert 'id="e-sme"' not in body  # it was hidden until now: a notice, not an error
+    assert "More questions appeared below" in body
     assert 'value="manager" checked' in body
     assert count(session, Participant) == 0
 
@@ -181,6 +183,7 @@ def test_ti_completes_the_intake_with_three_jobs_and_submits_once(
     assert [j.params["participant_id"] for j in jobs] == [person.id]
     thanks = journey.get(f"/s/{STUDY}/thanks").get_data(as_text=True)
     assert person.code in thanks
+    assert "/interview" in thanks
     assert "consent.html" in thanks
 
 
