@@ -56,6 +56,7 @@ _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] f
 _INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
 #: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
 _COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
+_KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
 
 
 @dataclass
@@ -139,17 +140,15 @@ def _inputs(session: Session, participant_ids: Sequence[int]) -> list[_Loaded]:
 def _db_rows(records: ParticipantRecords, study_id: int,
              participant_id: int) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
+    ids = (study_id, participant_id)
     for name, rows in records.tables().items():
-        columns = _COLUMNS[name]
-        stamps = _DATETIME_COLUMNS.get(name, [])
-        dicts = []
-        for row in rows:
-            values: dict[str, Any] = dict(zip(columns, row, strict=True))
-            for column in stamps:
+        keys = _KEYS[name]
+        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=True)) for row in rows]
+        for column in _DATETIME_COLUMNS.get(name, ()):
+            for values in dicts:
                 stamp = values[column]
                 if isinstance(stamp, str):
                     values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
-            dicts.append({"study_id": study_id, "participant_id": participant_id, **values})
         out[name] = dicts
     if records.sts:
         out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
