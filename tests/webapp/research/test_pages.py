@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from tests.conftest import count
@@ -342,3 +344,20 @@ def test_study_menu_links_only_what_the_role_may_open(client: FlaskClient, study
         rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
         assert rule.rule.replace("<study>", s.slug) in owner_html, endpoint
     assert f"/studies/{s.slug}/audit" in owner_html
+
+
+def test_no_query_breaks_the_lists(client: FlaskClient, session: Session, make_study: Any, make_user: Any,
+                                   sign_in: Any) -> None:
+    s = make_study()
+    f.participant(session, s, code="TI-0001", ptype="ti")
+    sign_in(make_user(study=s, role="owner"))
+
+    @settings(max_examples=40, deadline=None)
+    @given(args=st.dictionaries(st.sampled_from(["type", "status", "language", "channel", "flag", "page", "action"]),
+                                st.text(max_size=40), max_size=5))
+    def lists_answer(args: dict[str, str]) -> None:
+        for path in ("participants", "audit"):
+            response = client.get(f"/studies/{s.slug}/{path}", query_string=args)
+            assert response.status_code == 200, (path, args)
+
+    lists_answer()
