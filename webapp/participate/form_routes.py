@@ -131,8 +131,10 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
     )
 
 
-def _entries(c: Ctx, repeat: Group, issues: dict[str, Any]) -> list[dict[str, Any]]:
-    entries = c.draft.answers.get(repeat.name)
+def _entries(
+    c: Ctx, repeat: Group, issues: dict[str, Any], answers: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    entries = (c.draft.answers if answers is None else answers).get(repeat.name)
     out = []
     shown = [q for q in pages.questions(repeat) if pages.answerable(q) and not q.is_contact]
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -347,11 +349,10 @@ def review(study: str) -> ResponseReturnValue:
         lines: list[dict[str, Any]] = []
         for node in pages.items(group):
             if isinstance(node, Group):
-                for i, item in enumerate(answers.get(node.name) or []):
-                    lines.append(
-                        {"label": f"{c.instrument.text(node.label, g.language)} {i + 1}", "heading": True}
-                    )
-                    lines.extend(_lines(c, pages.questions(node), item))
+                # One line per entry (as on the page's list), so the review stays light with 15 jobs.
+                label = c.instrument.text(node.label, g.language)
+                for entry in _entries(c, node, {}, answers):
+                    lines.append({"label": f"{label} {entry['n']}", "value": entry["summary"]})
             elif not node.is_contact:
                 lines.extend(_lines(c, [node], answers))
         sections.append(
