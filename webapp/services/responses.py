@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from instruments import engine
 from instruments.model import Instrument
+from webapp.db import begin_serialised
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services.passwords import hash_password, verify_password
 from webapp.services.studies import current_version, instrument_of
@@ -296,67 +297,57 @@ def submit_response(
     """Submit the draft once: prune irrelevant answers, check required ones, store the immutable
     response, set the participant ``submitted``, delete the draft and queue the career-records job.
 
-    A second call (double tap, retry, back button) returns the response already stored. Raises
-    :class:`IncompleteError` when required answers are missing and ``LookupError`` without a draft or
-    response."""
-    if draft is None:
-        existing = session.exec(
-            select(Response)
-            .where(Response.participant_id == participant.id)
-            .order_by(col(Response.id).desc())
+    Runs as a serialised transaction (concurrent submits of one participant queue up), so a second
+    call — a double tap, a retry, the back button, at the same moment or later — returns the response
+    already stored. Raises :class:`IncompleteError` when required answers are missing and
+    ``LookupError`` when there is neither a draft nor a response. Commits.
+    """
+    instrument_id = draft.instrument_id if draft is not None else None
+    session.commit()
+    begin_serialised(session)
+    person = session.exec(select(Participant).where(Participant.id == participant.id).with_for_update()).one()
+    query = select(Response).where(Response.participant_id == person.id)
+    if instrument_id is not None:
+        query = query.where(Response.instrument_id == instrument_id)
+    existing = session.exec(query.order_by(col(Response.id).desc())).first()
+    current = None
+    if instrument_id is not None:
+        current = session.exec(
+            select(Draft).where(Draft.participant_id == person.id, Draft.instrument_id == instrument_id)
         ).first()
+    if existing is not None or current is None:
+        session.commit()
         if existing is None:
             raise LookupError("nothing to submit")
         return existing
-    existing = session.exec(
-        select(Response).where(
-            Response.participant_id == participant.id, Response.instrument_id == draft.instrument_id
-        )
-    ).first()
-    if existing is not None:
-        return existing
-    version = session.get(InstrumentVersion, draft.instrument_version_id)
+    version = session.get(InstrumentVersion, current.instrument_version_id)
     assert version is not None
     instrument = instrument_of(version)
     today = now.date()
-    answers = engine.prune_irrelevant(instrument, draft.answers, today)
+    answers = engine.prune_irrelevant(instrument, current.answers, today)
     missing = engine.required_missing(instrument, answers, today)
     if missing:
+        session.rollback()
         raise IncompleteError(missing)
-    meta = {k: v for k, v in (draft.meta or {}).items() if k in ("raw", "flags")}
+    meta = {k: v for k, v in (current.meta or {}).items() if k in ("raw", "flags")}
     response = Response(
-        participant_id=_id(participant.id),
-        instrument_id=draft.instrument_id,
+        participant_id=_id(person.id),
+        instrument_id=current.instrument_id,
         instrument_version_id=_id(version.id),
         answers=answers,
         meta=meta,
         submitted_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(response)
-            session.delete(draft)
-            participant.status = "submitted" if participant.status != "withdrawn" else participant.status
-            participant.updated_at = now
-            session.add(participant)
-    except sa.exc.IntegrityError:  # submitted concurrently: the first one wins
-        session.rollback()
-        found = session.exec(
-            select(Response).where(
-                Response.participant_id == participant.id, Response.instrument_id == draft.instrument_id
-            )
-        ).first()
-        if found is None:
-            raise
-        return found
+    session.add(response)
+    session.delete(current)
+    if person.status != "withdrawn":
+        person.status = "submitted"
+    person.updated_at = now
+    session.add(person)
     session.commit()
     from workers.jobs import enqueue_conversion
 
-    enqueue_conversion(
-        session=session,
-        participant_id=participant.id,  # type: ignore[arg-type]
-        study_id=participant.study_id,
-    )
+    enqueue_conversion(session=session, participant_id=_id(person.id), study_id=person.study_id)
     return response
 
 
