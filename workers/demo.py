@@ -96,8 +96,12 @@ def _ti_career(rng: random.Random, person: Person, today: date) -> None:
     if rng.random() < 0.6:
         ep, at = _spell(rng, "job", at, rng.randint(6, 40), today, country=home, occupation="8")
         person.episodes.append(ep)
+        if ep["ongoing"]:
+            return
     ep, at = _spell(rng, "pre_departure_training", at, rng.randint(4, 9), today, country=home)
     person.episodes.append(ep)
+    if ep["ongoing"]:
+        return
     firm = rng.choice(_FIRMS)
     size = rng.choice((8, 15, 35, 60, 120, 400))
     industry = rng.choice(_TI_INDUSTRIES)
@@ -165,10 +169,10 @@ def _problems(rng: random.Random, person: Person) -> None:
         later["start"] = str(int(later["start"][:4]) - 1) + later["start"][4:]
         person.problems.append("overlap")
     if len(person.episodes) >= 2 and rng.random() < 0.05:
-        for episode in person.episodes[1:]:
+        for episode in person.episodes[:-1]:  # everything before the last spell two years earlier
             for key in ("start", "end"):
                 if key in episode:
-                    episode[key] = str(int(episode[key][:4]) + 2) + episode[key][4:]
+                    episode[key] = str(int(episode[key][:4]) - 2) + episode[key][4:]
         person.problems.append("gap_over_12_months")
     if jobs and rng.random() < 0.03:
         person.facts["birth_year"] = int(jobs[0]["start"][:4]) - 14
@@ -346,6 +350,10 @@ class _Writer:
         if group.record == "episodes":
             sources: list[Mapping[str, Any] | None] = [
                 e for e in self.person.episodes if _home(group, e, self)]
+            asks_ongoing = any(isinstance(q, Question) and q.record == "episodes.ongoing" for q in group.walk())
+            if not asks_ongoing:  # a still-running spell ends "now" where the form cannot say ongoing
+                now = f"{self.today.year}-{self.today.month:02d}"
+                sources = [dict(e, end=now) if e and e.get("ongoing") and "end" not in e else e for e in sources]
         elif group.record == "firms":
             sources = []
         else:

@@ -29,7 +29,7 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
     """Flags of episodes in time order (numbered 1..n): dates, overlaps, gaps, working age."""
     flags: list[Flag] = []
     latest_end: int | None = None  # latest month any earlier spell may reach (for gaps)
-    surely_until, surely_no = 0, 0  # latest month an earlier spell surely reaches (for overlaps)
+    surely: list[tuple[int, int, int]] = []  # (episode, latest start, earliest end) of earlier spells
     for number, episode in enumerate(episodes, start=1):
         start, end = episode.start, episode.end
         if start and end and compare(end, start) < 0:
@@ -50,16 +50,17 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
         span, certain = episode.span(), episode.certain()
         if span is None or certain is None:
             continue
-        # Only certain overlaps are flagged: "2018" to "2019" then "2019-04" may be a clean handover.
-        if certain[0] < surely_until:
-            detail = f"overlaps episode {surely_no} by {surely_until - certain[0]} month(s) at least"
-            flags.append(Flag(number, "overlap", detail))
-        elif latest_end is not None and span[0] - latest_end - 1 > MAX_GAP_MONTHS:
+        # Only certain overlaps are flagged: the months both spells surely cover must meet beyond a
+        # handover month ("2018" to "2019" then "2019-04" may be a clean change of job).
+        overlaps = [(other, min(end, certain[1]) - max(start, certain[0]))
+                    for other, start, end in surely if max(start, certain[0]) < min(end, certain[1])]
+        for other, months in overlaps:
+            flags.append(Flag(number, "overlap", f"overlaps episode {other} by {months} month(s) at least"))
+        if not overlaps and latest_end is not None and span[0] - latest_end - 1 > MAX_GAP_MONTHS:
             flags.append(Flag(number, "gap_over_12_months",
                               f"{span[0] - latest_end - 1} months without an episode before it"))
         latest_end = span[1] if latest_end is None else max(latest_end, span[1])
-        if certain[1] > surely_until:
-            surely_until, surely_no = certain[1], number
+        surely.append((number, *certain))
     return flags
 
 
