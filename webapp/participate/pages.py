@@ -217,6 +217,13 @@ def apply_page(
             out.appeared.append(key)
             continue
         out.errors[key] = {"code": issue.code, "message": issue.message, "params": _plain(issue.params)}
+    for question in page_questions:  # contact details of a question now hidden are not kept
+        if question.is_contact and not engine.is_relevant(
+            instrument, question, state, entry=entry, today=today
+        ):
+            out.contact[question.name] = None
+            out.contact_pending.pop(question.name, None)
+            out.errors.pop(question.name, None)
     if not entry:
         for repeat in repeats(group):
             if repeat.name not in out.errors and any(

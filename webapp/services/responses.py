@@ -329,7 +329,7 @@ def submit_response(
     if missing:
         session.rollback()
         raise IncompleteError(missing)
-    meta = {k: v for k, v in (current.meta or {}).items() if k in ("raw", "flags")}
+    meta = _kept_meta(current.meta or {}, answers)
     response = Response(
         participant_id=_id(person.id),
         instrument_id=current.instrument_id,
@@ -349,6 +349,31 @@ def submit_response(
 
     enqueue_conversion(session=session, participant_id=_id(person.id), study_id=person.study_id)
     return response
+
+
+def _answer_at(answers: dict[str, Any], path: str) -> bool:
+    """Whether ``path`` (``jobs[1].start``) names an answer in ``answers``."""
+    scope: Any = answers
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        if not isinstance(scope, dict) or name not in scope:
+            return False
+        scope = scope[name]
+        if index:
+            number = index.rstrip("]")
+            if not number.isdigit() or not isinstance(scope, list) or int(number) >= len(scope):
+                return False
+            scope = scope[int(number)]
+    return True
+
+
+def _kept_meta(meta: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The draft's ``raw`` and ``flags`` for the answers that are submitted (pending values are dropped)."""
+    raw = {p: v for p, v in (meta.get("raw") or {}).items() if _answer_at(answers, p)}
+    flags = [
+        f for f in meta.get("flags") or [] if isinstance(f, dict) and _answer_at(answers, str(f.get("path")))
+    ]
+    return {"raw": raw, "flags": flags}
 
 
 def expire_drafts(*, session: Session, now: datetime) -> int:

@@ -239,6 +239,13 @@ def test_contact_details_are_stored_apart_and_encrypted(
     page = journey.get(f"/s/{STUDY}/form/contact").get_data(as_text=True)
     assert 'value="+819012345678"' in page
     assert 'value="lan99"' in page
+    # Changing one's mind hides the contact questions (their inputs are still posted): nothing is kept.
+    journey.post(
+        f"/s/{STUDY}/form/contact",
+        {"interview_ok": "no", "contact_name": "Lan", "contact_phone": "090-1234-5678", "action": "save"},
+    )
+    session.refresh(row)
+    assert decrypt_json(row.data_enc) == {"interview_ok": "no"}
 
 
 def test_typed_values_survive_a_failed_validation(journey: Journey, session: Session) -> None:

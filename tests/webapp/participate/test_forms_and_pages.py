@@ -94,3 +94,21 @@ def test_remove_entry_renumbers_paths() -> None:
     assert new_meta["raw"] == {"jobs[0].x": "0", "jobs[1].x": "2"}
     assert new_meta["flags"][0]["path"] == "jobs[1].x"
     assert new_meta["pending"] == {"p/jobs/2": {"values": {"x": "?"}}}
+
+
+def test_submitted_metadata_keeps_only_submitted_answers() -> None:
+    from webapp.services.responses import _kept_meta
+
+    answers = {"jobs": [{"start": "2020-04"}], "arrival": "2019"}
+    meta = {
+        "raw": {"jobs[0].start": "R2.4", "jobs[1].start": "R3.1", "gone": "x"},
+        "flags": [
+            {"path": "jobs[0].start", "flag": "era_date_parsed", "detail": ""},
+            {"path": "gone", "flag": "zawgyi_converted", "detail": ""},
+        ],
+        "pending": {"p": {"values": {"a": "?"}}},
+    }
+    assert _kept_meta(meta, answers) == {
+        "raw": {"jobs[0].start": "R2.4"},
+        "flags": [{"path": "jobs[0].start", "flag": "era_date_parsed", "detail": ""}],
+    }
