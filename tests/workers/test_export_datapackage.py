@@ -50,3 +50,10 @@ def test_frictionless_catches_orphan_rows(tmp_path: Path) -> None:
     report = frictionless.validate(str(_extract(tmp_path, data=data)))
     assert not report.valid
     assert any(e[0] == "foreign-key" for e in report.flatten(["type"]))
+
+
+def test_two_managers_of_one_firm(tmp_path: Path) -> None:
+    second = {**DATA["firms"][0], "participant_code": "TI-0002"}
+    data = {**DATA, "firms": [DATA["firms"][0], second]}
+    report = frictionless.validate(str(_extract(tmp_path, data=data)))
+    assert report.valid, report.flatten(["type", "note"])

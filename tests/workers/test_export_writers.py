@@ -194,7 +194,7 @@ OTHERS: dict[str, list[dict[str, Any]]] = {
     ],
     "sequences_sts": [
         {"participant_code": "TI-0002", "first_month": 1393, "states": "home_work,home_work,ti,ti,ssw"},
-        {"participant_code": "SIE-0001", "first_month": 1402, "states": "eng_hum,eng_hum"},
+        {"participant_code": "SIE-0001", "first_month": 1402, "states": "eng_hum,*,eng_hum"},
     ],
 }
 DATA = {"participants": PARTICIPANTS, "episodes": EPISODES, **OTHERS}
@@ -378,7 +378,7 @@ def test_sequences_files(tmp_path: Path) -> None:
     zf = build(tmp_path)
     sts = list(csv.reader(io.StringIO(zf.read("sequences_sts.csv").decode())))
     assert sts[0] == ["participant_code", "m001", "m002", "m003", "m004", "m005"]
-    assert sts[1] == ["SIE-0001", "eng_hum", "eng_hum", "%", "%", "%"]
+    assert sts[1] == ["SIE-0001", "eng_hum", "*", "eng_hum", "%", "%"]
     assert sts[2] == ["TI-0002", "home_work", "home_work", "ti", "ti", "ssw"]
     spell = read_csv(zf, "sequences_spell.csv")
     assert [(s["participant_code"], s["begin"], s["status"]) for s in spell][:2] == [

@@ -10,7 +10,7 @@ from html import escape
 
 from instruments.contract import VOCABULARIES
 from workers.exports.labels import code_labels, label_in
-from workers.exports.schema import STS_PAD, ExportTable
+from workers.exports.schema import STS_GAP, STS_PAD, ExportTable
 from workers.exports.tabular import month_columns
 
 _KINDS = {
@@ -44,7 +44,8 @@ def _sts_note(width: int) -> str:
     span = f"{months[0]} … {months[-1]}" if months else "(none)"
     return (
         f"Columns: participant_code, then {span}: the state in each month since the participant's "
-        f"first episode (code list: state); `{STS_PAD}` pads after the end of a sequence."
+        f"first episode (code list: state); `{STS_GAP}` marks a month no episode covers (a gap, TraMineR's "
+        f"missing state) and `{STS_PAD}` pads after the end of a sequence."
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.exports.schema import STS_PAD, ExportTable
+from workers.exports.schema import STS_GAP, STS_PAD, ExportTable
 from workers.exports.tabular import month_columns
 
 #: Partial ISO dates (``2018``, ``2018-03``, ``2018-03-15``).
@@ -64,11 +64,11 @@ def _resource(name: str, title: str, schema: dict[str, Any], *, bom: bool) -> di
 
 
 def sts_schema(width: int, states: tuple[str, ...]) -> dict[str, Any]:
-    """The Table Schema of the STS file: one state column per month, ``%`` after the end."""
+    """The Table Schema of the STS file: one state column per month, ``*`` in gaps, ``%`` after the end."""
     fields: list[dict[str, Any]] = [
         {"name": "participant_code", "type": "string", "title": "Participant code"}
     ]
-    enum = [*states, STS_PAD]
+    enum = [*states, STS_GAP, STS_PAD]
     fields += [
         {"name": m, "type": "string", "title": f"State in month {i}", "constraints": {"enum": enum}}
         for i, m in enumerate(month_columns(width), start=1)

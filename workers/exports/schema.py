@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from instruments.contract import SEQUENCES_SPELL, TABLES, VOCABULARIES, Table
+from workers.records.sequences import GAP
 
 #: Tables written as CSV, XLSX and Parquet, in bundle order (the STS file is CSV only: it is wide).
 TABULAR_TABLES = (
@@ -21,12 +22,17 @@ TABULAR_TABLES = (
     "quality_flags",
     "sequences_spell",
 )
+#: The key of the firms table in a bundle (the contract's ``firm_ref`` repeats when two managers of
+#: one firm take part).
+FIRMS_KEY = ("firm_ref", "participant_code")
 #: Tables also written for SPSS (.sav) and Stata (.dta).
 STATS_TABLES = ("participants", "episodes")
 #: Every table read from the records tables (``rec_<name>``).
 SOURCE_TABLES = (*TABULAR_TABLES, "sequences_sts")
 #: The pad of the STS format after a sequence's end (TraMineR's default ``void``).
 STS_PAD = "%"
+#: A month no episode covers (TraMineR's missing state ``nr``), as the records pipeline writes it.
+STS_GAP = GAP
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,10 @@ def export_tables(*, with_pii: bool = False, cleared: frozenset[str] = frozenset
     Direct identifiers are never record columns (they live in ``contacts.csv``).
     """
     out = {name: _from_contract(TABLES[name], with_pii=with_pii, cleared=cleared) for name in TABLES}
+    # Two managers of one firm describe it twice (same pseudonymous firm_ref): a row per firm and manager.
+    firms = out["firms"]
+    out["firms"] = ExportTable(name=firms.name, label=firms.label, columns=firms.columns,
+                               primary_key=FIRMS_KEY, foreign_keys=firms.foreign_keys)
     out["sequences_spell"] = _from_contract(SEQUENCES_SPELL, with_pii=with_pii, cleared=cleared)
     out["sequences_spell"] = ExportTable(
         name="sequences_spell",
