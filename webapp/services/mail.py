@@ -131,7 +131,11 @@ def send_mail(
     if s.smtp_url:
         _send_smtp(s.smtp_url, msg)
         return SentMail(transport="smtp", message_id=message_id)
-    return SentMail(transport="outbox", message_id=message_id, path=_write_outbox(s, msg, digest, key))
+    try:
+        path = _write_outbox(s, msg, digest, key)
+    except OSError as exc:  # a full or read-only disk: a delivery failure like a refusing server
+        raise MailError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+    return SentMail(transport="outbox", message_id=message_id, path=path)
 
 
 def _write_outbox(s: Settings, msg: EmailMessage, digest: str, key: str | None) -> Path:

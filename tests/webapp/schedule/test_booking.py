@@ -268,3 +268,14 @@ def test_language_and_interpreter_eligibility(client: FlaskClient, session: Sess
     assert response.status_code == 302
     booking = session.exec(select(Booking).where(Booking.participant_id == s["participant"].id)).one()
     assert booking.interpreter is True
+
+
+def test_default_interview_type_is_created_once(session: Session, bundled_study: Any) -> None:
+    from webapp.schedule.services import ensure_default_interview_type
+
+    first = ensure_default_interview_type(session, bundled_study)
+    second = ensure_default_interview_type(session, bundled_study)
+    assert first.id == second.id
+    assert first.study_id == bundled_study.id
+    assert set(first.languages) == set(bundled_study.languages)
+    assert first.modes
