@@ -93,8 +93,8 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
         end_month = end.end_month() if end else None
     cells: dict[str, Cell] = {name: values.get(name) for name in _COLUMNS}
     cells.update(
-        start=start.iso() if start else None, start_precision=start.precision if start else None,
-        end=end.iso() if end else None, end_precision=end.precision if end else None,
+        start=values.get("start") if start else None, start_precision=start.precision if start else None,
+        end=values.get("end") if end else None, end_precision=end.precision if end else None,
         ongoing=ongoing, start_month=start_month, end_month=end_month,
     )
     status = _as_str(values.get("residence_status"))
