@@ -208,6 +208,9 @@ def test_cancel_sends_method_cancel(app: Flask, client: FlaskClient, session: Se
     s = setup_booking()
     token = manage_token(book_via_client(client, s["study"], s["token"]))
     page = client.get(f"/i/{token}")
+    assert f"/i/{token}/cancel" not in page.text  # a second step asks first
+    page = client.get(f"/i/{token}?cancel=1")
+    assert "Yes, cancel my interview" in page.text
     response = client.post(f"/i/{token}/cancel", data={"csrf_token": csrf_of(page.text)})
     assert response.status_code == 302
     booking = session.exec(select(Booking).where(Booking.participant_id == s["participant"].id)).one()
