@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
-from functools import partial
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyreadstat
 
-from workers.exports.cells import iso_utc
 from workers.exports.labels import BOOLEAN_LABELS, value_labels
 from workers.exports.schema import ExportTable
 
@@ -33,34 +32,29 @@ def _code_number(numbers: dict[str, float], value: Any) -> float:
 
 
 def _frame(table: ExportTable, rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
-    columns: list[list[Any]] = [[] for _ in table.columns]
-    interned: list[dict[str, str]] = [{} for _ in table.columns]
-    converters: list[Callable[[Any], Any]] = []
-    for col in table.columns:
-        if col.kind == "code":
-            numbers = {code: float(i) for i, code in enumerate(col.codes, start=1)}
-            converters.append(partial(_code_number, numbers))
-        elif col.kind == "boolean":
-            converters.append(lambda v: math.nan if v is None else float(bool(v)))
-        elif col.kind in ("integer", "number"):
-            converters.append(lambda v: math.nan if v is None else float(v))
-        else:
-            converters.append(
-                lambda v: None if v is None else (iso_utc(v) if isinstance(v, datetime) else str(v))
-            )
-    for values in rows:
-        for i, value in enumerate(values):
-            converted = converters[i](value)
-            if isinstance(converted, str):
-                converted = interned[i].setdefault(converted, converted)
-            columns[i].append(converted)
+    # Columns are built as Arrow arrays batch by batch and handed to pandas as Arrow-backed text and
+    # float columns: no Python object per cell, so the frame of a large study stays small.
+    from workers.exports.tabular import arrow_schema, batches, iso_times
+
+    schema = arrow_schema(table)
+    chunks: list[list[pa.Array]] = [[] for _ in table.columns]
+    for batch in batches(rows):
+        for i, (values, field) in enumerate(zip(zip(*batch, strict=True), schema, strict=True)):
+            chunks[i].append(pa.array(values, type=field.type))
     data = {}
-    for col, values in zip(table.columns, columns, strict=True):
-        if col.kind in _NUMERIC:
-            data[col.name] = pd.Series(values, dtype="float64")
+    for col, field, parts in zip(table.columns, schema, chunks, strict=True):
+        values = pa.chunked_array(parts, type=field.type)
+        if col.kind == "code":
+            numbers = pc.add(pc.index_in(values, value_set=pa.array(col.codes, type=pa.string())), 1)
+            data[col.name] = pd.Series(pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False))
+        elif col.kind in _NUMERIC:
+            data[col.name] = pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
         else:
-            data[col.name] = pd.Series(values, dtype="object")
-    return pd.DataFrame(data)
+            if col.kind == "datetime":
+                values = pa.chunked_array([iso_times(c) for c in values.chunks], type=pa.string())
+            data[col.name] = values.to_pandas()
+        chunks[table.columns.index(col)] = []
+    return pd.DataFrame(data, copy=False)
 
 
 def _labels(table: ExportTable) -> tuple[dict[str, str | None], dict[str, dict[int | float, str]]]:

@@ -109,7 +109,7 @@ def _neutralised(values: pa.Array) -> pa.Array:
     return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'"), values, ""), values)
 
 
-def _iso_times(values: pa.Array) -> pa.Array:
+def iso_times(values: pa.Array) -> pa.Array:
     """UTC timestamps as ISO 8601 with ``Z``; microseconds only where there are some."""
     whole = pc.strftime(pc.cast(values, pa.timestamp("s", tz="UTC"), safe=False), format="%Y-%m-%dT%H:%M:%SZ")
     exact = pc.strftime(values, format="%Y-%m-%dT%H:%M:%SZ")
@@ -126,7 +126,7 @@ def _csv_batch(batch: pa.RecordBatch, table: ExportTable, schema: pa.Schema) -> 
     arrays = []
     for col, values in zip(table.columns, batch.columns, strict=True):
         if col.kind == "datetime":
-            values = _iso_times(values)
+            values = iso_times(values)
         elif pa.types.is_string(values.type):
             values = _neutralised(values)
         arrays.append(values)
