@@ -39,6 +39,7 @@ from webapp.schedule.services import (
     booking_by_manage_token,
     cancel,
     hash_token,
+    interviewed,
     may_change,
     participant_by_token,
     reschedule,
@@ -126,6 +127,8 @@ def book_page(study: str, token: str) -> Any:
             japan=format_when(existing.starts_at, JAPAN, language),
             form=ActionForm(),
         )
+    if interviewed(session=session, participant_id=participant.id or 0):
+        return render_template("schedule/interviewed.html", study=st)
     types = active_types(session=session, study_id=st.id or 0)
     wanted = request.args.get("type", "")
     itype = next((t for t in types if str(t.id) == wanted), types[0] if types else None)

@@ -100,6 +100,16 @@ def upcoming_booking(*, session: Session, participant_id: int, now: datetime) ->
     ).first()
 
 
+def interviewed(*, session: Session, participant_id: int) -> bool:
+    """Whether the participant's interview has taken place (a booking marked ``completed``)."""
+    return (
+        session.exec(
+            select(Booking.id).where(Booking.participant_id == participant_id, Booking.status == "completed")
+        ).first()
+        is not None
+    )
+
+
 def active_types(*, session: Session, study_id: int) -> list[InterviewType]:
     return list(
         session.exec(
@@ -194,7 +204,9 @@ def book(
     try:
         assert participant.id is not None
         _lock_participant(session, participant.id)
-        if upcoming_booking(session=session, participant_id=participant.id, now=now) is not None:
+        if upcoming_booking(session=session, participant_id=participant.id, now=now) is not None or interviewed(
+            session=session, participant_id=participant.id
+        ):
             raise AlreadyBooked(participant.code)
         interviewer, interpreter = _assign(
             session=session, itype=itype, language=participant.form_language, start=start, now=now

@@ -154,6 +154,9 @@ def test_outcome_notes_and_transcript(
     assert participant is not None
     session.refresh(participant)
     assert participant.status == "interviewed"
+    after = client.get(f"/s/{booked['study'].slug}/p/{booked['token']}/interview")
+    assert "Your interview has taken place" in after.text  # nothing more to book
+    assert 'name="slot"' not in after.text
     assert client.post(f"{url}/outcome", data={"csrf_token": csrf, "outcome": "bogus"}).status_code == 302
     session.refresh(b)
     assert b.status == "completed"
