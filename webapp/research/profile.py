@@ -50,9 +50,10 @@ def find_participant(*, session: Session, study: Study, code: str) -> Participan
 
 
 def is_assigned_interviewer(*, session: Session, participant: Participant, user: Any) -> bool:
-    """True when the user interviews (or interviewed) the participant in one of their bookings."""
+    """True when the user interviews (or interviewed) the participant in a booking that was not cancelled."""
     return session.exec(select(Booking.id).where(Booking.participant_id == participant.id,
-                                                 Booking.interviewer_id == user.id)).first() is not None
+                                                 Booking.interviewer_id == user.id,
+                                                 Booking.status != "cancelled")).first() is not None
 
 
 def may_see_contact(*, session: Session, participant: Participant, user: Any) -> bool:

@@ -262,6 +262,17 @@ def test_assigned_interviewer_sees_contact_others_do_not(client: FlaskClient, st
     assert "In which year were you born?" in page(client, f"/studies/{s.slug}/participants/SIE-0000")
 
 
+def test_a_cancelled_interview_gives_no_access(client: FlaskClient, session: Session, study: dict[str, Any],
+                                               sign_in: Any) -> None:
+    s, interviewer = study["study"], study["interviewer"]
+    other = f.user(session, s, "interviewer")
+    f.booking(session, study["people"][2], other, starts_at=utcnow() + timedelta(days=1), status="cancelled")
+    sign_in(other)
+    assert client.get(f"/studies/{s.slug}/participants/TI-0002/contact").status_code == 403
+    assert "does not include the answers" in page(client, f"/studies/{s.slug}/participants/TI-0002")
+    assert interviewer.id != other.id
+
+
 def test_owner_records_a_withdrawal(client: FlaskClient, session: Session, study: dict[str, Any],
                                     make_user: Any, sign_in: Any) -> None:
     s = study["study"]
