@@ -73,6 +73,7 @@ def _server_cursor_rows(session: Session, query: sa.Select[Any]) -> Iterator[tup
     """Rows of ``query`` from a psycopg server-side cursor: plain tuples, a third faster than Row objects."""
     sql = str(query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
     raw = session.connection().connection.driver_connection
+    assert raw is not None
     with raw.cursor(name=f"keireki_export_{uuid.uuid4().hex[:12]}") as cursor:
         cursor.itersize = YIELD_PER
         cursor.execute(sql)
