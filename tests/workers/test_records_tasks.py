@@ -122,3 +122,20 @@ def test_a_database_error_releases_the_job_for_the_retry(session: Session, bundl
     session.refresh(job)
     assert (job.status, job.attempts, job.result["converted"]) == ("done", 2, 1)
     assert len(record_rows(session, person.id)["participants"]) == 1
+
+
+def test_a_withdrawn_participant_whose_data_was_erased_gets_no_records(session: Session,
+                                                                       bundled_study: Any) -> None:
+    import sqlalchemy as sa
+
+    from webapp.models import Response
+
+    person = add_participant(session, bundled_study, "SIE-0008", "sie", ("sie_intake", SIE))
+    convert_batch(session=session, participant_ids=[person.id])
+    assert len(record_rows(session, person.id)["participants"]) == 1
+    person.status = "withdrawn"
+    session.add(person)
+    session.execute(sa.delete(Response).where(Response.participant_id == person.id))
+    session.commit()
+    convert_batch(session=session, participant_ids=[person.id])
+    assert all(rows == [] for rows in record_rows(session, person.id).values())

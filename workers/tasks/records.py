@@ -173,6 +173,9 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
         outcome.missing = sorted(set(participant_ids) - {p.participant_id for p in loaded})
         pending: dict[str, list[dict[str, Any]]] = {}
         for item in loaded:
+            if item.facts.status == "withdrawn" and not item.responses:
+                outcome.converted.append(item.participant_id)  # withdrawn and erased: no records at all
+                continue
             try:
                 records = build_records(participant=item.facts, responses=item.responses,
                                         pseudonym_key=bytes.fromhex(item.study.pseudonym_key), today=today)
