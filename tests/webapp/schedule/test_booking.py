@@ -282,3 +282,13 @@ def test_default_interview_type_is_created_once(session: Session, bundled_study:
     assert first.study_id == bundled_study.id
     assert set(first.languages) == set(bundled_study.languages)
     assert first.modes
+
+
+def test_booking_page_with_a_full_week_stays_light(client: FlaskClient, setup_booking: Any) -> None:
+    """A week of slots with Japan time beside each, plus the page's CSS and script: at most 30 KB."""
+    s = setup_booking(language="vi", interviewer={"languages": ("vi",)})
+    page = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview?tz=Asia/Ho_Chi_Minh")
+    assert page.text.count('name="slot"') == 7 * 15
+    assets = [client.get(p).data for p in ("/static/css/app.css", "/schedule/static/schedule.css",
+                                           "/schedule/static/tz.js")]
+    assert len(page.data) + sum(len(a) for a in assets) <= 30 * 1024
