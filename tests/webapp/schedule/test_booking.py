@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import icalendar
