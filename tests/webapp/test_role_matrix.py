@@ -104,7 +104,10 @@ def _check_headers(response: Any, where: str) -> None:
 
 
 @pytest.fixture
-def worlds(session: Session, make_study: Any) -> tuple[World, World]:
+def worlds(app: Flask, session: Session, make_study: Any) -> tuple[World, World]:
+    # The default Celery app is the one of the app created last (tests create apps with dead brokers on
+    # purpose): pages that start jobs must send them through this app's broker.
+    app.extensions["celery"].set_default()
     return _world(session, make_study()), _world(session, make_study())
 
 
