@@ -59,7 +59,9 @@ class Meter:
         html = response.get_data()
         css = js = 0
         for asset in _ASSETS.findall(html.decode()):
-            size = len(self.client.get(asset).get_data())
+            fetched = self.client.get(asset)
+            size = len(fetched.get_data())
+            fetched.close()
             if asset.endswith(".css"):
                 css += size
             else:
@@ -146,12 +148,15 @@ def main(argv: list[str]) -> int:
     languages = argv or list(instruments.load_study().languages)
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(Path(tmp))
+        from webapp.db import get_db
+
         rows = [
             (f"{language} {label}", *sizes)
             for language in languages
             for kind in ("ti", "sie", "manager")
             for label, *sizes in _walk(app, kind, language)
         ]
+        get_db(app).engine.dispose()
     print(f"{'page':<50} {'html':>7} {'css':>6} {'js':>6} {'total':>7}  under 30 KB")
     over = 0
     for label, html, css, js in rows:

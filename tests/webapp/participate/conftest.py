@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from tests.webapp.participate.journey import Journey
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _fresh_limits(app: Flask) -> Iterator[None]:
     from webapp.extensions import limiter
 
@@ -22,12 +22,12 @@ def _fresh_limits(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def journey(client: FlaskClient, bundled_study: Any) -> Journey:
+def journey(client: FlaskClient, bundled_study: Any, _fresh_limits: None) -> Journey:
     return Journey(client)
 
 
 @pytest.fixture
-def make_journey(app: Flask, bundled_study: Any) -> Any:
+def make_journey(app: Flask, bundled_study: Any, _fresh_limits: None) -> Any:
     """Another browser (its own cookies) on the same study."""
 
     def _make(language: str = "en") -> Journey:
