@@ -8,7 +8,7 @@
    this process (= one worker process): load, ``build_records``, delete + bulk insert, one transaction
    per batch.
 3. Baseline, the minimum work: per batch, read and decode each stored response and bulk-insert a
-   fixed number of rows per response (the conversion's rows per response in the first batch, into an
+   fixed number of rows per response (the conversion's rows per response in the first batch, rounded up, into an
    indexed table as wide as ``rec_episodes``), one transaction per batch.
 Conversion and baseline alternate batch by batch, so a busy machine slows both alike; wall-clock and
 CPU seconds of this process are reported.
@@ -18,6 +18,7 @@ Prints both times, the ratio (goal <= 3x) and the peak RSS after 10k and after N
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import resource
 import sys
@@ -162,7 +163,7 @@ def run(app, ids: list[int], batch: int) -> dict[str, float]:  # type: ignore[no
                 outcome = convert_batch(session=session, participant_ids=chunk, today=date(2026, 11, 1))
             assert not outcome.failed, outcome.failed
             rows += outcome.rows
-            per_response = per_response or max(1, round(outcome.rows / len(chunk)))
+            per_response = per_response or max(1, math.ceil(outcome.rows / len(chunk)))
             with baseline:
                 _baseline_batch(engine, scratch, chunk, per_response)
             if start < 10_000 <= start + batch:

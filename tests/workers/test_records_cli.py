@@ -32,3 +32,30 @@ def test_rebuild_refuses_an_unknown_study(app: Flask, session: Session) -> None:
     result = app.test_cli_runner().invoke(records_group, ["rebuild", "--inline", "--study", "nope"])
     assert result.exit_code != 0
     assert "no study 'nope'" in result.output
+
+
+def test_the_progress_follows_the_jobs_and_counts_failures(session: Session) -> None:
+    from webapp.models import Job
+    from workers.records.cli import _follow
+
+    made = [Job(kind="rebuild", status="done", total=200, done=200, result={"failed": 2}),
+            Job(kind="rebuild", status="failed", total=50, done=10),
+            Job(kind="rebuild", status="done", total=30, done=30, result={"failed": 0})]
+    session.add_all(made)
+    session.commit()
+    assert _follow(session, [j.id for j in made if j.id is not None], 280, timeout=5) == 2 + 50
+
+
+def test_the_progress_gives_up_after_the_timeout(session: Session) -> None:
+    import click
+    import pytest
+
+    from webapp.models import Job
+    from workers.records.cli import _follow
+
+    stuck = Job(kind="rebuild", status="running", total=200, done=20)
+    session.add(stuck)
+    session.commit()
+    assert stuck.id is not None
+    with pytest.raises(click.ClickException, match="timed out"):
+        _follow(session, [stuck.id], 200, timeout=1)
