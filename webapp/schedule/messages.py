@@ -168,7 +168,9 @@ def participant_text(p: Parts, *, purpose: str, manage_url: str | None) -> tuple
             _how(p),
             _("Participant code: %(code)s", code=p.participant.code),
         ]
-        if purpose == "cancel":
+        if purpose == "cancel" and b.status == "rescheduled":
+            lines.append(_("We need to find a new time for your interview. The research team will contact you."))
+        elif purpose == "cancel":
             lines.append(
                 _("This interview will not take place. If you did not ask for this, please contact the research team.")
             )

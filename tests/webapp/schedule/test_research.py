@@ -284,3 +284,19 @@ def test_outbox_lists_this_studys_mail_and_the_delivery_log(
 def test_membership_roles_decide_who_is_an_interviewer(session: Session, booked: dict[str, Any]) -> None:
     membership = session.exec(select(Membership).where(Membership.user_id == booked["interviewer"].id)).one()
     assert membership.role == "interviewer"
+
+
+def test_to_be_booked_again_tells_the_participant_and_frees_the_booking(
+    app: Flask, client: FlaskClient, session: Session, make_user: Any, sign_in: Any, booked: dict[str, Any]
+) -> None:
+    _as(make_user, sign_in, booked["study"], "researcher")
+    slug, b = booked["study"].slug, booked["booking"]
+    url = f"/studies/{slug}/schedule/interviews/{b.id}"
+    client.post(f"{url}/outcome", data={"csrf_token": csrf_of(client.get(url).text), "outcome": "rescheduled"})
+    session.refresh(b)
+    assert (b.status, b.sequence) == ("rescheduled", 1)
+    folder = app.config["KEIREKI"].data_dir / "outbox"
+    bodies = [p.read_text() for p in folder.glob("*.eml")]
+    assert any("find a new time" in body and 'method="CANCEL"' in body for body in bodies)
+    again = client.get(f"/s/{slug}/p/{booked['token']}/interview")
+    assert 'name="slot"' in again.text
