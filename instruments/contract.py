@@ -202,7 +202,7 @@ SKILL_EVENTS = Table(
 FIRMS = Table(
     name="firms",
     label="Firms described by managers",
-    primary_key=("firm_ref",),
+    primary_key=("firm_ref", "participant_code"),
     foreign_keys=(("participant_code", "participants", "participant_code"),),
     columns=(
         _c("firm_ref", "string", "Pseudonymous firm reference"),
