@@ -8,6 +8,7 @@ end a step commit.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from webapp.db import begin_serialised
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services.passwords import hash_password, verify_password
 from webapp.services.studies import current_version, instrument_of
+
+log = logging.getLogger(__name__)
 
 #: Participant code prefixes by participant type.
 CODE_PREFIXES = {"ti": "TI", "sie": "SIE", "manager": "MGR"}
@@ -345,9 +348,16 @@ def submit_response(
     person.updated_at = now
     session.add(person)
     session.commit()
+    from kombu.exceptions import KombuError
+
     from workers.jobs import enqueue_conversion
 
-    enqueue_conversion(session=session, participant_id=_id(person.id), study_id=person.study_id)
+    try:
+        enqueue_conversion(session=session, participant_id=_id(person.id), study_id=person.study_id)
+    except (KombuError, OSError):
+        # The job row is committed before its message is sent: beat's sweeper sends it again later.
+        # The participant's submission has succeeded and must not turn into an error page.
+        log.warning("conversion of participant %s queued, but the broker is unreachable", person.id)
     return response
 
 

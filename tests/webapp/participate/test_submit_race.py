@@ -63,3 +63,29 @@ def test_simultaneous_submits_store_one_response(fresh_database: str, tmp_path: 
         assert len(session.exec(select(Job).where(Job.kind == "convert")).all()) == 1
         assert session.get(Participant, person.id).status == "submitted"
     assert journey.get(f"/s/{STUDY}/thanks").status_code == 200
+
+
+def test_a_broker_outage_does_not_fail_the_submission(fresh_database: str, tmp_path: Path) -> None:
+    app = make_test_app(
+        database_url=fresh_database, instance_dir=tmp_path / "instance", broker_url="redis://127.0.0.1:1/0"
+    )
+    with app.app_context():
+        study = load_bundled_study(session=db_session())
+    journey = Journey(app.test_client())
+    journey.screen("sie")
+    journey.consent()
+    reader = get_db(app).session()
+    try:
+        with app.app_context():
+            person = complete_intake(journey, reader, study, jobs=1)
+    finally:
+        reader.close()
+    response = journey.post(f"/s/{STUDY}/submit", {})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/thanks")
+    with app.app_context():
+        session = db_session()
+        assert session.exec(select(Response).where(Response.participant_id == person.id)).one()
+        job = session.exec(select(Job).where(Job.kind == "convert")).one()
+        assert job.status == "queued"  # beat's sweeper sends it when the broker is back
+        assert job.params["participant_id"] == person.id
