@@ -108,6 +108,7 @@ def worlds(app: Flask, session: Session, make_study: Any) -> tuple[World, World]
     # The default Celery app is the one of the app created last (tests create apps with dead brokers on
     # purpose): pages that start jobs must send them through this app's broker.
     app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     return _world(session, make_study()), _world(session, make_study())
 
 
