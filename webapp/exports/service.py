@@ -6,6 +6,7 @@ Rows are read with server-side cursors (``yield_per``) in key order, so the writ
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from kombu.exceptions import KombuError
 from sqlmodel import Session, col, select
 
 from webapp.crypto import DecryptionError, decrypt_json
@@ -24,6 +26,8 @@ from webapp.services import audit
 from workers import jobs
 from workers.exports import BundleMeta, BundleOptions, BundleResult, ExportTable, build_bundle
 from workers.exports.schema import CONTACT_COLUMNS
+
+log = logging.getLogger(__name__)
 
 EXPORT_TASK = "keireki.build_export"
 EXPORT_KIND = "export"
@@ -184,12 +188,27 @@ def audit_export(*, session: Session, study: Study, request: ExportRequest, acto
 
 def start_export(*, session: Session, study: Study, request: ExportRequest, actor: str,
                  user_id: int | None, via: str = "web") -> Job:
-    """Audit the export, record its job and queue it (``keireki.build_export``)."""
+    """Audit the export, record its job and queue it (``keireki.build_export``).
+
+    The job is committed before its message is sent; when the broker cannot be reached the job stays
+    queued and the beat sweeper sends it once the broker is back (see :mod:`workers.jobs`).
+    """
     session.flush()
     audit_export(session=session, study=study, request=request, actor=actor, user_id=user_id, job_id=None,
                  via=via)
-    return jobs.enqueue(session=session, kind=EXPORT_KIND, task=EXPORT_TASK, params=request.params(),
-                        study_id=study.id, created_by=user_id)
+    before = session.exec(select(sa.func.max(Job.id))).one() or 0
+    try:
+        return jobs.enqueue(session=session, kind=EXPORT_KIND, task=EXPORT_TASK, params=request.params(),
+                            study_id=study.id, created_by=user_id)
+    except (KombuError, OSError) as exc:
+        log.warning("export job recorded but not sent (the sweeper re-sends it): %s", exc)
+        job = session.exec(
+            select(Job).where(col(Job.id) > before, Job.kind == EXPORT_KIND, Job.study_id == study.id)
+            .order_by(col(Job.id).desc())
+        ).first()
+        if job is None:
+            raise
+        return job
 
 
 def export_jobs(*, session: Session, study_id: int, limit: int = 20) -> list[Job]:

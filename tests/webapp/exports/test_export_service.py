@@ -130,3 +130,19 @@ def test_cli_export(app: Flask, session: Session, records_study: Any, tmp_path: 
                              .where(AuditEvent.study_id == records_study.id)).all()
     assert ("export.pii", events[-1][1]) in events
     assert events[-1][1].startswith("cli:")
+
+
+def test_start_export_survives_an_unreachable_broker(session: Session, records_study: Any, make_user: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from kombu.exceptions import OperationalError
+
+    def refuse(job: Job) -> None:
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr("workers.jobs.send", refuse)
+    owner = make_user(study=records_study, role="owner")
+    job = service.start_export(session=session, study=records_study, request=service.ExportRequest(),
+                               actor=f"user:{owner.email}", user_id=owner.id)
+    assert job.id is not None
+    assert job.status == "queued"
+    assert job.lease_until is not None  # the sweeper re-sends it when the lease runs out
