@@ -188,18 +188,29 @@ def sts_cells(first_month: int | None, states: str | None) -> list[str]:
 def write_sts(*, rows: Callable[[], Rows], path: Path, bom: bool = False) -> tuple[int, int]:
     """Write ``sequences_sts.csv`` from (participant_code, first_month, states) rows.
 
-    Two passes: the first finds the longest sequence (the number of ``mNNN`` columns), the second
-    writes, padding with ``%`` after each sequence's end. Returns (rows, month columns).
+    The rows are read once into a spool file beside ``path`` while the longest sequence (the number of
+    ``mNNN`` columns) is found; the CSV is then written from the spool, padding with ``%`` after each
+    sequence's end. Returns (rows, month columns).
     """
-    width = max((len(sts_cells(r[1], r[2])) for r in rows()), default=0)
-    count = 0
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(["participant_code", *month_columns(width)])
+    spool = path.with_name(path.name + ".spool")
+    width = count = 0
+    with open(spool, "w", encoding="utf-8", newline="") as out:
+        spooled = csv.writer(out, lineterminator="\n")
         for code, first, states in rows():
             cells = sts_cells(first, states)
-            writer.writerow([as_text(code), *cells, *([STS_PAD] * (width - len(cells)))])
-            count += 1
+            width = max(width, len(cells))
+            spooled.writerow([as_text(code), ",".join(cells)])
+    try:
+        with (open(spool, encoding="utf-8", newline="") as src,
+              open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh):
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(["participant_code", *month_columns(width)])
+            for code, joined in csv.reader(src):
+                cells = joined.split(",") if joined else []
+                writer.writerow([code, *cells, *([STS_PAD] * (width - len(cells)))])
+                count += 1
+    finally:
+        spool.unlink(missing_ok=True)
     return count, width
 
 
