@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlmodel import Session, col, select
 
 from webapp.db import begin_serialised
@@ -30,8 +31,12 @@ log = logging.getLogger(__name__)
 REMINDERS: dict[str, timedelta] = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
 #: Attempts before a reminder is given up as failed.
 MAX_ATTEMPTS = 3
-#: How long a claimed reminder may stay unsent before another sender takes it over.
-CLAIM_LEASE = timedelta(minutes=5)
+def claim_lease() -> timedelta:
+    """How long a claimed reminder may stay unsent before another sender takes it over.
+
+    The job lease (``KEIREKI_JOB_LEASE_SECONDS``, 5 minutes by default): a sender silent that long died.
+    """
+    return timedelta(seconds=current_app.config["KEIREKI"].job_lease_seconds)
 
 
 def worker_name() -> str:
@@ -66,7 +71,7 @@ def due_reminder_ids(*, session: Session, now: datetime, limit: int = 200) -> li
         .where(
             sa.or_(
                 sa.and_(col(Reminder.status) == "pending", col(Reminder.due_at) <= now),
-                sa.and_(col(Reminder.status) == "sending", col(Reminder.claimed_at) < now - CLAIM_LEASE),
+                sa.and_(col(Reminder.status) == "sending", col(Reminder.claimed_at) < now - claim_lease()),
             )
         )
         .order_by(col(Reminder.due_at))
@@ -86,7 +91,7 @@ def claim(*, session: Session, reminder_id: int, worker: str, now: datetime) -> 
         .where(
             sa.or_(
                 col(Reminder.status) == "pending",
-                sa.and_(col(Reminder.status) == "sending", col(Reminder.claimed_at) < now - CLAIM_LEASE),
+                sa.and_(col(Reminder.status) == "sending", col(Reminder.claimed_at) < now - claim_lease()),
             )
         )
         .values(status="sending", claimed_by=worker, claimed_at=now, attempts=col(Reminder.attempts) + 1)

@@ -163,7 +163,7 @@ def test_stale_claim_of_a_crashed_sender_is_taken_over_once(
     session.commit()
     soon = reminders.send_due_reminders(session=session, now=now + timedelta(minutes=1))
     assert soon.claimed == 0  # the lease is still alive
-    later = reminders.send_due_reminders(session=session, now=now + reminders.CLAIM_LEASE + timedelta(minutes=1))
+    later = reminders.send_due_reminders(session=session, now=now + reminders.claim_lease() + timedelta(minutes=1))
     assert later.statuses == {"sent": 1}
     session.refresh(reminder)
     assert reminder.attempts == 2
