@@ -65,10 +65,12 @@ def _booking(booking_id: int) -> Booking:
 
 
 def _day_arg(zone: ZoneInfo) -> date:
+    """The ``date`` argument, or today in ``zone`` when it is missing, malformed or far off."""
     try:
-        return date.fromisoformat(request.args.get("date", ""))
+        day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         return datetime.now(zone).date()
+    return day if 1900 <= day.year <= 2200 else datetime.now(zone).date()
 
 
 @bp.route("/studies/<study>/schedule/")

@@ -54,6 +54,8 @@ def test_agenda_day_and_week_in_the_viewers_zone(
     week = client.get(f"/studies/{booked['study'].slug}/schedule/?view=week&date={local.date().isoformat()}")
     assert booked["participant"].code in week.text
     assert client.get(f"/studies/{booked['study'].slug}/schedule/?date=nonsense").status_code == 200
+    for far in ("9999-12-31", "0001-01-01"):
+        assert client.get(f"/studies/{booked['study'].slug}/schedule/?view=week&date={far}").status_code == 200
 
 
 def test_interviewers_see_only_their_own_interviews(
