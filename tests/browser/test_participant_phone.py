@@ -3,6 +3,8 @@ a Japanese manager with an era date, and the TI's journey again with JavaScript 
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from sqlmodel import select
 
 from instruments import engine
 from instruments.model import Instrument
-from tests.browser.conftest import ROOT, Served, shot
+from tests.browser.conftest import ROOT, SHOTS, Served, shot
 from tests.webapp.participate.journey import fill
 from webapp.models import Draft, Participant, Response
 from webapp.participate import pages
@@ -160,14 +162,15 @@ def _ti_with_three_jobs(phone: Any, served: Served, *, javascript: bool, name: s
     assert link
     assert "/p/" in link
     shot(page, f"{name}-first-page")
-    if name == "ti-vi":  # the phone screenshots of docs/participate.md and the README
-        docs = ROOT / "docs" / "screenshots"
-        docs.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(docs / "form-phone.png"))
+    if name == "ti-vi":  # phone-sized shots; KEIREKI_UPDATE_SCREENSHOTS=1 copies them into docs/
+        page.screenshot(path=str(SHOTS / "form-phone.png"))
         page.click(".nav button[value='next']")  # nothing answered: messages beside the fields
         assert page.locator("[role=alert]").count() >= 2
         page.locator("#w-birth_year").scroll_into_view_if_needed()
-        page.screenshot(path=str(docs / "form-phone-errors.png"))
+        page.screenshot(path=str(SHOTS / "form-phone-errors.png"))
+        if os.environ.get("KEIREKI_UPDATE_SCREENSHOTS") == "1":
+            for shot_name in ("form-phone.png", "form-phone-errors.png"):
+                shutil.copyfile(SHOTS / shot_name, ROOT / "docs" / "screenshots" / shot_name)
     _pages(page, served, code, jobs=2, stop_at="japan_jobs", name=name)
     page.reload()  # mid-way: nothing is lost
     assert page.locator(".entries li").count() == 2
