@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyreadstat
 
+from workers.exports.cells import iso_utc
 from workers.exports.labels import BOOLEAN_LABELS, value_labels
-from workers.exports.schema import ExportTable
+from workers.exports.schema import ExportColumn, ExportTable
 
 STATA_NAME_MAX = 32
 LABEL_MAX = 80
@@ -31,29 +35,43 @@ def _code_number(numbers: dict[str, float], value: Any) -> float:
     return math.nan if value is None else numbers.get(str(value), math.nan)
 
 
-def _frame(table: ExportTable, rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
-    # Columns are built as Arrow arrays batch by batch and handed to pandas as Arrow-backed text and
-    # float columns: no Python object per cell, so the frame of a large study stays small.
-    from workers.exports.tabular import arrow_schema, batches, iso_times
+def _number_converter(col: ExportColumn) -> Callable[[Any], float]:
+    if col.kind == "code":
+        return partial(_code_number, {code: float(i) for i, code in enumerate(col.codes, start=1)})
+    if col.kind == "boolean":
+        return lambda v: math.nan if v is None else float(bool(v))
+    return lambda v: math.nan if v is None else float(v)
 
-    schema = arrow_schema(table)
-    chunks: list[list[pa.Array]] = [[] for _ in table.columns]
+
+def _text(value: Any) -> str | None:
+    return None if value is None else (iso_utc(value) if isinstance(value, datetime) else str(value))
+
+
+def _frame(table: ExportTable, rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
+    # Numbers go into compact double arrays (8 bytes a cell), text into Arrow string chunks; pandas then
+    # wraps both without copying (float64 numpy views, Arrow-backed ``str`` columns). No Python object
+    # per cell survives a batch, so the frame of a large study stays small.
+    from workers.exports.tabular import batches
+
+    numeric = [col.kind in _NUMERIC for col in table.columns]
+    to_number = [_number_converter(col) if is_number else None for col, is_number in zip(table.columns, numeric,
+                                                                                           strict=True)]
+    doubles: list[array[float]] = [array("d") for _ in table.columns]
+    texts: list[list[pa.Array]] = [[] for _ in table.columns]
     for batch in batches(rows):
-        for i, (values, field) in enumerate(zip(zip(*batch, strict=True), schema, strict=True)):
-            chunks[i].append(pa.array(values, type=field.type))
-    data = {}
-    for col, field, parts in zip(table.columns, schema, chunks, strict=True):
-        values = pa.chunked_array(parts, type=field.type)
-        if col.kind == "code":
-            numbers = pc.add(pc.index_in(values, value_set=pa.array(col.codes, type=pa.string())), 1)
-            data[col.name] = pd.Series(pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False))
-        elif col.kind in _NUMERIC:
-            data[col.name] = pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+        for i, values in enumerate(zip(*batch, strict=True)):
+            convert = to_number[i]
+            if convert is not None:
+                doubles[i].extend(map(convert, values))
+            else:
+                texts[i].append(pa.array(map(_text, values), type=pa.string(), size=len(values)))
+    data: dict[str, Any] = {}
+    for i, col in enumerate(table.columns):
+        if numeric[i]:
+            data[col.name] = pd.Series(np.frombuffer(doubles[i], dtype="float64") if len(doubles[i]) else [],
+                                       dtype="float64")
         else:
-            if col.kind == "datetime":
-                values = pa.chunked_array([iso_times(c) for c in values.chunks], type=pa.string())
-            data[col.name] = values.to_pandas()
-        chunks[table.columns.index(col)] = []
+            data[col.name] = pa.chunked_array(texts[i], type=pa.string()).to_pandas()
     return pd.DataFrame(data, copy=False)
 
 
