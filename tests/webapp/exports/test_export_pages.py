@@ -175,3 +175,13 @@ def test_status_of_unknown_or_foreign_job(client: FlaskClient, session: Session,
 def test_huge_job_id_is_404(client: FlaskClient, records_study: Any, make_user: Any, sign_in: Any) -> None:
     sign_in(make_user(study=records_study, role="owner"))
     assert client.get(f"/studies/{records_study.slug}/exports/{2**70}/status").status_code == 404
+
+
+def test_unknown_cleared_column_is_refused(client: FlaskClient, session: Session, records_study: Any,
+                                           make_user: Any, sign_in: Any) -> None:
+    sign_in(make_user(study=records_study, role="researcher"))
+    url = f"/studies/{records_study.slug}/exports"
+    response = client.post(url, data={"csrf_token": _csrf(client, url), "cleared": ["participants.study"]})
+    assert response.status_code == 400
+    assert 'class="error" role="alert"' in response.text
+    assert _jobs(session, records_study) == []
