@@ -42,6 +42,19 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield url
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets an app context (and ``g``) of its own, as in production.
+
+    Without it, requests made inside a test's app context share that context's ``g`` (Flask reuses a
+    pushed context of the same app), so per-request caches (the signed-in user, the CSRF token, the
+    database session) would leak from one request into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: A003 - Werkzeug's name
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(*, database_url: str, instance_dir: Path, broker_url: str = "filesystem://",
                   queue: str | None = None, **flask_config: Any) -> Flask:
     settings = load_settings(
@@ -54,6 +67,7 @@ def make_test_app(*, database_url: str, instance_dir: Path, broker_url: str = "f
         job_lease_seconds=int(flask_config.pop("lease_seconds", 300)),
     )
     application = create_app({"TESTING": True, **flask_config}, settings=settings)
+    application.test_client_class = FreshContextClient
     _made_apps.append(application)
     return application
 
@@ -122,13 +136,17 @@ def make_user(session: Session) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def sign_in(client: FlaskClient) -> Callable[[Any], None]:
+def sign_in(app: Flask, client: FlaskClient) -> Callable[[Any], None]:
     """Sign a user in on the test client (as Flask-Login would after a successful sign-in)."""
+    from webapp.extensions import login_manager
 
     def _sign_in(user: Any) -> None:
+        with app.test_request_context(environ_base=client.environ_base):
+            ident = login_manager._session_identifier_generator()
         with client.session_transaction() as sess:
             sess["_user_id"] = f"{user.id}:{user.session_version}"
             sess["_fresh"] = True
+            sess["_id"] = ident  # strong session protection checks it
 
     return _sign_in
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, has_app_context
 
 #: Task modules, imported by the worker.
 TASK_MODULES = ["workers.tasks.system", "workers.tasks.records", "workers.tasks.schedule", "workers.tasks.exports",
@@ -30,6 +30,10 @@ def init_celery(app: Flask) -> Celery:
 
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            # Called directly inside an app context (a test, a CLI command): run there. In a worker no
+            # context exists, and the task gets one of the app that made this Celery app.
+            if has_app_context():
+                return self.run(*args, **kwargs)
             with app.app_context():
                 return self.run(*args, **kwargs)
 

@@ -9,14 +9,16 @@ a message a broker lost. Tasks must therefore be idempotent; Keireki's are.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from celery import current_app as current_celery
 from sqlmodel import Session, select
 
 from webapp.models import Job, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _lease(session: Session) -> timedelta:
@@ -36,8 +38,18 @@ def enqueue(*, session: Session, kind: str, task: str, params: dict[str, Any], s
     return job
 
 
-def send(job: Job) -> None:
-    current_celery.send_task(job.params["task"], args=[job.id])
+def send(job: Job) -> bool:
+    """Send the job's task through the app's Celery. A broker that is down is logged, not raised: the job
+    is recorded and beat's sweeper sends it again once its lease expires."""
+    from flask import current_app
+
+    celery = current_app.extensions["celery"]
+    try:
+        celery.send_task(job.params["task"], args=[job.id])
+    except Exception:  # noqa: BLE001 - any broker failure; the job row guarantees the work is done later
+        log.warning("could not send job %s (%s) now; the sweeper will retry", job.id, job.kind, exc_info=True)
+        return False
+    return True
 
 
 def claim(*, session: Session, job_id: int, now: datetime | None = None) -> Job | None:

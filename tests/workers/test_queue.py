@@ -73,3 +73,14 @@ def test_sigkilled_worker_loses_nothing(fresh_database: str, broker_url: str, tm
     done = _job(app, job.id)
     assert done.attempts == 2
     assert len(done.result["pids"]) == 1
+
+
+def test_a_broker_that_is_down_does_not_lose_or_fail_the_job(fresh_database: str, tmp_path: Path) -> None:
+    app = make_test_app(database_url=fresh_database, instance_dir=tmp_path, broker_url="redis://127.0.0.1:1/0")
+    with app.app_context():
+        from webapp.db import db_session
+
+        job = jobs.enqueue(session=db_session(), kind="probe", task="keireki.probe", params={"seconds": 0})
+    stored = _job(app, job.id)
+    assert stored.status == "queued"
+    assert stored.lease_until is not None  # the sweeper re-sends it once the lease expires
