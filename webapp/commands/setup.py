@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 
 from flask import current_app
+from sqlmodel import Session, select
 
 from webapp.config import PROJECT_ROOT
 from webapp.db import db_session, get_db
+from webapp.models import AvailabilityRule, Membership, Study, User
 
 
 def migrate() -> None:
@@ -23,12 +26,17 @@ def migrate() -> None:
 
 
 def setup(*, echo: Callable[[str], object]) -> None:
+    from webapp.schedule.services import ensure_default_interview_type
     from webapp.services.studies import ensure_admin, load_bundled_study
 
     migrate()
     session = db_session()
     study = load_bundled_study(session=session)
+    ensure_default_interview_type(session, study)
+    session.commit()
     admin, password = ensure_admin(session=session)
+    if password:
+        first_run_owner(session=session, study=study, admin=admin)
     base = current_app.config["KEIREKI"].base_url
     echo(f"Study {study.slug!r} loaded with its instruments.")
     echo(f"Participant link:    {base}/s/{study.slug}")
@@ -38,3 +46,15 @@ def setup(*, echo: Callable[[str], object]) -> None:
         echo("  (shown only this once: write it down, then change it after signing in)")
     else:
         echo(f"Admin account: {admin.email} (password set on first run)")
+
+
+def first_run_owner(*, session: Session, study: Study, admin: User) -> None:
+    """On the first run only: the new admin becomes owner of the bundled study and gets weekday hours
+    (10:00-17:00, Asia/Tokyo), so booking an interview can be tried at once. Change them under Availability."""
+    session.add(Membership(user_id=admin.id, study_id=study.id, role="owner"))
+    if not session.exec(select(AvailabilityRule).where(AvailabilityRule.user_id == admin.id)).first():
+        for weekday in range(5):
+            session.add(AvailabilityRule(user_id=admin.id, weekday=weekday, start_time=time(10), end_time=time(17)))
+    admin.languages = list(study.languages)
+    session.add(admin)
+    session.commit()
