@@ -57,14 +57,16 @@ def init_db(app: Flask) -> None:
 
 
 def get_db(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["keireki.db"]  # type: ignore[no-any-return]
+    database: Database = (app or current_app).extensions["keireki.db"]
+    return database
 
 
 def db_session() -> Session:
     """The session of the current app context (request, CLI command or task)."""
     if "db_session" not in g:
         g.db_session = get_db().session()
-    return g.db_session  # type: ignore[no-any-return]
+    session: Session = g.db_session
+    return session
 
 
 def begin_serialised(session: Session) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -49,7 +50,7 @@ def init_errors(app: Flask) -> None:
                                       "are kept."))
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException) -> tuple[str | dict, int] | Response:
+    def _http(e: HTTPException) -> Any:
         if e.code is None:
             return e.get_response()
         return render_error(e.code)

@@ -51,7 +51,7 @@ def init_csrf(app: Flask) -> None:
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-    login_manager.login_view = "auth.signin"  # type: ignore[assignment]
+    login_manager.login_view = "auth.signin"
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> object | None:

@@ -25,10 +25,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 }
 
 
-def init_celery(app: Flask) -> Celery:
+def init_celery(app: Flask) -> Celery[Any]:
     settings = app.config["KEIREKI"]
 
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task):  # type: ignore[type-arg,unused-ignore]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             # Called directly inside an app context (a test, a CLI command): run there. In a worker no
             # context exists, and the task gets one of the app that made this Celery app.
@@ -46,7 +46,7 @@ def init_celery(app: Flask) -> Celery:
     import importlib.util
 
     modules = [m for m in TASK_MODULES if importlib.util.find_spec(m) is not None]
-    celery_app = Celery(app.import_name, task_cls=FlaskTask, include=modules)
+    celery_app: Celery[Any] = Celery(app.import_name, task_cls=FlaskTask, include=modules)
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_transport_options=settings.broker_transport_options(),

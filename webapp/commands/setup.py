@@ -51,6 +51,8 @@ def setup(*, echo: Callable[[str], object]) -> None:
 def first_run_owner(*, session: Session, study: Study, admin: User) -> None:
     """On the first run only: the new admin becomes owner of the bundled study and gets weekday hours
     (10:00-17:00, Asia/Tokyo), so booking an interview can be tried at once. Change them under Availability."""
+    if admin.id is None or study.id is None:
+        raise RuntimeError("the admin and the study must be stored first")
     session.add(Membership(user_id=admin.id, study_id=study.id, role="owner"))
     if not session.exec(select(AvailabilityRule).where(AvailabilityRule.user_id == admin.id)).first():
         for weekday in range(5):

@@ -7,13 +7,15 @@ after ``id``, ``study_id`` and ``participant_id``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from instruments.contract import TABLES, Column
 from webapp.models.base import UTCDateTime
 
-_TYPES: dict[str, sa.types.TypeEngine[object] | type[sa.types.TypeEngine[object]]] = {
+_TYPES: dict[str, Any] = {
     "string": sa.Text,
     "integer": sa.Integer,
     "number": sa.Float,

@@ -36,7 +36,7 @@ def load_instrument(*, session: Session, study: Study, instrument: Instrument) -
             )
         return existing
     iv = InstrumentVersion(
-        study_id=study.id, instrument_id=instrument.id, version=instrument.version,
+        study_id=study.id or 0, instrument_id=instrument.id, version=instrument.version,
         definition=instruments.to_dict(instrument), fingerprint=fingerprint,
         source=Path(instrument.source).name if instrument.source else None,
     )
