@@ -36,8 +36,8 @@ catalogs: $(STAMP)
 			$(BIN)/pybabel init -i webapp/translations/messages.pot -d webapp/translations -l $$lang; fi; done
 
 run: install
-	$(BIN)/keireki setup
-	$(BIN)/keireki serve --port $(PORT)
+	KEIREKI_BASE_URL=$${KEIREKI_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/keireki setup
+	KEIREKI_BASE_URL=$${KEIREKI_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/keireki serve --port $(PORT)
 
 # Browser tests drive Debian's Chromium; installed here when missing and apt is usable (root).
 browser:
