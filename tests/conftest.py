@@ -136,17 +136,12 @@ def make_user(session: Session) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def sign_in(app: Flask, client: FlaskClient) -> Callable[[Any], None]:
-    """Sign a user in on the test client (as Flask-Login would after a successful sign-in)."""
-    from webapp.extensions import login_manager
+def sign_in(app: Flask, client: FlaskClient) -> Callable[..., None]:
+    """Sign a user in on the test client (or ``on=`` another client), as a successful sign-in would."""
+    from tests.support.auth import sign_in_client
 
-    def _sign_in(user: Any) -> None:
-        with app.test_request_context(environ_base=client.environ_base):
-            ident = login_manager._session_identifier_generator()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = f"{user.id}:{user.session_version}"
-            sess["_fresh"] = True
-            sess["_id"] = ident  # strong session protection checks it
+    def _sign_in(user: Any, on: FlaskClient | None = None) -> None:
+        sign_in_client(app, on or client, user)
 
     return _sign_in
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from tests.webapp.exports.conftest import insert_records, records_study, sign_in  # noqa: F401 - fixtures
+from tests.webapp.exports.conftest import insert_records, records_study  # noqa: F401 - fixtures
 from webapp.api import tokens
 
 

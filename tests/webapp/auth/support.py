@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from webapp.extensions import login_manager
+from tests.support.auth import sign_in_client
 
-
-def sign_in_client(app: Flask, client: FlaskClient, user: Any) -> None:
-    """Put the user's id, session version and the client's session identifier into its session.
-
-    Requests of a test share its app context, where Flask-Login caches the user it loaded: forget it.
-    """
-    if has_app_context():
-        g.pop("_login_user", None)
-    with app.test_request_context(environ_base=client.environ_base):
-        ident = login_manager._session_identifier_generator()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = f"{user.id}:{user.session_version}"
-        sess["_fresh"] = True
-        sess["_id"] = ident
+__all__ = ["csrf_token", "sign_in_client"]
 
 
 def csrf_token(client: FlaskClient, path: str = "/auth/account") -> str:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import g
 from sqlmodel import Session
 
 from tests.workers.test_export_writers import DATA
@@ -52,22 +51,3 @@ def records_study(make_study: Callable[..., Any], session: Session) -> Any:
     return study
 
 
-@pytest.fixture
-def sign_in(client: Any, app: Any) -> Callable[[Any], None]:
-    """Sign a user in on the test client (or ``on=`` another), with Flask-Login's strong-protection id.
-
-    """
-    from flask_login.utils import _create_identifier
-
-    def _sign_in(user: Any, on: Any = None) -> None:
-        target = on or client
-        with app.test_request_context(environ_base=dict(target.environ_base)):
-            ident = _create_identifier()
-        with target.session_transaction() as sess:
-            sess["_user_id"] = f"{user.id}:{user.session_version}"
-            sess["_fresh"] = True
-            sess["_id"] = ident
-        # Requests of a test share its app context, so Flask-Login's cached user must go.
-        g.pop("_login_user", None)
-
-    return _sign_in

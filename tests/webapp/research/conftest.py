@@ -1,4 +1,4 @@
-"""Research-area fixtures: ``sign_in`` that passes strong session protection; quick users."""
+"""Research-area fixtures: quick users."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.webapp.auth.support import sign_in_client
 from tests.webapp.research import factories
-
-
-@pytest.fixture
-def sign_in(app: Flask, client: FlaskClient) -> Callable[[Any], None]:
-    return lambda user: sign_in_client(app, client, user)
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ from datetime import time
 from typing import Any
 
 import pytest
-from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from webapp.extensions import login_manager
 from webapp.models import AvailabilityRule, InterviewType, Membership, Participant, Study, User
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -95,24 +93,6 @@ def add_participant(
     session.add(participant)
     session.flush()
     return participant, token
-
-
-@pytest.fixture
-def sign_in(app: Flask, client: FlaskClient) -> Callable[[Any], None]:
-    """Sign a user in the way Flask-Login's strong session protection accepts (with the session id)."""
-
-    def _sign_in(user: Any) -> None:
-        with app.test_request_context(environ_base=client.environ_base):
-            ident = login_manager._session_identifier_generator()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = f"{user.id}:{user.session_version}"
-            sess["_fresh"] = True
-            sess["_id"] = ident
-        # Requests of a test share its app context, so ``g`` still holds the previous visitor.
-        if has_app_context():
-            g.pop("_login_user", None)
-
-    return _sign_in
 
 
 @pytest.fixture
