@@ -9,14 +9,14 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
 from webapp.auth.forms import role_choices
 from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.extensions import current_language
-from webapp.models import AuditEvent, utcnow
+from webapp.models import AuditEvent, Participant, utcnow
 from webapp.research import charts, dashboard, listing, profile
 from webapp.research.forms import WithdrawForm
 from webapp.research.labels import PARTICIPANT_TYPES, label
@@ -107,13 +107,19 @@ def participants(study: str) -> tuple[str, int]:
     return render_template("research/participants.html", page=page, filters=filters, opts=opts), 200
 
 
+def _participant_or_404(*, session: Session, code: str) -> Participant:
+    """The participant of the current study with this code; 404 when there is none."""
+    person = profile.find_participant(session=session, study=g.study, code=code)
+    if person is None:
+        abort(404)
+    return person
+
+
 @bp.get("/studies/<study>/participants/<code>")
 @study_view("view")
 def participant(study: str, code: str) -> str:
     session, user = db_session(), current_user.user
-    person = profile.find_participant(session=session, study=g.study, code=code)
-    if person is None:
-        abort(404)
+    person = _participant_or_404(session=session, code=code)
     language = current_language()
     show_answers = profile.may_see_answers(session=session, participant=person, user=user)
     context: dict[str, Any] = {"person": person, "show_answers": show_answers,
@@ -150,9 +156,7 @@ def participant(study: str, code: str) -> str:
 @study_view("interview")
 def contact(study: str, code: str) -> str:
     session, user = db_session(), current_user.user
-    person = profile.find_participant(session=session, study=g.study, code=code)
-    if person is None:
-        abort(404)
+    person = _participant_or_404(session=session, code=code)
     if not profile.may_see_contact(session=session, participant=person, user=user):
         abort(403)
     details = profile.contact_details(session=session, participant=person)
@@ -171,9 +175,7 @@ contact.keireki_object_check = True  # type: ignore[attr-defined]
 @study_view("withdraw")
 def record_withdrawal(study: str, code: str) -> Response:
     session, user = db_session(), current_user.user
-    person = profile.find_participant(session=session, study=g.study, code=code)
-    if person is None:
-        abort(404)
+    person = _participant_or_404(session=session, code=code)
     form = WithdrawForm()
     if person.status == "withdrawn":
         flash(_("%(code)s has already withdrawn.", code=person.code), "info")
