@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, g, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -24,12 +26,51 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
+#: Primary language subtags browsers send for a language we know under another code: Filipino (``fil``, the
+#: code Android and iOS send) is our ``tl``; ``in`` is the withdrawn code of Indonesian; ISO 639-2/3 codes.
+LANGUAGE_ALIASES: dict[str, str] = {
+    "fil": "tl", "tgl": "tl", "in": "id", "ind": "id", "jpn": "ja", "vie": "vi", "mya": "my", "bur": "my",
+    "nep": "ne", "npi": "ne", "zho": "zh", "chi": "zh", "cmn": "zh", "eng": "en",
+}
+
+
+def _primary(tag: str) -> str:
+    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    return LANGUAGE_ALIASES.get(primary, primary)
+
+
+def best_language(accepted: Iterable[tuple[str, float]], candidates: Iterable[str]) -> str | None:
+    """The candidate tag a reader accepting ``accepted`` (``request.accept_languages``) reads best, or None.
+
+    Accepted tags are tried from the highest quality down; each matches a candidate exactly (ignoring case
+    and ``_``/``-``), else by its primary language subtag after :data:`LANGUAGE_ALIASES` — so ``fil-PH``
+    gives ``tl``, ``zh-CN`` and ``zh-TW`` give ``zh-Hans``, ``ne-NP`` gives ``ne``. Unlike werkzeug's
+    ``best_match`` (exact matches of any quality first), ``zh-CN,en;q=0.8`` gives Chinese, not English.
+    ``*`` and quality 0 match nothing.
+    """
+    options = list(candidates)
+    exact = {c.replace("_", "-").lower(): c for c in options}
+    by_primary: dict[str, str] = {}
+    for candidate in options:
+        by_primary.setdefault(_primary(candidate), candidate)
+    ranked = sorted(((str(v), float(q)) for v, q in accepted), key=lambda item: -item[1])  # stable sort
+    for value, quality in ranked:
+        if quality <= 0 or value.strip() in ("", "*"):
+            continue
+        tag = value.strip().replace("_", "-").lower()
+        if tag in exact:
+            return exact[tag]
+        if _primary(tag) in by_primary:
+            return by_primary[_primary(tag)]
+    return None
+
+
 def current_language() -> str:
     """The BCP 47 tag of the language of this request: chosen by the area, else Accept-Language."""
     lang = getattr(g, "language", None)
     if lang in UI_LANGUAGES:
         return str(lang)
-    best = request.accept_languages.best_match(list(UI_LANGUAGES)) if request else None
+    best = best_language(request.accept_languages, UI_LANGUAGES) if request else None
     return best or "en"
 
 

@@ -13,7 +13,7 @@ from flask import abort, g, request, session
 from sqlmodel import select
 
 from webapp.db import db_session
-from webapp.extensions import UI_LANGUAGES
+from webapp.extensions import UI_LANGUAGES, best_language
 from webapp.models import Participant, Study, utcnow
 
 _KEY = "kp"
@@ -74,7 +74,7 @@ def choose_language(study: Study) -> str:
     person = participant(study)
     if person is not None and person.form_language in languages:
         return person.form_language
-    best = request.accept_languages.best_match(languages)
+    best = best_language(request.accept_languages, languages)
     if best:
         return best
     return study.default_language if study.default_language in languages else languages[0]

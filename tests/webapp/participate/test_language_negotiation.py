@@ -1,0 +1,71 @@
+"""Accept-Language to page language: region subtags, Filipino sent as ``fil``, quality order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from tests.webapp.participate.journey import STUDY, end_request_session
+from webapp.extensions import UI_LANGUAGES, best_language
+
+#: What phones and browsers send -> the language the page is in.
+HEADERS = [
+    ("fil", "tl"),
+    ("fil-PH", "tl"),
+    ("fil-PH,fil;q=0.9,en-US;q=0.8,en;q=0.7", "tl"),  # Chrome on a Filipino Android phone
+    ("tl-PH", "tl"),
+    ("zh", "zh-Hans"),
+    ("zh-CN", "zh-Hans"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),  # Chrome in Chinese: werkzeug alone picks English here
+    ("zh-Hans-CN", "zh-Hans"),
+    ("zh-TW", "zh-Hans"),
+    ("ne-NP", "ne"),
+    ("my-MM", "my"),
+    ("vi-VN", "vi"),
+    ("vi-VN,vi;q=0.9,en-US;q=0.8", "vi"),
+    ("id-ID", "id"),
+    ("in-ID", "id"),  # the withdrawn code of Indonesian some Android versions still send
+    ("ja-JP", "ja"),
+    ("en-GB", "en"),
+    ("en-US;q=0.1,fil", "tl"),  # quality, not specificity, decides
+    ("en;q=0,ja", "ja"),
+]
+
+
+@pytest.mark.parametrize(("header", "expected"), HEADERS)
+def test_best_language_of_accept_language_headers(header: str, expected: str) -> None:
+    assert best_language(parse_accept_header(header, LanguageAccept), UI_LANGUAGES) == expected
+
+
+@pytest.mark.parametrize("header", ["de-DE", "*", "", "fr;q=0.9,ko"])
+def test_no_known_language_matches_nothing(header: str) -> None:
+    assert best_language(parse_accept_header(header, LanguageAccept), UI_LANGUAGES) is None
+
+
+def test_only_offered_languages_are_chosen() -> None:
+    accepted = parse_accept_header("fil-PH,ja;q=0.5", LanguageAccept)
+    assert best_language(accepted, ["en", "ja"]) == "ja"
+    assert best_language(accepted, ["en"]) is None
+
+
+@pytest.mark.parametrize(("header", "expected"), [h for h in HEADERS if h[1] != "en"])
+def test_participant_pages_follow_the_browser(
+    client: FlaskClient, bundled_study: Any, header: str, expected: str
+) -> None:
+    page = client.get(f"/s/{STUDY}", headers={"Accept-Language": header})
+    end_request_session()
+    assert page.status_code == 200
+    assert f'<html lang="{expected}"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("header", "expected"), [("fil-PH", "tl"), ("zh-CN", "zh-Hans"), ("ne-NP", "ne"),
+                                                  ("de", "en")])
+def test_pages_outside_a_study_follow_the_browser(client: FlaskClient, header: str, expected: str) -> None:
+    page = client.get("/auth/signin", headers={"Accept-Language": header})
+    end_request_session()
+    assert page.status_code == 200
+    assert f'<html lang="{expected}"' in page.get_data(as_text=True)
