@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -275,12 +275,26 @@ def outbox(study: str) -> Any:
         .limit(300)
     ).all()
     manual = [row for row in attempts if row[0].status == "manual"]
+    marked = [row[0] for row in attempts if row[0].detail.get("by_hand")]
+    senders = {
+        u.id: u.name or u.email
+        for u in session.exec(select(User).where(col(User.id).in_({a.detail.get("sent_by") for a in marked})))
+    }
+    by_hand = {
+        a.id: {
+            "who": senders.get(a.detail.get("sent_by"), "?"),
+            "when": datetime.fromisoformat(a.detail["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        }
+        for a in marked
+    }
     return render_template(
         "schedule/outbox.html",
         study=g.study,
         items=list_outbox(study=g.study.slug),
         attempts=attempts,
         manual=manual,
+        by_hand=by_hand,
+        mark_form=ActionForm(formdata=None),
         zone=zone,
         smtp=_smtp_configured(),
     )
