@@ -21,6 +21,7 @@ from webapp.crypto import decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES
 from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, User, utcnow
+from webapp.models import Response as StoredResponse
 from webapp.schedule import bp, transcripts
 from webapp.schedule.availability import eligible_interviewers, open_slots
 from webapp.schedule.contact import MESSAGING_APPS, load_contact
@@ -160,6 +161,14 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "may_contact": _may_see_contact(booking),
         "can_schedule": allowed("schedule"),
         "has_debrief": bool(g.study.steps.get("debrief")) and "schedule.debrief" in current_app.view_functions,
+        "debrief_saved": bool(g.study.steps.get("debrief"))
+        and session.exec(
+            select(StoredResponse.id).where(
+                StoredResponse.participant_id == booking.participant_id,
+                StoredResponse.instrument_id == g.study.steps.get("debrief"),
+            )
+        ).first()
+        is not None,
     }
 
 
