@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install translations catalogs migration browser clean help
+.PHONY: run test lint install translations catalogs migration browser readers clean help
 
 help:
 	@echo "make run    - install, migrate, load the bundled study, start web + worker + beat on :$(PORT)"
@@ -45,7 +45,20 @@ browser:
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
 		&& echo "installed chromium"; fi
 
-test: install browser
+# The export bundle's external readers (tests/webapp/exports/test_external_readers.py): R with haven, PSPP and
+# LibreOffice Calc (headless) from Debian; installed here when missing and apt is usable (root).
+READER_PACKAGES := r-base-core r-cran-haven pspp libreoffice-calc-nogui
+readers:
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		missing=$$(for p in $(READER_PACKAGES); do \
+			dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 \
+				|| (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)) \
+			&& echo "installed" $$missing; fi; fi
+
+test: install browser readers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
