@@ -147,7 +147,8 @@ def _open(name: str, zip_path: Path, target: Path) -> Bundle:
 @pytest.fixture(scope="module")
 def bundles(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Bundle]:
     """Two bundles of the bundled study with PEOPLE synthetic participants: de-identified (UTF-8) and with
-    personal data (UTF-8 with BOM, contacts.csv with names in eight scripts, free text)."""
+    personal data (UTF-8 with BOM, contacts.csv with names in Vietnamese, Chinese, Burmese, Japanese and
+    Nepali, free text)."""
     base = tmp_path_factory.mktemp(f"readers-{backend}")
     with databases.fresh(backend, base) as url:
         app = make_test_app(database_url=url, instance_dir=base / "instance")
@@ -224,8 +225,10 @@ def test_r_reads_every_csv_file(bundles: dict[str, Bundle], which: str, tmp_path
     rows = {f["file"]: int(f["value"]) for f in select(facts, "csv_rows")}
     assert rows == {f"{name}.csv": n for name, n in bundle.counts.items()}
     headers = {f["file"]: f["value"].split(",") for f in select(facts, "csv_header")}
+    defaults = {f["file"]: f["value"].split(",") for f in select(facts, "csv_header_default")}
     for resource in bundle.package["resources"]:
         assert headers[resource["path"]] == [f["name"] for f in resource["schema"]["fields"]], resource["path"]
+        assert defaults[resource["path"]] == headers[resource["path"]], resource["path"]
     # Types as R guesses them: numbers numeric, booleans logical once as.logical() has seen them.
     classes = {(f["file"], f["column"]): f["value"] for f in select(facts, "csv_class")}
     logical = {(f["file"], f["column"]): f["value"] for f in select(facts, "csv_as_logical")}

@@ -40,6 +40,8 @@ for (name in csv_files) {
   typed <- read.csv(path, fileEncoding = encoding, na.strings = "", check.names = FALSE)
   fact("csv_rows", name, value = nrow(text))
   fact("csv_header", name, value = paste(names(text), collapse = ","))
+  # With no encoding given at all (R in a UTF-8 locale skips a byte-order mark by itself).
+  fact("csv_header_default", name, value = paste(names(read.csv(path, nrows = 1L, check.names = FALSE)), collapse = ","))
   if (name == "sequences_sts.csv") next
   for (column in names(text)) {
     fact("csv_class", name, column, value = class(typed[[column]])[[1]])
