@@ -331,8 +331,8 @@ def test_sts_file_meets_traminer_seqdef(bundles: dict[str, Bundle], which: str, 
 
 
 def test_seqdef_check_finds_what_seqdef_would_reject(bundles: dict[str, Bundle], tmp_path: Path) -> None:
-    """The R check is not vacuous: a void inside a sequence, an unknown state, an empty cell and a repeated
-    id in a copy of the STS file are each reported."""
+    """The R check is not vacuous: a void inside a sequence, an unknown state, an empty cell, a sequence
+    starting with a gap and a repeated id in a copy of the STS file are each reported."""
     rscript = program("Rscript")
     bundle = bundles["deidentified"]
     broken = tmp_path / "broken"
@@ -341,7 +341,8 @@ def test_seqdef_check_finds_what_seqdef_would_reject(bundles: dict[str, Bundle],
     header, rows = lines[0], [line.split(",") for line in lines[1:]]
     rows[0][1] = "%"            # void at the start of a sequence
     rows[1][1] = "farming"      # not a state
-    rows[2][2] = ""             # an empty cell
+    rows[2][1] = ""             # an empty cell
+    rows[4][1] = "*"            # a gap before the first episode
     rows.append(list(rows[3]))  # the same participant twice
     (broken / "sequences_sts.csv").write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n",
                                               encoding="utf-8")
@@ -353,6 +354,7 @@ def test_seqdef_check_finds_what_seqdef_would_reject(bundles: dict[str, Bundle],
     assert f"{rows[0][0]}: void '%' before the end" in problems
     assert "states not in the alphabet: farming" in problems
     assert "empty cells in the month columns: 1" in problems
+    assert f"{rows[4][0]}: starts or ends with a gap" in problems
     assert f"duplicated ids: {rows[3][0]}" in problems
     assert "STS months differ from its SPELL rows" in problems
 

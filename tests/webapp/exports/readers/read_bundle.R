@@ -41,7 +41,8 @@ for (name in csv_files) {
   fact("csv_rows", name, value = nrow(text))
   fact("csv_header", name, value = paste(names(text), collapse = ","))
   # With no encoding given at all (R in a UTF-8 locale skips a byte-order mark by itself).
-  fact("csv_header_default", name, value = paste(names(read.csv(path, nrows = 1L, check.names = FALSE)), collapse = ","))
+  default_names <- names(read.csv(path, nrows = 1L, check.names = FALSE))
+  fact("csv_header_default", name, value = paste(default_names, collapse = ","))
   if (name == "sequences_sts.csv") next
   for (column in names(text)) {
     fact("csv_class", name, column, value = class(typed[[column]])[[1]])
@@ -86,14 +87,16 @@ seqdef_problems <- function(data, var, alphabet, id, missing = "*", void = "%", 
   # right = "DEL" by default): void must not be a code seqprep gives missing elements.
   if (!is.character(void) || void %in% c(NA, NA, "DEL")) add("void must be a character other than left/gaps/right")
   seqdata <- as.matrix(data[, var, drop = FALSE])  # seqdef.R l.21 seqxtract(data, var, data.frame=TRUE)
-  # seqdef.R l.26-36 and R/seqfcheck.R: STS input whose states contain "-" (or ":" when there is only one
-  # column) is taken for the compressed "a-b-c" format and split (seqdecomp).
+  # seqdef.R l.26-36 and R/seqfcheck.R (commit 8cd726cb054deedcecec40ef16e0c87b8cf32bfa): STS input whose
+  # states contain "-" (or ":" when there is only one column) is taken for the compressed "a-b-c" format and
+  # split (seqdecomp).
   if (length(grep("-", seqdata, fixed = TRUE)) > 0) add("a state contains '-' (read as compressed STS)")
   if (ncol(seqdata) == 1L && length(grep(":", seqdata, fixed = TRUE)) > 0) add("a state contains ':'")
   # Empty cells are NA: with missing = "*" they are neither a state nor missing; seqdef's factor coding
   # (`match(x, c(A, nr, void))`, seqdef.R "Much faster way proposed by Jouni Helske") leaves them NA.
   if (anyNA(seqdata)) add("empty cells in the month columns: ", sum(is.na(seqdata)))
-  # seqdef.R l.59-62 with R/seqstatl.R: the states found are sort(unique(cells)) minus missing and void ...
+  # seqdef.R l.59-62 with R/seqstatl.R (commit 4b085adef8f3723a740350c4907eccc0c36bdce0): the states found
+  # are sort(unique(cells)) minus missing and void ...
   statl <- sort(unique(as.vector(seqdata)))
   statl <- statl[!statl == missing & !statl == void]
   # ... and l.64-71: `if (any(statl %in% alphabet==FALSE)) stop("one or more states appearing in the data
@@ -103,7 +106,8 @@ seqdef_problems <- function(data, var, alphabet, id, missing = "*", void = "%", 
   # The factor levels are c(alphabet, nr, void): a state equal to nr or void would be a duplicated level.
   if (any(c(nr, void) %in% alphabet)) add("nr or void is also a state of the alphabet")
   # seqdef.R l.81-84: any missing element sends the data through seqprep(left = NA, gaps = NA,
-  # right = "DEL"); R/TraMineR-trunc.R (commit 320b9f7eb8833a460d81b79bffdda22715abd43d) then moves every
+  # right = "DEL"; R/seqprep.R, commit 066840e71e7e2cbafa0da5c25b4b9d5ebe5f90e3), whose TraMineR.trunc
+  # (R/TraMineR-trunc.R, commit 320b9f7eb8833a460d81b79bffdda22715abd43d) then moves every
   # void element to the end of its row (`seqdata.trunc[seqdata.trunc!=void]` then `rep(void,ndel)`), so a
   # void inside a sequence would silently shift the months after it. Void must therefore be trailing only.
   # Missing ("*", a month no episode covers) may only be inside: the bundle starts and ends every
@@ -114,14 +118,19 @@ seqdef_problems <- function(data, var, alphabet, id, missing = "*", void = "%", 
     if (length(voids) && any(voids != seq.int(length(row) - length(voids) + 1L, length(row)))) {
       add(id[[i]], ": void '", void, "' before the end of the sequence")
     }
-    used <- row[row != void]
-    if (!length(used)) add(id[[i]], ": empty sequence (void only)")
-    else if (used[[1]] == missing || used[[length(used)]] == missing) add(id[[i]], ": starts or ends with a gap")
+    used <- row[is.na(row) | row != void]
+    if (!length(used)) {
+      add(id[[i]], ": empty sequence (void only)")
+    } else if (isTRUE(used[[1]] == missing) || isTRUE(used[[length(used)]] == missing)) {
+      add(id[[i]], ": starts or ends with a gap")
+    }
   }
   # seqdef.R, the `id` block: `rownames(seqdata) <- id`; a data frame refuses duplicated row names.
   if (anyDuplicated(id)) add("duplicated ids: ", paste(unique(id[duplicated(id)]), collapse = ", "))
   # The longest sequence fills the last column (else the file has all-void columns).
-  if (nrow(seqdata) && all(seqdata[, ncol(seqdata)] == void, na.rm = TRUE)) add("the last month column is all void")
+  if (nrow(seqdata) && all(seqdata[, ncol(seqdata)] == void, na.rm = TRUE)) {
+    add("the last month column is all void")
+  }
   problems
 }
 
@@ -140,7 +149,9 @@ spell_problems <- function(sts, var, spells, missing = "*", void = "%") {
     if (!nrow(own)) next
     first <- min(own$begin)
     expected <- rep(missing, max(own$end) - first + 1L)
-    for (j in seq_len(nrow(own))) expected[(own$begin[[j]] - first + 1L):(own$end[[j]] - first + 1L)] <- own$status[[j]]
+    for (j in seq_len(nrow(own))) {
+      expected[(own$begin[[j]] - first + 1L):(own$end[[j]] - first + 1L)] <- own$status[[j]]
+    }
     row <- unname(unlist(sts[i, var]))
     got <- row[row != void]
     if (!identical(got, expected)) problems <- c(problems, paste0(code, ": STS months differ from its SPELL rows"))
@@ -153,10 +164,14 @@ sts <- read.csv(file.path(bundle, "sequences_sts.csv"), fileEncoding = encoding,
 months <- 2:ncol(sts)
 spells <- read.csv(file.path(bundle, "sequences_spell.csv"), fileEncoding = encoding, na.strings = "",
                    colClasses = c("character", "integer", "integer", "character"))
-for (problem in seqdef_problems(sts, months, alphabet, sts$participant_code)) fact("sts_problem", "sequences_sts.csv", value = problem)
+for (problem in seqdef_problems(sts, months, alphabet, sts$participant_code)) {
+  fact("sts_problem", "sequences_sts.csv", value = problem)
+}
 for (problem in spell_problems(sts, months, spells)) fact("sts_problem", "sequences_spell.csv", value = problem)
 lengths <- seqdef_lengths(sts, months)
-for (i in seq_len(nrow(sts))) fact("sts_length", "sequences_sts.csv", key = sts$participant_code[[i]], value = lengths[[i]])
+for (i in seq_len(nrow(sts))) {
+  fact("sts_length", "sequences_sts.csv", key = sts$participant_code[[i]], value = lengths[[i]])
+}
 states <- sort(unique(as.vector(as.matrix(sts[, months]))))
 fact("sts_states", "sequences_sts.csv", value = paste(states[!states %in% c("*", "%")], collapse = ","))
 
