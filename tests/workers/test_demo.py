@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 import instruments
@@ -113,3 +115,101 @@ def test_only_planted_problems_reach_the_quality_flags(ptype: str) -> None:
             assert "missing_required" not in found, (person, rows(records, "quality_flags"))
         if not person.problems:
             assert not found & planted_only, (person, rows(records, "quality_flags"))
+
+
+def _interviewer(session: Session, study: Any, **fields: Any) -> Any:
+    from webapp.models import Membership, User
+
+    user = User(email=f"{fields.pop('name', 'iv')}@example.org", name="Demo Interviewer", languages=["en", "ja"],
+                **fields)
+    session.add(user)
+    session.flush()
+    session.add(Membership(user_id=user.id, study_id=study.id, role="interviewer"))
+    session.flush()
+    return user
+
+
+def test_seed_interviews_save_debriefs_through_the_debrief_service(
+    session: Session, bundled_study: Any, client: Any, sign_in: Any
+) -> None:
+    from webapp.models import AuditEvent, Booking
+    from workers.demo_interviews import seed_interviews
+
+    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    interviewer = _interviewer(session, bundled_study)
+    outcome = seed(session=session, study=bundled_study, participants=12, seed=4, now=now)
+    talks = seed_interviews(session=session, study=bundled_study, participant_ids=outcome.participant_ids,
+                            rng=random.Random(1), now=now, episodes=outcome.episodes, share=1.0,
+                            debrief_share=1.0)
+    assert talks.skipped is None
+    bookings = session.exec(select(Booking).where(col(Booking.id).in_(talks.booking_ids))).all()
+    assert len(bookings) == 12
+    assert {b.status for b in bookings} <= {"completed", "no_show"}
+    assert all(b.ends_at < now and b.interviewer_id == interviewer.id for b in bookings)
+    done = {b.participant_id: b for b in bookings if b.status == "completed"}
+    assert talks.by_outcome["completed"] == len(done) >= 8
+    query = select(Participant).where(col(Participant.id).in_(outcome.participant_ids))
+    people = {p.id: p for p in session.exec(query)}
+    assert {people[pid].status for pid in done} == {"interviewed"}
+    debriefs = session.exec(select(Response).where(Response.instrument_id == "debrief")).all()
+    assert sorted(r.participant_id for r in debriefs) == sorted(talks.debriefs) == sorted(done)
+    for response in debriefs:
+        booking = done[response.participant_id]
+        assert response.submitted_by == interviewer.id
+        assert response.meta == {"source": "debrief", "booking": booking.uid}
+        assert response.answers["interview_date"] == booking.starts_at.date().isoformat()
+        assert response.answers["interview_mode"] == booking.mode
+        for event in response.answers.get("skill_events", []):
+            assert 1 <= event.get("event_episode", 1) <= max(1, outcome.episodes[response.participant_id])
+    assert sum(len(r.answers.get("skill_events", [])) for r in debriefs) > 0
+    converted = convert_batch(session=session, participant_ids=outcome.participant_ids)
+    assert converted.failed == {}
+    from webapp.models import RECORD_TABLES
+
+    table = RECORD_TABLES["skill_events"]
+    coded = session.execute(sa.select(table).where(table.c.source == "interview")).all()
+    assert len(coded) == sum(len(r.answers.get("skill_events", [])) for r in debriefs)
+
+    again = seed_interviews(session=session, study=bundled_study, participant_ids=outcome.participant_ids,
+                            rng=random.Random(1), now=now, episodes=outcome.episodes, share=1.0,
+                            debrief_share=1.0)
+    assert again.booking_ids == []  # those interviewed are left alone
+    assert again.debriefs == []
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "debrief.edit")).all() == []
+
+    sign_in(interviewer)  # the researcher pages show them
+    booking = next(iter(done.values()))
+    page = client.get(f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}")
+    assert page.status_code == 200
+    assert "Change the debrief" in page.text
+    profile = client.get(f"/studies/{bundled_study.slug}/participants/{people[booking.participant_id].code}")
+    assert profile.status_code == 200
+    assert "Interview debrief" in profile.text
+
+
+def test_seed_interviews_without_an_interviewer_makes_none(session: Session, bundled_study: Any) -> None:
+    from workers.demo_interviews import seed_interviews
+
+    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    outcome = seed(session=session, study=bundled_study, participants=3, seed=4, now=now)
+    talks = seed_interviews(session=session, study=bundled_study, participant_ids=outcome.participant_ids,
+                            rng=random.Random(1), now=now, share=1.0)
+    assert talks.skipped == "the study has no interviewer"
+    assert talks.booking_ids == []
+
+
+def test_demo_seed_command_interviews_and_debriefs(app: Any, session: Session, bundled_study: Any) -> None:
+    _interviewer(session, bundled_study, name="cli")
+    from workers.demo import demo_group
+
+    result = app.test_cli_runner().invoke(
+        demo_group, args=["seed", "--study", bundled_study.slug, "--participants", "8", "--seed", "3",
+              "--interviewed", "1", "--inline"])
+    assert result.exit_code == 0, result.output
+    assert "created 8 participants" in result.output
+    found = re.search(r"past interviews: (.*); debriefs saved: (\d+)", result.output)
+    assert found, result.output
+    assert int(found.group(2)) >= 1
+    debriefs = session.exec(select(Response).where(Response.instrument_id == "debrief")).all()
+    assert len(debriefs) == int(found.group(2))
+    assert {r.status for r in debriefs} == {"converted"}
