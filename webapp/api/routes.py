@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, jsonify, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from sqlmodel import col
 
 from webapp.api.auth import Unauthorized, rate_key, study_of_token, token_required
@@ -25,6 +26,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 #: Per token (or address without one); generous for scripts paging through a study.
 limiter.limit("600/minute", key_func=rate_key)(bp)
+#: Calls refused for want of a valid token, per address over the whole API: a new made-up token per call
+#: gets a fresh per-token bucket above, so guessing is bounded here.
+AUTH_FAILURE_LIMIT = "20 per minute; 200 per hour"
+limiter.shared_limit(lambda: str(current_app.config.get("KEIREKI_API_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMIT)),
+                     scope="api-auth-failures", key_func=get_remote_address,
+                     deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class BadRequest(Exception):

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -20,6 +21,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates"
 #: Sign-in attempts that fail count against the visitor's address and against the e-mail address tried.
 SIGNIN_LIMIT_IP = "20 per minute; 100 per hour"
 SIGNIN_LIMIT_EMAIL = "5 per minute; 20 per hour"
+#: Invitation links that are unknown or expired, per visitor's address (opening or posting): tokens cannot be
+#: guessed, and this keeps anyone from trying.
+INVITE_FAILURE_LIMIT = "10 per minute; 50 per hour"
 
 
 def _ip_limit() -> str:
@@ -91,8 +95,18 @@ def signout_everywhere() -> Response:
     return redirect(url_for("auth.signin"))
 
 
+def _invite_failure_limit() -> str:
+    return str(current_app.config.get("KEIREKI_INVITE_FAILURE_LIMIT", INVITE_FAILURE_LIMIT))
+
+
+def _unknown_invitation(response: Response) -> bool:
+    return response.status_code == 404
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_invite_failure_limit, key_func=lambda: "invite-fail:" + get_remote_address(),
+               deduct_when=_unknown_invitation)
 def invite(token: str) -> Any:
     session = db_session()
     user = services.invited_user(session=session, token=token, now=utcnow())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -40,12 +41,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def sign_in_address(raw: str) -> str:
+    """The address to look an account up by: the canonical form, or for addresses that are not valid for
+    the Internet, such as the first admin's ``admin@localhost``, the typed text in NFKC and lower case."""
+    try:
+        return clean_email(raw)
+    except AccountError:
+        text = unicodedata.normalize("NFKC", raw).strip().lower()
+        return text if "@" in text and len(text) <= 254 and "\x00" not in text else ""
+
+
 def authenticate(*, session: Session, email: str, password: str, now: datetime) -> User | None:
     """The active user with this e-mail and password, else None (same work either way: no enumeration)."""
-    try:
-        address = clean_email(email)
-    except AccountError:
-        address = ""
+    address = sign_in_address(email)
     user = session.exec(select(User).where(User.email == address)).first() if address else None
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
