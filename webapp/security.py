@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -21,10 +21,21 @@ CSP = "; ".join(
 )
 
 
+def refuse_nul() -> None:
+    """No page's path holds a NUL character: 404, before any view or hook runs.
+
+    PostgreSQL cannot compare or store text with NUL, so a ``%00`` in a study slug, participant code or token
+    reaching a query would be a 500 (SQLite just finds nothing). Query arguments are each view's to check.
+    """
+    if "\x00" in request.path:
+        abort(404)
+
+
 def init_security(app: Flask) -> None:
     hops = app.config["KEIREKI"].proxy_hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
 
     @app.after_request
     def _headers(response: Response) -> Response:

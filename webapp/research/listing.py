@@ -91,9 +91,19 @@ def parse_filters(args: Any, opts: Options) -> Filters:
             f.channel = ids[channel]
         else:
             f.ignored.append("channel")
-    page = str(args.get("page", "1") or "1")
-    f.page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    f.page = page_number(args.get("page"), high=100_000)
     return f
+
+
+def page_number(raw: object, *, high: int) -> int:
+    """A page number from a query argument: ASCII digits between 1 and ``high``, else 1.
+
+    (``str.isdigit`` alone is not enough: it accepts "²", which ``int`` refuses.)
+    """
+    text = str(raw or "")
+    if not (0 < len(text) <= 9 and text.isascii() and text.isdigit()):
+        return 1
+    return int(text) if 0 < int(text) <= high else 1
 
 
 def list_participants(*, session: Session, study: Study, filters: Filters, per_page: int = PER_PAGE) -> Page:

@@ -204,8 +204,7 @@ def audit_log(study: str) -> str:
     counted = sa.select(sa.func.count()).select_from(AuditEvent).where(*where)
     total = int(session.execute(counted).scalar_one())
     pages = max(1, -(-total // AUDIT_PER_PAGE))
-    raw_page = request.args.get("page", "1")
-    page = min(int(raw_page), pages) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    page = min(listing.page_number(request.args.get("page"), high=10**9), pages)
     events = session.exec(select(AuditEvent).where(*where)
                           .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                           .offset((page - 1) * AUDIT_PER_PAGE).limit(AUDIT_PER_PAGE)).all()
