@@ -84,7 +84,9 @@ def screening(study: str) -> ResponseReturnValue:
         for group in instrument.groups:
             for key, issue in engine.validate_page(instrument, group, answers, today=today).items():
                 errors.setdefault(key, {"code": issue.code, "message": issue.message, "params": {}})
-        if not errors:
+        if state.switched_language():  # a language button: the same answers again, in that language
+            errors = {}
+        elif not errors:
             return _screened(s, instrument, answers, today)
     # Without JavaScript a question shown by another answer appears only now: a notice, not an error.
     hidden_before = {
@@ -179,7 +181,9 @@ def consent(study: str) -> ResponseReturnValue:
                     "message": question.required_message or None,
                     "params": {},
                 }
-        if not errors:
+        if state.switched_language():  # a language button: the same answers again, in that language
+            errors = {}
+        elif not errors:
             responses.record_consent(
                 session=db_session(),
                 participant=person,

@@ -55,10 +55,10 @@ def participant(study: Study) -> Participant | None:
 
 
 def choose_language(study: Study) -> str:
-    """The language of this page: ``?lang=`` (remembered), the session's, the participant's,
+    """The language of this page: ``?lang=`` or a language button (remembered), the session's, the participant's,
     Accept-Language among the study's languages, or the study's default."""
     languages = [t for t in study.languages if t in UI_LANGUAGES] or ["en"]
-    asked = request.args.get("lang", "")
+    asked = request.args.get("lang", "") or switched_language()
     if asked in languages:
         update(study, lang=asked)
         person = participant(study)
@@ -78,6 +78,11 @@ def choose_language(study: Study) -> str:
     if best:
         return best
     return study.default_language if study.default_language in languages else languages[0]
+
+
+def switched_language() -> str:
+    """The language chosen with a language button of a page's form (screening, consent), or ""."""
+    return str(request.form.get("switch_language", "")) if request.method == "POST" else ""
 
 
 def enter(slug: str) -> Study:
