@@ -37,8 +37,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("KEIREKI_DATA_DIR", "<instance>/data", "transcripts, exports, mail outbox"),
     Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000", "public URL, for links in messages and QR codes"),
     Option("KEIREKI_SECURE_COOKIES", "true in production", "mark cookies Secure (HTTPS only)"),
-    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage; use redis:// with several "
-           "web processes"),
+    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage; with memory:// limits are per "
+           "process, so keireki serve runs one web process (with threads); use redis:// with several"),
     Option("KEIREKI_MAX_CONTENT_LENGTH", "2097152", "largest request body in bytes (larger gets 413)"),
     Option("KEIREKI_UPLOAD_MAX_BYTES", "10485760", "largest transcript upload in bytes"),
     Option("KEIREKI_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://...; unset: .eml files "

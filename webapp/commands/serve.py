@@ -14,11 +14,22 @@ import time
 from types import FrameType
 
 
-def _commands(host: str, port: int, concurrency: int) -> dict[str, list[str]]:
+def web_processes(ratelimit_storage_url: str) -> list[str]:
+    """gunicorn's process options: rate limits kept in process memory are only exact in ONE process.
+
+    With ``memory://`` (the embedded default) the web app runs as one process with four threads; with a
+    shared store (``redis://``...) as two processes.
+    """
+    if ratelimit_storage_url.startswith("memory://"):
+        return ["--workers", "1", "--threads", "4"]
+    return ["--workers", "2"]
+
+
+def _commands(host: str, port: int, concurrency: int, ratelimit_storage_url: str) -> dict[str, list[str]]:
     py = sys.executable
     return {
-        "web": [py, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-",
-                "webapp.wsgi:app"],
+        "web": [py, "-m", "gunicorn", "--bind", f"{host}:{port}", *web_processes(ratelimit_storage_url),
+                "--access-logfile", "-", "webapp.wsgi:app"],
         "worker": [py, "-m", "celery", "-A", "workers.entry", "worker", "--loglevel", "INFO",
                    "--concurrency", str(concurrency), "--pool", "prefork", "-n", "keireki@%h"],
         "beat": [py, "-m", "celery", "-A", "workers.entry", "beat", "--loglevel", "INFO"],
@@ -38,7 +49,8 @@ def serve(*, host: str, port: int) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for name, cmd in _commands(host, port, settings.worker_concurrency).items():
+    for name, cmd in _commands(host, port, settings.worker_concurrency,
+                                    settings.ratelimit_storage_url).items():
         procs[name] = subprocess.Popen(cmd, start_new_session=True)  # noqa: S603 - fixed argv
         print(f"started {name} (pid {procs[name].pid})", flush=True)
     code = 0
