@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from instruments.model import Question
 from webapp.crypto import decrypt_json, encrypt_json
 from webapp.models import Contact, Participant
+from webapp.services import audit
 
 #: Messaging apps recognised at the start of a "messaging app and ID" answer.
 MESSAGING_APPS = {
@@ -104,6 +105,9 @@ def save(
     if not any(k for k in record if not k.startswith("_")) and not pending:
         if row is not None:
             session.delete(row)
+            audit.record(session=session, action="contact.delete", actor=f"participant:{participant.code}",
+                         study_id=participant.study_id, target=f"participant:{participant.code}",
+                         detail={"by": "participant", "kinds": row.kinds})
         return
     kinds = ",".join(k for k in _KINDS if record.get(k) or record.get(f"{k}_id"))
     if row is None:

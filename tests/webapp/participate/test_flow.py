@@ -248,6 +248,32 @@ def test_contact_details_are_stored_apart_and_encrypted(
     assert decrypt_json(row.data_enc) == {"interview_ok": "no"}
 
 
+def test_clearing_every_contact_detail_deletes_them_and_is_audited(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
+    from webapp.models import AuditEvent, utcnow
+    from webapp.participate import contact
+
+    journey.screen("ti")
+    journey.consent()
+    journey.get(f"/s/{STUDY}/form/contact")
+    journey.post(f"/s/{STUDY}/form/contact",
+                 {"interview_ok": "yes", "contact_name": "Lan", "contact_phone": "090-1234-5678", "action": "save"})
+    person = _participant(session)
+    assert count(session, Contact, Contact.participant_id == person.id) == 1
+    names = {"interview_ok", "contact_name", "contact_phone", "contact_app", "contact_app_id"}
+    questions = [q for q in _instrument(session, bundled_study, "ti_intake").questions() if q.name in names]
+    assert len(questions) == len(names)
+    contact.save(session=session, participant=person, questions=questions,
+                 values={q.name: None for q in questions}, pending={}, now=utcnow())
+    session.flush()
+    assert count(session, Contact, Contact.participant_id == person.id) == 0
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "contact.delete")).all()
+    assert [(e.actor, e.target, e.detail["by"]) for e in events] == [
+        (f"participant:{person.code}", f"participant:{person.code}", "participant")]
+    assert "Lan" not in str(events[0].detail)
+
+
 def test_typed_values_survive_a_failed_validation(journey: Journey, session: Session) -> None:
     journey.screen("ti")
     journey.consent()
