@@ -8,16 +8,22 @@ knows nothing of the database: the same function serves the Celery job, the CLI 
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from instruments.contract import VOCABULARIES
 from workers.exports import codebook, stats, tabular
@@ -99,17 +105,18 @@ def build_bundle(
         raise ValueError("contacts are only written into a bundle with personal data")
     tables = export_tables(with_pii=options.with_pii, cleared=options.cleared)
     out_dir.mkdir(parents=True, exist_ok=True)
-    total = len(TABULAR_TABLES) + 1 + 2 * len(STATS_TABLES) + 2 + (1 if contacts else 0)
+    total = len(TABULAR_TABLES) + 1 + len(STATS_TABLES) + 2 + (1 if contacts else 0)
     done = 0
 
     def step() -> None:
         nonlocal done
         done += 1
+        _release()
         if progress is not None:
             progress(done, total)
 
     counts: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
+    with _compact_memory(), tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
         work = Path(tmp)
         files = work / "files"
         files.mkdir()
@@ -130,10 +137,9 @@ def build_bundle(
             rows=lambda: rows(tables["sequences_sts"]), path=files / "sequences_sts.csv", bom=options.bom
         )
         step()
-        for name in STATS_TABLES:
-            stats.write_sav(table=tables[name], rows=rows(tables[name]), path=files / f"{name}.sav")
-            step()
-            stats.write_dta(table=tables[name], rows=rows(tables[name]), path=files / f"{name}.dta")
+        for name in STATS_TABLES:  # from the Parquet file just written: no second read of the rows
+            stats.write_stats(table=tables[name], parquet=files / f"{name}.parquet", sav=files / f"{name}.sav",
+                              dta=files / f"{name}.dta")
             step()
         if contacts is not None:
             counts["contacts"] = _write_contacts(contacts(), files / "contacts.csv", bom=options.bom)
@@ -170,6 +176,46 @@ def build_bundle(
     return BundleResult(
         path=final, filename=filename, size=final.stat().st_size, sha256=sha256_file(final), counts=counts
     )
+
+
+@contextmanager
+def _compact_memory() -> Iterator[None]:
+    """Arrow's allocations from jemalloc with no decay while the bundle is written: memory a step frees
+    goes back to the system at once instead of staying in the allocator's caches, so the peak is the
+    largest step's, not the sum of what every step left behind."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _release() -> None:
+    """Hand memory the last step freed back to the system (Arrow's pool, then the C heap, where many small
+    Python objects leave free pages the allocator would otherwise keep)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+    return libc
+
+
+_LIBC = _libc()
 
 
 def _write_contacts(rows: Iterable[Sequence[str | None]], path: Path, *, bom: bool) -> int:

@@ -1,77 +1,62 @@
 """SPSS (.sav) and Stata (.dta) files with variable and value labels, through pyreadstat.
 
-Code columns become integers (the 1-based position of the code in its vocabulary) carrying the codes'
-labels as value labels; booleans become 0/1. Repeated strings share one object, which keeps the frame
-of a large study small. ReadStat stamps the time of writing into both headers; it is replaced by a
-fixed time so the same rows give the same bytes.
+Both files of a table are written from one data frame read column by column from the table's Parquet
+file, written just before (no second read of the database). Code columns become numbers (the 1-based
+position of the code in its vocabulary) carrying the codes' labels as value labels; booleans become
+0/1; times become ISO text. pyreadstat needs the whole frame at once, so its columns are kept compact:
+numbers in one float array each (float32 for codes and booleans), text Arrow-backed (no Python object
+per cell). ReadStat stamps the time of writing into both headers; it is replaced by a fixed time so
+the same rows give the same bytes.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from array import array
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pyreadstat
 
-from workers.exports.cells import iso_utc
 from workers.exports.labels import BOOLEAN_LABELS, value_labels
 from workers.exports.schema import ExportColumn, ExportTable
+from workers.exports.tabular import iso_times
 
 STATA_NAME_MAX = 32
 LABEL_MAX = 80
-_NUMERIC = ("integer", "number", "code", "boolean")
 
 
-def _code_number(numbers: dict[str, float], value: Any) -> float:
-    return math.nan if value is None else numbers.get(str(value), math.nan)
-
-
-def _number_converter(col: ExportColumn) -> Callable[[Any], float]:
+def _series(col: ExportColumn, values: pa.ChunkedArray) -> pd.Series:
+    """One column of the frame: numbers as float64 (NaN = missing), text as Arrow-backed strings."""
     if col.kind == "code":
-        return partial(_code_number, {code: float(i) for i, code in enumerate(col.codes, start=1)})
+        numbers = pc.add(pc.index_in(values, value_set=pa.array(col.codes, type=pa.string())), 1)
+        return _numbers(numbers, pa.float32())
     if col.kind == "boolean":
-        return lambda v: math.nan if v is None else float(bool(v))
-    return lambda v: math.nan if v is None else float(v)
+        return _numbers(values, pa.float32())
+    if col.kind in ("integer", "number"):
+        return _numbers(values, pa.float64())
+    if col.kind == "datetime":
+        values = pa.chunked_array([iso_times(chunk) for chunk in values.chunks], type=pa.string())
+    return pd.Series(values.combine_chunks() if values.num_chunks != 1 else values.chunk(0),
+                     dtype=pd.ArrowDtype(pa.string()), copy=False)
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else (iso_utc(value) if isinstance(value, datetime) else str(value))
+def _numbers(values: pa.ChunkedArray, kind: pa.DataType) -> pd.Series:
+    """Numbers with NaN for missing. Codes and booleans (small whole numbers, exact in float32) take half
+    the memory of float64; pyreadstat writes every float column as a double, so the files are the same."""
+    numbers = pc.cast(values, kind).combine_chunks() if len(values) else pa.array([], kind)
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), dtype=kind.to_pandas_dtype(), copy=False)
 
 
-def _frame(table: ExportTable, rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
-    # Numbers go into compact double arrays (8 bytes a cell), text into Arrow string chunks; pandas then
-    # wraps both without copying (float64 numpy views, Arrow-backed ``str`` columns). No Python object
-    # per cell survives a batch, so the frame of a large study stays small.
-    from workers.exports.tabular import batches
-
-    numeric = [col.kind in _NUMERIC for col in table.columns]
-    to_number = [_number_converter(col) if is_number else None for col, is_number in zip(table.columns, numeric,
-                                                                                           strict=True)]
-    doubles: list[array[float]] = [array("d") for _ in table.columns]
-    texts: list[list[pa.Array]] = [[] for _ in table.columns]
-    for batch in batches(rows):
-        for i, values in enumerate(zip(*batch, strict=True)):
-            convert = to_number[i]
-            if convert is not None:
-                doubles[i].extend(map(convert, values))
-            else:
-                texts[i].append(pa.array(map(_text, values), type=pa.string(), size=len(values)))
+def frame_from_parquet(table: ExportTable, path: Path) -> pd.DataFrame:
+    """The SPSS/Stata frame of ``table`` from its Parquet file, one column at a time."""
+    source = pq.ParquetFile(path)
     data: dict[str, Any] = {}
-    for i, col in enumerate(table.columns):
-        if numeric[i]:
-            data[col.name] = pd.Series(np.frombuffer(doubles[i], dtype="float64") if len(doubles[i]) else [],
-                                       dtype="float64")
-        else:
-            data[col.name] = pa.chunked_array(texts[i], type=pa.string()).to_pandas()
+    for col in table.columns:
+        data[col.name] = _series(col, source.read(columns=[col.name]).column(0))
     return pd.DataFrame(data, copy=False)
 
 
@@ -89,20 +74,24 @@ def _labels(table: ExportTable) -> tuple[dict[str, str | None], dict[str, dict[i
     return variable, values
 
 
-def write_sav(*, table: ExportTable, rows: Iterable[Sequence[Any]], path: Path) -> None:
+def write_stats(*, table: ExportTable, parquet: Path, sav: Path, dta: Path) -> None:
+    """Write the SPSS and Stata files of ``table`` from its Parquet file."""
+    frame = frame_from_parquet(table, parquet)
+    write_sav(table=table, frame=frame, path=sav)
+    write_dta(table=table, frame=frame, path=dta)
+
+
+def write_sav(*, table: ExportTable, frame: pd.DataFrame, path: Path) -> None:
     """Write an SPSS system file with variable labels and value labels on code columns."""
-    frame = _frame(table, rows)
     variable, values = _labels(table)
     pyreadstat.write_sav(
         frame, str(path), file_label=table.label[:64], column_labels=variable, variable_value_labels=values
     )
-    del frame
     _fix_sav_time(path)
 
 
-def write_dta(*, table: ExportTable, rows: Iterable[Sequence[Any]], path: Path) -> None:
+def write_dta(*, table: ExportTable, frame: pd.DataFrame, path: Path) -> None:
     """Write a Stata 15 file (names <= 32 characters) with variable and value labels."""
-    frame = _frame(table, rows)
     variable, values = _labels(table)
     pyreadstat.write_dta(
         frame,
@@ -112,7 +101,6 @@ def write_dta(*, table: ExportTable, rows: Iterable[Sequence[Any]], path: Path) 
         version=15,
         variable_value_labels=values,
     )
-    del frame
     _fix_dta_time(path)
 
 

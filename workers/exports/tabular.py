@@ -1,17 +1,21 @@
 """Streaming writers: every table as CSV, one XLSX workbook and Parquet, in one pass over its rows.
 
-Rows arrive in batches from an iterable (the database layer reads them with server-side cursors);
-each batch is written to the three files and dropped, so memory does not grow with the study.
+A table arrives either as Arrow record batches (PostgreSQL: ``COPY ... TO STDOUT`` parsed by Arrow's
+streaming CSV reader) or as row tuples (SQLite, tests), which are turned into record batches here.
+Either way the writers see record batches of exactly ``BATCH_ROWS`` rows (the last one shorter), so
+the same records give the same bytes whatever their source; each batch is written to the three
+files and dropped, so memory does not grow with the study.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +25,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from workers.exports.cells import as_text, iso_utc, neutralise
-from workers.exports.schema import STS_PAD, ExportTable
+from workers.exports.schema import STS_PAD, STS_SOURCE, ExportTable
 
-Rows = Iterable[Sequence[Any]]
+Rows = Iterable[Sequence[Any]] | Iterable[pa.RecordBatch]
 #: Fixed document time of the workbook, so the same rows give the same bytes.
 FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 - xlsxwriter wants a naive time
 BATCH_ROWS = 5000
@@ -40,7 +43,7 @@ _ARROW: dict[str, pa.DataType] = {
 }
 
 
-def batches(rows: Rows, size: int = BATCH_ROWS) -> Iterator[list[Sequence[Any]]]:
+def batches(rows: Iterable[Sequence[Any]], size: int = BATCH_ROWS) -> Iterator[list[Sequence[Any]]]:
     """Split an iterable of rows into lists of at most ``size`` rows."""
     it = iter(rows)
     while chunk := list(islice(it, size)):
@@ -50,6 +53,52 @@ def batches(rows: Rows, size: int = BATCH_ROWS) -> Iterator[list[Sequence[Any]]]
 def arrow_schema(table: ExportTable) -> pa.Schema:
     """The Parquet schema of a table (codes and partial dates as strings, times in UTC)."""
     return pa.schema([pa.field(c.name, _ARROW[c.kind]) for c in table.columns])
+
+
+def record_batches(table: ExportTable, rows: Rows, size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The rows of ``table`` as record batches of its :func:`arrow_schema`, ``size`` rows each (the last shorter).
+
+    ``rows`` gives either row tuples in the table's column order or record batches of any length (with
+    the table's columns, in order): both come out cut at the same row counts, which keeps Parquet's row
+    groups, and so its bytes, independent of where the rows came from.
+    """
+    schema = arrow_schema(table)
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    if isinstance(first, pa.RecordBatch):
+        yield from _rebatch(chain([first], it), schema, size)
+        return
+    for batch in batches(chain([first], it), size):
+        columns = list(zip(*batch, strict=True))
+        arrays = [pa.array(values, type=f.type) for values, f in zip(columns, schema, strict=True)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _rebatch(parts: Iterable[pa.RecordBatch], schema: pa.Schema, size: int) -> Iterator[pa.RecordBatch]:
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for part in parts:
+        if part.num_rows == 0:
+            continue
+        if part.schema != schema:
+            part = pa.RecordBatch.from_arrays(part.columns, schema=schema)
+        pending.append(part)
+        count += part.num_rows
+        while count >= size:
+            joined = pa.Table.from_batches(pending, schema=schema)
+            yield _one_batch(joined.slice(0, size), schema)
+            pending = joined.slice(size).to_batches()
+            count -= size
+    if count:
+        yield _one_batch(pa.Table.from_batches(pending, schema=schema), schema)
+
+
+def _one_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
+    combined = table.combine_chunks()
+    return pa.RecordBatch.from_arrays([column.chunk(0) if column.num_chunks else pa.array([], type=column.type)
+                                       for column in combined.columns], schema=schema)
 
 
 def open_workbook(path: Path, tmpdir: Path) -> xlsxwriter.Workbook:
@@ -69,29 +118,40 @@ def open_workbook(path: Path, tmpdir: Path) -> xlsxwriter.Workbook:
 
 
 class _Sheet:
+    """A worksheet written a record batch at a time: each column turned into Python values at once,
+    text neutralised and times as ISO text, then the cells row by row (``constant_memory`` needs rows
+    in order)."""
+
     def __init__(self, workbook: xlsxwriter.Workbook, table: ExportTable) -> None:
         self.sheet = workbook.add_worksheet(table.name[:31])
         self.bold = workbook.add_format({"bold": True})
         self.sheet.write_row(0, 0, table.column_names, self.bold)
         self.row = 1
+        kinds = [c.kind for c in table.columns]
+        self.writers = [self.sheet.write_boolean if kind == "boolean"
+                        else self.sheet.write_number if kind in ("integer", "number")
+                        else self.sheet.write_string for kind in kinds]
+        self.kinds = kinds
 
-    def write(self, batch: Sequence[Sequence[Any]]) -> None:
-        sheet = self.sheet
-        for values in batch:
-            if self.row >= 1_048_576:
-                raise ValueError("table too large for one XLSX worksheet (1,048,576 rows)")
-            for col, value in enumerate(values):
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    sheet.write_boolean(self.row, col, value)
-                elif isinstance(value, int | float):
-                    sheet.write_number(self.row, col, value)
-                elif isinstance(value, datetime):
-                    sheet.write_string(self.row, col, iso_utc(value))
-                else:
-                    sheet.write_string(self.row, col, neutralise(str(value)))
-            self.row += 1
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.row + batch.num_rows > 1_048_576:
+            raise ValueError("table too large for one XLSX worksheet (1,048,576 rows)")
+        cells = []
+        for kind, values in zip(self.kinds, batch.columns, strict=True):
+            if kind == "datetime":
+                values = iso_times(values)
+            elif pa.types.is_string(values.type):
+                values = _neutralised(values)
+            cells.append(values.to_pylist())
+        columns = list(enumerate(zip(self.writers, cells, strict=True)))
+        row = self.row
+        for i in range(batch.num_rows):
+            for col, (write, values) in columns:
+                value = values[i]
+                if value is not None:
+                    write(row, col, value)
+            row += 1
+        self.row = row
 
 
 #: A cell a spreadsheet would run as a formula, and text that is a plain number (left alone), in RE2 syntax.
@@ -145,7 +205,7 @@ def write_table(
 ) -> int:
     """Write ``<name>.csv``, ``<name>.parquet`` and a worksheet of ``workbook``; return the row count.
 
-    Each batch of rows becomes one Arrow record batch, written to Parquet as it is and to CSV after
+    Each record batch (see :func:`record_batches`) is written to Parquet as it is and to CSV after
     neutralising formulas (Arrow's CSV writer: strings quoted, ``\\r\\n`` line ends, empty = missing).
     ``parquet=False`` and ``workbook=None`` write the CSV file only (the benchmark's CSV part).
     """
@@ -164,16 +224,13 @@ def write_table(
             if parquet
             else None
         )
-        for batch in batches(rows, batch_size):
-            columns = list(zip(*batch, strict=True))
-            arrays = [pa.array(list(values), type=f.type) for values, f in zip(columns, schema, strict=True)]
-            record = pa.RecordBatch.from_arrays(arrays, schema=schema)
+        for record in record_batches(table, rows, batch_size):
             csv_out.write_batch(_csv_batch(record, table, text_schema))
             if writer_pq is not None:
                 writer_pq.write_batch(record)
             if sheet is not None:
-                sheet.write(batch)
-            count += len(batch)
+                sheet.write(record)
+            count += record.num_rows
         if count == 0:  # Arrow writes the header with the first batch
             csv_out.write_batch(pa.RecordBatch.from_pylist([], schema=text_schema))
     return count
@@ -185,33 +242,69 @@ def sts_cells(first_month: int | None, states: str | None) -> list[str]:
     return [s for s in (states or "").split(",") if s]
 
 
+_SPOOL_SCHEMA = pa.schema([pa.field("code", pa.string()), pa.field("states", pa.string())])
+#: Text that Python's csv writer would quote (in a code; a state list is split at its commas).
+_CSV_QUOTE_CODE = r"[,\"\r\n]"
+_CSV_QUOTE_STATES = r"[\"\r\n]"
+
+
+def _clean_states(states: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """States without empty cells (``a,,b,`` -> ``a,b``) and the number of cells of each row."""
+    text = pc.fill_null(states, "")
+    clean = pc.utf8_trim(pc.replace_substring_regex(text, ",{2,}", ","), ",")
+    cells = pc.if_else(pc.equal(clean, ""), 0, pc.add(pc.count_substring(clean, ","), 1))
+    return clean, cells
+
+
 def write_sts(*, rows: Callable[[], Rows], path: Path, bom: bool = False) -> tuple[int, int]:
     """Write ``sequences_sts.csv`` from (participant_code, first_month, states) rows.
 
-    The rows are read once into a spool file beside ``path`` while the longest sequence (the number of
-    ``mNNN`` columns) is found; the CSV is then written from the spool, padding with ``%`` after each
-    sequence's end. Returns (rows, month columns).
+    The rows are read once into an Arrow spool file beside ``path`` while the longest sequence (the
+    number of ``mNNN`` columns) is found; the CSV is then written from the spool, padding with ``%``
+    after each sequence's end. Returns (rows, month columns).
     """
     spool = path.with_name(path.name + ".spool")
     width = count = 0
-    with open(spool, "w", encoding="utf-8", newline="") as out:
-        spooled = csv.writer(out, lineterminator="\n")
-        for code, first, states in rows():
-            cells = sts_cells(first, states)
-            width = max(width, len(cells))
-            spooled.writerow([as_text(code), ",".join(cells)])
+    with pa.OSFile(str(spool), "wb") as sink, pa.ipc.new_stream(sink, _SPOOL_SCHEMA) as spooled:
+        for batch in record_batches(STS_SOURCE, rows()):
+            codes = pc.fill_null(_neutralised(batch.column(0)), "")
+            clean, cells = _clean_states(batch.column(2))
+            width = max(width, pc.max(cells).as_py() or 0)
+            spooled.write_batch(pa.RecordBatch.from_arrays([codes, clean], schema=_SPOOL_SCHEMA))
     try:
-        with (open(spool, encoding="utf-8", newline="") as src,
-              open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh):
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(["participant_code", *month_columns(width)])
-            for code, joined in csv.reader(src):
-                cells = joined.split(",") if joined else []
-                writer.writerow([code, *cells, *([STS_PAD] * (width - len(cells)))])
-                count += 1
+        with pa.OSFile(str(spool), "rb") as source, open(path, "wb") as fh:
+            if bom:
+                fh.write(codecs.BOM_UTF8)
+            fh.write(_csv_line(["participant_code", *month_columns(width)]))
+            for batch in pa.ipc.open_stream(source):
+                _write_sts_batch(fh, batch.column(0), batch.column(1), width)
+                count += batch.num_rows
     finally:
         spool.unlink(missing_ok=True)
     return count, width
+
+
+def _csv_line(cells: Sequence[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
+def _write_sts_batch(fh: Any, codes: pa.Array, states: pa.Array, width: int) -> None:
+    """Lines of the STS file: ``code,state,...,%,%`` made by Arrow for a whole batch (no Python string per
+    row), or through the csv module for a batch with text that needs quoting."""
+    _, cells = _clean_states(states)
+    quoted = pc.any(pc.or_(pc.match_substring_regex(codes, _CSV_QUOTE_CODE),
+                           pc.match_substring_regex(states, _CSV_QUOTE_STATES))).as_py()
+    if quoted or (width == 0 and pc.any(pc.equal(codes, "")).as_py()):
+        for code, joined, n in zip(codes.to_pylist(), states.to_pylist(), cells.to_pylist(), strict=True):
+            fh.write(_csv_line([code, *(joined.split(",") if n else []), *([STS_PAD] * (width - n))]))
+        return
+    middle = pc.if_else(pc.equal(cells, 0), "", pc.binary_join_element_wise(pa.scalar(","), states, ""))
+    pad = pc.binary_repeat(pa.scalar("," + STS_PAD), pc.subtract(pa.scalar(width, pa.int64()), cells))
+    lines = pc.binary_join_element_wise(codes, middle, pad, pa.scalar("\r\n"), "")
+    text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "")
+    fh.write(text[0].as_buffer())
 
 
 def month_columns(width: int) -> list[str]:
