@@ -10,6 +10,7 @@ a message a broker lost. Tasks must therefore be idempotent; Keireki's are.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,11 +29,19 @@ def _lease(session: Session) -> timedelta:
 
 
 def enqueue(*, session: Session, kind: str, task: str, params: dict[str, Any], study_id: int | None = None,
-            created_by: int | None = None, total: int = 0, max_attempts: int = 5) -> Job:
-    """Record a job, commit, and send its task. Returns the job (status ``queued``)."""
+            created_by: int | None = None, total: int = 0, max_attempts: int = 5,
+            with_job: Callable[[Job], None] | None = None) -> Job:
+    """Record a job, commit, and send its task. Returns the job (status ``queued``).
+
+    ``with_job`` is called with the flushed job (its id known) before the commit, so rows it adds to the
+    session (an audit event naming the job) are committed in the same transaction as the job.
+    """
     job = Job(kind=kind, study_id=study_id, params={**params, "task": task}, created_by=created_by,
               total=total, max_attempts=max_attempts, lease_until=utcnow() + _lease(session))
     session.add(job)
+    if with_job is not None:
+        session.flush()
+        with_job(job)
     session.commit()
     send(job)
     return job

@@ -26,7 +26,14 @@ from webapp.models import Study
 def export_command(slug: str, out_dir: Path, with_pii: bool, reason: str, bom: bool,
                    cleared: tuple[str, ...]) -> None:
     """Write a study's export bundle (de-identified unless --with-pii) into OUT."""
-    from webapp.exports.service import ExportRefused, ExportRequest, audit_export, build_study_bundle, check_request
+    from webapp.exports.service import (
+        ExportRefused,
+        ExportRequest,
+        build_study_bundle,
+        check_request,
+        start_cli_export,
+    )
+    from workers import jobs
 
     session = db_session()
     study = session.exec(select(Study).where(Study.slug == slug)).first()
@@ -37,17 +44,21 @@ def export_command(slug: str, out_dir: Path, with_pii: bool, reason: str, bom: b
                                 may_export_pii=True)
     except ExportRefused as exc:
         raise click.UsageError(str(exc)) from exc
-    actor = f"cli:{_os_user()}"
-    audit_export(session=session, study=study, request=request, actor=actor, user_id=None, job_id=None,
-                 via="cli")
-    session.commit()
-    with click.progressbar(length=1, label="exporting") as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    job = start_cli_export(session=session, study=study, request=request, actor=f"cli:{_os_user()}")
+    try:
+        with click.progressbar(length=1, label="exporting") as bar:
+            def progress(done: int, total: int) -> None:
+                jobs.heartbeat(session=session, job=job, done=done, total=total)
+                bar.length = total
+                bar.update(done - bar.pos)
 
-        result = build_study_bundle(session=session, study=study, out_dir=out_dir, request=request,
-                                    progress=progress)
+            result = build_study_bundle(session=session, study=study, out_dir=out_dir, request=request,
+                                        progress=progress)
+    except Exception as exc:
+        session.rollback()
+        jobs.fail(session=session, job=job, error=f"{type(exc).__name__}: {exc}")
+        raise
+    jobs.finish(session=session, job=job, result=result.as_job_result())
     click.echo(f"{result.path}\t{result.size} bytes\tsha256 {result.sha256}")
 
 
