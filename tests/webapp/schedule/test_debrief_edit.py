@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
@@ -101,6 +102,15 @@ def test_the_interviewer_changes_the_debrief_and_the_previous_version_is_kept(
     assert [j.params["participant_id"] for j in jobs].count(saved["participant"].id) >= 1
     assert len(session.exec(select(Response).where(Response.participant_id == saved["participant"].id)).all()) == 1
     assert 'name="revision" value="2"' in client.get(saved["url"]).text
+
+    from webapp.models import RECORD_TABLES
+    from workers.tasks.records import convert_batch
+
+    assert convert_batch(session=session, participant_ids=[saved["participant"].id]).failed == {}
+    table = RECORD_TABLES["skill_events"]
+    notes = session.execute(sa.select(table.c.note).where(table.c.participant_id == saved["participant"].id,
+                                                          table.c.source == "interview")).scalars().all()
+    assert notes == ["Line leader."]  # the records follow the new version
 
 
 def test_a_stale_form_does_not_overwrite_a_newer_version(
