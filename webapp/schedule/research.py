@@ -161,14 +161,30 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "may_contact": _may_see_contact(booking),
         "can_schedule": allowed("schedule"),
         "has_debrief": bool(g.study.steps.get("debrief")) and "schedule.debrief" in current_app.view_functions,
-        "debrief_saved": bool(g.study.steps.get("debrief"))
-        and session.exec(
-            select(StoredResponse.id).where(
-                StoredResponse.participant_id == booking.participant_id,
-                StoredResponse.instrument_id == g.study.steps.get("debrief"),
-            )
-        ).first()
-        is not None,
+        "debrief_saved": _debrief_summary(booking, zone, language),
+    }
+
+
+def _debrief_summary(booking: Booking, zone: str, language: str) -> dict[str, Any] | None:
+    """The saved debrief of the interview's participant: its version, who saved it last and when."""
+    instrument_id = g.study.steps.get("debrief")
+    if not instrument_id:
+        return None
+    session = db_session()
+    saved = session.exec(
+        select(StoredResponse).where(
+            StoredResponse.participant_id == booking.participant_id, StoredResponse.instrument_id == instrument_id
+        )
+    ).first()
+    if saved is None:
+        return None
+    meta = saved.meta or {}
+    by = session.get(User, meta.get("edited_by", saved.submitted_by)) if saved.submitted_by else None
+    at = datetime.fromisoformat(meta["edited_at"]) if meta.get("edited_at") else saved.submitted_at
+    return {
+        "version": len(meta.get("history", [])) + 1,
+        "who": (by.name or by.email) if by else "?",
+        "when": format_when(at, zone, language),
     }
 
 

@@ -61,8 +61,10 @@ def _edits(session: Session, saved: dict[str, Any]) -> list[AuditEvent]:
 def test_the_interviewer_changes_the_debrief_and_the_previous_version_is_kept(
     client: FlaskClient, session: Session, saved: dict[str, Any]
 ) -> None:
-    interview = client.get(f"/studies/{saved['study'].slug}/schedule/interviews/{saved['booking'].id}")
+    interview_url = f"/studies/{saved['study'].slug}/schedule/interviews/{saved['booking'].id}"
+    interview = client.get(interview_url)
     assert "Change the debrief" in interview.text
+    assert "Debrief version 1, saved by Interviewer," in interview.text
     page = client.get(saved["url"])
     assert page.status_code == 200
     assert "Talked about the move to SSW." in page.text  # opened with the saved answers
@@ -102,6 +104,7 @@ def test_the_interviewer_changes_the_debrief_and_the_previous_version_is_kept(
     assert [j.params["participant_id"] for j in jobs].count(saved["participant"].id) >= 1
     assert len(session.exec(select(Response).where(Response.participant_id == saved["participant"].id)).all()) == 1
     assert 'name="revision" value="2"' in client.get(saved["url"]).text
+    assert "Debrief version 2, saved by Interviewer," in client.get(interview_url).text
 
     from webapp.models import RECORD_TABLES
     from workers.tasks.records import convert_batch
@@ -148,6 +151,8 @@ def test_an_owner_may_change_it(
     assert response.meta["edited_by"] == owner.id
     assert response.meta["history"][0]["by"] == saved["interviewer"].id
     assert [e.user_id for e in _edits(session, saved)] == [owner.id]
+    interview = client.get(f"/studies/{saved['study'].slug}/schedule/interviews/{saved['booking'].id}")
+    assert f"Debrief version 2, saved by {owner.email}," in interview.text
 
 
 @pytest.mark.parametrize("role", ["researcher", "other_interviewer"])
