@@ -111,12 +111,12 @@ def build_bundle(
     def step() -> None:
         nonlocal done
         done += 1
-        _release()
+        release_memory()
         if progress is not None:
             progress(done, total)
 
     counts: dict[str, int] = {}
-    with _compact_memory(), tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
+    with compact_memory(), tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
         work = Path(tmp)
         files = work / "files"
         files.mkdir()
@@ -179,8 +179,8 @@ def build_bundle(
 
 
 @contextmanager
-def _compact_memory() -> Iterator[None]:
-    """Arrow's allocations from jemalloc with no decay while the bundle is written: memory a step frees
+def compact_memory() -> Iterator[None]:
+    """Arrow's allocations from jemalloc with no decay while a bundle is written: memory a step frees
     goes back to the system at once instead of staying in the allocator's caches, so the peak is the
     largest step's, not the sum of what every step left behind."""
     try:
@@ -197,7 +197,7 @@ def _compact_memory() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
-def _release() -> None:
+def release_memory() -> None:
     """Hand memory the last step freed back to the system (Arrow's pool, then the C heap, where many small
     Python objects leave free pages the allocator would otherwise keep)."""
     gc.collect()
