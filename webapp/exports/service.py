@@ -384,6 +384,9 @@ def expire_exports(*, session: Session, now: datetime | None = None) -> int:
         if root in path.parents:
             shutil.rmtree(path.parent, ignore_errors=True) if path.parent != root else path.unlink(missing_ok=True)
             count += 1
+            audit.record(session=session, action="export.delete", actor="system", study_id=job.study_id,
+                         target=f"job:{job.id}",
+                         detail={"job": job.id, "reason": "expired", "with_pii": bool(job.params.get("with_pii"))})
         job.result = {**job.result, "expired": True}
         session.add(job)
     session.commit()

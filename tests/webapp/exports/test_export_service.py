@@ -95,6 +95,11 @@ def test_job_builds_bundle_then_expires(app: Flask, session: Session, records_st
     assert tasks.expire_exports.run() == 1
     session.refresh(job)
     assert not path.exists()
+    # The deletion of a bundle with personal data is audited, like its creation.
+    deleted = session.exec(select(AuditEvent).where(AuditEvent.action == "export.delete")).all()
+    assert [(e.target, e.actor, e.detail["with_pii"], e.study_id) for e in deleted] == [
+        (f"job:{job.id}", "system", True, records_study.id)]
+    assert tasks.expire_exports.run() == 0  # once
     assert job.result["expired"] is True
     assert service.downloadable(job) is None
 
