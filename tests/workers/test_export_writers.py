@@ -372,6 +372,10 @@ def test_spss_and_stata_labels(tmp_path: Path) -> None:
     assert frame["ongoing"].tolist() == [1, 0, 0, 1]
     assert meta.variable_value_labels["ongoing"] == {0: "No", 1: "Yes"}
     assert pd.isna(frame["prefecture"].tolist()[1])
+    # Measurement levels, so SPSS/PSPP offer the right statistics: amounts are scale, codes nominal.
+    assert meta.variable_measure["episode_no"] == "scale"
+    assert meta.variable_measure["residence_status"] == "nominal"
+    assert meta.variable_measure["ongoing"] == "nominal"
 
 
 def test_sequences_files(tmp_path: Path) -> None:
@@ -464,3 +468,19 @@ def test_empty_study(tmp_path: Path) -> None:
     zf = zipfile.ZipFile(result.path)
     assert zf.read("sequences_sts.csv").decode().strip() == "participant_code"
     assert read_csv(zf, "participants.csv") == []
+
+
+def test_long_value_labels_are_cut_at_a_word_within_spss_bytes() -> None:
+    from workers.exports.labels import VALUE_LABEL_BYTES, fit_label
+
+    short = "Specified Skilled Worker (i)"
+    assert fit_label(short) == short
+    long = "Manufacture of machines, clothes, cars and other products " * 4
+    cut = fit_label(long)
+    assert len(cut.encode("utf-8")) <= VALUE_LABEL_BYTES
+    assert cut.endswith("…")
+    assert long.startswith(cut[:-1])
+    assert long[len(cut) - 1] in " ,;:-"  # cut between words: no half word
+    burmese = "အလုပ်သမား " * 20  # three bytes a character: never a broken character
+    assert len(fit_label(burmese).encode("utf-8")) <= VALUE_LABEL_BYTES
+    assert "\ufffd" not in fit_label(burmese)

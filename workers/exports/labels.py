@@ -52,7 +52,22 @@ def label_in(labels: dict[str, str], language: str) -> str:
     return labels.get(language) or labels.get("en") or next(iter(labels.values()), "")
 
 
+#: Longest SPSS value label, in UTF-8 bytes (Stata allows far more; one limit keeps both files alike).
+VALUE_LABEL_BYTES = 120
+ELLIPSIS = "…"
+
+
+def fit_label(text: str, limit_bytes: int = VALUE_LABEL_BYTES) -> str:
+    """``text`` cut to ``limit_bytes`` of UTF-8 at a word boundary, with an ellipsis where it was cut."""
+    if len(text.encode("utf-8")) <= limit_bytes:
+        return text
+    room = limit_bytes - len(ELLIPSIS.encode("utf-8"))
+    head = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    words = head.rsplit(" ", 1)[0] if " " in head.strip() else head
+    return words.rstrip(" ,;:-") + ELLIPSIS
+
+
 def value_labels(vocab: str) -> dict[int, str]:
-    """SPSS/Stata value labels of a vocabulary: 1-based integer -> English label (<= 80 characters)."""
+    """SPSS/Stata value labels of a vocabulary: 1-based integer -> English label (see :func:`fit_label`)."""
     labels = code_labels(vocab)
-    return {i: label_in(labels[code], "en")[:80] for i, code in enumerate(VOCABULARIES[vocab], start=1)}
+    return {i: fit_label(label_in(labels[code], "en")) for i, code in enumerate(VOCABULARIES[vocab], start=1)}

@@ -74,6 +74,11 @@ def _labels(table: ExportTable) -> tuple[dict[str, str | None], dict[str, dict[i
     return variable, values
 
 
+def measures(table: ExportTable) -> dict[str, str]:
+    """SPSS measurement levels: counts and amounts are scale, codes, flags and text nominal."""
+    return {c.name: "scale" if c.kind in ("integer", "number") else "nominal" for c in table.columns}
+
+
 def write_stats(*, table: ExportTable, parquet: Path, sav: Path, dta: Path) -> None:
     """Write the SPSS and Stata files of ``table`` from its Parquet file."""
     frame = frame_from_parquet(table, parquet)
@@ -85,7 +90,8 @@ def write_sav(*, table: ExportTable, frame: pd.DataFrame, path: Path) -> None:
     """Write an SPSS system file with variable labels and value labels on code columns."""
     variable, values = _labels(table)
     pyreadstat.write_sav(
-        frame, str(path), file_label=table.label[:64], column_labels=variable, variable_value_labels=values
+        frame, str(path), file_label=table.label[:64], column_labels=variable, variable_value_labels=values,
+        variable_measure=measures(table),
     )
     _fix_sav_time(path)
 

@@ -49,6 +49,7 @@ from webapp.exports import service
 from webapp.models import Contact, Participant
 from webapp.services.studies import load_bundled_study
 from workers.demo import seed
+from workers.exports.labels import fit_label
 from workers.tasks.records import convert_batch
 
 READERS = Path(__file__).parent / "readers"
@@ -262,7 +263,7 @@ def test_r_reads_every_csv_file(bundles: dict[str, Bundle], which: str, tmp_path
 def _expected_stat_cell(bundle: Bundle, table: str, column: str, spec: dict[str, Any], value: Any) -> str | None:
     text = as_text(value)
     if column in bundle.column_vocab[table]:
-        return None if text is None else bundle.value_label(table, column, text)[1][:80]
+        return None if text is None else fit_label(bundle.value_label(table, column, text)[1])
     if spec["type"] == "boolean":
         return None if text is None else ("Yes" if value else "No")
     if spec["type"] in ("integer", "number"):
@@ -290,7 +291,7 @@ def test_r_haven_reads_spss_and_stata_files(bundles: dict[str, Bundle], which: s
     for f in select(facts, "value_label", stat_file):
         value_labels.setdefault(f["column"], {})[int(float(f["key"]))] = f["value"]
     expected_labels: dict[str, dict[int, str]] = {
-        column: {number: label[:80] for number, label in bundle.code_lists[vocab].values()}
+        column: {number: fit_label(label) for number, label in bundle.code_lists[vocab].values()}
         for column, vocab in bundle.column_vocab[table].items() if column in fields}
     expected_labels |= {name: {0: "No", 1: "Yes"} for name, spec in fields.items() if spec["type"] == "boolean"}
     assert value_labels == expected_labels
@@ -401,7 +402,7 @@ def test_pspp_opens_the_spss_files(bundles: dict[str, Bundle], which: str, tmp_p
             value_labels.setdefault(by_label[current], {})[int(float(row[1]))] = row[2]
         for column, vocab in bundle.column_vocab[table].items():
             if column in fields:
-                assert value_labels[column] == {i: label[:80] for i, label in bundle.code_lists[vocab].values()}
+                assert value_labels[column] == {i: fit_label(label) for i, label in bundle.code_lists[vocab].values()}
         # FREQUENCIES on coded variables: counts per label as in the Parquet file.
         for column in coded[table]:
             title = fields[column]["title"]
@@ -410,7 +411,7 @@ def test_pspp_opens_the_spss_files(bundles: dict[str, Bundle], which: str, tmp_p
             got = {row[1]: int(row[2]) for row in frequencies[1:] if row[0] in ("Valid", "") and row[1]}
             expected: dict[str, int] = {}
             for code in parquet[column].dropna():
-                label = bundle.value_label(table, column, code)[1][:80]
+                label = fit_label(bundle.value_label(table, column, code)[1])
                 expected[label] = expected.get(label, 0) + 1
             assert got == expected, column
         # DESCRIPTIVES: N and mean of numeric variables.
