@@ -133,7 +133,8 @@ def agenda(study: str) -> Any:
 
 
 def _may_see_contact(booking: Booking) -> bool:
-    return allowed("view_contact") or booking.interviewer_id == current_user.id
+    """Owners, and the interviewer of this interview while it is not cancelled."""
+    return allowed("view_contact") or (booking.interviewer_id == current_user.id and booking.status != "cancelled")
 
 
 def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
@@ -294,6 +295,7 @@ def interview_transcript(study: str, booking_id: int) -> Any:
         except transcripts.TranscriptError as exc:
             flash(str(exc), "error")
         else:
+            replaced = bool(booking.transcript_path)  # the previous transcript's file is deleted
             booking.transcript_path = transcripts.store(booking=booking, text=text)
             booking.transcript_name = upload.filename[:200]
             booking.updated_at = utcnow()
@@ -305,7 +307,7 @@ def interview_transcript(study: str, booking_id: int) -> Any:
                 study_id=g.study.id,
                 user_id=current_user.id,
                 target=f"booking:{booking.uid}",
-                detail={"chars": len(text)},
+                detail={"chars": len(text), "replaced": replaced},
             )
             session.commit()
             flash(_("The transcript is saved."), "success")

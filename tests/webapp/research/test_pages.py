@@ -357,6 +357,32 @@ def test_study_menu_links_only_what_the_role_may_open(client: FlaskClient, study
     assert f"/studies/{s.slug}/audit" in owner_html
 
 
+def test_every_study_menu_page_carries_the_study_menu(client: FlaskClient, study: dict[str, Any],
+                                                      make_user: Any, sign_in: Any) -> None:
+    """The pages the study menu links to (exports, API tokens, schedule...) keep the menu, so one can go back."""
+    from flask import current_app
+
+    from webapp.research.views import STUDY_LINKS
+
+    s = study["study"]
+    sign_in(make_user(study=s, role="owner"))
+    for endpoint, _text in STUDY_LINKS:
+        if endpoint not in current_app.view_functions:
+            continue
+        rule = next(r for r in current_app.url_map.iter_rules() if r.endpoint == endpoint)
+        html = page(client, rule.rule.replace("<study>", s.slug))
+        assert 'class="study-nav"' in html, endpoint
+        assert f'href="/studies/{s.slug}/participants"' in html, endpoint
+
+
+def test_answers_fold_per_instrument(client: FlaskClient, study: dict[str, Any], make_user: Any,
+                                     sign_in: Any) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role="researcher", ui_language="en"))
+    html = page(client, f"/studies/{s.slug}/participants/SIE-0000")
+    assert re.search(r'<details class="card answers-card"[^>]*>\s*<summary><h3>', html)
+
+
 def test_no_query_breaks_the_lists(client: FlaskClient, session: Session, make_study: Any, make_user: Any,
                                    sign_in: Any) -> None:
     s = make_study()

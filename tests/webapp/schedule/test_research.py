@@ -93,6 +93,18 @@ def test_assigned_interviewer_sees_contact_and_each_view_is_audited(
     assert "p@example.org" not in str(events[0].detail)
 
 
+def test_interviewer_of_a_cancelled_interview_no_longer_sees_contact(
+    client: FlaskClient, session: Session, sign_in: Any, booked: dict[str, Any]
+) -> None:
+    sign_in(booked["interviewer"])
+    slug, b = booked["study"].slug, booked["booking"]
+    b.status = "cancelled"
+    session.add(b)
+    session.commit()
+    assert client.get(f"/studies/{slug}/schedule/interviews/{b.id}/contact").status_code == 403
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "contact.view")).all() == []
+
+
 def test_researcher_without_view_contact_cannot_see_contact(
     client: FlaskClient, make_user: Any, sign_in: Any, booked: dict[str, Any]
 ) -> None:
@@ -148,6 +160,19 @@ def test_outcome_notes_and_transcript(
     actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.study_id == booked["study"].id))]
     assert "transcript.upload" in actions
     assert "transcript.view" in actions
+    # A second upload replaces (deletes) the first file, and the audit log says so.
+    first = stored
+    again = client.post(
+        f"{url}/transcript",
+        data={"csrf_token": csrf, "transcript": (io.BytesIO("Lần hai.".encode()), "t2.txt")},
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 302
+    session.refresh(b)
+    assert not first.exists()
+    uploads = session.exec(select(AuditEvent).where(AuditEvent.action == "transcript.upload")
+                           .order_by(AuditEvent.id)).all()
+    assert [e.detail["replaced"] for e in uploads] == [False, True]
     # outcome: completed marks the participant interviewed
     client.post(f"{url}/outcome", data={"csrf_token": csrf, "outcome": "completed"})
     session.refresh(b)
