@@ -289,7 +289,9 @@ def test_booking_page_with_a_full_week_stays_light(client: FlaskClient, setup_bo
     """A week of slots with Japan time beside each, plus the page's CSS and script: at most 30 KB."""
     s = setup_booking(language="vi", interviewer={"languages": ("vi",)})
     page = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview?tz=Asia/Ho_Chi_Minh")
-    assert page.text.count('name="slot"') == 7 * 15
+    # Seven days with slots, 15 a day (09-17 Tokyo); the first day loses those already within the notice
+    # period, so how many depends on the time of day the test runs.
+    assert 6 * 15 < page.text.count('name="slot"') <= 7 * 15
     root = Path(__file__).resolve().parents[3] / "webapp"
     assets = [root / "static/css/app.css", root / "schedule/static/schedule.css", root / "schedule/static/tz.js"]
     assert len(page.data) + sum(p.stat().st_size for p in assets) <= 30 * 1024
