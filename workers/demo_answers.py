@@ -19,6 +19,7 @@ from instruments.contract import resolve
 from instruments.engine import convert_answer, prune_irrelevant, required_missing
 from instruments.errors import AnswerError
 from instruments.model import Group, Instrument, Question
+from webapp.services.responses import answer_at
 from workers.demo_people import Person
 
 #: "Nothing in particular" as people answer an open question, by language.
@@ -210,8 +211,8 @@ def answers_for(instrument: Instrument, person: Person, *, rng: random.Random,
             _fill_path(writer, answers, path)
         answers = prune_irrelevant(instrument, answers, today)
     kept = {f["path"] for f in writer.meta["flags"]} | set(writer.meta["raw"])
-    meta = {"raw": {p: r for p, r in writer.meta["raw"].items() if _present(answers, p)},
-            "flags": [f for f in writer.meta["flags"] if _present(answers, f["path"]) and f["path"] in kept]}
+    meta = {"raw": {p: r for p, r in writer.meta["raw"].items() if answer_at(answers, p)},
+            "flags": [f for f in writer.meta["flags"] if answer_at(answers, f["path"]) and f["path"] in kept]}
     return answers, meta
 
 
@@ -228,17 +229,3 @@ def _fill_path(writer: _Writer, answers: dict[str, Any], path: str) -> None:
     if question is not None and isinstance(scope, dict):
         raw = _random_answer(writer.instrument, question, writer.rng, writer.today)
         writer.put(scope, question, raw, path)
-
-
-def _present(answers: Mapping[str, Any], path: str) -> bool:
-    scope: Any = answers
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        if not isinstance(scope, Mapping) or name not in scope:
-            return False
-        scope = scope[name]
-        if index:
-            if not isinstance(scope, list) or int(index[:-1]) >= len(scope):
-                return False
-            scope = scope[int(index[:-1])]
-    return True

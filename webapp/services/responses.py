@@ -361,7 +361,7 @@ def submit_response(
     return response
 
 
-def _answer_at(answers: dict[str, Any], path: str) -> bool:
+def answer_at(answers: dict[str, Any], path: str) -> bool:
     """Whether ``path`` (``jobs[1].start``) names an answer in ``answers``."""
     scope: Any = answers
     for part in path.split("."):
@@ -379,9 +379,9 @@ def _answer_at(answers: dict[str, Any], path: str) -> bool:
 
 def _kept_meta(meta: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     """The draft's ``raw`` and ``flags`` for the answers that are submitted (pending values are dropped)."""
-    raw = {p: v for p, v in (meta.get("raw") or {}).items() if _answer_at(answers, p)}
+    raw = {p: v for p, v in (meta.get("raw") or {}).items() if answer_at(answers, p)}
     flags = [
-        f for f in meta.get("flags") or [] if isinstance(f, dict) and _answer_at(answers, str(f.get("path")))
+        f for f in meta.get("flags") or [] if isinstance(f, dict) and answer_at(answers, str(f.get("path")))
     ]
     return {"raw": raw, "flags": flags}
 
