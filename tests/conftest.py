@@ -188,3 +188,15 @@ def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def count(session: Session, table: Any, *where: Any) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one())
+
+
+@pytest.fixture
+def fresh_limits(app: Flask) -> Iterator[None]:
+    """Rate-limit counters emptied before and after the test (they live in process memory)."""
+    from webapp.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()
+    yield
+    with app.app_context():
+        limiter.reset()

@@ -17,19 +17,11 @@ from sqlmodel import Session
 from tests.webapp.auth.support import csrf_token
 from webapp.api import tokens
 from webapp.auth.services import invite_user
-from webapp.extensions import limiter
 from webapp.models import ApiToken, User, utcnow
 from webapp.services.passwords import hash_password
 from webapp.services.studies import ensure_admin
 
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        limiter.reset()
-    yield
-    with app.app_context():
-        limiter.reset()
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 @pytest.fixture

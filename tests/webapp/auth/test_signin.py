@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,18 +10,11 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tests.webapp.auth.support import csrf_token, sign_in_client
-from webapp.extensions import limiter
 
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        limiter.reset()
-    yield
-    with app.app_context():
-        limiter.reset()
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def csrf(client: FlaskClient, path: str = "/auth/signin") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,12 @@ from tests.webapp.participate.journey import Journey
 
 
 @pytest.fixture
-def _fresh_limits(app: Flask) -> Iterator[None]:
-    from webapp.extensions import limiter
-
-    with app.app_context():
-        limiter.reset()
-    return
-
-
-@pytest.fixture
-def journey(client: FlaskClient, bundled_study: Any, _fresh_limits: None) -> Journey:
+def journey(client: FlaskClient, bundled_study: Any, fresh_limits: None) -> Journey:
     return Journey(client)
 
 
 @pytest.fixture
-def make_journey(app: Flask, bundled_study: Any, _fresh_limits: None) -> Any:
+def make_journey(app: Flask, bundled_study: Any, fresh_limits: None) -> Any:
     """Another browser (its own cookies) on the same study."""
 
     def _make(language: str = "en") -> Journey:
