@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from instruments import engine
 from instruments.model import Group, Instrument, Question
 from webapp.db import db_session
-from webapp.forms import build_form_class, raw_value
+from webapp.forms import build_form_class, pages, raw_value
+from webapp.forms.rows import display, page_rows
 from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
-from webapp.participate import bp, contact, pages, state
-from webapp.participate.render import display, page_rows
+from webapp.participate import bp, contact, state
 from webapp.participate.views import go_on, intake_draft, resume_info
 from webapp.services import responses
 from webapp.services.studies import instrument_of

@@ -16,10 +16,10 @@ from instruments.errors import AnswerError, ExpressionError
 from instruments.expressions import Context, evaluate_bool
 from instruments.model import Instrument
 from webapp.db import db_session
-from webapp.forms import build_form_class, raw_value
+from webapp.forms import build_form_class, pages, raw_value
+from webapp.forms.rows import page_rows
 from webapp.models import InstrumentVersion, Study, utcnow
-from webapp.participate import bp, pages, state
-from webapp.participate.render import page_rows
+from webapp.participate import bp, state
 from webapp.participate.views import continue_url, go_on, resume_info
 from webapp.services import responses
 from webapp.services.studies import current_version, instrument_of

@@ -9,8 +9,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import instruments
-from webapp.forms import FIELD_BUILDERS, build_form_class, form_values, raw_value, widget_of
-from webapp.participate import pages
+from webapp.forms import FIELD_BUILDERS, build_form_class, form_values, pages, raw_value, widget_of
 
 TODAY = date(2026, 6, 1)
 

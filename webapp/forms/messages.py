@@ -29,7 +29,7 @@ _BY_CODE = {
 
 
 def message(error: dict[str, Any], *, instrument: Instrument, language: str) -> str:
-    """The text of one error from :func:`webapp.participate.pages.apply_page`."""
+    """The text of one error from :func:`webapp.forms.page_service.apply_page`."""
     own = error.get("message")
     if isinstance(own, dict) and own:
         return instrument.text(own, language)
