@@ -20,7 +20,7 @@ from webapp.forms import build_form_class, pages, raw_value
 from webapp.forms.rows import page_rows
 from webapp.models import InstrumentVersion, Study, utcnow
 from webapp.participate import bp, state
-from webapp.participate.views import continue_url, go_on, resume_info
+from webapp.participate.services import continue_url, go_on, language_links, resume_info, study_title
 from webapp.services import responses
 from webapp.services.studies import current_version, instrument_of
 
@@ -39,6 +39,11 @@ def _instrument(study: Study, step: str) -> tuple[InstrumentVersion, Instrument]
     if version is None:
         abort(404)
     return version, instrument_of(version)
+
+
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {"language_links": language_links, "study_title": study_title}
 
 
 @bp.route("/<study>")

@@ -24,7 +24,7 @@ from webapp.forms import build_form_class, pages, raw_value
 from webapp.forms.rows import display, page_rows
 from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
 from webapp.participate import bp, contact, state
-from webapp.participate.views import go_on, intake_draft, resume_info
+from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 
