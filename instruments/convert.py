@@ -92,21 +92,24 @@ def _convert_choice(question: Question, raw: str | list[str], choices: Sequence[
     return sorted(dict.fromkeys(items), key=lambda name: order.get(name, len(order)))
 
 
-def _convert(question: Question, text: str, region: str, locale: str | None = None) -> Converted:
-    qtype = question.type
+def _convert_number(qtype: str, text: str, locale: str | None) -> Converted:
+    number = _number_text(text, locale)
     if qtype == "integer":
-        number = _number_text(text, locale)
         if not _INTEGER.fullmatch(number) or len(number.lstrip("+-")) > 15:
             raise AnswerError("integer")
         return Converted(int(number))
-    if qtype == "decimal":
-        number = _number_text(text, locale)
-        if not _DECIMAL.fullmatch(number) or len(number) > 30:
-            raise AnswerError("decimal")
-        try:
-            return Converted(str(Decimal(number.lstrip("+"))))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            raise AnswerError("decimal") from None
+    if not _DECIMAL.fullmatch(number) or len(number) > 30:
+        raise AnswerError("decimal")
+    try:
+        return Converted(str(Decimal(number.lstrip("+"))))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise AnswerError("decimal") from None
+
+
+def _convert(question: Question, text: str, region: str, locale: str | None = None) -> Converted:
+    qtype = question.type
+    if qtype in ("integer", "decimal"):
+        return _convert_number(qtype, text, locale)
     if qtype in ("date", "partial_date"):
         try:
             parsed = parse_partial_date(text)
