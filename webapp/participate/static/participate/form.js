@@ -2,6 +2,9 @@
    The server evaluates the same rules, so the page works without this script. */
 (function () {
  "use strict";
+ // After a validation error the summary (links to each field) takes the focus, as autofocus does without JS.
+ var summary = document.getElementById("err-summary");
+ if (summary && document.activeElement !== summary) summary.focus();
  var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
  if (!block || !form || !window.KeirekiRules) return;
  var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
