@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from instruments.checker import Collector
 from instruments.errors import ExpressionError
 from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
+from instruments.findings import Collector
 from instruments.model import Group, Location, Question
 
 _TEXTUAL = ("text", "select_multiple", "date", "partial_date", "phone", "email", "acknowledge", "note")
