@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from webapp.services.withdrawal import bookings_cancelled
+
 bp = Blueprint(
     "schedule",
     __name__,
@@ -59,3 +61,11 @@ def init_app(app: Flask) -> None:
     from webapp.schedule import admin, debrief, deliveries, participant, research  # noqa: F401  (routes register)
 
     app.register_blueprint(bp)
+    bookings_cancelled.connect(_cancel_for_withdrawal)
+
+
+def _cancel_for_withdrawal(participant: Any, **kwargs: Any) -> None:
+    """Receiver of :data:`webapp.services.withdrawal.bookings_cancelled` (the participant is the sender)."""
+    from webapp.schedule.services import cancel_for_withdrawal
+
+    cancel_for_withdrawal(participant=participant, **kwargs)

@@ -6,15 +6,12 @@ Called from the participant's own withdraw link (participate area) and from the 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
@@ -26,6 +23,13 @@ log = logging.getLogger(__name__)
 #: What the consent's ``withdrawal_data`` may say; anything else is treated as ``keep`` (the safe default
 #: for research data the participant agreed to give; contact data is erased either way).
 KEEP, ERASE = "keep", "erase"
+
+_signals = Namespace()
+#: Sent by :func:`withdraw` with the participant as sender and ``session``, ``bookings`` (the future bookings it
+#: has just cancelled) and ``now``, before the contact details are erased. The scheduling area connects
+#: :func:`webapp.schedule.services.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
+#: the cancellations); receivers must not commit.
+bookings_cancelled = _signals.signal("keireki.withdrawal.bookings-cancelled")
 
 
 def withdrawal_choice(*, session: Session, participant: Participant) -> str:
@@ -91,28 +95,11 @@ def _cancel_future_bookings(*, session: Session, participant: Participant, now: 
     return list(bookings)
 
 
-def _schedule_hook() -> Callable[..., Any] | None:
-    """``webapp.schedule.services.cancel_for_withdrawal`` when the scheduling area provides it."""
-    try:
-        if importlib.util.find_spec("webapp.schedule") is None:
-            return None
-        if importlib.util.find_spec("webapp.schedule.services") is None:
-            return None
-        module = importlib.import_module("webapp.schedule.services")
-    except ImportError:
-        return None
-    hook = getattr(module, "cancel_for_withdrawal", None)
-    return hook if callable(hook) else None
-
-
 def _notify_schedule(*, session: Session, participant: Participant, bookings: list[Booking],
                      now: datetime) -> None:
     """Let the scheduling area send cancellations, while the contact details still exist."""
-    if not bookings:
-        return
-    hook = _schedule_hook()
-    if hook is not None:
-        hook(session=session, participant=participant, bookings=bookings, now=now)
+    if bookings:
+        bookings_cancelled.send(participant, session=session, bookings=bookings, now=now)
 
 
 def _erase_research_data(*, session: Session, participant: Participant, now: datetime) -> dict[str, int]:
