@@ -27,7 +27,7 @@ KEEP, ERASE = "keep", "erase"
 _signals = Namespace()
 #: Sent by :func:`withdraw` with the participant as sender and ``session``, ``bookings`` (the future bookings it
 #: has just cancelled) and ``now``, before the contact details are erased. The scheduling area connects
-#: :func:`webapp.schedule.services.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
+#: :func:`webapp.schedule.services.booking.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
 #: the cancellations); receivers must not commit.
 bookings_cancelled = _signals.signal("keireki.withdrawal.bookings-cancelled")
 
