@@ -15,8 +15,8 @@ from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
-from webapp.models import RECORD_TABLES, Booking, Consent, Contact, Draft, Participant, Response
-from webapp.services import audit
+from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
+from webapp.services import audit, contacts
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     cancelled = _cancel_future_bookings(session=session, participant=participant, now=now)
     _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
 
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
-    if contact is not None:
-        session.delete(contact)
+    contact_erased = contacts.erase(session=session, participant=participant)
     for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
         if consent.withdrawn_at is None:
             consent.withdrawn_at = now
@@ -73,7 +71,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     audit.record(session=session, action="participant.withdraw", actor=actor, study_id=participant.study_id,
                  user_id=user_id, target=target,
                  detail={"data": choice, "bookings_cancelled": len(cancelled),
-                         "contact_erased": contact is not None})
+                         "contact_erased": contact_erased})
     if choice == ERASE:
         counts = _erase_research_data(session=session, participant=participant, now=now)
         audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
