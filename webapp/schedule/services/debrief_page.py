@@ -28,7 +28,6 @@ from instruments.model import Choice, Group, Instrument, Question
 from webapp.db import db_session
 from webapp.forms import build_form_class, form_values, messages, page_service, raw_value, widget_of
 from webapp.models import Booking, InstrumentVersion, InterviewType, Participant, Response, utcnow
-from webapp.research import profile
 from webapp.schedule.services.debrief import (
     DebriefConflict,
     check_debrief,
@@ -38,6 +37,7 @@ from webapp.schedule.services.debrief import (
     save_debrief,
 )
 from webapp.schedule.services.messages import JAPAN
+from webapp.services import careers
 from webapp.services.studies import current_version, instrument_of
 
 MAX_ENTRIES = 40
@@ -177,7 +177,7 @@ def _load(booking: Booking, language: str) -> _Page:
     participant = session.get(Participant, booking.participant_id)
     assert participant is not None
     existing = debrief_of(session=session, participant_id=participant.id or 0, instrument_id=instrument.id)
-    episodes = profile.record_rows(session=session, participant=participant, table="episodes", order=("episode_no",))
+    episodes = careers.episodes_of(session=session, participant=participant)
     page = _Page(booking, language, instrument, version, participant, existing, episodes)
     page.plain = [q for group in instrument.groups for q in _plain(group)]
     page.repeats = _repeats(instrument)
@@ -224,7 +224,7 @@ def debrief_page(*, booking: Booking, language: str) -> Any:
             abort(403)
         flash(_("The debrief is saved; only its interviewer or an owner can change it."), "success")
         return redirect(back)
-    labels = profile.labels_for(session=db_session(), study=g.study, language=language)
+    labels = careers.labels_for(session=db_session(), study=g.study, language=language)
     main_cls = build_form_class(instrument=page.instrument, questions=page.plain, language=language)
     status, revision = 200, revision_of(existing)
     if request.method == "POST":
@@ -286,7 +286,7 @@ def _render(page: _Page, form: Form, entries: dict[str, list[Form]], labels: dic
         conflict=status == 409,
         episodes=page.episodes,
         labels=labels,
-        timeline=profile.career_timeline(episodes=page.episodes, labels=labels, today=utcnow().date()),
+        timeline=careers.career_timeline(episodes=page.episodes, labels=labels, today=utcnow().date()),
     ), status
 
 
