@@ -25,7 +25,7 @@ A view parses the request, calls the service and renders or redirects::
 4. **save** is the caller's: the intake saves always (pending values beside the answers), the other
    pages only when ``outcome.accepted``.
 
-Pure: no Flask and no database, except :func:`read_raw` (the request's form).
+Pure: no Flask and no database, except :func:`read_raw` and :func:`read_seen` (the request's form).
 """
 
 from __future__ import annotations
@@ -89,6 +89,14 @@ def read_raw(*, instrument: Instrument, questions: list[Question], language: str
     """What the request's form holds for each question (text, or a list for select_multiple)."""
     form = build_form_class(instrument=instrument, questions=questions, language=language)()
     return {q.name: raw_value(form, q) for q in questions}
+
+
+def read_seen() -> frozenset[str]:
+    """The questions the page's script had on screen when it was sent (``form.js``: ``_seen``); none
+    without JavaScript."""
+    from flask import request
+
+    return frozenset(str(request.form.get("_seen", ""))[:10_000].split())
 
 
 def clean(raw: Any) -> str | list[str]:
@@ -253,12 +261,14 @@ def apply_page(
     language: str | None = None,
     region: str = "JP",
     complete: bool = True,
+    seen: frozenset[str] = frozenset(),
 ) -> PageOutcome:
     """Apply a posted page (``group``; for an entry, the repeat group and ``entry=(name, index)``).
 
     ``answers``/``meta`` are what is saved so far (not changed), ``contact`` the contact details
     already given (kept apart from the answers), ``language`` the page's language (how numbers are
-    written), ``complete=False`` checks only what was typed (a button that is not "next")."""
+    written), ``complete=False`` checks only what was typed (a button that is not "next"), ``seen`` the
+    questions the browser had on screen (its script shows questions at once: they are not new)."""
     known = dict(contact or {})
     new = copy.deepcopy(answers)
     scope = _entry_scope(new, entry)
@@ -267,7 +277,8 @@ def apply_page(
     asked = page_questions(group)
     nodes: list[Question | Group] = [*asked, *(repeats(group) if not entry else [])]
     shown_state = _with_contact(answers, known, entry)
-    shown = {n.name for n in nodes if engine.is_relevant(instrument, n, shown_state, entry=entry, today=today)}
+    shown = {n.name for n in nodes if n.name in seen
+             or engine.is_relevant(instrument, n, shown_state, entry=entry, today=today)}
     typed = {q.name: clean(raw.get(q.name, [] if q.type == "select_multiple" else "")) for q in asked}
     for question in asked:
         _normalise(page, question, typed[question.name])

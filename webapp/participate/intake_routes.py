@@ -173,6 +173,7 @@ def _apply(
         today=c.today,
         language=g.language,
         complete=complete,
+        seen=page_service.read_seen(),
     )
     meta = outcome.meta
     meta.setdefault("pending", {})

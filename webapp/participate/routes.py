@@ -69,7 +69,8 @@ def _post(instrument: Instrument, today: date) -> page_service.PageOutcome:
         instrument=instrument, questions=page_service.page_questions(group), language=g.language
     )
     return page_service.apply_page(
-        instrument=instrument, group=group, raw=raw, answers={}, today=today, language=g.language
+        instrument=instrument, group=group, raw=raw, answers={}, today=today, language=g.language,
+        seen=page_service.read_seen(),
     )
 
 

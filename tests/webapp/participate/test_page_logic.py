@@ -54,6 +54,15 @@ def test_without_javascript_contact_fields_switched_on_by_the_last_page_are_aske
     assert r.headers["Location"].endswith("/review")  # asked once: left empty, the optional ones are fine
 
 
+def test_with_javascript_the_questions_it_showed_are_not_asked_again(journey: Journey, session: Session) -> None:
+    journey.screen("ti")
+    journey.consent()
+    journey.get(f"/s/{STUDY}/form/contact")
+    seen = "interview_ok contact_name contact_phone contact_email contact_app"  # what form.js sends
+    r = journey.post(f"/s/{STUDY}/form/contact", {"interview_ok": "yes", "_seen": seen, "action": "next"})
+    assert r.headers["Location"].endswith("/review")
+
+
 def test_adding_an_entry_does_not_report_questions_not_reached(journey: Journey, session: Session) -> None:
     journey.screen("ti")
     journey.consent()
