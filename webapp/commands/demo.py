@@ -1,0 +1,140 @@
+"""Synthetic participants for trying and measuring the platform without real people.
+
+``keireki demo seed --study S --participants N [--seed K]`` makes technical interns, self-initiated
+expatriates and SME managers (in the study's quota proportions) with plausible careers
+(:mod:`webapp.commands.demo_people`), Burmese typed in Zawgyi and Japanese era dates
+(:mod:`webapp.commands.demo_answers`), and submits them through the submission services, so the pipeline, the
+dashboard and the exports see what real data looks like. Then some of them are interviewed
+(:mod:`webapp.commands.demo_interviews`): past interviews of the study's interviewers, most marked done, and
+for some of those a debrief saved through the debrief service, as an interviewer would.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from webapp.commands.demo_answers import answers_for
+from webapp.commands.demo_people import Person, make_person
+
+__all__ = ["Person", "SeedOutcome", "answers_for", "demo_group", "make_person", "seed"]
+
+# -- seeding through the submission services -----------------------------------------------------------
+
+@dataclass
+class SeedOutcome:
+    """What ``seed`` made: participant ids by type and the deliberate problems it planted."""
+
+    participant_ids: list[int] = field(default_factory=list)
+    by_type: dict[str, int] = field(default_factory=dict)
+    problems: dict[str, int] = field(default_factory=dict)
+    skipped_types: list[str] = field(default_factory=list)
+    episodes: dict[int, int] = field(default_factory=dict)  #: participant id -> career episodes
+
+
+def seed(*, session: Any, study: Any, participants: int, seed: int, now: Any,
+         progress: Any = None) -> SeedOutcome:
+    """Create ``participants`` synthetic participants in ``study`` through the submission services
+    (create, consent, save the intake draft, submit: which queues their conversion). Deterministic
+    for a given ``seed`` and date. ``progress(n)`` is called after each participant."""
+    from webapp.models import InstrumentVersion
+    from webapp.services import responses
+    from webapp.services.studies import current_version, instrument_of
+
+    rng = random.Random(seed)
+    outcome = SeedOutcome()
+    consent_id = study.steps.get("consent")
+    consent = current_version(session=session, study_id=study.id, instrument_id=consent_id) \
+        if consent_id else None
+    types = [t for t in ("ti", "sie", "manager")
+             if current_version(session=session, study_id=study.id,
+                                instrument_id=responses.intake_id(study, t) or "") is not None]
+    outcome.skipped_types = [t for t in ("ti", "sie", "manager") if t not in types]
+    if not types:
+        raise LookupError(f"study {study.slug!r} has no intake instrument loaded")
+    weights = [max(1, int(study.quotas.get(t, 1))) for t in types]
+    for _ in range(participants):
+        ptype = rng.choices(types, weights=weights)[0]
+        for _attempt in range(5):
+            person = make_person(rng, ptype, now.date())
+            language = person.language if person.language in study.languages else study.default_language
+            created = responses.create_participant(session=session, study=study, participant_type=ptype,
+                                                   language=language, channel_code=None, now=now).participant
+            if consent is not None:
+                responses.record_consent(session=session, participant=created, version=consent,
+                                         language=language, withdrawal_data="keep", now=now)
+            draft = responses.open_draft(session=session, participant=created, now=now)
+            assert draft is not None
+            version = session.get(InstrumentVersion, draft.instrument_version_id)
+            answers, meta = answers_for(instrument_of(version), person, rng=rng, today=now.date())
+            responses.save_page(session=session, draft=draft, answers=answers, meta=meta, page=None, now=now)
+            try:
+                responses.submit_response(session=session, participant=created, draft=draft, now=now)
+            except responses.IncompleteError:
+                continue  # e.g. no job at all where the form asks for one: a person could not submit that
+            break
+        assert created.id is not None
+        outcome.participant_ids.append(created.id)
+        outcome.episodes[created.id] = len(person.episodes)
+        outcome.by_type[ptype] = outcome.by_type.get(ptype, 0) + 1
+        for problem in person.problems:
+            outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
+        if progress is not None:
+            progress(1)
+    return outcome
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """Synthetic data for trying and measuring the platform (registered by webapp/cli.py)."""
+
+
+@demo_group.command("seed")
+@click.option("--study", "study_slug", default="sme-careers", show_default=True, help="The study's slug.")
+@click.option("--participants", default=50, show_default=True, type=click.IntRange(1))
+@click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed, same people.")
+@click.option("--interviewed", default=0.3, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of them with a past interview (most done, most of those with a debrief).")
+@click.option("--inline", is_flag=True, help="Also convert their records now, in this process.")
+@with_appcontext
+def seed_command(study_slug: str, participants: int, seed_value: int, interviewed: float, inline: bool) -> None:
+    """Create synthetic participants of all three types, submitted like real ones, some interviewed."""
+    from sqlmodel import select
+
+    from webapp.db import db_session
+    from webapp.models import Study, utcnow
+
+    session = db_session()
+    study = session.exec(select(Study).where(Study.slug == study_slug)).first()
+    if study is None:
+        raise click.BadParameter(f"no study {study_slug!r} (run `keireki setup`)", param_hint="--study")
+    with click.progressbar(length=participants, label="seeding") as bar:
+        outcome = seed(session=session, study=study, participants=participants, seed=seed_value,
+                       now=utcnow(), progress=bar.update)
+    made = ", ".join(f"{n} {t}" for t, n in sorted(outcome.by_type.items()))
+    click.echo(f"created {len(outcome.participant_ids)} participants ({made}); "
+               f"planted problems: {outcome.problems or 'none'}")
+    if outcome.skipped_types:
+        click.echo(f"no intake instrument for: {', '.join(outcome.skipped_types)}")
+    if interviewed > 0:
+        from webapp.commands.demo_interviews import seed_interviews
+
+        talks = seed_interviews(session=session, study=study, participant_ids=outcome.participant_ids,
+                                rng=random.Random(f"interviews:{seed_value}"), now=utcnow(),
+                                episodes=outcome.episodes, share=interviewed)
+        if talks.skipped:
+            click.echo(f"no interviews seeded: {talks.skipped} (invite one with `keireki users invite`)")
+        else:
+            held = ", ".join(f"{n} {o}" for o, n in sorted(talks.by_outcome.items())) or "none"
+            click.echo(f"past interviews: {held}; debriefs saved: {len(talks.debriefs)}")
+    if inline:
+        from workers.tasks.records import convert_batch
+
+        done = convert_batch(session=session, participant_ids=outcome.participant_ids)
+        click.echo(f"converted {len(done.converted)} participants into {done.rows} record rows")
+    else:
+        click.echo("their conversion jobs are queued: a running worker converts them (make run)")

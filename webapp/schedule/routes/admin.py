@@ -1,0 +1,341 @@
+"""Pages needing the ``schedule`` permission: availability, interview types, outbox, delivery log, messages
+marked as sent by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+
+from webapp.auth.roles import study_view
+from webapp.db import db_session
+from webapp.models import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    Booking,
+    DeliveryAttempt,
+    InterviewType,
+    Membership,
+    Participant,
+    User,
+    utcnow,
+)
+from webapp.schedule import bp
+from webapp.schedule.forms import (
+    WEEKDAYS,
+    ActionForm,
+    InterviewerForm,
+    OverrideForm,
+    RuleForm,
+    TypeForm,
+    valid_zone,
+)
+from webapp.schedule.routes.common import researcher_language, type_name
+from webapp.schedule.services.availability import INTERVIEWER_ROLES
+from webapp.schedule.services.deliveries import Marked, mark_sent
+from webapp.schedule.services.messages import safe_zone
+from webapp.services.mail import list_outbox, read_outbox
+
+
+def _interviewers() -> list[User]:
+    return list(
+        db_session().exec(
+            select(User)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(Membership.study_id == g.study.id, col(Membership.role).in_(INTERVIEWER_ROLES))
+            .order_by(col(User.name), col(User.email))
+        )
+    )
+
+
+def _interviewer(user_id: Any) -> User:
+    people = {u.id: u for u in _interviewers()}
+    try:
+        return people[int(user_id)]
+    except (TypeError, ValueError, KeyError):
+        abort(404)
+
+
+@bp.route("/studies/<study>/schedule/availability")
+@study_view("schedule")
+def availability(study: str) -> Any:
+    """Weekly hours, date overrides and blocked days of one interviewer (in the interviewer's zone)."""
+    researcher_language()
+    session = db_session()
+    people = _interviewers()
+    if not people:
+        return render_template("schedule/availability.html", study=g.study, people=[], person=None)
+    person = _interviewer(request.args.get("user", people[0].id))
+    rules = session.exec(
+        select(AvailabilityRule)
+        .where(AvailabilityRule.user_id == person.id)
+        .order_by(col(AvailabilityRule.weekday), col(AvailabilityRule.start_time))
+    ).all()
+    today = utcnow().astimezone(ZoneInfo(safe_zone(person.timezone))).date()
+    overrides = session.exec(
+        select(AvailabilityOverride)
+        .where(
+            AvailabilityOverride.user_id == person.id,
+            col(AvailabilityOverride.day) >= today - timedelta(days=1),
+        )
+        .order_by(col(AvailabilityOverride.day))
+    ).all()
+    profile = InterviewerForm(formdata=None, timezone=person.timezone, languages=person.languages)
+    return render_template(
+        "schedule/availability.html",
+        study=g.study,
+        people=people,
+        person=person,
+        rules=rules,
+        overrides=overrides,
+        weekdays=WEEKDAYS,
+        rule_form=RuleForm(formdata=None),
+        override_form=OverrideForm(formdata=None),
+        profile=profile,
+        action_form=ActionForm(formdata=None),
+    )
+
+
+def _back(person: User) -> Any:
+    return redirect(url_for("schedule.availability", study=g.study.slug, user=person.id))
+
+
+def _form_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+@bp.route("/studies/<study>/schedule/availability/<int:user_id>/profile", methods=["POST"])
+@study_view("schedule")
+def availability_profile(study: str, user_id: int) -> Any:
+    researcher_language()
+    person = _interviewer(user_id)
+    form = InterviewerForm()
+    zone = valid_zone((form.timezone.data or "").strip())
+    if not form.validate_on_submit() or zone is None:
+        flash(_("Please enter a time zone such as Asia/Tokyo."), "error")
+        return _back(person)
+    person.timezone, person.languages = zone, list(form.languages.data or [])
+    db_session().add(person)
+    db_session().commit()
+    flash(_("Saved."), "success")
+    return _back(person)
+
+
+@bp.route("/studies/<study>/schedule/availability/<int:user_id>/rules", methods=["POST"])
+@study_view("schedule")
+def availability_rule_add(study: str, user_id: int) -> Any:
+    researcher_language()
+    person = _interviewer(user_id)
+    form = RuleForm()
+    if form.validate_on_submit():
+        db_session().add(
+            AvailabilityRule(
+                user_id=person.id or 0,
+                weekday=form.weekday.data,
+                start_time=form.start_time.data,
+                end_time=form.end_time.data,
+            )
+        )
+        db_session().commit()
+        flash(_("Saved."), "success")
+    else:
+        _form_errors(form)
+    return _back(person)
+
+
+@bp.route("/studies/<study>/schedule/availability/<int:user_id>/overrides", methods=["POST"])
+@study_view("schedule")
+def availability_override_add(study: str, user_id: int) -> Any:
+    researcher_language()
+    person = _interviewer(user_id)
+    form = OverrideForm()
+    if form.validate_on_submit():
+        blocked = bool(form.blocked.data)
+        db_session().add(
+            AvailabilityOverride(
+                user_id=person.id or 0,
+                day=form.day.data,
+                blocked=blocked,
+                start_time=None if blocked else form.start_time.data,
+                end_time=None if blocked else form.end_time.data,
+            )
+        )
+        db_session().commit()
+        flash(_("Saved."), "success")
+    else:
+        _form_errors(form)
+    return _back(person)
+
+
+@bp.route("/studies/<study>/schedule/availability/<int:user_id>/<kind>/<int:item_id>/delete", methods=["POST"])
+@study_view("schedule")
+def availability_delete(study: str, user_id: int, kind: str, item_id: int) -> Any:
+    researcher_language()
+    person = _interviewer(user_id)
+    if kind not in ("rules", "overrides") or not ActionForm().validate_on_submit():
+        abort(404 if kind not in ("rules", "overrides") else 400)
+    item: AvailabilityRule | AvailabilityOverride | None = (
+        db_session().get(AvailabilityRule, item_id)
+        if kind == "rules"
+        else db_session().get(AvailabilityOverride, item_id)
+    )
+    if item is None or item.user_id != person.id:
+        abort(404)
+    db_session().delete(item)
+    db_session().commit()
+    flash(_("Removed."), "success")
+    return _back(person)
+
+
+@bp.route("/studies/<study>/schedule/types")
+@study_view("schedule")
+def types(study: str) -> Any:
+    language = researcher_language()
+    rows = (
+        db_session()
+        .exec(select(InterviewType).where(InterviewType.study_id == g.study.id).order_by(col(InterviewType.id)))
+        .all()
+    )
+    return render_template(
+        "schedule/types.html", study=g.study, types=rows, names={t.id: type_name(t, language) for t in rows}
+    )
+
+
+@bp.route("/studies/<study>/schedule/types/new", methods=["GET", "POST"])
+@bp.route("/studies/<study>/schedule/types/<int:type_id>", methods=["GET", "POST"])
+@study_view("schedule")
+def type_edit(study: str, type_id: int | None = None) -> Any:
+    """Create or edit an interview type: duration, buffers, notice, horizon, daily limit, modes, languages."""
+    language = researcher_language()
+    session = db_session()
+    itype = session.get(InterviewType, type_id) if type_id is not None else None
+    if type_id is not None and (itype is None or itype.study_id != g.study.id):
+        abort(404)
+    if itype is not None and request.method == "GET":
+        form = TypeForm(formdata=None, obj=itype, name=type_name(itype, language))
+    else:
+        form = TypeForm()
+    if form.validate_on_submit():
+        if itype is None:
+            itype = InterviewType(study_id=g.study.id, name={})
+        names = dict(itype.name)
+        names[language] = form.name.data.strip()
+        itype.name = names
+        for attr in (
+            "duration_min",
+            "buffer_before_min",
+            "buffer_after_min",
+            "min_notice_hours",
+            "horizon_days",
+            "max_per_day",
+            "slot_step_min",
+            "interpreter_available",
+            "active",
+        ):
+            setattr(itype, attr, getattr(form, attr).data)
+        itype.modes = list(form.modes.data or [])
+        itype.languages = list(form.languages.data or [])
+        itype.place = (form.place.data or "").strip() or None
+        itype.video_link = (form.video_link.data or "").strip() or None
+        session.add(itype)
+        session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("schedule.types", study=g.study.slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("schedule/type_form.html", study=g.study, form=form, itype=itype), status
+
+
+@bp.route("/studies/<study>/schedule/outbox")
+@study_view("schedule")
+def outbox(study: str) -> Any:
+    """Messages of the embedded mailer for this study, and the log of every delivery attempt."""
+    researcher_language()
+    session = db_session()
+    zone = ZoneInfo(safe_zone(current_user.timezone))
+    attempts = session.exec(
+        select(DeliveryAttempt, Booking, Participant)
+        .join(Booking, col(Booking.id) == col(DeliveryAttempt.booking_id))
+        .join(Participant, col(Participant.id) == col(Booking.participant_id))
+        .where(Booking.study_id == g.study.id)
+        .order_by(col(DeliveryAttempt.at).desc())
+        .limit(300)
+    ).all()
+    manual = [row for row in attempts if row[0].status == "manual"]
+    marked = [row[0] for row in attempts if row[0].detail.get("by_hand")]
+    senders = {
+        u.id: u.name or u.email
+        for u in session.exec(select(User).where(col(User.id).in_({a.detail.get("sent_by") for a in marked})))
+    }
+    by_hand = {
+        a.id: {
+            "who": senders.get(a.detail.get("sent_by"), "?"),
+            "when": datetime.fromisoformat(a.detail["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        }
+        for a in marked
+    }
+    return render_template(
+        "schedule/outbox.html",
+        study=g.study,
+        items=list_outbox(study=g.study.slug),
+        attempts=attempts,
+        manual=manual,
+        by_hand=by_hand,
+        mark_form=ActionForm(formdata=None),
+        zone=zone,
+        smtp=_smtp_configured(),
+    )
+
+
+def _smtp_configured() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config["KEIREKI"].smtp_url)
+
+
+@bp.route("/studies/<study>/schedule/outbox/<name>")
+@study_view("schedule")
+def outbox_message(study: str, name: str) -> Any:
+    researcher_language()
+    message = read_outbox(name)
+    if message is None or str(message.get("X-Keireki-Study", "")) != g.study.slug:
+        abort(404)
+    body = message.get_body(("plain",))
+    attachments = [(a.get_filename(), a.get_content_type(), a.get_param("method")) for a in message.iter_attachments()]
+    return render_template(
+        "schedule/outbox_message.html",
+        study=g.study,
+        name=name,
+        message=message,
+        body=body.get_content() if body is not None else "",
+        attachments=attachments,
+    )
+
+
+@bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
+@study_view("schedule")
+def manual_sent(study: str, attempt_id: int) -> Any:
+    """The "Mark as sent" button of the outbox's "To send by hand" list."""
+    researcher_language()
+    session = db_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    attempt = session.get(DeliveryAttempt, attempt_id)
+    booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
+    if attempt is None or booking is None or booking.study_id != g.study.id:
+        abort(404)
+    outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=g.study.id, now=utcnow())
+    if outcome is Marked.NOW:
+        flash(_("Marked as sent."), "success")
+    elif outcome is Marked.ALREADY:
+        flash(_("This message was already marked as sent."), "success")
+    else:
+        flash(_("This message is not one to send by hand."), "error")
+    return redirect(url_for("schedule.outbox", study=g.study.slug))
