@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,10 @@ def init_errors(app: Flask) -> None:
     def _http(e: HTTPException) -> Any:
         if e.code is None:
             return e.get_response()
-        return render_error(e.code)
+        response = make_response(render_error(e.code))
+        if isinstance(e, MethodNotAllowed) and e.valid_methods:
+            response.headers["Allow"] = ", ".join(e.valid_methods)  # RFC 9110: a 405 lists what is allowed
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str | dict, int]:
