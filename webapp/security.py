@@ -21,6 +21,16 @@ CSP = "; ".join(
 )
 
 
+#: Types of responses that may carry personal data: pages, the API's JSON, calendar files.
+PRIVATE_TYPES = frozenset({"text/html", "application/json", "text/calendar"})
+
+
+def private_response(response: Response) -> bool:
+    """True for a page, JSON, a calendar file or any download (transcripts, bundles): kept in no cache."""
+    disposition = response.headers.get("Content-Disposition", "")
+    return response.mimetype in PRIVATE_TYPES or disposition.lower().startswith("attachment")
+
+
 def refuse_nul() -> None:
     """No page's path holds a NUL character: 404, before any view or hook runs.
 
@@ -48,7 +58,7 @@ def init_security(app: Flask) -> None:
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
+        if private_response(response):
             # Pages may show personal data: never kept in shared caches or the back-forward cache of a shared phone.
             h.setdefault("Cache-Control", "no-store")
         return response
