@@ -29,6 +29,7 @@ from webapp.schedule.forms import ActionForm, NotesForm, OutcomeForm, Reschedule
 from webapp.schedule.messages import JAPAN, MODE_NAMES, format_when, safe_zone
 from webapp.schedule.participant import SLOT_FORMAT, parse_slot, slot_days
 from webapp.schedule.services import NotBookable, SlotTaken, cancel, reschedule, set_outcome
+from webapp.security import allows_upload
 from webapp.services import audit
 
 
@@ -258,6 +259,7 @@ def interview_notes(study: str, booking_id: int) -> Any:
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/transcript", methods=["GET", "POST"])
+@allows_upload
 @study_view("interview")
 def interview_transcript(study: str, booking_id: int) -> Any:
     """POST: upload (UTF-8 text or .docx), stored encrypted; GET: download as UTF-8 text. Both audited."""
