@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from tests.webapp.schedule.conftest import book_via_client, csrf_of
 from webapp.models import Booking
-from webapp.schedule.docx_text import DocxError, docx_text
+from webapp.schedule.services.docx_text import DocxError, docx_text
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from webapp.crypto import decrypt_bytes, encrypt_bytes
 from webapp.models import Booking
-from webapp.schedule.docx_text import DocxError, docx_text
+from webapp.schedule.services.docx_text import DocxError, docx_text
 
 FOLDER = "transcripts"
 
