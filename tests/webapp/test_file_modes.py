@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from tests.conftest import make_test_app
-from tests.workers.test_export_writers import DATA, META, source
+from tests.workers.exports.test_writers import DATA, META, source
 from webapp.db import get_db
 from webapp.services.mail import send_mail
 from workers.exports import build_bundle
