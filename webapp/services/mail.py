@@ -30,6 +30,11 @@ from webapp.config import Settings
 
 #: Names the study a message belongs to, so each study's researchers see only their own in the outbox.
 STUDY_HEADER = "X-Keireki-Study"
+#: The participant code a message is about, and who it is for (``participant`` or ``interviewer``): the
+#: outbox shows a participant's address only to the roles that may see contacts, and a withdrawal finds the
+#: participant's messages by it.
+PARTICIPANT_HEADER = "X-Keireki-Participant"
+AUDIENCE_HEADER = "X-Keireki-Audience"
 _OUTBOX_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.eml$")
 
 
@@ -52,6 +57,8 @@ class OutboxItem:
     to: str
     subject: str
     size: int
+    participant: str = ""  #: the participant code the message is about ("" for older messages)
+    audience: str = ""  #: participant | interviewer ("" for older messages)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -75,11 +82,15 @@ def build_message(
     ics_method: str | None = None,
     message_id: str | None = None,
     study: str | None = None,
+    about: tuple[str, str] | None = None,
 ) -> EmailMessage:
-    """A plain-text message, with an ``.ics`` attachment whose Content-Type carries ``ics_method``."""
+    """A plain-text message, with an ``.ics`` attachment whose Content-Type carries ``ics_method``;
+    ``about`` is (participant code, audience) for :data:`PARTICIPANT_HEADER` and :data:`AUDIENCE_HEADER`."""
     msg = EmailMessage()
     if study:
         msg[STUDY_HEADER] = study
+    if about:
+        msg[PARTICIPANT_HEADER], msg[AUDIENCE_HEADER] = about
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
@@ -112,6 +123,7 @@ def send_mail(
     ics_method: str | None = None,
     key: str | None = None,
     study: str | None = None,
+    about: tuple[str, str] | None = None,
     settings: Settings | None = None,
 ) -> SentMail:
     """Send one message; raises :class:`MailError` when the server refuses it or cannot be reached."""
@@ -127,6 +139,7 @@ def send_mail(
         ics_method=ics_method,
         message_id=message_id,
         study=study,
+        about=about,
     )
     if s.smtp_url:
         _send_smtp(s.smtp_url, msg)
@@ -194,6 +207,8 @@ def list_outbox(
                 to=str(headers["To"] or ""),
                 subject=str(headers["Subject"] or ""),
                 size=path.stat().st_size,
+                participant=str(headers[PARTICIPANT_HEADER] or ""),
+                audience=str(headers[AUDIENCE_HEADER] or ""),
             )
         )
     return items
@@ -209,3 +224,23 @@ def read_outbox(name: str, *, settings: Settings | None = None) -> EmailMessage 
     with path.open("rb") as fh:
         message = BytesParser(policy=policy.default).parse(fh)
     return message
+
+
+def delete_outbox_messages(*, study: str, participant: str, address: str | None,
+                           settings: Settings | None = None) -> int:
+    """Delete the study's outbox messages about ``participant`` (by header) or sent to ``address``;
+    returns how many were deleted."""
+    folder = outbox_dir(settings)
+    wanted = (address or "").strip().lower()
+    deleted = 0
+    for path in folder.glob("*.eml"):
+        with path.open("rb") as fh:
+            headers = BytesParser(policy=policy.default).parse(fh, headersonly=True)
+        if str(headers[STUDY_HEADER] or "") != study:
+            continue
+        about = str(headers[PARTICIPANT_HEADER] or "") == participant
+        to_them = bool(wanted) and str(headers["To"] or "").strip().lower() == wanted
+        if about or to_them:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
+from webapp.crypto import DecryptionError, decrypt_json
 from webapp.models import RECORD_TABLES, Booking, Consent, Contact, Draft, Participant, Response
 from webapp.services import audit
 
@@ -26,6 +28,14 @@ log = logging.getLogger(__name__)
 #: What the consent's ``withdrawal_data`` may say; anything else is treated as ``keep`` (the safe default
 #: for research data the participant agreed to give; contact data is erased either way).
 KEEP, ERASE = "keep", "erase"
+
+_withdrawal_signals = Namespace()
+#: Sent by :func:`withdraw` (the participant is the sender) with ``session``, ``erase`` (the consent says
+#: erase), ``address`` (their e-mail address before the contact was deleted, or None), ``actor``,
+#: ``user_id`` and ``now``, after the contact and (with ``erase``) the research data are gone. The areas
+#: holding copies connect to it: the scheduling area deletes the participant's messages, the exports area
+#: the stored bundles holding them. Receivers must not commit.
+participant_withdrawn = _withdrawal_signals.signal("keireki.withdrawal.participant-withdrawn")
 
 
 def withdrawal_choice(*, session: Session, participant: Participant) -> str:
@@ -54,6 +64,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
 
     contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
+    address = _address_of(contact)
     if contact is not None:
         session.delete(contact)
     for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
@@ -75,6 +86,19 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
         audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
                      user_id=user_id, target=target, detail=counts)
     session.flush()
+    participant_withdrawn.send(participant, session=session, erase=choice == ERASE, address=address, actor=actor,
+                               user_id=user_id, now=now)
+    session.flush()
+
+
+def _address_of(contact: Contact | None) -> str | None:
+    if contact is None or not contact.data_enc:
+        return None
+    try:
+        email = decrypt_json(contact.data_enc).get("email")
+    except (DecryptionError, ValueError, TypeError, AttributeError):
+        return None
+    return str(email) if email else None
 
 
 def _cancel_future_bookings(*, session: Session, participant: Participant, now: datetime) -> list[Booking]:
