@@ -226,21 +226,54 @@ def read_outbox(name: str, *, settings: Settings | None = None) -> EmailMessage 
     return message
 
 
-def delete_outbox_messages(*, study: str, participant: str, address: str | None,
-                           settings: Settings | None = None) -> int:
-    """Delete the study's outbox messages about ``participant`` (by header) or sent to ``address``;
-    returns how many were deleted."""
-    folder = outbox_dir(settings)
-    wanted = (address or "").strip().lower()
-    deleted = 0
-    for path in folder.glob("*.eml"):
-        with path.open("rb") as fh:
-            headers = BytesParser(policy=policy.default).parse(fh, headersonly=True)
-        if str(headers[STUDY_HEADER] or "") != study:
+def _about(path: Path, study: str, participant: str, wanted: str) -> bool:
+    with path.open("rb") as fh:
+        headers = BytesParser(policy=policy.default).parse(fh, headersonly=True)
+    if str(headers[STUDY_HEADER] or "") != study:
+        return False
+    if str(headers[PARTICIPANT_HEADER] or "") == participant:
+        return True
+    return bool(wanted) and str(headers["To"] or "").strip().lower() == wanted
+
+
+def _redact_message(path: Path, *, address: str, to: str, attendee: str) -> None:
+    """Rewrite one outbox message with ``address`` replaced: in To: by ``to``, in the ``.ics`` by ``attendee``."""
+    with path.open("rb") as fh:
+        msg = BytesParser(policy=policy.default).parse(fh)
+    if str(msg.get("To", "")).strip().lower() == address:
+        msg.replace_header("To", to)
+    pattern = re.compile(r"mailto:" + re.escape(address), re.IGNORECASE)
+    for part in msg.walk():
+        if part.get_content_type() != "text/calendar":
             continue
-        about = str(headers[PARTICIPANT_HEADER] or "") == participant
-        to_them = bool(wanted) and str(headers["To"] or "").strip().lower() == wanted
-        if about or to_them:
+        text = part.get_content()
+        if pattern.search(text):
+            method = part.get_param("method")
+            filename = part.get_filename()
+            part.set_content(pattern.sub(attendee, text), subtype="calendar", charset="utf-8",
+                             disposition="attachment" if filename else None, filename=filename,
+                             params={"method": method} if method else None)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(msg.as_bytes(policy=policy.SMTP))
+    os.replace(tmp, path)
+
+
+def remove_from_outbox(*, study: str, participant: str, address: str | None, erase: bool, to: str,
+                       settings: Settings | None = None) -> int:
+    """The study's outbox messages about ``participant`` (by header) or sent to ``address``: deleted with
+    ``erase``, else rewritten with the address replaced (``to`` in To:, the participant's URN in the
+    ``.ics``). Returns how many were changed."""
+    wanted = (address or "").strip().lower()
+    changed = 0
+    for path in outbox_dir(settings).glob("*.eml"):
+        if not _about(path, study, participant, wanted):
+            continue
+        if erase:
             path.unlink(missing_ok=True)
-            deleted += 1
-    return deleted
+        elif wanted:
+            _redact_message(path, address=wanted, to=to, attendee=f"urn:keireki:participant:{participant}")
+        else:
+            continue
+        changed += 1
+    return changed

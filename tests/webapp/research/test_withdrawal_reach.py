@@ -45,8 +45,11 @@ def study_with_copies(app: Flask, session: Session, make_study: Any, make_user: 
         mine = send_mail(to=ADDRESS, subject="Your interview", body="x", study=study.slug,
                          about=(person.code, "participant"), settings=settings)
         old = send_mail(to=ADDRESS, subject="Before the header", body="x", study=study.slug, settings=settings)
+        ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:x\r\n"
+               f"ATTENDEE;CN=Participant:mailto:{ADDRESS}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
         about_them = send_mail(to=interviewer.email, subject=f"New interview: {person.code}", body="x",
-                               study=study.slug, about=(person.code, "interviewer"), settings=settings)
+                               ics=ics, ics_method="REQUEST", study=study.slug,
+                               about=(person.code, "interviewer"), settings=settings)
         theirs = send_mail(to="b@example.org", subject="Your interview", body="x", study=study.slug,
                            about=(other.code, "participant"), settings=settings)
         return {"study": study, "person": person, "booking": booking, "owner": make_user(study=study, role="owner"),
@@ -81,7 +84,8 @@ def test_erasure_removes_messages_and_every_bundle(session: Session, study_with_
     assert messages.detail["files"] == 3
     assert messages.detail["reason"] == "erasure"
     assert ADDRESS not in repr([e.detail for e in [*deleted, messages]])
-    Path(data["theirs"]).unlink()
+    for path in [*data["mine"], data["theirs"]]:
+        Path(path).unlink(missing_ok=True)
 
 
 def test_withdrawal_keeping_data_still_removes_contact_copies(session: Session, study_with_copies: Any) -> None:
@@ -89,7 +93,15 @@ def test_withdrawal_keeping_data_still_removes_contact_copies(session: Session, 
     person, study = data["person"], data["study"]
     withdraw(session=session, participant=person, actor=f"participant:{person.code}", now=f.NOW)
     session.commit()
-    assert [p.exists() for p in data["mine"]] == [False, False, False]
+    # The messages stay (what was sent), without the address: To: and the .ics's ATTENDEE are rewritten.
+    for path in data["mine"]:
+        text = Path(path).read_text()
+        assert ADDRESS not in text
+        assert "nguyen.van.a" not in text
+    assert "undisclosed-recipients" in Path(data["mine"][0]).read_text()
+    calendar = Path(data["mine"][2]).read_text()
+    assert f"urn:keireki:participant:{person.code}" in calendar.replace("\r\n ", "")
+    assert "method=REQUEST" in calendar or 'method="REQUEST"' in calendar
     [attempt] = session.exec(select(DeliveryAttempt).where(DeliveryAttempt.booking_id == data["booking"].id)).all()
     assert attempt.detail == {"to": "participant"}  # the error text quoting the address is gone
     session.refresh(data["pii"])
@@ -99,4 +111,5 @@ def test_withdrawal_keeping_data_still_removes_contact_copies(session: Session, 
     [deleted] = _deletions(session, study, "export.delete")
     assert deleted.detail == {"job": data["pii"].id, "reason": "withdrawal", "participant": person.code,
                               "with_pii": True}
-    Path(data["theirs"]).unlink()
+    for path in [*data["mine"], data["theirs"]]:
+        Path(path).unlink(missing_ok=True)

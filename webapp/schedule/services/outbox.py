@@ -17,7 +17,7 @@ from webapp.services.mail import (
     AUDIENCE_HEADER,
     PARTICIPANT_HEADER,
     OutboxItem,
-    delete_outbox_messages,
+    remove_from_outbox,
 )
 
 #: Delivery details kept after a withdrawal (an error text may quote the address).
@@ -80,11 +80,12 @@ def message_recipient(*, session: Session, viewer: Viewer, name: str, message: E
 
 def erase_messages(*, session: Session, participant: Participant, address: str | None, erase: bool,
                    actor: str, user_id: int | None, now: datetime) -> dict[str, int]:
-    """On withdrawal: delete the participant's outbox messages (they hold the address) and strip their
-    delivery rows to what is not personal; with ``erase`` delete the delivery rows too. The caller commits."""
+    """On withdrawal: the participant's address goes from their outbox messages (rewritten; with ``erase``
+    the messages are deleted) and their delivery rows keep only what is not personal (with ``erase`` they
+    are deleted). The caller commits."""
     study = session.get(Study, participant.study_id)
-    files = delete_outbox_messages(study=study.slug, participant=participant.code,
-                                   address=address) if study is not None else 0
+    files = remove_from_outbox(study=study.slug, participant=participant.code, address=address, erase=erase,
+                               to="undisclosed-recipients:;") if study is not None else 0
     bookings = select(Booking.id).where(Booking.participant_id == participant.id)
     attempts = select(DeliveryAttempt).where(col(DeliveryAttempt.booking_id).in_(bookings))
     rows = 0
