@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from instruments.errors import AnswerError
 from instruments.normalise import normalise_email
+from webapp.crypto import hash_token
 from webapp.models import ROLES, Membership, SignInSession, User
 from webapp.services import audit
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
@@ -36,10 +36,6 @@ def clean_email(raw: str) -> str:
         return normalise_email(raw).lower()
     except AnswerError as exc:
         raise AccountError("email") from exc
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def sign_in_address(raw: str) -> str:
@@ -86,7 +82,7 @@ def invite_user(*, session: Session, email: str, now: datetime, actor: str, acto
     token: str | None = None
     if user.password_hash is None:
         token = secrets.token_urlsafe(32)
-        user.invite_token_hash = token_hash(token)
+        user.invite_token_hash = hash_token(token)
         user.invite_expires_at = now + timedelta(days=INVITE_DAYS)
     session.add(user)
     session.flush()
@@ -103,7 +99,7 @@ def invited_user(*, session: Session, token: str, now: datetime) -> User | None:
     """The user a valid, unexpired invitation token belongs to."""
     if not token or len(token) > 100:
         return None
-    user = session.exec(select(User).where(User.invite_token_hash == token_hash(token))).first()
+    user = session.exec(select(User).where(User.invite_token_hash == hash_token(token))).first()
     if user is None or user.invite_expires_at is None or user.invite_expires_at < now or not user.is_active:
         return None
     return user
@@ -152,7 +148,7 @@ def change_password(*, session: Session, user: User, current: str, new: str, con
 def start_session(*, session: Session, user: User) -> str:
     """A new server-side sign-in session of the user; returns the random id its cookie carries."""
     sid = secrets.token_urlsafe(32)
-    session.add(SignInSession(user_id=user.id, sid_hash=token_hash(sid)))  # type: ignore[arg-type]
+    session.add(SignInSession(user_id=user.id, sid_hash=hash_token(sid)))  # type: ignore[arg-type]
     session.commit()
     return sid
 
@@ -161,14 +157,14 @@ def session_is_open(*, session: Session, user_id: int, sid: str) -> bool:
     """True while the sign-in session ``sid`` of this user has not been ended."""
     if not sid or len(sid) > 100:
         return False
-    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == token_hash(sid))).first()
+    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == hash_token(sid))).first()
     return row is not None and row.user_id == user_id
 
 
 def end_session(*, session: Session, sid: str | None) -> None:
     """End one sign-in session: every copy of its cookie stops working."""
     if sid:
-        session.execute(sa.delete(SignInSession).where(col(SignInSession.sid_hash) == token_hash(sid)))
+        session.execute(sa.delete(SignInSession).where(col(SignInSession.sid_hash) == hash_token(sid)))
         session.commit()
 
 

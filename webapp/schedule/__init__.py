@@ -10,6 +10,9 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from webapp.schedule.services.booking import cancel_for_withdrawal
+from webapp.services.withdrawal import bookings_cancelled
+
 bp = Blueprint(
     "schedule",
     __name__,
@@ -60,7 +63,13 @@ def init_app(app: Flask) -> None:
     from webapp.services.withdrawal import participant_withdrawn
 
     app.register_blueprint(bp)
+    bookings_cancelled.connect(_cancel_for_withdrawal)
     participant_withdrawn.connect(_erase_messages)
+
+
+def _cancel_for_withdrawal(participant: Any, **kwargs: Any) -> None:
+    """Receiver of :data:`webapp.services.withdrawal.bookings_cancelled` (the participant is the sender)."""
+    cancel_for_withdrawal(participant=participant, **kwargs)
 
 
 def _erase_messages(participant: Any, **kw: Any) -> None:

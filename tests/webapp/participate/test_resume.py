@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tests.webapp.participate.journey import STUDY, Journey
+from webapp.crypto import hash_token
 from webapp.models import Participant
 from webapp.services import responses
 
@@ -34,7 +35,7 @@ def test_secrets_are_shown_once_and_stored_hashed(journey: Journey, session: Ses
     person, code, token, participant_code = _started(journey, session)
     assert participant_code == "TI-0001"
     assert re.fullmatch(r"[2346789ACDEFGHJKMNPQRTUVWXYZ]{4}-[2346789ACDEFGHJKMNPQRTUVWXYZ]{4}", code)
-    assert person.resume_token_hash == responses.hash_token(token)
+    assert person.resume_token_hash == hash_token(token)
     assert token not in str(person.model_dump())
     assert code not in str(person.model_dump())
     assert person.resume_code_hash.startswith("$argon2")
@@ -68,7 +69,7 @@ def test_the_code_resumes_and_issues_a_new_link(
     assert code in body
     assert "Your personal link still works" in body
     session.refresh(person)
-    assert person.resume_token_hash == responses.hash_token(token)  # the code alone cannot cut the link off
+    assert person.resume_token_hash == hash_token(token)  # the code alone cannot cut the link off
     assert journey.get(f"/s/{STUDY}/p/{token}").status_code == 302
     # A new link only when the participant asks for it; it is shown on the page they land on.
     assert other.get(f"/s/{STUDY}/link").status_code == 200
@@ -78,7 +79,7 @@ def test_the_code_resumes_and_issues_a_new_link(
     assert new is not None
     assert "The old link no longer works" in made.get_data(as_text=True)
     session.refresh(person)
-    assert person.resume_token_hash == responses.hash_token(new.group(1))
+    assert person.resume_token_hash == hash_token(new.group(1))
     assert other.get(f"/s/{STUDY}/p/{new.group(1)}").status_code == 302
     # The old link explains itself and leads to the resume page.
     old = journey.get(f"/s/{STUDY}/p/{token}")
