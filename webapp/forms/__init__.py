@@ -9,6 +9,7 @@ from webapp.forms.builder import (
     raw_value,
     widget_of,
 )
+from webapp.forms import fields_geo  # noqa: F401  (registers the geographic field builders)
 
 __all__ = [
     "FIELD_BUILDERS",
