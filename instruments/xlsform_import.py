@@ -209,6 +209,14 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
     title = _title(definition, mapper, form)
     ident = settings.get("form_id") or str(form.get("id_string") or path.stem)
     extra = {"language_names": json.dumps(names, ensure_ascii=False, sort_keys=True)} if names else {}
+    choice_rows = _row_index(list(definition.choices or []), "list_name", "name")
+    others = sorted(f"{q.choices}/other" for q in _walk(top) if isinstance(q, Question) and q.xlsform.get("or_other")
+                    and f"{q.choices}\x00other" not in choice_rows)
+    if others:
+        extra["generated_choices"] = json.dumps(sorted(set(others)))
+    external = sorted(_external(definition, mapper, found, path))
+    if external:
+        extra["external_lists"] = json.dumps(external)
     return Instrument(
         id=ident, version=settings.get("version", "1"), title=title or {default: ident}, default_language=default,
         languages=tuple(languages), groups=_pages(top, title or {default: ident}), choice_lists=lists,

@@ -53,6 +53,7 @@ _USED = {"type", "name", "label", "hint", "bind", "control", "choice_filter", "i
          "parameters", "query", "columns", "keireki_type", "media", "guidance_hint", "trigger",
          "jr:constraintMsg", "jr:requiredMsg", "jr:count", "sms_field", "tag"}
 _BIND_USED = {"required", "relevant", "constraint", "calculate", "readonly", "jr:constraintMsg", "jr:requiredMsg",
+              "orx:max-pixels",
               "type", "jr:preload", "jr:preloadParams"}
 
 Warn = Callable[[Location | None, str, str], None]
@@ -115,7 +116,9 @@ class Mapper:
         out: list[Question | Group] = []
         for element in elements:
             if element.get("name") == "meta" and element.get("control", {}).get("bodyless"):
-                continue  # pyxform's own instanceID; the export gets it again from pyxform
+                # pyxform's own instanceID (the export gets it again) and metadata it moves there (audit)
+                out += self.children([e for e in element.get("children") or [] if e.get("name") != "instanceID"])
+                continue
             if element.get("name") in self.generated and element.get("type") == "calculate":
                 continue
             node = self.element(element)
@@ -174,6 +177,8 @@ class Mapper:
             value = element.get(key)
             if value:
                 extra[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if f"{name}_other" in self.generated and kind.startswith("select"):
+            extra["or_other"] = "1"
         if bind.get("readonly") and str(bind["readonly"]).strip().lower() not in ("false()", "no", "false"):
             extra["read_only"] = str(bind["readonly"])
         self._honour_warnings(element, name, where, extra)
@@ -202,6 +207,9 @@ class Mapper:
         own = element.get("keireki_type")
         if own:
             return str(own), {}
+        known = (*TYPES, *METADATA, *UPLOADS, *EXTERNAL)
+        if kind not in known and kind.lower() in known:  # pyxform accepts "Text", "dateTime", "Integer"
+            kind = kind.lower()
         extra: dict[str, str] = {} if kind in ("text", "integer", "decimal", "date", "note", "calculate",
                                                "select one", "select all that apply", "acknowledge") \
             else {"type": kind}

@@ -64,6 +64,8 @@ def _headers(instrument: Instrument) -> dict[str, str]:
 def _question_type(node: Question) -> str:
     """The XLSForm type: the imported one when kept, Keireki's own types as ``text``."""
     kept = node.xlsform.get("type")
+    if kept in ("rank", "select one external", "select_one_external"):
+        return f"{kept.replace(' ', '_')} {node.choices}"
     if kept:
         return kept
     if node.type in ("partial_date", "phone", "email"):
@@ -145,15 +147,18 @@ def write_xlsform(instrument: Instrument, path: str | Path) -> None:
     for group in instrument.groups:
         survey.emit(group)
     generated = set(json.loads(instrument.xlsform.get("generated_choices", "[]")))
+    external = set(json.loads(instrument.xlsform.get("external_lists", "[]")))
     choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
+    external_choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
     for list_name, items in instrument.choice_lists.items():
         if list_name.endswith((".csv", ".xml")):
             continue  # select_one_from_file: the file stays beside the form
         for choice in items:
             if f"{list_name}/{choice.name}" in generated:
                 continue
-            choices.add({"list_name": list_name, "name": choice.name,
-                         **_texts("label", choice.label, headers), **choice.extra})
+            (external_choices if list_name in external else choices).add(
+                {"list_name": list_name, "name": choice.name, **_texts("label", choice.label, headers),
+                 **choice.extra})
     settings = _Table(["form_id", "version", "default_language", "languages"])
     title = instrument.text(instrument.title, instrument.default_language)
     settings.add({"form_id": instrument.id, "version": instrument.version,
@@ -167,6 +172,8 @@ def write_xlsform(instrument: Instrument, path: str | Path) -> None:
         book.remove(book.active)
     survey.table.write(book, "survey")
     choices.write(book, "choices")
+    if external_choices.rows:
+        external_choices.write(book, "external_choices")
     settings.write(book, "settings")
     book.save(str(path))
 
