@@ -60,10 +60,12 @@ def test_not_honoured_is_a_warning_with_sheet_row_and_column(path: Path) -> None
     inst = load(path)
     for severity, where, _field, _message in inst.import_findings:
         assert severity == "warning"
-        assert where is not None and where.file == str(path)
+        assert where is not None
+        assert where.file == str(path)
     if path.name == "types.md":
         found = {(w.line, f) for _s, w, f, _m in inst.import_findings if w is not None}
-        assert (20, "legacy.media") in found and (20, "legacy.guidance_hint") in found
+        assert (20, "legacy.media") in found
+        assert (20, "legacy.guidance_hint") in found
         assert (17, "photo.type") in found  # uploads are shown, not collected
 
 
@@ -108,11 +110,16 @@ def test_every_page_renders_as_a_participant_form(path: Path) -> None:
 def test_types_map_to_what_the_web_form_can_do() -> None:
     inst = load(FORMS / "types.md")
     kinds = {q.name: (q.type, q.xlsform.get("type")) for q in inst.questions()}
-    assert kinds["full_name"] == ("text", None) and kinds["age"] == ("integer", None)  # "Text", "Integer"
-    assert kinds["home"] == ("geopoint", "geopoint") and kinds["field"] == ("geoshape", "geoshape")
-    assert kinds["start"] == ("hidden", "start") and kinds["audit"] == ("hidden", "audit")
-    assert kinds["code"] == ("text", "barcode") and kinds["photo"] == ("note", "photo")
-    assert kinds["legacy"][0] == "select_one" and kinds["legacy2"][0] == "select_multiple"
+    assert kinds["full_name"] == ("text", None)
+    assert kinds["age"] == ("integer", None)
+    assert kinds["home"] == ("geopoint", "geopoint")
+    assert kinds["field"] == ("geoshape", "geoshape")
+    assert kinds["start"] == ("hidden", "start")
+    assert kinds["audit"] == ("hidden", "audit")
+    assert kinds["code"] == ("text", "barcode")
+    assert kinds["photo"] == ("note", "photo")
+    assert kinds["legacy"][0] == "select_one"
+    assert kinds["legacy2"][0] == "select_multiple"
     score = next(q for q in inst.questions() if q.name == "score")
     assert (score.type, score.constraint) == ("integer", ". >= 1 and . <= 10")
     assert inst.xlsform["language_names"] == '{"ja": "日本語 (ja)"}'

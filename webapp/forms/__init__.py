@@ -1,5 +1,6 @@
 """Dynamic forms built from instruments: one WTForms class per page, fields from a type registry."""
 
+from webapp.forms import fields_geo  # noqa: F401  (registers the geographic field builders)
 from webapp.forms.builder import (
     FIELD_BUILDERS,
     FieldContext,
@@ -9,7 +10,6 @@ from webapp.forms.builder import (
     raw_value,
     widget_of,
 )
-from webapp.forms import fields_geo  # noqa: F401  (registers the geographic field builders)
 
 __all__ = [
     "FIELD_BUILDERS",
