@@ -85,12 +85,9 @@ def _convert(question: Question, text: str, region: str) -> Converted:
         if qtype == "date" and parsed.precision != "day":
             raise AnswerError("date", {"precision": parsed.precision})
         return Converted(parsed.value, flags=["era_date_parsed"] if parsed.era_parsed else [])
-    if qtype in GEO_TYPES:
-        return Converted(parse_geo(text, qtype))
-    if qtype == "phone":
-        return Converted(normalise_phone(text, region))
-    if qtype == "email":
-        return Converted(normalise_email(text))
+    if qtype in GEO_TYPES or qtype in ("phone", "email"):
+        return Converted(parse_geo(text, qtype) if qtype in GEO_TYPES else
+                         normalise_phone(text, region) if qtype == "phone" else normalise_email(text))
     if qtype == "acknowledge":
         if text.strip().lower() not in _ACKNOWLEDGED:
             raise AnswerError("choice", {"value": text})

@@ -60,8 +60,9 @@ Warn = Callable[[Location | None, str, str], None]
 
 #: pyxform turns typographic quotes into ASCII ones in every cell (right for expressions, wrong for
 #: what participants read): texts cross pyxform with them replaced by private-use characters.
-_QUOTES = {"\u2018": "\ue018", "\u2019": "\ue019", "\u201c": "\ue01c", "\u201d": "\ue01d"}
-_BACK = {v: k for k, v in _QUOTES.items()}
+_QUOTES: dict[str, str | int | None] = {"\u2018": "\ue018", "\u2019": "\ue019", "\u201c": "\ue01c",
+                                        "\u201d": "\ue01d"}
+_BACK: dict[str, str | int | None] = {str(v): k for k, v in _QUOTES.items()}
 _TEXT_COLUMNS = ("label", "hint", "guidance_hint", "constraint_message", "required_message",
                  "jr:constraintmsg", "jr:requiredmsg", "constraint_msg", "required_msg")
 
@@ -302,6 +303,7 @@ def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Tex
             Choice(name=str(item["name"]), label=text(item.get("label")),
                    extra={k: str(v) for k, v in item.items() if k not in ("name", "label", "media")
                           and not k.startswith("$") and isinstance(v, str | int | float)},
-                   location=Location(file, (rows.get(f"{list_name}\x00{item['name']}") or [None])[0], sheet))
+                   location=Location(file, next(iter(rows.get(f"{list_name}\x00{item['name']}") or []), None),
+                                     sheet))
             for item in items)
     return out

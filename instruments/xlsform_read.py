@@ -97,7 +97,7 @@ def _header(raw: tuple[Any, ...], where: Location) -> list[str | None]:
 def _sheet_rows(sheet: Any, file: str, limits: Limits) -> tuple[list[dict[str, str]], list[str]]:
     name = sheet.title
     rows = sheet.iter_rows(values_only=True)
-    header = _header(next(rows, None) or (), Location(file, 1, name))
+    header = _header(next(rows, ()), Location(file, 1, name))
     out: list[dict[str, str]] = []
     empty = 0
     for number, values in enumerate(rows, start=2):
