@@ -115,7 +115,11 @@ def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:
     refs: list[str] = []
     for node in walk(tree):
-        if isinstance(node, Ref):
+        if isinstance(node, Ref) and node.name.startswith("last-saved#"):
+            saved = node.name.removeprefix("last-saved#")
+            if saved not in scope.nodes:  # the participant's previous response, or ""
+                c.error(site.location, site.field, f"unknown reference ${{{node.name}}}")
+        elif isinstance(node, Ref):
             refs.append(node.name)
             if node.name not in scope.nodes:
                 close = difflib.get_close_matches(node.name, list(scope.nodes), n=1)

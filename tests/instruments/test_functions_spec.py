@@ -94,3 +94,33 @@ def test_the_other_functions() -> None:
     assert ev("date('2019-02-30')") == ""
     assert ev("date(${d})", d=(date(2000, 1, 1) - EPOCH).days + 0.9) == "2000-01-01"
     assert ev("date(99999999)") == ""
+
+
+def test_xpath_paths_name_the_question_by_its_last_step() -> None:
+    assert ev("../a + 1", a=1) == 2
+    assert ev("/data/group/a = 1", a="1") is True
+    assert ev("./b", b="x") == "x"
+    assert ev("selected(../m, 'b')", m=["a", "b"]) is True
+    assert ev("${a} div 2", a=1) == 0.5  # `/` paths never take `div`'s place
+
+
+def test_last_saved_is_the_previous_response_or_empty() -> None:
+    ctx = Context(answers={}, today=TODAY, extra={"last-saved#city": "Osaka"})
+    assert evaluate("${last-saved#city}", ctx) == "Osaka"
+    assert ev("${last-saved#city}") == ""
+
+
+def test_the_checker_knows_paths_and_last_saved() -> None:
+    from instruments import load_text
+    from instruments.checker import check_instrument
+
+    inst = load_text(
+        "id: p\nversion: '1'\ndefault_language: en\ntitle: {en: P}\nsurvey:\n"
+        "  - group: g\n    label: {en: G}\n    children:\n"
+        "      - {name: city, type: text, label: {en: City}, default: '${last-saved#city}'}\n"
+        "      - {name: more, type: text, label: {en: M}, relevant: \"../city != '' and ${last-saved#nope} = ''\"}\n"
+        "      - {name: c2, type: calculate, calculation: '/data/g/cty'}\n", source="p")
+    errors = [f.message for f in check_instrument(inst) if f.severity == "error"]
+    assert "unknown reference ${last-saved#nope}" in errors
+    assert any(e.startswith("unknown reference ${cty}") for e in errors)
+    assert len(errors) == 2

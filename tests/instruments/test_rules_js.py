@@ -73,6 +73,7 @@ TABLE = [
     "date(${arrival})", "date(-800000)", "decimal-date-time('1970-01-02T12:00')",
     "decimal-date-time('2019-04-15')", "decimal-date-time('x')", "format-date('2019-04-05', '%e %b %Y %a')",
     "format-date(today(), '%d/%m/%y %n %q')", "format-date('', '%Y')", "pulldata('a', 'b', 'c', 'd')",
+    "../age + 1", "/data/about/age * 2", "selected(../skills, 'welding')", "${last-saved#name}",
     "indexed-repeat(${employer}, ${jobs}, 2)", "indexed-repeat(${employer}, ${jobs}, 3)", "now()",
 ]
 
