@@ -88,6 +88,7 @@ def test_export_converts_in_pyxform_with_same_paths_and_choices(path: Path, tmp_
 
 
 def _render(inst: Instrument) -> int:
+    """Every visible page as WTForms fields (the markup the participant page puts in its template)."""
     shown = 0
     for group in pages.visible_pages(inst, {}, date(2026, 6, 1)):
         for part in [group, *pages.repeats(group)]:
@@ -105,6 +106,18 @@ def _render(inst: Instrument) -> int:
 @pytest.mark.parametrize("path", OWN, ids=lambda p: p.name)
 def test_every_page_renders_as_a_participant_form(path: Path) -> None:
     assert _render(load(path)) > 0
+
+
+def test_geographic_fields_offer_the_location_button_and_typing() -> None:
+    inst = load(FORMS / "types.md")
+    questions = [q for q in inst.questions() if q.type in ("geopoint", "geoshape")]
+    form = build_form_class(instrument=inst, questions=questions, language="ja", base=Form)()
+    point, shape = (str(getattr(form, f"q_{q.name}")()) for q in questions)
+    assert 'data-geo="point"' in point
+    assert 'placeholder="35.6812 139.7671"' in point
+    assert "<textarea" in shape
+    assert 'data-geo="points"' in shape
+    assert 'data-geo-label="Use my location"' in point
 
 
 def test_types_map_to_what_the_web_form_can_do() -> None:
