@@ -26,6 +26,12 @@ OWN_TYPES = ("partial_date", "phone", "email")
 _ROW = re.compile(r"\[row : (\d+)\]\s*")
 _RESERVED_SETTINGS = ("form_id", "version", "default_language", "languages", "form_title", "form_name",
                       "title_translations")
+#: XLSForm settings that matter to an ODK server or app, not to Keireki's web form: kept (exported
+#: again) with a warning.
+_ODK_SETTINGS = ("instance_name", "public_key", "submission_url", "style", "allow_choice_duplicates",
+                 "auto_send", "auto_delete", "clean_text_values", "namespaces", "omit_instanceID",
+                 "instance_xmlns", "sms_keyword", "sms_separator", "sms_allow_media", "sms_date_format",
+                 "sms_datetime_format", "sms_response", "prefix", "delimiter", "attribute", "entities")
 
 
 def _key(row: dict[str, str], name: str) -> str | None:
@@ -189,6 +195,18 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
     rows = {k: v for k, v in _row_index(list(definition.survey or []), "name").items()}
     form = _pyxform_json(definition, file, found)
     settings = {k.strip().lower(): v for k, v in ((definition.settings or [{}])[0] or {}).items()}
+    where = Location(file, 2, titles.get("settings", "settings"))
+    for key in sorted(k for k in settings if k in {s.lower() for s in _ODK_SETTINGS}):
+        found.warn(where, f"settings.{key}", f"the setting {key!r} is for ODK servers and apps; Keireki keeps it "
+                   "for the export but does not use it")
+    choice_rows = _row_index(list(definition.choices or []), "list_name", "name")
+    for list_name, items in (form.get("choices") or {}).items():
+        for item in items:
+            if item.get("media"):
+                row = next(iter(choice_rows.get(f"{list_name}\x00{item.get('name')}") or []), None)
+                found.warn(Location(file, row, titles.get("choices", "choices")),
+                           f"choices.{list_name}.{item.get('name')}.media",
+                           "choice media (images, audio) are not shown and not kept by the export")
     default, languages, names = _languages(form, settings)
     from instruments.xlsform import language_tag
 
@@ -209,7 +227,6 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
     title = _title(definition, mapper, form)
     ident = settings.get("form_id") or str(form.get("id_string") or path.stem)
     extra = {"language_names": json.dumps(names, ensure_ascii=False, sort_keys=True)} if names else {}
-    choice_rows = _row_index(list(definition.choices or []), "list_name", "name")
     others = sorted(f"{q.choices}/other" for q in _walk(top) if isinstance(q, Question) and q.xlsform.get("or_other")
                     and f"{q.choices}\x00other" not in choice_rows)
     if others:

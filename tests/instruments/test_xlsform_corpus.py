@@ -67,6 +67,9 @@ def test_not_honoured_is_a_warning_with_sheet_row_and_column(path: Path) -> None
         assert (20, "legacy.media") in found
         assert (20, "legacy.guidance_hint") in found
         assert (17, "photo.type") in found  # uploads are shown, not collected
+    if path.name == "logic.md":
+        fields = {f for _s, _w, f, _m in inst.import_findings}
+        assert {"settings.instance_name", "choices.yn.yes.media", "stamp.trigger", "shown.read_only"} <= fields
 
 
 @pytest.mark.parametrize("path", OWN + bundled_paths(), ids=lambda p: p.name)
