@@ -130,6 +130,14 @@ def _deep_copy(answers: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def choice_labels(instrument: Instrument, language: str | None = None) -> dict[str, dict[str, str]]:
+    """Question name -> choice name -> label in ``language`` (default: the instrument's), for
+    ``jr:choice-name()``."""
+    lang = language or instrument.default_language
+    return {q.name: {c.name: instrument.text(c.label, lang) for c in instrument.choice_lists.get(q.choices, ())}
+            for q in instrument.questions() if q.choices}
+
+
 def with_calculations(instrument: Instrument, answers: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     """A copy of ``answers`` with every calculation's value written where it belongs (repeat
     calculations in each entry), so expressions can refer to calculations like to answers."""
@@ -140,11 +148,13 @@ def with_calculations(instrument: Instrument, answers: Mapping[str, Any], *, tod
     found = [(node, path, scope) for node, path, scope in _instances(instrument.groups, state, ())
              if id(node) in wanted]
     found.sort(key=lambda item: rank[id(item[0])])
+    labels = choice_labels(instrument) if found else {}
     for node, path, scope in found:
         if not isinstance(node, Question) or not isinstance(scope, dict):
             continue
         try:
-            scope[node.name] = evaluate_string(node.calculation or "", Context(state, today, entry=path))
+            scope[node.name] = evaluate_string(node.calculation or "",
+                                               Context(state, today, entry=path, labels=labels))
         except ExpressionError:
             scope[node.name] = ""
     return state

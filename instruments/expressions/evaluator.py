@@ -57,6 +57,8 @@ class Context:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: ``now()``: the time of the request (ISO text); today when empty
     now: str = ""
+    #: ``jr:choice-name(value, '${q}')``: question name -> choice name -> label (one language)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def entry_path(self) -> EntryPath:
@@ -143,6 +145,10 @@ def _call(node: Call, ctx: Context) -> Value:
             raise ExpressionError("position(..) is only meaningful inside a repeat", node.pos)
         return float(last[1] + 1)
     values = [_eval(arg, ctx) for arg in args]
+    if name == "jr:choice-name":
+        question = re.sub(r"^\$\{|\}$", "", to_string(values[1])).split("/")[-1]
+        labels = ctx.labels.get(question) if isinstance(ctx.labels, Mapping) else None
+        return str(labels.get(to_string(values[0]), "")) if isinstance(labels, Mapping) else ""
     if name in VALUE_FUNCTIONS:
         return VALUE_FUNCTIONS[name](values)
     if name == "coalesce":

@@ -12,7 +12,8 @@ Definitions where the spec leaves room (both evaluators follow them, tests/instr
   since 1970-01-01 (NaN when not one); ``format-date(d, f)``: ``%Y %y %m %n %d %e %b %a``.
 - ``once(x)`` is ``x`` (Keireki stores a calculation's value on each save); ``now()`` is the context's
   ``now`` (the server's time of the request), else today; ``pulldata()`` is ``""`` (external data is
-  not loaded); ``uuid()`` a random UUID.
+  not loaded); ``uuid()`` a random UUID; ``jr:choice-name(value, '${q}')`` the label of choice ``value``
+  of question ``q`` from the context's ``labels`` (the engine gives the default language's), else ``""``.
 """
 
 from __future__ import annotations
@@ -171,5 +172,5 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "ends-with": (2, 2), "substr": (2, 3), "translate": (3, 3), "normalize-space": (1, 1), "boolean": (1, 1),
     "round": (1, 2), "min": (1, None), "max": (1, None), "sum": (1, None), "once": (1, 1), "join": (2, None),
     "selected-at": (2, 2), "date": (1, 1), "decimal-date-time": (1, 1), "format-date": (2, 2),
-    "pulldata": (4, 4), "uuid": (0, 1), "now": (0, 0), "indexed-repeat": (3, 3),
+    "pulldata": (4, 4), "uuid": (0, 1), "now": (0, 0), "indexed-repeat": (3, 3), "jr:choice-name": (2, 2),
 }

@@ -133,6 +133,10 @@
     return b.replace(/%([A-Za-z])/g, (x, q) => Object.prototype.hasOwnProperty.call(k, q) ? k[q] : x);
    }
    case "pulldata": return "";
+   case "jr:choice-name": {
+    const q = b.replace(/^\$\{|\}$/g, "").split("/").pop(), l = c.labels && c.labels[q];
+    return l && Object.prototype.hasOwnProperty.call(l, s) ? String(l[s]) : "";
+   }
    case "uuid": return globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : "";
   }
   throw new Error("unknown function " + n);

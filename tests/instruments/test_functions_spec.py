@@ -124,3 +124,17 @@ def test_the_checker_knows_paths_and_last_saved() -> None:
     assert "unknown reference ${last-saved#nope}" in errors
     assert any(e.startswith("unknown reference ${cty}") for e in errors)
     assert len(errors) == 2
+
+
+def test_choice_name_is_the_label_of_the_choice() -> None:
+    from instruments import engine, load_text
+
+    inst = load_text(
+        "id: c\nversion: '1'\ndefault_language: en\nlanguages: [en, ja]\ntitle: {en: C, ja: C}\n"
+        "choices:\n  fruit:\n    - {name: apple, label: {en: Apple, ja: りんご}}\n"
+        "survey:\n  - group: g\n    label: {en: G, ja: G}\n    children:\n"
+        "      - {name: f, type: select_one, choices: fruit, label: {en: F, ja: F}}\n"
+        "      - {name: said, type: calculate, calculation: \"jr:choice-name(${f}, '${f}')\"}\n", source="c")
+    assert engine.with_calculations(inst, {"f": "apple"}, today=TODAY)["said"] == "Apple"
+    assert engine.choice_labels(inst, "ja") == {"f": {"apple": "りんご"}}
+    assert ev("jr:choice-name('apple', '${f}')") == ""  # no labels given

@@ -73,7 +73,9 @@ TABLE = [
     "date(${arrival})", "date(-800000)", "decimal-date-time('1970-01-02T12:00')",
     "decimal-date-time('2019-04-15')", "decimal-date-time('x')", "format-date('2019-04-05', '%e %b %Y %a')",
     "format-date(today(), '%d/%m/%y %n %q')", "format-date('', '%Y')", "pulldata('a', 'b', 'c', 'd')",
-    "../age + 1", "/data/about/age * 2", "selected(../skills, 'welding')", "${last-saved#name}",
+    "jr:choice-name('welding', '${skills}')", "jr:choice-name(${skills}, '/data/skills')",
+    "jr:choice-name('x', 'skills')", "jr:choice-name('nope', '${skills}')", "../age + 1",
+    "/data/about/age * 2", "selected(../skills, 'welding')", "${last-saved#name}",
     "indexed-repeat(${employer}, ${jobs}, 2)", "indexed-repeat(${employer}, ${jobs}, 3)", "now()",
 ]
 
@@ -101,7 +103,8 @@ def _case(text: str, ctx: Context) -> dict[str, Any]:
     position = ctx.entry_path[-1][1] + 1 if ctx.entry_path else None
     return {"tree": to_json(parse(text)), "refs": refs,
             "ctx": {"value": ctx.current, "position": position, "today": ctx.today.isoformat(),
-                    "choice": dict(ctx.choice or {})}}
+                    "choice": dict(ctx.choice or {}),
+                    "labels": {k: dict(v) for k, v in ctx.labels.items()}}}
 
 
 def _compare(texts: list[str], contexts: list[Context]) -> None:
@@ -120,7 +123,7 @@ def _compare(texts: list[str], contexts: list[Context]) -> None:
 CONTEXTS = [
     Context(answers=ANSWERS, today=TODAY, current="1998"),
     Context(answers=ANSWERS, today=TODAY, current=12.5, entry=("jobs", 1),
-            choice={"name": "13", "region": "kanto"}),
+            choice={"name": "13", "region": "kanto"}, labels={"skills": {"welding": "Welding", "x": "X"}}),
 ]
 
 
