@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from instruments.convert import NOT_ANSWERED, Converted, convert_answer
@@ -128,6 +128,20 @@ def _deep_copy(answers: Mapping[str, Any]) -> dict[str, Any]:
             value = [_deep_copy(v) if isinstance(v, Mapping) else v for v in value]
         out[key] = value
     return out
+
+
+#: XLSForm metadata the server knows at submission (ODK's device values have no web equivalent).
+SERVER_METADATA = ("start", "end", "today", "username")
+
+
+def metadata_answers(instrument: Instrument, *, start: datetime, end: datetime, username: str) -> dict[str, str]:
+    """Values of the top-level hidden metadata questions imported from XLSForm (``start``, ``end``,
+    ``today``, ``username``): the start of the participant's session, the submission time, its date
+    and the participant's code. ``deviceid``, ``audit`` and the other device values stay unanswered."""
+    known = {"start": start.isoformat(timespec="seconds"), "end": end.isoformat(timespec="seconds"),
+             "today": end.date().isoformat(), "username": username}
+    return {q.name: known[q.xlsform["type"]] for group in instrument.groups for q in group.children
+            if isinstance(q, Question) and q.type == "hidden" and q.xlsform.get("type") in SERVER_METADATA}
 
 
 def choice_labels(instrument: Instrument, language: str | None = None) -> dict[str, dict[str, str]]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from instruments import load
 from tests.webapp.participate.journey import STUDY, Journey, fill
 from tests.webapp.participate.test_flow import _draft, _participant, complete_intake
-from webapp.models import Draft
+from webapp.models import Draft, Response
 from webapp.participate import pages
 from webapp.services.studies import current_version, instrument_of, load_instrument
 
@@ -44,6 +44,17 @@ def test_an_odk_form_walks_to_the_review(journey: Journey, session: Session, bun
     assert answers["field"] == "1 1;1 2;2 2;1 1"
     assert answers["score"] == 7
     assert "photo" not in answers  # an upload question is shown, nothing is collected
+    assert journey.post(f"/s/{STUDY}/submit", {}).status_code == 303
+    stored = session.exec(select(Response).where(Response.participant_id == person.id)).one()
+    session.refresh(person)
+    assert stored.answers["home"] == "35.6812 139.7671"
+    # the metadata the server knows; the device's own (deviceid, audit) stay unanswered
+    assert stored.answers["end"] == stored.submitted_at.isoformat(timespec="seconds")
+    assert stored.answers["start"] == person.created_at.isoformat(timespec="seconds")
+    assert stored.answers["today"] == stored.submitted_at.date().isoformat()
+    assert stored.answers["username"] == person.code
+    assert "deviceid" not in stored.answers
+    assert "audit" not in stored.answers
 
 
 def test_a_bad_coordinate_is_refused_with_a_message(journey: Journey, session: Session,
