@@ -18,8 +18,7 @@ from instruments import Instrument, load
 from instruments.checker import check_instrument
 from instruments.loader import bundled_paths
 from instruments.xlsform import write_xlsform
-from webapp.forms import build_form_class
-from webapp.participate import pages
+from webapp.forms import build_form_class, pages
 
 FORMS = Path(__file__).parent / "forms"
 OWN = sorted(p for p in FORMS.glob("*.md") if p.name != "README.md")

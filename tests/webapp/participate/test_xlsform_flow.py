@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from instruments import load
 from tests.webapp.participate.journey import STUDY, Journey, fill
 from tests.webapp.participate.test_flow import _draft, _participant, complete_intake
+from webapp.forms import pages
 from webapp.models import Draft, Response
-from webapp.participate import pages
 from webapp.services.studies import current_version, instrument_of, load_instrument
 
 FORMS = Path(__file__).parents[2] / "instruments" / "forms"
