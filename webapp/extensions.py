@@ -94,23 +94,6 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.signin"
 
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> object | None:
-        from webapp.auth.services import session_is_open
-        from webapp.db import db_session
-        from webapp.models import User
-
-        uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
-        if not uid.isdigit():
-            return None
-        session = db_session()
-        user = session.get(User, int(uid))
-        if user is None or not user.is_active or str(user.session_version) != version:
-            return None
-        if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
-            return None  # signed out: this cookie (or a copy of it) opens nothing
-        return SignedInUser(user, sid)
-
 
 class SignedInUser:
     """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version and the
