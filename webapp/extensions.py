@@ -93,7 +93,6 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.signin"
-    # The user loader is the auth area's (webapp.auth.init_app): it checks the server-side sign-in session.
 
 
 class SignedInUser:

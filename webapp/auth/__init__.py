@@ -10,10 +10,7 @@ from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from webapp.auth.services import session_is_open
-from webapp.db import db_session
-from webapp.extensions import UI_LANGUAGES, SignedInUser, login_manager
-from webapp.models import User
+from webapp.extensions import UI_LANGUAGES, login_manager
 
 #: Paths of the researchers' side, shown in the signed-in user's own page language.
 STAFF_PREFIXES = ("/auth/", "/admin/", "/studies")
@@ -26,7 +23,24 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> object | None:
+        from webapp.auth.services import session_is_open
+        from webapp.db import db_session
+        from webapp.extensions import SignedInUser
+        from webapp.models import User
+
+        uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
+        if not uid.isdigit():
+            return None
+        session = db_session()
+        user = session.get(User, int(uid))
+        if user is None or not user.is_active or str(user.session_version) != version:
+            return None
+        if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
+            return None  # signed out: this cookie (or a copy of it) opens nothing
+        return SignedInUser(user, sid)
 
     @app.before_request
     def _staff_language() -> None:
@@ -36,17 +50,3 @@ def init_app(app: Flask) -> None:
             g.language = current_user.ui_language
         else:
             g.pop("language", None)  # the browser's language (Accept-Language) then
-
-
-def _load_user(user_id: str) -> SignedInUser | None:
-    """Flask-Login's user loader: the user of a cookie whose server-side sign-in session is still open."""
-    uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
-    if not uid.isdigit():
-        return None
-    session = db_session()
-    user = session.get(User, int(uid))
-    if user is None or not user.is_active or str(user.session_version) != version:
-        return None
-    if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
-        return None  # signed out: this cookie (or a copy of it) opens nothing
-    return SignedInUser(user, sid)
