@@ -20,8 +20,8 @@ from webapp.models import (
     Study,
     User,
 )
-from webapp.research import charts
-from webapp.research.answers import AnswerItem, RepeatItem, answer_items, code_labels
+from webapp.research.services import charts
+from webapp.research.services.answers import AnswerItem, RepeatItem, answer_items, code_labels
 from webapp.services import contacts
 from webapp.services.studies import instrument_of
 

@@ -17,9 +17,9 @@ from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.extensions import current_language
 from webapp.models import AuditEvent, Participant, utcnow
-from webapp.research import charts, dashboard, listing, profile
 from webapp.research.forms import WithdrawForm
-from webapp.research.labels import PARTICIPANT_TYPES, label
+from webapp.research.services import charts, dashboard, listing, profile
+from webapp.research.services.labels import PARTICIPANT_TYPES, label
 from webapp.services import audit, contacts
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
