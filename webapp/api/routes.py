@@ -15,7 +15,7 @@ from sqlmodel import col
 from webapp.api.auth import Unauthorized, rate_key, study_of_token, token_required
 from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PER_PAGE, api_tables, openapi_document
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.exports.routes import status_of
 from webapp.extensions import csrf, limiter
 from webapp.models import RECORD_TABLES, Channel, Job, Participant
@@ -103,7 +103,7 @@ def participants(study: str) -> ResponseReturnValue:
                   col(Participant.form_language), col(Channel.code), col(Participant.created_at))
         .outerjoin(Channel, col(Channel.id) == col(Participant.channel_id))
         .where(where)
-        .order_by(service.ordered(session, col(Participant.code)), col(Participant.id))
+        .order_by(services.ordered(session, col(Participant.code)), col(Participant.id))
         .offset((page - 1) * per_page).limit(per_page)
     )
     items = [{"code": code, "participant_type": ptype, "status": status, "form_language": lang, "channel": channel,
@@ -125,7 +125,7 @@ def records(study: str, table: str) -> ResponseReturnValue:
     total = int(session.execute(sa.select(sa.func.count()).select_from(rec).where(where)).scalar_one())
     query = (
         sa.select(*(rec.c[name] for name in spec.column_names)).where(where)
-        .order_by(*(service.ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
+        .order_by(*(services.ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
         .offset((page - 1) * per_page).limit(per_page)
     )
     names = spec.column_names
@@ -136,7 +136,7 @@ def records(study: str, table: str) -> ResponseReturnValue:
 def _export_job(study_id: int, job_id: int) -> Job:
     job = db_session().get(Job, job_id) if 0 < job_id <= MAX_ID else None
     # Bundles with personal data are never served to tokens.
-    if job is None or job.study_id != study_id or job.kind != service.EXPORT_KIND or job.params.get("with_pii"):
+    if job is None or job.study_id != study_id or job.kind != services.EXPORT_KIND or job.params.get("with_pii"):
         abort(404)
     return job
 
@@ -153,7 +153,7 @@ def _actor() -> str:
 @token_required
 def start_export(study: str) -> ResponseReturnValue:
     found = study_of_token(study)
-    job = service.start_export(session=db_session(), study=found, request=service.ExportRequest(), actor=_actor(),
+    job = services.start_export(session=db_session(), study=found, request=services.ExportRequest(), actor=_actor(),
                                user_id=None, via="api")
     response = jsonify(_status(job, found.slug))
     response.status_code = 202
@@ -173,7 +173,7 @@ def get_export(study: str, job_id: int) -> ResponseReturnValue:
 def download_export(study: str, job_id: int) -> ResponseReturnValue:
     found = study_of_token(study)
     job = _export_job(found.id or 0, job_id)
-    path = service.downloadable(job)
+    path = services.downloadable(job)
     if path is None:
         abort(404)
     session = db_session()
