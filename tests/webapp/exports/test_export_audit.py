@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 from webapp.exports import services
 from webapp.models import AuditEvent, Job
 from workers.tasks import exports as tasks
@@ -50,7 +50,7 @@ def test_web_export_audits_its_job(client: FlaskClient, session: Session, record
 def test_api_export_audits_its_job(client: FlaskClient, session: Session, records_study: Any,
                                    make_user: Any) -> None:
     owner = make_user(study=records_study, role="owner")
-    _row, token = tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
+    _row, token = api_tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
     response = client.post(f"/api/v1/studies/{records_study.slug}/exports",
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 202

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -10,7 +9,8 @@ from typing import Any, TypeVar
 from flask import abort, g, request
 from flask_limiter.util import get_remote_address
 
-from webapp.api.tokens import authenticate
+from webapp.api.services import authenticate
+from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.models import Study
 
@@ -33,7 +33,7 @@ def rate_key() -> str:
     """Rate limits count per token (hashed), else per address."""
     token = bearer_token()
     if token:
-        return "api:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+        return "api:" + hash_token(token)[:32]
     return "api-ip:" + get_remote_address()
 
 

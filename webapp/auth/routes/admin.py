@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -20,7 +21,10 @@ from webapp.db import db_session
 from webapp.models import Membership, Participant, Study, User, utcnow
 from webapp.services.audit import actor_of
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+#: The area's folder (``templates/``, ``static/``): this module lives one level below it.
+AREA_ROOT = str(Path(__file__).resolve().parents[1])
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+               root_path=AREA_ROOT)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

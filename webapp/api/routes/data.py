@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from sqlmodel import col
 
-from webapp.api.auth import Unauthorized, rate_key, study_of_token, token_required
 from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PER_PAGE, api_tables, openapi_document
+from webapp.api.routes.bearer import Unauthorized, rate_key, study_of_token, token_required
 from webapp.db import db_session
 from webapp.exports import services
 from webapp.exports.routes import status_of
