@@ -13,7 +13,7 @@ from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.exports import services
 from webapp.exports.forms import ExportForm
-from webapp.models import Job, utcnow
+from webapp.models import Job, Study, utcnow
 from webapp.services import audit
 
 bp = Blueprint("exports", __name__, template_folder="templates", static_folder="static",
@@ -60,13 +60,13 @@ def _page(form: ExportForm, status: int = 200) -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/exports")
 @study_view("export")
-def index(study: str) -> ResponseReturnValue:
+def index(study: Study) -> ResponseReturnValue:
     return _page(ExportForm())
 
 
 @bp.post("/studies/<study>/exports")
 @study_view("export")
-def start(study: str) -> ResponseReturnValue:
+def start(study: Study) -> ResponseReturnValue:
     form = ExportForm()
     if not form.validate_on_submit():
         return _page(form, 400)
@@ -81,31 +81,31 @@ def start(study: str) -> ResponseReturnValue:
             form.reason.errors = [_("Please state why personal data is exported (10 to 500 characters).")]
         return _page(form, 400)
     session = db_session()
-    job = services.start_export(session=session, study=g.study, request=request,
+    job = services.start_export(session=session, study=study, request=request,
                                actor=audit.actor_of(current_user), user_id=current_user.id)
     flash(_("The export has started. This page shows its progress."), "info")
-    return redirect(url_for("exports.index", study=g.study.slug, _anchor=f"job-{job.id}"), 303)
+    return redirect(url_for("exports.index", study=study.slug, _anchor=f"job-{job.id}"), 303)
 
 
 @bp.get("/studies/<study>/exports/<int:job_id>/status")
 @study_view("export")
-def status(study: str, job_id: int) -> ResponseReturnValue:
+def status(study: Study, job_id: int) -> ResponseReturnValue:
     job = _job_of_study(job_id)
-    response = jsonify(status_of(job, download_url=url_for("exports.download", study=study, job_id=job.id)))
+    response = jsonify(status_of(job, download_url=url_for("exports.download", study=study.slug, job_id=job.id)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/studies/<study>/exports/<int:job_id>/download")
 @study_view("export")
-def download(study: str, job_id: int) -> ResponseReturnValue:
+def download(study: Study, job_id: int) -> ResponseReturnValue:
     job = _job_of_study(job_id)
     path = services.downloadable(job)
     if path is None:
         abort(404)
     session = db_session()
     audit.record(session=session, action="export.download", actor=audit.actor_of(current_user),
-                 study_id=g.study.id, user_id=current_user.id, target=f"export:{job.id}",
+                 study_id=study.id, user_id=current_user.id, target=f"export:{job.id}",
                  detail={"job": job.id, "with_pii": bool(job.params.get("with_pii")),
                          "sha256": job.result.get("sha256")})
     session.commit()

@@ -38,7 +38,11 @@ def rate_key() -> str:
 
 
 def token_required(view: F) -> F:
-    """Authenticate the bearer token into ``g.api_token`` and its study into ``g.token_study``."""
+    """Authenticate the bearer token into ``g.api_token`` and its study into ``g.token_study``.
+
+    A view of a URL with ``<study>`` (the slug) gets ``study``, the row: the token's study, which the
+    slug must name (:func:`study_of_token`).
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -49,6 +53,8 @@ def token_required(view: F) -> F:
             raise Unauthorized()
         g.api_token = row
         g.token_study = session.get(Study, row.study_id)
+        if "study" in kwargs:
+            kwargs["study"] = study_of_token(kwargs["study"])
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

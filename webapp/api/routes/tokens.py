@@ -13,6 +13,7 @@ from webapp.api import services
 from webapp.api.forms import RevokeForm, TokenForm
 from webapp.auth.roles import study_view
 from webapp.db import db_session
+from webapp.models import Study
 
 #: The area's folder (``templates/``, ``static/``): this module lives one level below it.
 AREA_ROOT = str(Path(__file__).resolve().parents[1])
@@ -31,28 +32,28 @@ def _page(form: TokenForm, status: int = 200) -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/api-tokens")
 @study_view("tokens")
-def index(study: str) -> ResponseReturnValue:
+def index(study: Study) -> ResponseReturnValue:
     return _page(TokenForm())
 
 
 @bp.post("/studies/<study>/api-tokens")
 @study_view("tokens")
-def create(study: str) -> ResponseReturnValue:
+def create(study: Study) -> ResponseReturnValue:
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, 400)
-    _row, token = services.create_token(session=db_session(), study=g.study, name=form.name.data or "",
+    _row, token = services.create_token(session=db_session(), study=study, name=form.name.data or "",
                                       user=current_user)
     session[_NEW] = token
-    return redirect(url_for("api_tokens.index", study=g.study.slug), 303)
+    return redirect(url_for("api_tokens.index", study=study.slug), 303)
 
 
 @bp.post("/studies/<study>/api-tokens/<int:token_id>/revoke")
 @study_view("tokens")
-def revoke(study: str, token_id: int) -> ResponseReturnValue:
+def revoke(study: Study, token_id: int) -> ResponseReturnValue:
     if not RevokeForm().validate_on_submit():
         abort(400)
-    if services.revoke_token(session=db_session(), study=g.study, token_id=token_id, user=current_user) is None:
+    if services.revoke_token(session=db_session(), study=study, token_id=token_id, user=current_user) is None:
         abort(404)
     flash(_("The token was revoked. Programs using it can no longer read the study."), "info")
-    return redirect(url_for("api_tokens.index", study=g.study.slug), 303)
+    return redirect(url_for("api_tokens.index", study=study.slug), 303)
