@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - install, migrate, load the bundled study, start web + worker + beat on :$(PORT)"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import layers (lint-imports)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,8 +46,9 @@ browser:
 		&& echo "installed chromium"; fi
 
 # The export bundle's external readers (tests/webapp/exports/test_external_readers.py): R with haven, PSPP and
-# LibreOffice Calc (headless) from Debian; installed here when missing and apt is usable (root).
-READER_PACKAGES := r-base-core r-cran-haven pspp libreoffice-calc-nogui
+# LibreOffice Calc (headless) from Debian; and Java for ODK Validate (its jar ships in the pyxform wheel;
+# tests/instruments/test_xlsform_corpus.py). Installed here when missing and apt is usable (root).
+READER_PACKAGES := r-base-core r-cran-haven pspp libreoffice-calc-nogui default-jre-headless
 readers:
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		missing=$$(for p in $(READER_PACKAGES); do \
@@ -64,6 +65,7 @@ test: install browser readers
 lint: install
 	$(BIN)/ruff check webapp instruments workers tests bench alembic/env.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 migration: install
 	$(BIN)/python alembic/regenerate.py

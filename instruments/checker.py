@@ -10,25 +10,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instruments.checks_expr import check_expressions
+from instruments.checks_records import check_records
 from instruments.errors import InstrumentError
+from instruments.findings import Collector, Finding
 from instruments.loader import bundled_paths, load
 from instruments.model import QUESTION_TYPES, Group, Instrument, Location, Question, Text
 from instruments.study import Study
 
 #: Question types that show no label to anyone.
 UNLABELLED_TYPES = ("calculate", "hidden")
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  #: "error" | "warning"
-    location: Location | None
-    field: str  #: e.g. ``birth_year.constraint``
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.location) if self.location is not None else "?"
-        return f"{where}: {self.field}: {self.message}"
 
 
 @dataclass
@@ -47,29 +38,18 @@ class CheckReport:
         return not self.errors
 
 
-class Collector:
-    """Collects the findings about one instrument."""
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.instrument = instrument
-        self.findings: list[Finding] = []
-        self.fallback = Location(instrument.source or instrument.id)
-
-    def error(self, where: Location | None, field_name: str, message: str) -> None:
-        self.findings.append(Finding("error", where or self.fallback, field_name, message))
-
-    def warning(self, where: Location | None, field_name: str, message: str) -> None:
-        self.findings.append(Finding("warning", where or self.fallback, field_name, message))
-
-
 def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, bool]]:
     """Every translatable text: (field, text, location, whether a text is required)."""
     yield "title", instrument.title, None, True
     for node in instrument.walk():
         if isinstance(node, Group):
-            yield f"{node.name}.label", node.label, node.location, not node.repeat or bool(node.label)
+            # XLSForm allows unlabelled groups; Keireki's YAML pages have a title
+            needed = (not node.repeat or bool(node.label)) and not _from_xlsform(instrument)
+            yield f"{node.name}.label", node.label, node.location, needed
             continue
-        shown = node.type not in UNLABELLED_TYPES
+        # XLSForm allows a question shown by its hint, media or guidance alone
+        shown = node.type not in UNLABELLED_TYPES and not (
+            node.hint or node.xlsform.get("media") or node.xlsform.get("guidance_hint"))
         yield f"{node.name}.label", node.label, node.location, shown
         for key in ("hint", "required_message", "constraint_message"):
             value: Text = getattr(node, key)
@@ -78,6 +58,10 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     for list_name, choices in instrument.choice_lists.items():
         for choice in choices:
             yield f"choices.{list_name}.{choice.name}.label", choice.label, choice.location, True
+
+
+def _from_xlsform(instrument: Instrument) -> bool:
+    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".csv", ".md"))
 
 
 def coverage(instrument: Instrument) -> dict[str, float]:
@@ -158,7 +142,7 @@ def _check_question(c: Collector, q: Question) -> None:
             c.warning(q.location, f"{q.name}.choices", f"a {q.type} question does not use choices")
         if q.choice_filter:
             c.error(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions")
-    if q.type == "calculate" and not q.calculation:
+    if q.type == "calculate" and not q.calculation and not (q.default or q.xlsform.get("trigger")):
         c.error(q.location, f"{q.name}.calculation", "a calculate question needs a calculation")
     if q.calculation and q.type != "calculate":
         c.warning(q.location, f"{q.name}.calculation", "only calculate questions are calculated")
@@ -169,10 +153,9 @@ def _check_question(c: Collector, q: Question) -> None:
 
 def check_instrument(instrument: Instrument) -> list[Finding]:
     """All findings about one loaded instrument."""
-    from instruments.checks_expr import check_expressions
-    from instruments.checks_records import check_records
-
     c = Collector(instrument)
+    for severity, where, field_name, message in instrument.import_findings:
+        (c.error if severity == "error" else c.warning)(where, field_name, message)
     _check_structure(c)
     check_expressions(c)
     check_records(c)

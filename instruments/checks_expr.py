@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from instruments.checker import Collector
 from instruments.errors import ExpressionError
 from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
+from instruments.findings import Collector
 from instruments.model import Group, Location, Question
 
 _TEXTUAL = ("text", "select_multiple", "date", "partial_date", "phone", "email", "acknowledge", "note")
@@ -81,41 +81,63 @@ def _describe(node: Node) -> str:
     return f"${{{node.name}}}" if isinstance(node, Ref) else "."
 
 
+def _check_call(c: Collector, scope: _Scope, site: Site, node: Call) -> None:
+    if node.name in ("selected", "count-selected") and node.args:
+        kind = _question_type(scope, site, node.args[0])
+        if kind is not None and kind not in ("select_one", "select_multiple"):
+            c.error(site.location, site.field,
+                    f"{node.name}() on {_describe(node.args[0])}, a {kind} question, not a select")
+    if node.name == "count" and node.args:
+        kind = _question_type(scope, site, node.args[0])
+        if kind is not None and kind != "repeat":
+            what = _describe(node.args[0])
+            c.error(site.location, site.field, f"count() of {what}, which is not a repeat")
+
+
+def _check_arithmetic(c: Collector, scope: _Scope, site: Site, operands: tuple[Node, ...]) -> None:
+    for side in operands:
+        kind = _question_type(scope, site, side)
+        textual = kind in _TEXTUAL or kind == "repeat" or (
+            kind == "select_one" and not _numeric_choices(c, scope, site, side))
+        if textual:
+            c.error(site.location, site.field, f"arithmetic on {_describe(side)}, a {kind} question")
+
+
 def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
     for node in walk(tree):
-        if isinstance(node, Call) and node.name in ("selected", "count-selected") and node.args:
-            kind = _question_type(scope, site, node.args[0])
-            if kind is not None and kind not in ("select_one", "select_multiple"):
-                c.error(site.location, site.field,
-                        f"{node.name}() on {_describe(node.args[0])}, a {kind} question, not a select")
-        if isinstance(node, Call) and node.name == "count" and node.args:
-            kind = _question_type(scope, site, node.args[0])
-            if kind is not None and kind != "repeat":
-                what = _describe(node.args[0])
-                c.error(site.location, site.field, f"count() of {what}, which is not a repeat")
+        if isinstance(node, Call):
+            _check_call(c, scope, site, node)
         if isinstance(node, Binary) and node.op in ("=", "!="):
             for side in (node.left, node.right):
                 if _question_type(scope, site, side) == "select_multiple":
                     what = _describe(side)
                     c.error(site.location, site.field, f"{what} is a select_multiple: compare it with "
                             f"selected({what}, 'code'), not {node.op}")
-        operands: tuple[Node, ...] = ()
         if isinstance(node, Binary) and node.op in _ARITHMETIC:
-            operands = (node.left, node.right)
+            _check_arithmetic(c, scope, site, (node.left, node.right))
         elif isinstance(node, Negate):
-            operands = (node.operand,)
-        for side in operands:
-            kind = _question_type(scope, site, side)
-            textual = kind in _TEXTUAL or kind == "repeat" or (
-                kind == "select_one" and not _numeric_choices(c, scope, site, side))
-            if textual:
-                c.error(site.location, site.field, f"arithmetic on {_describe(side)}, a {kind} question")
+            _check_arithmetic(c, scope, site, (node.operand,))
+
+
+def _check_column(c: Collector, site: Site, node: Column) -> None:
+    if site.key != "choice_filter":
+        c.error(site.location, site.field, f"bare name {node.name!r}: write ${{{node.name}}} to refer to a question")
+        return
+    assert isinstance(site.owner, Question)
+    columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ()) for k in ch.extra}
+    if node.name not in columns:
+        c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
+                f"(columns: {', '.join(sorted(columns))})")
 
 
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:
     refs: list[str] = []
     for node in walk(tree):
-        if isinstance(node, Ref):
+        if isinstance(node, Ref) and node.name.startswith("last-saved#"):
+            saved = node.name.removeprefix("last-saved#")
+            if saved not in scope.nodes:  # the participant's previous response, or ""
+                c.error(site.location, site.field, f"unknown reference ${{{node.name}}}")
+        elif isinstance(node, Ref):
             refs.append(node.name)
             if node.name not in scope.nodes:
                 close = difflib.get_close_matches(node.name, list(scope.nodes), n=1)
@@ -129,16 +151,7 @@ def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str
                 c.warning(site.location, site.field, f"${{{node.name}}} is inside the repeat {outside!r}; "
                           "from outside it, only count() of the repeat is meaningful")
         elif isinstance(node, Column):
-            if site.key != "choice_filter":
-                c.error(site.location, site.field,
-                        f"bare name {node.name!r}: write ${{{node.name}}} to refer to a question")
-            else:
-                assert isinstance(site.owner, Question)
-                columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ())
-                                      for k in ch.extra}
-                if node.name not in columns:
-                    c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
-                            f"(columns: {', '.join(sorted(columns))})")
+            _check_column(c, site, node)
         elif isinstance(node, Call) and node.name == "position" and not site.repeats:
             c.error(site.location, site.field, "position(..) outside a repeat")
         elif isinstance(node, Parent) and not site.repeats:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from webapp.db import Busy
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +21,26 @@ MESSAGES = {
     405: (_l("This action is not possible here"), _l("Please go back and try again.")),
     413: (_l("What you sent is too large"), _l("Please send less text or a smaller file.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes, then try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you entered was lost. Please try again in a moment.")),
+    500: (_l("Something went wrong on our side"), _l("Please try again in a moment.")),
     503: (_l("The service is busy"), _l("Please try again in a moment.")),
 }
+
+
+#: What the 500 and 503 pages say about the visitor's last answers (the truth, see ``_what_was_saved``).
+NOT_SAVED = _l("What you sent last was not saved. Please go back and send it again in a moment.")
+MAYBE_SAVED = _l("What you sent last may not have been saved completely. Please go back, check it and send "
+                 "it again if needed.")
+NOTHING_SENT = _l("Nothing you entered was lost. Please try again in a moment.")
+
+
+def _what_was_saved() -> Any:
+    """The truth about the last request's data: a GET sent nothing; a write that committed nothing
+    was not saved; one that committed something before failing may be saved only in part."""
+    from webapp.db import READ_METHODS, committed
+
+    if request.method in READ_METHODS:
+        return NOTHING_SENT
+    return MAYBE_SAVED if committed() else NOT_SAVED
 
 
 def _wants_json() -> bool:
@@ -53,9 +71,16 @@ def init_errors(app: Flask) -> None:
     def _http(e: HTTPException) -> Any:
         if e.code is None:
             return e.get_response()
-        return render_error(e.code)
+        response = make_response(render_error(e.code))
+        if isinstance(e, MethodNotAllowed) and e.valid_methods:
+            response.headers["Allow"] = ", ".join(e.valid_methods)  # RFC 9110: a 405 lists what is allowed
+        return response
+
+    @app.errorhandler(Busy)
+    def _busy(_e: Busy) -> tuple[str | dict, int]:
+        return render_error(503, message=str(_what_was_saved()))
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str | dict, int]:
         log.exception("unhandled error on %s %s", request.method, request.path, exc_info=e)
-        return render_error(InternalServerError.code)
+        return render_error(InternalServerError.code, message=str(_what_was_saved()))

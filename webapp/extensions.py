@@ -96,30 +96,36 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> object | None:
+        from webapp.auth.services import session_is_open
         from webapp.db import db_session
         from webapp.models import User
 
-        uid, _, version = user_id.partition(":")
+        uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
         if not uid.isdigit():
             return None
-        user = db_session().get(User, int(uid))
+        session = db_session()
+        user = session.get(User, int(uid))
         if user is None or not user.is_active or str(user.session_version) != version:
             return None
-        return SignedInUser(user)
+        if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
+            return None  # signed out: this cookie (or a copy of it) opens nothing
+        return SignedInUser(user, sid)
 
 
 class SignedInUser:
-    """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version."""
+    """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version and the
+    server-side sign-in session (:class:`webapp.models.SignInSession`) of this browser."""
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: object) -> None:
+    def __init__(self, user: object, sid: str) -> None:
         self.user = user
+        self.sid = sid
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.session_version}"  # type: ignore[attr-defined]
+        return f"{self.user.id}:{self.user.session_version}:{self.sid}"  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.user, name)

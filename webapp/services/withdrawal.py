@@ -6,18 +6,16 @@ Called from the participant's own withdraw link (participate area) and from the 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
+from webapp.crypto import DecryptionError
 from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
 from webapp.services import audit, contacts
 
@@ -26,6 +24,19 @@ log = logging.getLogger(__name__)
 #: What the consent's ``withdrawal_data`` may say; anything else is treated as ``keep`` (the safe default
 #: for research data the participant agreed to give; contact data is erased either way).
 KEEP, ERASE = "keep", "erase"
+
+_signals = Namespace()
+#: Sent by :func:`withdraw` with the participant as sender and ``session``, ``bookings`` (the future bookings it
+#: has just cancelled) and ``now``, before the contact details are erased. The scheduling area connects
+#: :func:`webapp.schedule.services.booking.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
+#: the cancellations); receivers must not commit.
+bookings_cancelled = _signals.signal("keireki.withdrawal.bookings-cancelled")
+#: Sent by :func:`withdraw` (the participant is the sender) with ``session``, ``erase`` (the consent says
+#: erase), ``address`` (their e-mail address before the contact was deleted, or None), ``actor``,
+#: ``user_id`` and ``now``, after the contact and (with ``erase``) the research data are gone. The areas
+#: holding copies connect to it: the scheduling area removes the address from the participant's messages,
+#: the exports area deletes the stored bundles holding them. Receivers must not commit.
+participant_withdrawn = _signals.signal("keireki.withdrawal.participant-withdrawn")
 
 
 def withdrawal_choice(*, session: Session, participant: Participant) -> str:
@@ -53,6 +64,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     cancelled = _cancel_future_bookings(session=session, participant=participant, now=now)
     _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
 
+    address = _address_of(session=session, participant=participant)
     contact_erased = contacts.erase(session=session, participant=participant)
     for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
         if consent.withdrawn_at is None:
@@ -73,6 +85,18 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
         audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
                      user_id=user_id, target=target, detail=counts)
     session.flush()
+    participant_withdrawn.send(participant, session=session, erase=choice == ERASE, address=address, actor=actor,
+                               user_id=user_id, now=now)
+    session.flush()
+
+
+def _address_of(*, session: Session, participant: Participant) -> str | None:
+    """The participant's e-mail address (to find their messages), read before the contact is erased."""
+    try:
+        email = contacts.read(session=session, participant_id=participant.id or 0).get("email")
+    except DecryptionError:
+        return None
+    return str(email) if email else None
 
 
 def _cancel_future_bookings(*, session: Session, participant: Participant, now: datetime) -> list[Booking]:
@@ -89,28 +113,11 @@ def _cancel_future_bookings(*, session: Session, participant: Participant, now: 
     return list(bookings)
 
 
-def _schedule_hook() -> Callable[..., Any] | None:
-    """``webapp.schedule.services.booking.cancel_for_withdrawal`` when the scheduling area provides it."""
-    try:
-        if importlib.util.find_spec("webapp.schedule") is None:
-            return None
-        if importlib.util.find_spec("webapp.schedule.services.booking") is None:
-            return None
-        module = importlib.import_module("webapp.schedule.services.booking")
-    except ImportError:
-        return None
-    hook = getattr(module, "cancel_for_withdrawal", None)
-    return hook if callable(hook) else None
-
-
 def _notify_schedule(*, session: Session, participant: Participant, bookings: list[Booking],
                      now: datetime) -> None:
     """Let the scheduling area send cancellations, while the contact details still exist."""
-    if not bookings:
-        return
-    hook = _schedule_hook()
-    if hook is not None:
-        hook(session=session, participant=participant, bookings=bookings, now=now)
+    if bookings:
+        bookings_cancelled.send(participant, session=session, bookings=bookings, now=now)
 
 
 def _erase_research_data(*, session: Session, participant: Participant, now: datetime) -> dict[str, int]:

@@ -4,6 +4,5 @@
 - ``listing``: the filtered, paged participant list
 - ``profile``: one participant's page (answers, records, interviews; contact details: ``webapp.services.contacts``)
 - ``answers``: stored answers as labelled items
-- ``charts``: the pure SVG geometry of the charts
 - ``labels``: code labels of the records' vocabularies (and their template filter)
 """
