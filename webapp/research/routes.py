@@ -21,6 +21,7 @@ from webapp.research.forms import WithdrawForm
 from webapp.research.services import dashboard, listing, profile
 from webapp.research.services.labels import PARTICIPANT_TYPES, label
 from webapp.services import audit, charts, contacts
+from webapp.services.studies import study_title as title_in
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
 bp = Blueprint("research", __name__, template_folder="templates", static_folder="static",
@@ -29,10 +30,9 @@ bp = Blueprint("research", __name__, template_folder="templates", static_folder=
 AUDIT_PER_PAGE = 100
 
 
-def study_title(study: Any) -> str:
-    title = study.title or {}
-    lang = current_language()
-    return str(title.get(lang) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+def study_title(study: Study) -> str:
+    """The study's title in the page's language."""
+    return title_in(study, current_language())
 
 
 #: Pages of other areas linked from the study menu when they exist: (endpoint, label).

@@ -20,6 +20,7 @@ from webapp.auth.mailing import invite_link, send_invitation
 from webapp.db import db_session
 from webapp.models import Membership, Participant, Study, User, utcnow
 from webapp.services.audit import actor_of
+from webapp.services.studies import study_title as title_in
 
 #: The area's folder (``templates/``, ``static/``): this module lives one level below it.
 AREA_ROOT = str(Path(__file__).resolve().parents[1])
@@ -47,7 +48,8 @@ def admin_required(view: F) -> F:
 
 
 def study_title(study: Study) -> str:
-    return study.title.get("en") or next(iter(study.title.values()), study.slug)
+    """The study's title on the admin pages (English first)."""
+    return title_in(study, "en")
 
 
 def _study_choices() -> list[tuple[int, str]]:
