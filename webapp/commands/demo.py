@@ -103,13 +103,12 @@ def demo_group() -> None:
 @with_appcontext
 def seed_command(study_slug: str, participants: int, seed_value: int, interviewed: float, inline: bool) -> None:
     """Create synthetic participants of all three types, submitted like real ones, some interviewed."""
-    from sqlmodel import select
-
     from webapp.db import db_session
-    from webapp.models import Study, utcnow
+    from webapp.models import utcnow
+    from webapp.services.studies import study_by_slug
 
     session = db_session()
-    study = session.exec(select(Study).where(Study.slug == study_slug)).first()
+    study = study_by_slug(session=session, slug=study_slug)
     if study is None:
         raise click.BadParameter(f"no study {study_slug!r} (run `keireki setup`)", param_hint="--study")
     with click.progressbar(length=participants, label="seeding") as bar:
