@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def test_short_soak_loses_nothing(soak_backend: str) -> None:
     assert spec is not None
     assert spec.loader is not None
     soak = importlib.util.module_from_spec(spec)
+    sys.modules["soak"] = soak  # its dataclasses look their module up
     spec.loader.exec_module(soak)
     port = 5482 if soak_backend == "sqlite" else 5483
     figures = soak.main(["--backend", soak_backend, "--participants", "4", "--duration", "30", "--kills", "2",
