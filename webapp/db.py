@@ -51,7 +51,12 @@ BACKOFF = 0.05
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine with the settings Keireki relies on (SQLite: WAL, foreign keys, busy timeout)."""
+    """An engine with the settings Keireki relies on (SQLite: WAL, foreign keys, busy timeout).
+
+    ``hide_parameters``: an error's message never carries the bound values (answers, contact details), so
+    no log line written from it does either.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 

@@ -20,15 +20,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from instruments import engine
 from instruments.model import Group, Instrument, Question
 from webapp.db import db_session
-from webapp.forms import build_form_class, raw_value
+from webapp.forms import page_service, pages
+from webapp.forms.rows import display, page_rows
 from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
-from webapp.participate import bp, contact, pages, state
-from webapp.participate.render import display, page_rows
-from webapp.participate.views import go_on, intake_draft, resume_info
+from webapp.participate import bp, contact, state
+from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 
-_ACTION = re.compile(r"(next|back|save|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
+_ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
 
 
 @dataclass
@@ -61,12 +61,11 @@ def _contact_questions(group: Group) -> list[Question]:
     return [q for q in pages.questions(group) if q.is_contact]
 
 
-def _page_or_404(c: Ctx, page: str) -> tuple[Group, list[Group]]:
-    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+def _page_or_404(c: Ctx, page: str) -> Group:
     group = pages.find_page(c.instrument, page)
     if group is None:
         abort(404)
-    return group, visible
+    return group
 
 
 @bp.route("/<study>/form/<page>", methods=["GET", "POST"])
@@ -74,14 +73,17 @@ def form_page(study: str, page: str) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
         return c
+    group = pages.find_page(c.instrument, page)
+    if request.method == "POST" and group is not None and engine.is_relevant(
+        c.instrument, group, c.draft.answers, today=c.today
+    ):
+        return _post_page(c, group)  # the pages shown are computed once, after the save
     visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
-    if page == "_first" or pages.find_page(c.instrument, page) not in visible:
+    if group not in visible:
         if not visible:
             return redirect(url_for("participate.review", study=c.study.slug))
         return redirect(url_for("participate.form_page", study=c.study.slug, page=visible[0].name))
-    group, visible = _page_or_404(c, page)
-    if request.method == "POST":
-        return _post_page(c, group)
+    assert group is not None
     return _show_page(c, group, visible)
 
 
@@ -128,6 +130,7 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
         show_resume=first or request.args.get("saved") == "1",
         info=resume_info(c.study, c.person, c.draft),
         back=not first,
+        undo=isinstance(meta.get("undo"), dict) and meta["undo"].get("page") == group.name,
     )
 
 
@@ -151,25 +154,26 @@ def _entries(
     return out
 
 
-def _raw(c: Ctx, group: Group) -> dict[str, Any]:
-    asked = [q for q in pages.questions(group) if pages.answerable(q)]
-    form = build_form_class(instrument=c.instrument, questions=asked, language=g.language)()
-    return {q.name: raw_value(form, q) for q in asked}
-
-
-def _apply(c: Ctx, group: Group, key: str, entry: pages.Entry) -> tuple[pages.Outcome, dict[str, Any]]:
+def _apply(
+    c: Ctx, group: Group, key: str, entry: pages.Entry, *, complete: bool = True
+) -> tuple[page_service.PageOutcome, dict[str, Any]]:
     contact_qs = _contact_questions(group)
     record = contact.load(session=db_session(), participant=c.person) if contact_qs else {}
     known = contact.values_for({k: v for k, v in record.items() if k != "_pending"}, contact_qs)
-    outcome = pages.apply_page(
+    outcome = page_service.apply_page(
         instrument=c.instrument,
         group=group,
-        raw=_raw(c, group),
+        raw=page_service.read_raw(
+            instrument=c.instrument, questions=page_service.page_questions(group), language=g.language
+        ),
         answers=c.draft.answers,
         meta=c.draft.meta or {},
         contact=known,
         entry=entry,
         today=c.today,
+        language=g.language,
+        complete=complete,
+        seen=page_service.read_seen(),
     )
     meta = outcome.meta
     meta.setdefault("pending", {})
@@ -193,55 +197,122 @@ def _apply(c: Ctx, group: Group, key: str, entry: pages.Entry) -> tuple[pages.Ou
     return outcome, meta
 
 
+#: Buttons that are not "next": they check only what was typed, not what the participant has not reached.
+_PARTIAL = ("add:", "remove:", "lang:", "undo")
+
+
 def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
     action = request.form.get("action", "next")
     if not _ACTION.fullmatch(action):
         action = "save"
-    outcome, meta = _apply(c, group, group.name, None)
+    outcome, meta = _apply(c, group, group.name, None, complete=not action.startswith(_PARTIAL))
     answers = outcome.answers
-    here = url_for("participate.form_page", study=c.study.slug, page=group.name)
-    target = here
+    if action != "undo":
+        meta.pop("undo", None)
     if action.startswith("remove:"):
-        name, number = action.split(":")[1:]
-        if name in {r.name for r in pages.repeats(group)}:
-            answers, meta = pages.remove_entry(
-                answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
-            )
-            meta.get("pending", {}).pop(group.name, None)
-            flash(_("The entry was removed."))
+        answers, meta = _remove(group, action, answers, meta)
+    elif action == "undo":
+        answers, meta = _undo(group, answers, meta)
     responses.save_page(
         session=db_session(), draft=c.draft, answers=answers, meta=meta, page=group.name, now=utcnow()
     )
-    blocked = bool(outcome.errors or outcome.appeared)
+    return redirect(_target(c, group, action, answers, blocked=not outcome.accepted), code=303)
+
+
+def _remove(
+    group: Group, action: str, answers: dict[str, Any], meta: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Remove an entry in one tap, keeping what it was for one "Undo" (until the next save)."""
+    name, number = action.split(":")[1:]
+    if name not in {r.name for r in pages.repeats(group)}:
+        return answers, meta
+    before = {"page": group.name, "answers": answers, "meta": {k: v for k, v in meta.items() if k != "undo"}}
+    answers, meta = pages.remove_entry(
+        answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
+    )
+    meta.get("pending", {}).pop(group.name, None)
+    meta["undo"] = before
+    flash(_("The entry was removed."))
+    return answers, meta
+
+
+def _undo(group: Group, answers: dict[str, Any], meta: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    saved = (meta.get("undo") or {}) if isinstance(meta.get("undo"), dict) else {}
+    if saved.get("page") != group.name or not isinstance(saved.get("answers"), dict):
+        return answers, meta
+    flash(_("The entry is back."))
+    return saved["answers"], dict(saved.get("meta") or {})
+
+
+def _target(c: Ctx, group: Group, action: str, answers: dict[str, Any], *, blocked: bool) -> str:
+    """Where a posted page goes on; the pages shown are computed once, on the saved answers."""
+    slug = c.study.slug
     if action.startswith("add:"):
         name = action.split(":")[1]
         repeat = next((r for r in pages.repeats(group) if r.name == name), None)
-        if repeat is not None:
-            count = len(answers.get(name) or [])
-            if repeat.max_count is None or count < repeat.max_count:
-                target = url_for(
-                    "participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name
-                )
+        count = len(answers.get(name) or [])
+        if repeat is not None and (repeat.max_count is None or count < repeat.max_count):
+            return url_for("participate.entry", study=slug, page=group.name, n=count + 1, r=name)
     elif action.startswith("lang:"):  # form.js: a language link saves what is typed first
-        target = url_for("participate.form_page", study=c.study.slug, page=group.name, lang=action[5:])
+        return url_for("participate.form_page", study=slug, page=group.name, lang=action[5:])
     elif action == "save":
         flash(_("Your answers are saved."))
-        target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)
-    elif action == "back":
+        return url_for("participate.form_page", study=slug, page=group.name, saved=1)
+    elif action in ("back", "next") and not (action == "next" and blocked):
         visible = pages.visible_pages(c.instrument, answers, c.today)
-        if group in visible and visible.index(group) > 0:
-            target = url_for(
-                "participate.form_page", study=c.study.slug, page=visible[visible.index(group) - 1].name
+        index = visible.index(group) if group in visible else -1
+        if action == "back":
+            if index > 0:
+                return url_for("participate.form_page", study=slug, page=visible[index - 1].name)
+        else:
+            later = visible[index + 1 :]
+            return url_for("participate.form_page", study=slug, page=later[0].name) if later else url_for(
+                "participate.review", study=slug
             )
-    elif action == "next" and not blocked:
-        visible = pages.visible_pages(c.instrument, answers, c.today)
-        later = visible[visible.index(group) + 1 :] if group in visible else visible
-        target = (
-            url_for("participate.form_page", study=c.study.slug, page=later[0].name)
-            if later
-            else url_for("participate.review", study=c.study.slug)
-        )
-    return redirect(target, code=303)
+    return url_for("participate.form_page", study=slug, page=group.name)
+
+
+@dataclass
+class EntryAt:
+    """The repeat entry a request is about: page, repeat, entry number ``n`` (1-based) and part."""
+
+    group: Group
+    repeat: Group
+    n: int
+    count: int  #: entries so far
+    chunks: list[Group]  #: the entry's parts
+    part: int
+
+    @property
+    def shown(self) -> Group:
+        return self.chunks[self.part - 1]
+
+    @property
+    def key(self) -> str:
+        """Where the entry's pending values are kept in the draft's ``meta["pending"]``."""
+        return f"{self.group.name}/{self.repeat.name}/{self.n}" + (f"/{self.part}" if self.part > 1 else "")
+
+
+def _entry_at(c: Ctx, page: str, n: int) -> EntryAt:
+    group = _page_or_404(c, page)
+    found = pages.repeats(group)
+    name = request.args.get("r") or (found[0].name if found else "")
+    repeat = next((r for r in found if r.name == name), None)
+    entries = c.draft.answers.get(name) if repeat else None
+    count = len(entries) if isinstance(entries, list) else 0
+    if repeat is None or not 1 <= n <= count + 1 or (n > count and repeat.max_count is not None
+                                                      and count >= repeat.max_count):
+        abort(404)
+    chunks = pages.parts(c.instrument, repeat, g.language)
+    part = request.args.get("part", "1")
+    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count):
+        abort(404)
+    return EntryAt(group, repeat, n, count, chunks, int(part))
+
+
+def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
+    return url_for("participate.entry", study=c.study.slug, page=at.group.name, n=at.n, r=at.repeat.name,
+                   part=part if part > 1 else None)
 
 
 @bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
@@ -249,69 +320,43 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
         return c
-    group, visible = _page_or_404(c, page)
-    found = pages.repeats(group)
-    name = request.args.get("r") or (found[0].name if found else "")
-    repeat = next((r for r in found if r.name == name), None)
-    entries = c.draft.answers.get(name) if repeat else None
-    count = len(entries) if isinstance(entries, list) else 0
-    if (
-        repeat is None
-        or not 1 <= n <= count + 1
-        or (n == count + 1 and repeat.max_count is not None and count >= repeat.max_count)
-    ):
-        abort(404)
-    chunks = pages.parts(c.instrument, repeat, g.language)
-    part = request.args.get("part", "1")
-    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count):
-        abort(404)
-    number = int(part)
-    shown = chunks[number - 1]
-    key = f"{group.name}/{name}/{n}" + (f"/{number}" if number > 1 else "")
-    page_url = url_for("participate.form_page", study=c.study.slug, page=group.name)
-    here = url_for(
-        "participate.entry",
-        study=c.study.slug,
-        page=group.name,
-        n=n,
-        r=name,
-        part=number if number > 1 else None,
-    )
+    at = _entry_at(c, page, n)
     if request.method == "POST":
-        if request.form.get("action") == "cancel":
-            return redirect(page_url, code=303)
-        outcome, meta = _apply(c, shown, key, (name, n - 1))
-        responses.save_page(
-            session=db_session(),
-            draft=c.draft,
-            answers=outcome.answers,
-            meta=meta,
-            page=group.name,
-            now=utcnow(),
-        )
-        action = request.form.get("action", "")
-        if action.startswith("lang:") and len(action) < 24:
-            return redirect(f"{here}{'&' if '?' in here else '?'}{urlencode({'lang': action[5:]})}", code=303)
-        if outcome.errors or outcome.appeared:
-            return redirect(here, code=303)
-        if number < len(chunks):
-            return redirect(
-                url_for(
-                    "participate.entry", study=c.study.slug, page=group.name, n=n, r=name, part=number + 1
-                ),
-                code=303,
-            )
-        flash(_("The entry was saved."))
+        return _post_entry(c, at)
+    return _show_entry(c, at)
+
+
+def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
+    page_url = url_for("participate.form_page", study=c.study.slug, page=at.group.name)
+    action = request.form.get("action", "")
+    if action == "cancel":
         return redirect(page_url, code=303)
-    pending = (c.draft.meta or {}).get("pending", {}).get(key, {})
-    scope = pages.scope_of(c.draft.answers, (name, n - 1))
+    outcome, meta = _apply(c, at.shown, at.key, (at.repeat.name, at.n - 1))
+    meta.pop("undo", None)
+    responses.save_page(
+        session=db_session(), draft=c.draft, answers=outcome.answers, meta=meta, page=at.group.name, now=utcnow()
+    )
+    here = _entry_url(c, at, at.part)
+    if action.startswith("lang:") and len(action) < 24:
+        return redirect(f"{here}{'&' if '?' in here else '?'}{urlencode({'lang': action[5:]})}", code=303)
+    if not outcome.accepted:
+        return redirect(here, code=303)
+    if at.part < len(at.chunks):
+        return redirect(_entry_url(c, at, at.part + 1), code=303)
+    flash(_("The entry was saved."))
+    return redirect(page_url, code=303)
+
+
+def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
+    pending = (c.draft.meta or {}).get("pending", {}).get(at.key, {})
+    scope = pages.scope_of(c.draft.answers, (at.repeat.name, at.n - 1))
     rows, rules = page_rows(
         instrument=c.instrument,
-        group=shown,
+        group=at.shown,
         answers=c.draft.answers,
         values={**scope, **pending.get("values", {})},
         errors=pending.get("errors", {}),
-        entry=(name, n - 1),
+        entry=(at.repeat.name, at.n - 1),
         today=c.today,
         language=g.language,
     )
@@ -319,22 +364,26 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         "participate/entry.html",
         study=c.study,
         participant=c.person,
-        group=group,
-        repeat=repeat,
-        n=n,
+        group=at.group,
+        repeat=at.repeat,
+        n=at.n,
         rows=rows,
         rules=rules,
-        title=c.instrument.text(repeat.label, g.language) or repeat.name,
-        page_title=c.instrument.text(group.label, g.language),
-        page_url=page_url,
-        is_new=n == count + 1,
-        part=number,
-        parts=len(chunks),
+        title=c.instrument.text(at.repeat.label, g.language) or at.repeat.name,
+        page_title=c.instrument.text(at.group.label, g.language),
+        page_url=url_for("participate.form_page", study=c.study.slug, page=at.group.name),
+        is_new=at.n == at.count + 1,
+        part=at.part,
+        parts=len(at.chunks),
         appeared=bool(pending.get("appeared")),
         has_errors=bool(pending.get("errors")),
-        step=visible.index(group) + 1 if group in visible else 1,
-        steps=len(visible),
+        **_step(c, at.group),
     )
+
+
+def _step(c: Ctx, group: Group) -> dict[str, int]:
+    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+    return {"step": visible.index(group) + 1 if group in visible else 1, "steps": len(visible)}
 
 
 @bp.route("/<study>/review")
