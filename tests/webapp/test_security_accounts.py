@@ -92,6 +92,10 @@ def test_made_up_api_tokens_are_rate_limited_per_address(app: Flask, client: Fla
     assert blocked.status_code == 429
     assert blocked.get_json()["error"]["status"] == 429
     assert client.get("/api/v1/studies").status_code == 429  # no token at all: the same address
+    # Only failures are refused: the rightful script on the same address goes on, and so does the schema.
+    assert client.get("/api/v1/studies", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/studies", headers={"Authorization": f"Bearer {good}x"}).status_code == 429
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.8"
     assert other.get("/api/v1/studies", headers={"Authorization": f"Bearer {good}"}).status_code == 200

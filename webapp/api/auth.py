@@ -3,22 +3,50 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from webapp.api.tokens import authenticate
 from webapp.db import db_session
+from webapp.extensions import limiter
 from webapp.models import Study
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Calls without a valid token, per address over the whole API. Only failures count and only failures are
+#: refused once the limit is reached: a made-up token cannot lock a valid one (or ``/openapi.json``) out.
+AUTH_FAILURE_LIMIT = "20 per minute; 200 per hour"
+
 
 class Unauthorized(Exception):
     """No valid bearer token (answered 401 with ``WWW-Authenticate: Bearer``)."""
+
+
+class TooManyFailures(Exception):
+    """Too many calls without a valid token from this address (answered 429 with ``Retry-After``)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed attempts")
+        self.retry_after = retry_after
+
+
+def _count_failure() -> None:
+    """Count a call without a valid token against its address; TooManyFailures when over the limit."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    spec = str(current_app.config.get("KEIREKI_API_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMIT))
+    address = get_remote_address()
+    strategy = limiter.limiter
+    for item in parse_many(spec):
+        if not strategy.hit(item, "api-auth-failures", address):
+            reset = strategy.get_window_stats(item, "api-auth-failures", address).reset_time
+            raise TooManyFailures(max(1, int(reset - time.time())))
 
 
 def bearer_token() -> str | None:
@@ -46,6 +74,7 @@ def token_required(view: F) -> F:
         session = db_session()
         row = authenticate(session=session, token=token) if token else None
         if row is None:
+            _count_failure()
             raise Unauthorized()
         g.api_token = row
         g.token_study = session.get(Study, row.study_id)

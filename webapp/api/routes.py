@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
+from flask import Blueprint, abort, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 from sqlmodel import col
 
-from webapp.api.auth import Unauthorized, rate_key, study_of_token, token_required
-from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PER_PAGE, api_tables, openapi_document
+from webapp.api.auth import TooManyFailures, Unauthorized, rate_key, study_of_token, token_required
+from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE, api_tables, openapi_document
 from webapp.db import db_session
 from webapp.exports import service
 from webapp.exports.routes import status_of
@@ -26,12 +25,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 #: Per token (or address without one); generous for scripts paging through a study.
 limiter.limit("600/minute", key_func=rate_key)(bp)
-#: Calls refused for want of a valid token, per address over the whole API: a new made-up token per call
-#: gets a fresh per-token bucket above, so guessing is bounded here.
-AUTH_FAILURE_LIMIT = "20 per minute; 200 per hour"
-limiter.shared_limit(lambda: str(current_app.config.get("KEIREKI_API_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMIT)),
-                     scope="api-auth-failures", key_func=get_remote_address,
-                     deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class BadRequest(Exception):
@@ -43,6 +36,14 @@ def _unauthorized(_e: Unauthorized) -> ResponseReturnValue:
     response = jsonify({"error": {"status": 401, "message": "a valid bearer token is required"}})
     response.status_code = 401
     response.headers["WWW-Authenticate"] = 'Bearer realm="keireki"'
+    return response
+
+
+@bp.errorhandler(TooManyFailures)
+def _too_many_failures(e: TooManyFailures) -> ResponseReturnValue:
+    response = jsonify({"error": {"status": 429, "message": "too many calls without a valid token"}})
+    response.status_code = 429
+    response.headers["Retry-After"] = str(e.retry_after)
     return response
 
 
@@ -65,7 +66,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def _paging() -> tuple[int, int]:
-    return _int_arg("page", 1, 1, 10**9), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    return _int_arg("page", 1, 1, MAX_PAGE), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
 
 
 def _page_body(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> dict[str, Any]:

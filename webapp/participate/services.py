@@ -60,6 +60,7 @@ def resume_info(study: Study, participant: Participant, draft: Draft | None) -> 
         "participant_code": participant.code,
         "code": mine.get("code"),
         "link": link,
+        "new_link": url_for("participate.new_link", study=study.slug),
         "expires_at": draft.expires_at if draft else None,
     }
 

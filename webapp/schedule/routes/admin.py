@@ -36,10 +36,12 @@ from webapp.schedule.forms import (
     TypeForm,
     valid_zone,
 )
-from webapp.schedule.routes.common import researcher_language, type_name
+from webapp.schedule.routes.common import allowed, researcher_language, type_name
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
 from webapp.schedule.services.messages import safe_zone
+from webapp.schedule.services.outbox import Viewer, message_recipient, outbox_items
+from webapp.services import audit
 from webapp.services.mail import list_outbox, read_outbox
 
 
@@ -281,10 +283,11 @@ def outbox(study: str) -> Any:
         }
         for a in marked
     }
+    items = outbox_items(session=session, viewer=_viewer(), items=list_outbox(study=g.study.slug))
     return render_template(
         "schedule/outbox.html",
         study=g.study,
-        items=list_outbox(study=g.study.slug),
+        items=items,
         attempts=attempts,
         manual=manual,
         by_hand=by_hand,
@@ -292,6 +295,11 @@ def outbox(study: str) -> Any:
         zone=zone,
         smtp=_smtp_configured(),
     )
+
+
+def _viewer() -> Viewer:
+    return Viewer(actor=audit.actor_of(current_user), user_id=current_user.id, study_id=g.study.id,
+                  may_see_contacts=allowed("view_contact"))
 
 
 def _smtp_configured() -> bool:
@@ -309,10 +317,12 @@ def outbox_message(study: str, name: str) -> Any:
         abort(404)
     body = message.get_body(("plain",))
     attachments = [(a.get_filename(), a.get_content_type(), a.get_param("method")) for a in message.iter_attachments()]
+    to = message_recipient(session=db_session(), viewer=_viewer(), name=name, message=message)
     return render_template(
         "schedule/outbox_message.html",
         study=g.study,
         name=name,
+        to=to,
         message=message,
         body=body.get_content() if body is not None else "",
         attachments=attachments,

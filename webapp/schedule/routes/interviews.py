@@ -36,6 +36,7 @@ from webapp.schedule.services import transcripts
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
 from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
 from webapp.schedule.services.messages import JAPAN, MODE_NAMES, format_when, safe_zone
+from webapp.security import allows_upload
 from webapp.services import audit, contacts
 from webapp.services.contacts import MESSAGING_APPS
 
@@ -235,6 +236,7 @@ def interview_notes(study: str, booking_id: int) -> Any:
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/transcript", methods=["GET", "POST"])
+@allows_upload
 @study_view("interview")
 def interview_transcript(study: str, booking_id: int) -> Any:
     """POST: upload (UTF-8 text or .docx), stored encrypted; GET: download as UTF-8 text. Both audited."""

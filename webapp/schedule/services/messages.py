@@ -248,6 +248,7 @@ def deliver_to_participant(
             ics=ics,
             ics_method=method,
             study=p.study.slug,
+            about=(p.participant.code, "participant"),
             key=key or f"{b.uid}:{b.sequence}:{purpose}",
         )
     except MailError as exc:
@@ -297,6 +298,7 @@ def deliver_to_interviewer(p: Parts, *, purpose: str, now: datetime, interviewer
             ics=ics,
             ics_method="CANCEL" if cancelled else "REQUEST",
             study=p.study.slug,
+            about=(p.participant.code, "interviewer"),
             key=f"{b.uid}:{b.sequence}:{purpose}:interviewer:{user.id}",
         )
     except MailError as exc:
