@@ -5,6 +5,7 @@
  // After a validation error the summary (links to each field) takes the focus, as autofocus does without JS.
  var summary = document.getElementById("err-summary");
  if (summary && document.activeElement !== summary) summary.focus();
+ keep(document.getElementById("pf"));
  var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
  if (!block || !form || !window.KeirekiRules) return;
  var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
@@ -48,4 +49,45 @@
  form.addEventListener("change", update);
  form.addEventListener("input", update);
  update();
+
+ // Typed answers stay in localStorage (per draft and page) until the server answers the submit (a redirect);
+ // put back after a reload; an offline submit is sent on "online"; "leave" clears them (docs/participants.md).
+ function keep(form) {
+  var S, note = document.getElementById("kept"), L = "kd:", each = Array.prototype.forEach;
+  try { S = localStorage; S.getItem(L); } catch (e) { return; }
+  function drop(sent) {
+   for (var i = S.length - 1; i >= 0; i--) { var k = S.key(i); if (!k.indexOf(L) && (!sent || /"s":1}$/.test(S.getItem(k)))) S.removeItem(k); }
+  }
+  each.call(document.querySelectorAll("form[data-leave]"), function (f) { f.addEventListener("submit", function () { drop(); }); });
+  if (!form || !form.dataset.draft) return;
+  var key = L + form.dataset.draft + location.pathname, nav = performance.getEntriesByType("navigation")[0];
+  if (nav && nav.redirectCount) drop(1);
+  function skip(e) { return !e.name || /hidden|file|password|submit/.test(e.type); }
+  function pairs() {
+   var out = [];
+   each.call(form.elements, function (e) { if (!skip(e) && (!/radio|checkbox/.test(e.type) || e.checked)) out.push([e.name, e.value]); });
+   return out;
+  }
+  function say(what) { note.textContent = note.getAttribute(what); note.hidden = false; form.parentNode.insertBefore(note, form); }
+  function put(s) { try { S.setItem(key, JSON.stringify({f: pairs(), s: s})); } catch (e) { /* full */ } }
+  var old = JSON.parse(S.getItem(key) || "0"), left = {};
+  if (old && JSON.stringify(old.f) !== JSON.stringify(pairs())) {
+   old.f.forEach(function (p) { (left[p[0]] = left[p[0]] || []).push(p[1]); });
+   each.call(form.elements, function (e) {
+    var v = left[e.name];
+    if (skip(e) || !v) return;
+    if (/radio|checkbox/.test(e.type)) e.checked = v.indexOf(e.value) >= 0; else if (v.length) e.value = v.shift();
+   });
+   say("data-back");
+  }
+  form.addEventListener("input", function () { put(0); });
+  form.addEventListener("change", function () { put(0); });
+  form.addEventListener("submit", function (ev) {
+   put(1);
+   if (navigator.onLine) return;
+   ev.preventDefault(); say("data-off");
+   var by = ev.submitter;
+   addEventListener("online", function () { form.requestSubmit(by); }, {once: true});
+  });
+ }
 })();
