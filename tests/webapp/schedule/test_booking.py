@@ -230,7 +230,8 @@ def test_cancel_sends_method_cancel(app: Flask, client: FlaskClient, session: Se
         .where(col(Reminder.booking_id) == booking.id, col(Reminder.status) == "pending")
     ).scalar_one()
     assert pending == 0
-    # the participant can book again
+    # the page of the cancelled interview says how to book again, and the participant can
+    assert f'href="/s/{s["study"].slug}/resume"' in client.get(f"/i/{token}").text
     again = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview")
     assert 'name="slot"' in again.text
 
