@@ -134,7 +134,7 @@ class Participant:
 
     def _page(self, instrument: Any, path: str) -> str:
         from tests.webapp.participate.journey import fill
-        from webapp.participate import pages
+        from webapp.forms import pages
 
         page = path.rsplit("/", 1)[1]
         group = pages.find_page(instrument, page)
