@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import Babel
@@ -96,7 +97,6 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> object | None:
-        from webapp.auth.services import session_is_open
         from webapp.db import db_session
         from webapp.models import User
 
@@ -107,9 +107,22 @@ def init_login(app: Flask) -> None:
         user = session.get(User, int(uid))
         if user is None or not user.is_active or str(user.session_version) != version:
             return None
-        if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
+        if not _session_is_open(session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
             return None  # signed out: this cookie (or a copy of it) opens nothing
         return SignedInUser(user, sid)
+
+
+def _session_is_open(session: Any, *, user_id: int, sid: str) -> bool:
+    """True while the server-side sign-in session ``sid`` of this user has not been ended (signed out)."""
+    from sqlmodel import select
+
+    from webapp.crypto import hash_token
+    from webapp.models import SignInSession
+
+    if not sid or len(sid) > 100:
+        return False
+    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == hash_token(sid))).first()
+    return row is not None and row.user_id == user_id
 
 
 class SignedInUser:
