@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import Babel
@@ -94,35 +93,6 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.signin"
-
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> object | None:
-        from webapp.db import db_session
-        from webapp.models import User
-
-        uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
-        if not uid.isdigit():
-            return None
-        session = db_session()
-        user = session.get(User, int(uid))
-        if user is None or not user.is_active or str(user.session_version) != version:
-            return None
-        if not _session_is_open(session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
-            return None  # signed out: this cookie (or a copy of it) opens nothing
-        return SignedInUser(user, sid)
-
-
-def _session_is_open(session: Any, *, user_id: int, sid: str) -> bool:
-    """True while the server-side sign-in session ``sid`` of this user has not been ended (signed out)."""
-    from sqlmodel import select
-
-    from webapp.crypto import hash_token
-    from webapp.models import SignInSession
-
-    if not sid or len(sid) > 100:
-        return False
-    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == hash_token(sid))).first()
-    return row is not None and row.user_id == user_id
 
 
 class SignedInUser:

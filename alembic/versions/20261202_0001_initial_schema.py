@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:23:27.349238
+Create Date: 2026-12-02 04:27:17.740828
 """
 from collections.abc import Sequence
 
@@ -233,11 +233,13 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('demo_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.ForeignKeyConstraint(['channel_id'], ['channel.id'], name=op.f('fk_participant_channel_id_channel')),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_participant_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participant')),
     sa.UniqueConstraint('resume_token_hash', name=op.f('uq_participant_resume_token_hash')),
-    sa.UniqueConstraint('study_id', 'code', name=op.f('uq_participant_study_id_code'))
+    sa.UniqueConstraint('study_id', 'code', name=op.f('uq_participant_study_id_code')),
+    sa.UniqueConstraint('study_id', 'demo_key', name=op.f('uq_participant_study_id_demo_key'))
     )
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_participant_channel_id'), ['channel_id'], unique=False)

@@ -153,6 +153,14 @@ def start_session(*, session: Session, user: User) -> str:
     return sid
 
 
+def session_is_open(*, session: Session, user_id: int, sid: str) -> bool:
+    """True while the sign-in session ``sid`` of this user has not been ended."""
+    if not sid or len(sid) > 100:
+        return False
+    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == hash_token(sid))).first()
+    return row is not None and row.user_id == user_id
+
+
 def end_session(*, session: Session, sid: str | None) -> None:
     """End one sign-in session: every copy of its cookie stops working."""
     if sid:

@@ -117,6 +117,16 @@ class _CopyStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def at_end(self) -> bool:
+        """True when COPY sent no data at all (an empty table: Arrow refuses an empty CSV file)."""
+        while not self._buffer and not self._eof:
+            chunk = self._copy.read()
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
+        return not self._buffer
+
     def read(self, size: int | None = -1) -> bytes:
         buffer = self._buffer
         wanted = -1 if size is None else size
@@ -162,8 +172,11 @@ def _copy_batches(conn: sa.Connection, query: sa.Select[Any], table: ExportTable
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL extra_float_digits = 1")  # shortest exact text of every double
         with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            stream = _CopyStream(copy)
+            if stream.at_end():
+                return  # no rows: no batches (the bundle writes the table's header only)
             reader = pacsv.open_csv(
-                _CopyStream(copy),
+                stream,
                 read_options=pacsv.ReadOptions(column_names=names, block_size=COPY_BLOCK, use_threads=False),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
