@@ -45,6 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
 
     init_celery(app)
     init_blueprints(app)
+    from webapp import assets
+
+    assets.init_assets(app)
     return app
 
 
