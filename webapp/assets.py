@@ -4,6 +4,8 @@
   it, else gzip); bodies under ``COMPRESS_MIN_SIZE`` bytes and downloads (streamed, and zip, xlsx, parquet, …
   are not in the list of types) go as they are. ``Vary: Accept-Encoding`` is set; a strong ETag gets the
   encoding appended (``"…:br"``), so a cache never mixes encodings.
+- Stylesheets and scripts are sent minified (rcssmin, rjsmin: comments and needless white space out), the
+  files in the repository stay readable.
 - Every ``url_for`` of a static file (the app's and every blueprint's ``static`` endpoint, and routes registered
   with :func:`register_file_route`) gets ``?v=<hash of the file's content>``. A request whose ``v`` is the
   current hash is answered with ``Cache-Control: public, max-age=31536000, immutable``: a phone asks once, and a
@@ -18,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import rcssmin
+import rjsmin
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 from werkzeug.security import safe_join
@@ -31,28 +35,47 @@ COMPRESSED_TYPES = [
 _EXTENSION = "keireki_assets"
 
 
-class _Digests:
-    """Content hashes of files, computed once per file and again only when its size or mtime changes."""
+class _Files:
+    """Content hashes and minified bodies of static files, computed once per file and again only when its size
+    or mtime changes."""
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[int, int, str]] = {}
+        self._known: dict[str, tuple[int, int, str, bytes | None]] = {}
         self._lock = threading.Lock()
 
-    def of(self, path: str) -> str | None:
+    def _entry(self, path: str) -> tuple[int, int, str, bytes | None] | None:
         try:
             stat = os.stat(path)
         except OSError:
             return None
         known = self._known.get(path)
         if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
-            return known[2]
+            return known
         with self._lock:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-            self._known[path] = (stat.st_mtime_ns, stat.st_size, digest)
-        return digest
+            content = Path(path).read_bytes()
+            entry = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(content).hexdigest()[:16], _minified(path, content))
+            self._known[path] = entry
+        return entry
+
+    def digest(self, path: str) -> str | None:
+        entry = self._entry(path)
+        return entry[2] if entry is not None else None
+
+    def minified(self, path: str) -> bytes | None:
+        """The file without comments and needless white space (CSS and JavaScript), else None."""
+        entry = self._entry(path)
+        return entry[3] if entry is not None else None
 
 
-_DIGESTS = _Digests()
+def _minified(path: str, content: bytes) -> bytes | None:
+    if path.endswith(".css"):
+        return rcssmin.cssmin(content)
+    if path.endswith(".js"):
+        return rjsmin.jsmin(content)
+    return None
+
+
+_FILES = _Files()
 
 
 def register_file_route(app: Flask, endpoint: str, path: Path) -> None:
@@ -82,7 +105,7 @@ def _add_hash(endpoint: str, values: dict[str, Any]) -> None:
     if "v" in values:
         return
     path = _file_of(current_app, endpoint, values)
-    digest = _DIGESTS.of(path) if path else None
+    digest = _FILES.digest(path) if path else None
     if digest is not None:
         values["v"] = digest
 
@@ -94,13 +117,19 @@ def _cache_for_good(response: Response) -> Response:
     path = _file_of(current_app, endpoint, dict(request.view_args or {}))
     if path is None:
         return response
-    if response.status_code == 200 and response.direct_passthrough:
-        # Read the (small) file into the response, so it is compressed whole and its handle closed with the
-        # response (Flask-Compress's streaming path would leave the file open until garbage collection).
+    if response.status_code == 200:
+        # The (small) file read into the response, minified where it is CSS or JavaScript, so it is compressed
+        # whole and its handle closed with the response (Flask-Compress's streaming path would leave the file
+        # open until garbage collection). The ETag stays: the same file always gives the same bytes.
+        minified = _FILES.minified(path)
         response.direct_passthrough = False
-        response.make_sequence()
+        if minified is not None:
+            response.close()
+            response.set_data(minified)
+        else:
+            response.make_sequence()
     wanted = request.args.get("v")
-    if wanted is not None and response.status_code in (200, 304) and _DIGESTS.of(path) == wanted:
+    if wanted is not None and response.status_code in (200, 304) and _FILES.digest(path) == wanted:
         response.headers["Cache-Control"] = IMMUTABLE
     return response
 

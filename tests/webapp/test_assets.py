@@ -12,6 +12,8 @@ from typing import Any
 
 import brotli
 import pytest
+import rcssmin
+import rjsmin
 from flask import Flask, send_file
 from flask.testing import FlaskClient
 
@@ -96,7 +98,10 @@ def test_a_hashed_asset_is_cached_for_good_and_another_hash_is_not(
     assert url.endswith("v=" + hashlib.sha256(source).hexdigest()[:16])
     fresh = _get(client, url, **{"Accept-Encoding": "identity"})
     assert fresh.status_code == 200
-    assert fresh.get_data() == source
+    # Sent minified: the stylesheet without comments and needless white space.
+    assert fresh.get_data() == rcssmin.cssmin(source)
+    assert len(fresh.get_data()) < len(source)
+    assert int(fresh.headers["Content-Length"]) == len(fresh.get_data())
     assert fresh.headers["Cache-Control"] == IMMUTABLE
     stale = _get(client, url.split("?")[0] + "?v=0123456789abcdef", **{"Accept-Encoding": "identity"})
     assert stale.status_code == 200
@@ -113,7 +118,7 @@ def test_a_compressed_asset_keeps_a_strong_etag_per_encoding_and_answers_304(
     assert etag.endswith(':br"')
     assert not etag.startswith("W/")
     source = Path(app.blueprints["participate"].static_folder or "", "participate", "p.css").read_bytes()
-    assert brotli.decompress(first.get_data()) == source
+    assert brotli.decompress(first.get_data()) == rcssmin.cssmin(source)
     again = _get(client, url, **{"Accept-Encoding": "br", "If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
@@ -127,4 +132,4 @@ def test_the_rules_script_route_is_hashed_and_immutable_too(client: FlaskClient,
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(response.get_data()) == RULES_JS.read_bytes()
+    assert gzip.decompress(response.get_data()) == rjsmin.jsmin(RULES_JS.read_bytes())
