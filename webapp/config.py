@@ -1,7 +1,8 @@
 """All settings, in one typed place, read from ``KEIREKI_*`` environment variables.
 
-Each option is documented once, here; ``keireki config`` and the README table are generated from
-``OPTIONS``. The embedded defaults need no server: SQLite and a filesystem broker under ``instance/``.
+Each option is documented once, here; ``keireki config`` prints ``OPTIONS`` and ``keireki config --markdown``
+prints the README's settings table (``tests/webapp/test_config.py`` checks that the README holds exactly that).
+The embedded defaults need no server: SQLite and a filesystem broker under ``instance/``.
 """
 
 from __future__ import annotations
@@ -22,34 +23,46 @@ class ConfigError(RuntimeError):
 @dataclass(frozen=True)
 class Option:
     name: str  #: environment variable
-    default: str  #: as written in the README; "" = unset
-    help: str
+    default: str  #: Markdown, as in the README table; "" = unset (a plain value is shown in backticks there)
+    help: str  #: Markdown
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("KEIREKI_ENV", "development", "`development` or `production`; production refuses weak secrets"),
     Option("KEIREKI_INSTANCE_DIR", "instance", "where the SQLite database, secrets, broker files and data live"),
     Option("KEIREKI_DATABASE_URL", "sqlite:///<instance>/keireki.db", "SQLAlchemy URL of the database"),
-    Option("KEIREKI_BROKER_URL", "filesystem://", "Celery broker: filesystem:// (embedded), redis://, amqp://"),
-    Option("KEIREKI_SECRET_KEY", "generated into <instance>/secret_key", "signs sessions and links (>= 32 chars)"),
-    Option("KEIREKI_DATA_KEY", "generated into <instance>/data_key", "Fernet key(s) encrypting personal data; "
+    Option("KEIREKI_BROKER_URL", "filesystem://",
+           "Celery broker: `filesystem://` (embedded), `redis://`, `amqp://`"),
+    Option("KEIREKI_SECRET_KEY", "generated into `<instance>/secret_key`", "signs sessions and links (≥ 32 chars)"),
+    Option("KEIREKI_DATA_KEY", "generated into `<instance>/data_key`", "Fernet key(s) encrypting personal data; "
            "comma-separated, newest first, to rotate"),
     Option("KEIREKI_DATA_DIR", "<instance>/data", "transcripts, exports, mail outbox"),
     Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000", "public URL, for links in messages and QR codes"),
-    Option("KEIREKI_SECURE_COOKIES", "true in production", "mark cookies Secure (HTTPS only)"),
-    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage; with memory:// limits are per "
-           "process, so keireki serve runs one web process (with threads); use redis:// with several"),
+    Option("KEIREKI_SECURE_COOKIES", "`true` in production", "mark cookies Secure (HTTPS only)"),
+    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage. With `memory://` limits are per "
+           "process, so `keireki serve` runs one web process with four threads; set `redis://` before running "
+           "several web processes (gunicorn `--workers` > 1, several machines)"),
     Option("KEIREKI_MAX_CONTENT_LENGTH", "2097152", "largest request body in bytes (larger gets 413)"),
     Option("KEIREKI_UPLOAD_MAX_BYTES", "10485760", "largest transcript upload in bytes"),
-    Option("KEIREKI_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://...; unset: .eml files "
+    Option("KEIREKI_SMTP_URL", "", "`smtp://user:pass@host:587` (STARTTLS) or `smtps://…`; unset: `.eml` files "
            "in the outbox"),
     Option("KEIREKI_MAIL_FROM", "keireki@localhost", "sender address of outgoing mail"),
     Option("KEIREKI_EXPORT_TTL_HOURS", "72", "hours an export bundle can be downloaded before it is deleted"),
     Option("KEIREKI_JOB_LEASE_SECONDS", "300", "how long a running job may go silent before it is re-run"),
     Option("KEIREKI_WORKER_CONCURRENCY", "2", "Celery worker processes started by `make run`"),
     Option("KEIREKI_QUEUE", "keireki", "Celery queue name (tests use their own)"),
-    Option("KEIREKI_PROXY_HOPS", "0", "reverse proxies in front (trust their X-Forwarded-* headers)"),
+    Option("KEIREKI_PROXY_HOPS", "0", "reverse proxies in front (trust their `X-Forwarded-*` headers)"),
 )
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), generated from ``OPTIONS`` (``keireki config --markdown``)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for opt in OPTIONS:
+        default = opt.default if "`" in opt.default else f"`{opt.default}`" if opt.default else "unset"
+        lines.append(f"| `{opt.name}` | {default} | {opt.help} |")
+    return "\n".join(lines) + "\n"
+
 
 _WEAK_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "password", "keireki"}
 
@@ -92,15 +105,38 @@ class Settings:
 
 
 def _secret_from_file(path: Path, make: Any) -> str:
-    if path.exists():
-        return path.read_text().strip()
+    """The secret in ``path``, created on first use, atomically and owner-only (it protects personal data).
+
+    The value is written to a temporary file (mode 0600) and hard-linked into place, which fails if the
+    file exists: of processes starting together on an empty instance folder exactly one wins, and the
+    others read the winner's whole file (never a half-written one).
+    """
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    # Created owner-only: the key protects personal data.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return str(value)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(make()))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: its file is whole, read it
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text().strip()
+    if not value:
+        raise ConfigError(f"{path} is empty; delete it to have a new secret generated")
+    return value
 
 
 def _fernet_key() -> str:

@@ -26,12 +26,10 @@ from flask import current_app
 from kombu.exceptions import KombuError
 from sqlmodel import Session, col, select
 
-from webapp.crypto import DecryptionError, decrypt_json
-from webapp.models import RECORD_TABLES, Contact, InstrumentVersion, Job, Participant, Study, utcnow
-from webapp.services import audit
+from webapp.models import RECORD_TABLES, InstrumentVersion, Job, Participant, Study, utcnow
+from webapp.services import audit, contacts
 from workers import jobs
 from workers.exports import BundleMeta, BundleOptions, BundleResult, ExportTable, build_bundle
-from workers.exports.schema import CONTACT_COLUMNS
 from workers.exports.tabular import arrow_schema
 
 log = logging.getLogger(__name__)
@@ -99,6 +97,7 @@ def snapshot(session: Session, study_id: int) -> Iterator[sa.Connection]:
         yield bind
         return
     with bind.connect() as conn:
+        conn.execution_options(sqlite_immediate=False)  # a reader: never the write lock (see webapp/db.py)
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
@@ -203,19 +202,7 @@ def row_source(*, conn: sa.Connection, study_id: int) -> Callable[[ExportTable],
 
 def contact_rows(*, conn: sa.Connection, study_id: int) -> Iterator[tuple[str | None, ...]]:
     """Decrypted contact details of a study's participants, by participant code (personal data)."""
-    query = (
-        sa.select(col(Participant.code), col(Contact.data_enc))
-        .join(Contact, col(Contact.participant_id) == col(Participant.id))
-        .where(col(Participant.study_id) == study_id)
-        .order_by(ordered(conn, col(Participant.code)))
-        .execution_options(yield_per=1000)
-    )
-    for code, token in conn.execute(query):
-        try:
-            data = decrypt_json(token)
-        except DecryptionError:
-            data = {}
-        yield (code, *(data.get(k) for k in CONTACT_COLUMNS[1:]))
+    return contacts.study_rows(conn=conn, study_id=study_id, order=ordered(conn, col(Participant.code)))
 
 
 def bundle_meta(*, conn: sa.Connection, study: Study, now: datetime) -> BundleMeta:

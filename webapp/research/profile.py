@@ -1,29 +1,26 @@
-"""A participant's page: answers, career records, interviews, flags, and who may see the contact details."""
+"""A participant's page: answers, career records, interviews, flags (contact details: ``webapp.services.contacts``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from instruments.model import Instrument
 from webapp.auth.roles import can
-from webapp.crypto import decrypt_json
 from webapp.models import (
     RECORD_TABLES,
     Booking,
-    Contact,
     InstrumentVersion,
     Participant,
     Response,
     Study,
     User,
 )
-from webapp.research import charts
-from webapp.research.answers import AnswerItem, RepeatItem, answer_items, code_labels
+from webapp.research.answers import AnswerItem, RepeatItem, answer_items
+from webapp.services import contacts
+from webapp.services.careers import career_timeline, labels_for, study_instruments  # noqa: F401  (the area's names)
 from webapp.services.studies import instrument_of
 
 
@@ -51,42 +48,13 @@ def find_participant(*, session: Session, study: Study, code: str) -> Participan
 
 def is_assigned_interviewer(*, session: Session, participant: Participant, user: Any) -> bool:
     """True when the user interviews (or interviewed) the participant in a booking that was not cancelled."""
-    return session.exec(select(Booking.id).where(Booking.participant_id == participant.id,
-                                                 Booking.interviewer_id == user.id,
-                                                 Booking.status != "cancelled")).first() is not None
-
-
-def may_see_contact(*, session: Session, participant: Participant, user: Any) -> bool:
-    """Owners (``view_contact``) and the participant's assigned interviewer see contact details."""
-    return can(session=session, user=user, study_id=participant.study_id, permission="view_contact") or \
-        is_assigned_interviewer(session=session, participant=participant, user=user)
+    return contacts.is_assigned_interviewer(session=session, participant_id=participant.id or 0, user_id=user.id)
 
 
 def may_see_answers(*, session: Session, participant: Participant, user: Any) -> bool:
     """Roles with ``view_records``, and the assigned interviewer (to prepare the interview)."""
     return can(session=session, user=user, study_id=participant.study_id, permission="view_records") or \
         is_assigned_interviewer(session=session, participant=participant, user=user)
-
-
-def contact_details(*, session: Session, participant: Participant) -> dict[str, Any] | None:
-    """The decrypted contact details (caller checks permission and audits the view)."""
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
-    if contact is None:
-        return None
-    data = decrypt_json(contact.data_enc)
-    return data if isinstance(data, dict) else None
-
-
-def study_instruments(*, session: Session, study: Study) -> list[Instrument]:
-    versions = session.exec(select(InstrumentVersion).where(InstrumentVersion.study_id == study.id)
-                            .order_by(InstrumentVersion.id.desc())).all()  # type: ignore[union-attr]
-    out = []
-    for version in versions:
-        try:
-            out.append(instrument_of(version))
-        except Exception:  # noqa: BLE001, S112 - a stored definition that no longer parses gives no labels
-            continue
-    return out
 
 
 def responses(*, session: Session, participant: Participant, language: str) -> list[ResponseView]:
@@ -118,31 +86,8 @@ def record_rows(*, session: Session, participant: Participant, table: str, order
     return [dict(r) for r in rows]
 
 
-def career_timeline(*, episodes: list[dict[str, Any]], labels: dict[str, dict[str, str]],
-                    today: date) -> charts.Timeline:
-    items = []
-    for row in episodes:
-        start = row.get("start_month") or charts.month_of_partial(row.get("start"))
-        end = row.get("end_month") or charts.month_of_partial(row.get("end"), end=True)
-        kind = labels.get("episode_kind", {}).get(row.get("kind") or "", row.get("kind") or "")
-        status = row.get("residence_status")
-        status_label = labels.get("residence_status", {}).get(status or "", status or "")
-        period = f"{row.get('start') or '?'} – {row.get('end') or ('…' if row.get('ongoing') else '?')}"
-        parts = [f"#{row.get('episode_no')}", kind, period, status_label, row.get("job_title") or ""]
-        items.append(charts.Episode(
-            episode_no=int(row.get("episode_no") or 0), kind=row.get("kind"), start_month=start,
-            end_month=end,
-            ongoing=bool(row.get("ongoing")), residence_status=status,
-            label=" · ".join(p for p in parts if p)))
-    return charts.timeline(items, today=today)
-
-
 def bookings(*, session: Session, participant: Participant) -> list[BookingView]:
     rows = session.exec(select(Booking, User).join(User, col(User.id) == Booking.interviewer_id)
                         .where(Booking.participant_id == participant.id)
                         .order_by(Booking.starts_at)).all()  # type: ignore[arg-type]
     return [BookingView(booking=b, interviewer=u.name or u.email) for b, u in rows]
-
-
-def labels_for(*, session: Session, study: Study, language: str) -> dict[str, dict[str, str]]:
-    return code_labels(study_instruments(session=session, study=study), language)

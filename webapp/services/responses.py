@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from instruments import engine
 from instruments.model import Instrument
+from webapp.crypto import hash_token
 from webapp.db import begin_serialised
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services.passwords import hash_password, verify_password
@@ -57,10 +58,6 @@ def _id(value: int | None) -> int:
     return value
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_resume_code() -> str:
     """Eight characters from an alphabet that survives handwriting, grouped by four."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
@@ -73,6 +70,21 @@ def normalise_resume_code(typed: str) -> str:
 
     text = "".join(ch for ch in unicodedata.normalize("NFKC", typed).upper() if ch.isalnum())[:32]
     return f"{text[:4]}-{text[4:]}"
+
+
+def normalise_participant_code(typed: str) -> str:
+    """A participant code as typed (``ti0039``, ``TI 0039``, ``ＴＩ－００３９``) as stored (``TI-0039``):
+    any case, spaces and dashes ignored, digits of any script read."""
+    import re
+    import unicodedata
+
+    text = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in unicodedata.normalize("NFKC", typed).upper()
+        if ch.isalnum()
+    )[:16]
+    match = re.fullmatch(r"([A-Z]+)([0-9]+)", text)
+    return f"{match[1]}-{match[2]}" if match else text
 
 
 def _next_code(session: Session, study_id: int, prefix: str) -> str:
@@ -153,7 +165,8 @@ def check_resume_code(
     :data:`MAX_RESUME_FAILURES` wrong codes). Counts failures; commits."""
     participant = session.exec(
         select(Participant).where(
-            Participant.study_id == study.id, Participant.code == participant_code.strip().upper()[:16]
+            Participant.study_id == study.id,
+            Participant.code == normalise_participant_code(participant_code),
         )
     ).first()
     if participant is None or participant.status == "withdrawn":

@@ -1,4 +1,4 @@
-"""Server-drawn SVG charts: geometry computed here, markup written by ``templates/research/_charts.html``.
+"""Server-drawn SVG charts: geometry computed here, markup in ``research/templates/research/_charts.html``.
 
 No chart library and no inline styles (the CSP forbids them): colours are SVG presentation attributes.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+
+from workers.records.dates import month_index
 
 #: Colours of residence statuses on the career timeline (colour-blind-safe families, related statuses close).
 STATUS_COLOURS: dict[str, str] = {
@@ -131,11 +133,6 @@ def _dark(colour: str) -> bool:
 
     r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18
-
-
-def month_index(year: int, month: int) -> int:
-    """The contract's month index: January 1900 = 1."""
-    return (year - 1900) * 12 + month
 
 
 def month_of_partial(value: str | None, *, end: bool = False) -> int | None:
