@@ -5,7 +5,7 @@
 
 1. A fresh database (a temporary SQLite file, or a database of its own created on the PostgreSQL server of
    ``--database-url``, dropped afterwards) set up by ``keireki setup`` (migrations, the bundled study).
-2. gunicorn with the options ``keireki serve`` gives it (``webapp.commands.serve.web_processes``) on
+2. The web server ``keireki serve`` runs (waitress, with ``webapp.commands.serve.web_processes``' options) on
    127.0.0.1, serving the app plus ``/__bench/trivial`` (``bench/web_app.py``).
 3. ``--users`` participants, each with its own cookies, go through the start page, screening and consent
    (CSRF tokens from the pages, as a browser would), to the first page of their form.
@@ -124,6 +124,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """The web server as ``keireki serve`` starts it, on the app with the trivial route."""
     from webapp.commands.serve import web_processes
 
     try:
@@ -132,9 +133,9 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         pass
     else:
         raise RuntimeError(f"something already answers on port {port}")
-    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-           *web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://")),
-           "--pythonpath", str(ROOT / "bench"), "web_app:app()"]
+    cmd = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}",
+           *web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://")), "--call", "web_app:app"]
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")]))}
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,  # noqa: S603 - fixed argv
                             stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WEB_LOG", os.devnull), "wb"))
     for _ in range(300):
@@ -144,9 +145,9 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         except requests.RequestException:
             pass
         if proc.poll() is not None:
-            raise RuntimeError("gunicorn did not start (set BENCH_WEB_LOG=file to see why)")
+            raise RuntimeError("the web server did not start (set BENCH_WEB_LOG=file to see why)")
         time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer")
+    raise RuntimeError("the web server did not answer")
 
 
 def measure(*, base: str, users: int, rounds: int, per_user: int, processes: int) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([str(Path(sys.executable).with_name("keireki")), "setup"], env=env, cwd=ROOT, check=True,  # noqa: S603
                            stdout=subprocess.DEVNULL)
             server = _serve(env, args.port)
-            print(f"{args.database}: gunicorn {' '.join(server.args[5:-3])}, {args.users} users in "
+            print(f"{args.database}: waitress {' '.join(server.args[5:-2])}, {args.users} users in "
                   f"{args.clients} client processes, {args.rounds} rounds of {args.requests} requests per user "
                   "and phase", flush=True)
             result = measure(base=f"http://127.0.0.1:{args.port}", users=args.users, rounds=args.rounds,

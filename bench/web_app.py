@@ -1,6 +1,6 @@
 """The app as ``keireki serve`` runs it, plus one trivial route: the baseline of ``bench/web.py``.
 
-    gunicorn --pythonpath bench 'web_app:app()'
+    PYTHONPATH=bench python -m waitress --call web_app:app
 
 ``/__bench/trivial`` answers GET and POST with a few bytes, through the same app, hooks and server.
 """
