@@ -1,6 +1,6 @@
 """The data layer: every table of Keireki, registered on ``SQLModel.metadata`` when imported."""
 
-from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, User
+from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, SignInSession, User
 from webapp.models.base import UTCDateTime, utcnow
 from webapp.models.jobs import Job
 from webapp.models.participant import Consent, Contact, Draft, Participant, Response
@@ -18,5 +18,5 @@ from webapp.models.study import Channel, InstrumentVersion, Study
 __all__ = [
     "RECORD_TABLES", "ROLES", "ApiToken", "AuditEvent", "AvailabilityOverride", "AvailabilityRule", "Booking",
     "Channel", "Consent", "Contact", "DeliveryAttempt", "Draft", "InstrumentVersion", "InterviewType", "Job",
-    "Membership", "Participant", "Reminder", "Response", "Study", "User", "UTCDateTime", "utcnow",
+    "Membership", "Participant", "Reminder", "Response", "SignInSession", "Study", "User", "UTCDateTime", "utcnow",
 ]
