@@ -48,6 +48,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
     init_celery(app)
     init_blueprints(app)
     db.replay_views(app)
+    from webapp import assets
+
+    assets.init_assets(app)
     return app
 
 
