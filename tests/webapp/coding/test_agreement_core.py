@@ -50,8 +50,12 @@ def test_by_code_at_paragraph_level() -> None:
     assert cultivate.kappa == pytest.approx(0.5)
     assert (cultivate.agreed, cultivate.disagreed) == (3, 1)
     assert limit.kappa == pytest.approx(0.5)
-    assert recognise.kappa is None and recognise.alpha is None and recognise.overlap is None
+    assert recognise.kappa is None
+    assert recognise.alpha is None
+    assert recognise.overlap is None
     assert cultivate.overlap == pytest.approx(0.5)
     assert limit.overlap == pytest.approx(3 / 10)
-    assert overall.n_units == 12 and overall.n_coders == 2
-    assert overall.kappa is not None and 0 < overall.kappa < 1
+    assert overall.n_units == 12
+    assert overall.n_coders == 2
+    assert overall.kappa is not None
+    assert 0 < overall.kappa < 1

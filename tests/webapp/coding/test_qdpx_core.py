@@ -67,7 +67,8 @@ def test_written_project_validates_and_round_trips() -> None:
     assert TEXT[second.start:second.end].startswith("ဂဟေ")
     assert qdpx.parse_keireki_description(first.description) == {"actor": "coworkers", "episode": "2"}
     assert [c.code for c in second.codings] == [guid(3)]
-    assert back.notes[0].text == "senpai teaches" and first.notes == [guid(10)]
+    assert back.notes[0].text == "senpai teaches"
+    assert first.notes == [guid(10)]
     assert back.cases[0].values == {guid(4): "ti", guid(5): "3.5"}
     assert qdpx.write(project()) == data  # deterministic
 
