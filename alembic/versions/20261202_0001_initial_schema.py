@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:25:10.378219
+Create Date: 2026-12-02 03:28:49.281364
 """
 from collections.abc import Sequence
 
@@ -142,7 +142,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['parent_id'], ['code.id'], name=op.f('fk_code_parent_id_code')),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_code_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_code')),
-    sa.UniqueConstraint('guid', name=op.f('uq_code_guid'))
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_code_study_id_guid'))
     )
     with op.batch_alter_table('code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_code_study_id'), ['study_id'], unique=False)
@@ -252,7 +252,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_memo_author_id_user')),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_memo_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memo')),
-    sa.UniqueConstraint('guid', name=op.f('uq_memo_guid'))
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_memo_study_id_guid'))
     )
     with op.batch_alter_table('memo', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memo_study_id'), ['study_id'], unique=False)
@@ -600,8 +600,8 @@ def upgrade() -> None:
     op.create_table('transcript',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
-    sa.Column('booking_id', sa.Integer(), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
     sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -620,7 +620,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_transcript_study_id_study')),
     sa.ForeignKeyConstraint(['translation_of_id'], ['transcript.id'], name=op.f('fk_transcript_translation_of_id_transcript')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transcript')),
-    sa.UniqueConstraint('guid', name=op.f('uq_transcript_guid'))
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_transcript_study_id_guid'))
     )
     with op.batch_alter_table('transcript', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transcript_booking_id'), ['booking_id'], unique=False)
@@ -652,7 +652,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_coding_study_id_study')),
     sa.ForeignKeyConstraint(['transcript_id'], ['transcript.id'], name=op.f('fk_coding_transcript_id_transcript')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coding')),
-    sa.UniqueConstraint('guid', name=op.f('uq_coding_guid'))
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_coding_study_id_guid'))
     )
     with op.batch_alter_table('coding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_coding_code_id'), ['code_id'], unique=False)

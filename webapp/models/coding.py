@@ -35,12 +35,15 @@ class Codebook(SQLModel, table=True):
 class Transcript(SQLModel, table=True):
     """One text of an interview (original or translation), encrypted UTF-8 (NFC, ``\\n``) under the data dir."""
 
+    __table_args__ = (sa.UniqueConstraint("study_id", "guid"),)
+
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
-    booking_id: int = Field(foreign_key="booking.id", index=True)
-    participant_id: int = Field(foreign_key="participant.id", index=True)
+    #: The interview; None for a source imported from a QDA project that matched no interview.
+    booking_id: int | None = Field(default=None, foreign_key="booking.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
     #: GUID (QDA exchange) and the pseudonymous ``transcript_ref`` of the records.
-    guid: str = Field(max_length=36, unique=True)
+    guid: str = Field(max_length=36)
     ref: str = Field(max_length=32, index=True)
     language: str = Field(max_length=16)  #: BCP 47
     role: str = Field(default="original", max_length=16)  #: one of TRANSCRIPT_ROLES
@@ -58,9 +61,11 @@ class Transcript(SQLModel, table=True):
 class Code(SQLModel, table=True):
     """A code of the codebook; built-in skill-construction codes have ``skill_event`` set."""
 
+    __table_args__ = (sa.UniqueConstraint("study_id", "guid"),)
+
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
-    guid: str = Field(max_length=36, unique=True)
+    guid: str = Field(max_length=36)
     name: str = Field(max_length=32)  #: ASCII-friendly short name, unique among a study's unmerged codes
     parent_id: int | None = Field(default=None, foreign_key="code.id")
     description: str = Field(default="", max_length=2000)
@@ -76,11 +81,13 @@ class Code(SQLModel, table=True):
 class Coding(SQLModel, table=True):
     """A code applied by one coder (or the consensus) to a span of a transcript."""
 
+    __table_args__ = (sa.UniqueConstraint("study_id", "guid"),)
+
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
     transcript_id: int = Field(foreign_key="transcript.id", index=True)
     code_id: int = Field(foreign_key="code.id", index=True)
-    guid: str = Field(max_length=36, unique=True)
+    guid: str = Field(max_length=36)
     #: The coder; None for the consensus coding and for codings imported from another tool.
     coder_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     consensus: bool = False
@@ -99,13 +106,13 @@ class Coding(SQLModel, table=True):
 class Memo(SQLModel, table=True):
     """A note on a transcript, a code or a coding (a passage)."""
 
-    __table_args__ = (sa.Index("ix_memo_target", "target", "target_id"),)
+    __table_args__ = (sa.Index("ix_memo_target", "target", "target_id"), sa.UniqueConstraint("study_id", "guid"))
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
     target: str = Field(max_length=16)  #: one of MEMO_TARGETS
     target_id: int
-    guid: str = Field(max_length=36, unique=True)
+    guid: str = Field(max_length=36)
     author_id: int | None = Field(default=None, foreign_key="user.id")
     text: str = Field(max_length=10000)
     created_at: datetime = ts_field(default_now=True)

@@ -24,6 +24,9 @@ def may_code_booking(*, session: Session, user: Any, booking: Booking) -> bool:
 
 
 def may_code(*, session: Session, user: Any, transcript: Transcript) -> bool:
+    """An interview's transcript: as its booking; an imported source without interview: owners, researchers."""
+    if transcript.booking_id is None:
+        return can(session=session, user=user, study_id=transcript.study_id, permission="code_all")
     booking = session.get(Booking, transcript.booking_id)
     return booking is not None and may_code_booking(session=session, user=user, booking=booking)
 

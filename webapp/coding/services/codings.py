@@ -40,15 +40,17 @@ def episodes_of(*, session: Session, participant_id: int) -> list[int]:
 
 
 def _skill_facts(session: Session, transcript: Transcript, code: Code, actor: str | None, domain: str | None,
-                 episode_no: int | None) -> tuple[str | None, str | None, int | None]:
+                 episode_no: int | None, *, required: bool) -> tuple[str | None, str | None, int | None]:
+    """Actor, domain and episode of a skill coding, checked (``required``: a coder must give actor and domain;
+    an imported coding may lack them, but what it gives must be valid)."""
     if not code.skill_event:
         return None, None, None
-    if actor not in vocabulary("skill_actor"):
+    if (required or actor is not None) and actor not in vocabulary("skill_actor"):
         raise CodingError(_("Choose who did it (the actor)."))
-    if domain not in vocabulary("skill_domain"):
+    if (required or domain is not None) and domain not in vocabulary("skill_domain"):
         raise CodingError(_("Choose the skill domain."))
-    if episode_no is not None and episode_no not in episodes_of(session=session,
-                                                                participant_id=transcript.participant_id):
+    own = episodes_of(session=session, participant_id=transcript.participant_id) if transcript.participant_id else []
+    if episode_no is not None and episode_no not in own:
         raise CodingError(_("Choose one of this participant's own career episodes."))
     return actor, domain, episode_no
 
@@ -72,12 +74,13 @@ def span_of(*, transcript: Transcript, start: int | None = None, end: int | None
 def apply(*, session: Session, transcript: Transcript, code: Code, coder: User | None, span: Span,
           actor: str | None = None, skill_domain: str | None = None, episode_no: int | None = None,
           consensus: bool = False, external_coder: str | None = None, recorded_by: User | None = None,
-          memo: str | None = None, guid: str | None = None, queue: bool = True) -> Coding:
+          memo: str | None = None, guid: str | None = None, queue: bool = True, imported: bool = False) -> Coding:
     """Save one coding of ``span`` with ``code`` by ``coder`` (or the consensus); returns it."""
     if code.study_id != transcript.study_id or code.status != "active":
         raise CodingError(_("This code cannot be applied."))
     paragraph, _span = span_of(transcript=transcript, start=span.start, end=span.end)
-    actor, skill_domain, episode_no = _skill_facts(session, transcript, code, actor, skill_domain, episode_no)
+    actor, skill_domain, episode_no = _skill_facts(session, transcript, code, actor, skill_domain, episode_no,
+                                                   required=not imported)
     coding = Coding(study_id=transcript.study_id, transcript_id=transcript.id, code_id=code.id,  # type: ignore[arg-type]
                     guid=guid or str(uuid.uuid4()), coder_id=None if consensus or coder is None else coder.id,
                     consensus=consensus, external_coder=external_coder, paragraph=paragraph, start=span.start,
@@ -88,7 +91,7 @@ def apply(*, session: Session, transcript: Transcript, code: Code, coder: User |
     if memo and memo.strip():
         add_memo(session=session, study_id=transcript.study_id, target="coding", target_id=coding.id,  # type: ignore[arg-type]
                  author=recorded_by or coder, text=memo)
-    if queue:
+    if queue and transcript.participant_id is not None:
         enqueue_conversion(session=session, participant_id=transcript.participant_id, study_id=transcript.study_id)
     return coding
 
@@ -103,7 +106,7 @@ def remove(*, session: Session, coding: Coding, user: User, lead: bool) -> None:
         session.delete(memo)
     session.delete(coding)
     session.flush()
-    if transcript is not None:
+    if transcript is not None and transcript.participant_id is not None:
         enqueue_conversion(session=session, participant_id=transcript.participant_id, study_id=transcript.study_id)
 
 

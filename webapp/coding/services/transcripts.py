@@ -65,29 +65,42 @@ def _write(text: str) -> str:
 def add(*, session: Session, booking: Booking, text: str, name: str, language: str, user: User | None,
         translation_of: Transcript | None = None, guid: str | None = None) -> Transcript:
     """Store a transcript of ``booking``; a translation names the transcript it translates."""
+    if translation_of is not None and translation_of.booking_id != booking.id:
+        raise CodingError(_("A translation must belong to the same interview."))
+    return store(session=session, study_id=booking.study_id, booking_id=booking.id,
+                 participant_id=booking.participant_id, text=text, name=name, language=language, user=user,
+                 translation_of=translation_of, guid=guid)
+
+
+def store(*, session: Session, study_id: int, booking_id: int | None, participant_id: int | None, text: str,
+          name: str, language: str, user: User | None, translation_of: Transcript | None = None,
+          guid: str | None = None) -> Transcript:
+    """Normalise, split, encrypt and record a transcript (an interview's, or an imported source without one)."""
     text = para.normalise(text)
     if not text.strip():
         raise CodingError(_("The transcript has no text."))
     if len(text.encode("utf-8")) > int(current_app.config["KEIREKI"].upload_max_bytes):
         raise CodingError(_("The transcript is too long."))
-    if translation_of is not None and translation_of.booking_id != booking.id:
-        raise CodingError(_("A translation must belong to the same interview."))
     name = (name or "").strip()[:MAX_NAME] or _("Transcript")
     parts = para.split(text)
     transcript = Transcript(
-        study_id=booking.study_id, booking_id=booking.id, participant_id=booking.participant_id,  # type: ignore[arg-type]
-        guid=guid or str(uuid.uuid4()), ref=_next_ref(session, booking.study_id), language=language[:16],
+        study_id=study_id, booking_id=booking_id, participant_id=participant_id, guid=guid or str(uuid.uuid4()),
+        ref=_next_ref(session, study_id), language=(language or "und")[:16],
         role="translation" if translation_of else "original",
         translation_of_id=translation_of.id if translation_of else None, name=name, path=_write(text),
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), n_chars=len(text),
+        sha256=sha256_of(text), n_chars=len(text),
         paragraphs=[[p.start, p.end, p.speaker] for p in parts], created_by=user.id if user else None)
     session.add(transcript)
     session.flush()
     audit.record(session=session, action="transcript.upload", actor=audit.actor_of(user) if user else "system",
-                 study_id=booking.study_id, user_id=user.id if user else None,
-                 target=f"transcript:{transcript.id}",
-                 detail={"booking": booking.id, "language": transcript.language, "role": transcript.role})
+                 study_id=study_id, user_id=user.id if user else None, target=f"transcript:{transcript.id}",
+                 detail={"booking": booking_id, "language": transcript.language, "role": transcript.role})
     return transcript
+
+
+def sha256_of(text: str) -> str:
+    """The content hash a transcript is matched by (of its normalised text)."""
+    return hashlib.sha256(para.normalise(text).encode("utf-8")).hexdigest()
 
 
 def adopt_interview_upload(*, session: Session, booking: Booking, language: str, user: User) -> Transcript:
