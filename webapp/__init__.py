@@ -53,7 +53,7 @@ def init_blueprints(app: Flask) -> None:
     from webapp import health
 
     app.register_blueprint(health.bp)
-    for name in ("auth", "participate", "schedule", "research", "exports", "api"):
+    for name in ("auth", "participate", "schedule", "research", "exports", "coding", "api"):
         module = _optional_area(name)
         if module is not None:
             module.init_app(app)

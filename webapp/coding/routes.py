@@ -162,7 +162,7 @@ def _span(item: Transcript, form: CodingForm, text: str) -> codings.Span:
     """The coded span: offsets from the page's script when they match the words, else the words located in
     the chosen paragraphs, else the whole paragraphs."""
     first, last = form.first.data, form.last.data or form.first.data
-    _, whole = codings.span_of(transcript=item, first_paragraph=first, last_paragraph=max(first, last))
+    _number, whole = codings.span_of(transcript=item, first_paragraph=first, last_paragraph=max(first, last))
     quote = (form.quote.data or "").strip()
     start, end = _int(form.start.data), _int(form.end.data)
     if start is not None and end is not None and whole.start <= start < end <= whole.end \

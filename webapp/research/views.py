@@ -38,7 +38,7 @@ def study_title(study: Any) -> str:
 #: Pages of other areas linked from the study menu when they exist: (endpoint, label).
 STUDY_LINKS: tuple[tuple[str, Any], ...] = (
     ("schedule.agenda", _l("Interviews")), ("channels.list_channels", _l("Recruitment channels")),
-    ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
+    ("coding.index", _l("Coding")), ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
 )
 
 
