@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/records.py [--n 100000] [--batch 200] [--database-url URL]
 
-1. Seeds N submitted intake responses (synthetic SIE, TI and manager answers from workers.demo, a pool of
+1. Seeds N submitted intake responses (synthetic SIE, TI and manager answers from webapp.commands.demo, a pool of
    distinct answer sets cycled) straight into a fresh migrated database.
 2. Conversion: ``workers.tasks.records.convert_batch`` over batches of ``--batch`` participants, in
    this process (= one worker process): load, ``build_records``, delete + bulk insert, one transaction
@@ -55,9 +55,9 @@ def _app(database_url: str, instance: Path):  # type: ignore[no-untyped-def]
 
 def _pool(study, session, size: int, today: date) -> list[tuple[str, int, dict, dict]]:  # type: ignore[no-untyped-def]
     """Distinct (participant_type, instrument_version_id, answers, meta) sets made by the demo generator."""
+    from webapp.commands.demo import answers_for, make_person
     from webapp.services.responses import intake_id
     from webapp.services.studies import current_version, instrument_of
-    from workers.demo import answers_for, make_person
 
     rng = random.Random(42)
     versions = {t: current_version(session=session, study_id=study.id, instrument_id=intake_id(study, t) or "")

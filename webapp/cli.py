@@ -15,8 +15,8 @@ from webapp import create_app
 CONTRIBUTED = (
     "instruments.cli:instruments_group",
     "webapp.commands.instruments:load_command",
-    "workers.records.cli:records_group",
-    "workers.demo:demo_group",
+    "webapp.commands.records:records_group",
+    "webapp.commands.demo:demo_group",
     "webapp.exports.cli:export_command",
     "webapp.research.cli:users_group",
 )

@@ -26,7 +26,7 @@ def migrate() -> None:
 
 
 def setup(*, echo: Callable[[str], object]) -> None:
-    from webapp.schedule.services import ensure_default_interview_type
+    from webapp.schedule.services.booking import ensure_default_interview_type
     from webapp.services.studies import ensure_admin, load_bundled_study
 
     migrate()

@@ -56,6 +56,6 @@ bp.context_processor(_labels)
 
 def init_app(app: Flask) -> None:
     """Register the scheduling blueprint (called by ``create_app``)."""
-    from webapp.schedule import admin, debrief, deliveries, participant, research  # noqa: F401  (routes register)
+    from webapp.schedule.routes import admin, debrief, interviews, participant  # noqa: F401  (routes register)
 
     app.register_blueprint(bp)

@@ -26,8 +26,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.extensions import LANGUAGE_NAMES
-from webapp.schedule.contact import MESSAGING_APPS
-from webapp.schedule.messages import MODE_NAMES
+from webapp.schedule.services.contact import MESSAGING_APPS
+from webapp.schedule.services.messages import MODE_NAMES
 
 #: Zones offered first in the zone picker: where participants of the study live and come from.
 COMMON_ZONES = (
@@ -236,3 +236,8 @@ class NotesForm(FlaskForm):
 
 class TranscriptForm(FlaskForm):
     transcript = FileField(_l("Transcript (UTF-8 text or .docx)"))
+
+
+class InterviewerForm(FlaskForm):
+    timezone = StringField("", validators=[Optional()])
+    languages = SelectMultipleField("", choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])

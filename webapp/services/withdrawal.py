@@ -92,13 +92,13 @@ def _cancel_future_bookings(*, session: Session, participant: Participant, now: 
 
 
 def _schedule_hook() -> Callable[..., Any] | None:
-    """``webapp.schedule.services.cancel_for_withdrawal`` when the scheduling area provides it."""
+    """``webapp.schedule.services.booking.cancel_for_withdrawal`` when the scheduling area provides it."""
     try:
         if importlib.util.find_spec("webapp.schedule") is None:
             return None
-        if importlib.util.find_spec("webapp.schedule.services") is None:
+        if importlib.util.find_spec("webapp.schedule.services.booking") is None:
             return None
-        module = importlib.import_module("webapp.schedule.services")
+        module = importlib.import_module("webapp.schedule.services.booking")
     except ImportError:
         return None
     hook = getattr(module, "cancel_for_withdrawal", None)

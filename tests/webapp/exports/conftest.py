@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from tests.workers.test_export_writers import DATA
+from tests.workers.exports.test_writers import DATA
 from webapp.crypto import encrypt_json
 from webapp.models import RECORD_TABLES, Contact, Participant
 

@@ -12,11 +12,11 @@ import pyreadstat
 from openpyxl import load_workbook
 
 from tests.conftest import make_test_app
+from webapp.commands.demo import seed
 from webapp.db import db_session
 from webapp.exports import service
 from webapp.models import utcnow
 from webapp.services.studies import load_bundled_study
-from workers.demo import seed
 from workers.tasks.records import convert_batch
 
 

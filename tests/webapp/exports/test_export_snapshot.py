@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import make_test_app
 from tests.support import databases
 from tests.webapp.exports.conftest import insert_records
-from tests.workers.test_export_writers import DATA
+from tests.workers.exports.test_writers import DATA
 from webapp.db import db_session, get_db
 from webapp.exports import service
 from webapp.models import Job, Study

@@ -43,12 +43,12 @@ import pytest
 
 from tests.conftest import make_test_app
 from tests.support import databases
+from webapp.commands.demo import seed
 from webapp.crypto import encrypt_json
 from webapp.db import db_session
 from webapp.exports import service
 from webapp.models import Contact, Participant
 from webapp.services.studies import load_bundled_study
-from workers.demo import seed
 from workers.exports.labels import fit_label
 from workers.tasks.records import convert_batch
 

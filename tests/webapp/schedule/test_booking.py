@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from tests.webapp.schedule.conftest import book_via_client, csrf_of
 from webapp.crypto import decrypt_json
 from webapp.models import Booking, Contact, DeliveryAttempt, Reminder
-from webapp.schedule.participant import SLOT_FORMAT
+from webapp.schedule.routes.common import SLOT_FORMAT
 
 
 def outbox(app: Flask) -> list[Any]:
@@ -275,7 +275,7 @@ def test_language_and_interpreter_eligibility(client: FlaskClient, session: Sess
 
 
 def test_default_interview_type_is_created_once(session: Session, bundled_study: Any) -> None:
-    from webapp.schedule.services import ensure_default_interview_type
+    from webapp.schedule.services.booking import ensure_default_interview_type
 
     first = ensure_default_interview_type(session, bundled_study)
     second = ensure_default_interview_type(session, bundled_study)

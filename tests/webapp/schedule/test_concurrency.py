@@ -24,7 +24,7 @@ from tests.conftest import make_test_app
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
 from webapp.db import get_db
 from webapp.models import Booking, Study
-from webapp.schedule.participant import SLOT_FORMAT
+from webapp.schedule.routes.common import SLOT_FORMAT
 
 pytestmark = pytest.mark.slow
 N = 50

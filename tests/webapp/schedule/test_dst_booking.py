@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.webapp.schedule.conftest import csrf_of
-from webapp.schedule import participant as participant_views
+from webapp.schedule.routes import participant as participant_views
 
 CASES = [
     # zone, "now" a few days before the switch, a day before and after it, wall times seen there

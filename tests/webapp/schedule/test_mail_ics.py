@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from tests.webapp.schedule.test_reminders import make_booking
 from webapp.config import load_settings
 from webapp.models import Booking, DeliveryAttempt, Reminder
-from webapp.schedule import messages
-from webapp.schedule.ics import Invitation, build_ics, content_type
+from webapp.schedule.services import messages
+from webapp.schedule.services.ics import Invitation, build_ics, content_type
 from webapp.services import mail
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)

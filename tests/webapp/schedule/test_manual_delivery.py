@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from tests.webapp.schedule.conftest import book_via_client, csrf_of
 from webapp.models import AuditEvent, Booking, DeliveryAttempt, Reminder
-from webapp.schedule.reminders import send_due_reminders
+from webapp.schedule.services.reminders import send_due_reminders
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
 from webapp.models import Booking, DeliveryAttempt, Reminder, Study
-from webapp.schedule import messages, reminders
-from webapp.schedule.contact import ContactChoice, store_contact
-from webapp.schedule.services import hash_token, reschedule
+from webapp.schedule.services import messages, reminders
+from webapp.schedule.services.booking import hash_token, reschedule
+from webapp.schedule.services.contact import ContactChoice, store_contact
 from webapp.services.mail import MailError
 
 
@@ -178,7 +178,7 @@ def test_reschedule_voids_old_reminders_and_plans_new_ones(
     booking = make_booking(session, study, starts_in=timedelta(days=5))
     old_start = booking.starts_at
     from webapp.models import InterviewType
-    from webapp.schedule.availability import eligible_interviewers, open_slots
+    from webapp.schedule.services.availability import eligible_interviewers, open_slots
 
     itype = session.get(InterviewType, booking.interview_type_id)
     assert itype is not None

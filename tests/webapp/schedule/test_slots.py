@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.schedule.slots import (
+from webapp.schedule.services.slots import (
     Availability,
     Busy,
     Policy,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from instruments.contract import SEQUENCES_SPELL, TABLES, vocabulary
-from tests.workers.records_support import CHOICES, DEBRIEF, INTAKE, MANAGER, run
+from tests.workers.records.records_support import CHOICES, DEBRIEF, INTAKE, MANAGER, run
 from workers.records import TABLE_NAMES, ParticipantRecords
 
 
@@ -125,7 +125,7 @@ def test_missing_required_agrees_with_the_form_engine(seed: int, drop: list[int]
     from datetime import date
 
     from instruments.engine import required_missing
-    from workers.demo import answers_for, make_person
+    from webapp.commands.demo import answers_for, make_person
     from workers.records.required import missing_paths
 
     instrument = _bundled().get(f"{ptype}_intake")

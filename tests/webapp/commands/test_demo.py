@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 import instruments
-from tests.workers.records_db import record_rows
-from tests.workers.records_support import rows, run
+from tests.support.records_db import record_rows
+from tests.workers.records.records_support import rows, run
+from webapp.commands.demo import answers_for, make_person, seed
 from webapp.models import Participant, Response
-from workers.demo import answers_for, make_person, seed
 from workers.tasks.records import convert_batch
 
 TODAY = date(2026, 11, 1)
@@ -132,8 +132,8 @@ def _interviewer(session: Session, study: Any, **fields: Any) -> Any:
 def test_seed_interviews_save_debriefs_through_the_debrief_service(
     session: Session, bundled_study: Any, client: Any, sign_in: Any
 ) -> None:
+    from webapp.commands.demo_interviews import seed_interviews
     from webapp.models import AuditEvent, Booking
-    from workers.demo_interviews import seed_interviews
 
     now = datetime(2026, 11, 1, 9, tzinfo=UTC)
     interviewer = _interviewer(session, bundled_study)
@@ -188,7 +188,7 @@ def test_seed_interviews_save_debriefs_through_the_debrief_service(
 
 
 def test_seed_interviews_without_an_interviewer_makes_none(session: Session, bundled_study: Any) -> None:
-    from workers.demo_interviews import seed_interviews
+    from webapp.commands.demo_interviews import seed_interviews
 
     now = datetime(2026, 11, 1, 9, tzinfo=UTC)
     outcome = seed(session=session, study=bundled_study, participants=3, seed=4, now=now)
@@ -200,7 +200,7 @@ def test_seed_interviews_without_an_interviewer_makes_none(session: Session, bun
 
 def test_demo_seed_command_interviews_and_debriefs(app: Any, session: Session, bundled_study: Any) -> None:
     _interviewer(session, bundled_study, name="cli")
-    from workers.demo import demo_group
+    from webapp.commands.demo import demo_group
 
     result = app.test_cli_runner().invoke(
         demo_group, args=["seed", "--study", bundled_study.slug, "--participants", "8", "--seed", "3",

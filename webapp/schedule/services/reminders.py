@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from webapp.db import begin_serialised
 from webapp.models import Booking, Reminder, utcnow
-from webapp.schedule.messages import Delivery, deliver_to_participant, load_parts, log_attempt
+from webapp.schedule.services.messages import Delivery, deliver_to_participant, load_parts, log_attempt
 from webapp.services.mail import MailError
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 REMINDERS: dict[str, timedelta] = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
 #: Attempts before a reminder is given up as failed.
 MAX_ATTEMPTS = 3
+
+
 def claim_lease() -> timedelta:
     """How long a claimed reminder may stay unsent before another sender takes it over.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workers.records_support import INTAKE, jobs, rows, run
+from tests.workers.records.records_support import INTAKE, jobs, rows, run
 from workers.records import month_index
 
 

@@ -16,53 +16,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
 
-from webapp.auth.roles import PERMISSIONS, study_view
+from webapp.auth.roles import study_view
 from webapp.crypto import decrypt_json, encrypt_json
 from webapp.db import db_session
-from webapp.extensions import UI_LANGUAGES
 from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, User, utcnow
 from webapp.models import Response as StoredResponse
-from webapp.schedule import bp, transcripts
-from webapp.schedule.availability import eligible_interviewers, open_slots
-from webapp.schedule.contact import MESSAGING_APPS, load_contact
+from webapp.schedule import bp
 from webapp.schedule.forms import ActionForm, NotesForm, OutcomeForm, RescheduleForm, TranscriptForm
-from webapp.schedule.messages import JAPAN, MODE_NAMES, format_when, safe_zone
-from webapp.schedule.participant import SLOT_FORMAT, parse_slot, slot_days
-from webapp.schedule.services import NotBookable, SlotTaken, cancel, reschedule, set_outcome
+from webapp.schedule.routes.common import (
+    SLOT_FORMAT,
+    allowed,
+    booking_for_viewer,
+    parse_slot,
+    researcher_language,
+    slot_days,
+    type_name,
+)
+from webapp.schedule.services import transcripts
+from webapp.schedule.services.availability import eligible_interviewers, open_slots
+from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
+from webapp.schedule.services.contact import MESSAGING_APPS, load_contact
+from webapp.schedule.services.messages import JAPAN, MODE_NAMES, format_when, safe_zone
 from webapp.services import audit
-
-
-def researcher_language() -> str:
-    """Researcher pages follow the user's UI language."""
-    lang = getattr(current_user, "ui_language", "en")
-    g.language = lang if lang in UI_LANGUAGES else "en"
-    return str(g.language)
-
-
-def allowed(permission: str) -> bool:
-    return permission in PERMISSIONS[g.role]
-
-
-def type_name(itype: InterviewType | None, language: str) -> str:
-    if itype is None:
-        return ""
-    return itype.name.get(language) or itype.name.get("en") or next(iter(itype.name.values()), "")
-
-
-def _own_or_all(booking: Booking) -> None:
-    """Interviewers see their own interviews only; ``schedule`` sees every interview of the study."""
-    if booking.study_id != g.study.id:
-        abort(404)
-    if not allowed("schedule") and booking.interviewer_id != current_user.id:
-        abort(404)
-
-
-def _booking(booking_id: int) -> Booking:
-    booking = db_session().get(Booking, booking_id)
-    if booking is None:
-        abort(404)
-    _own_or_all(booking)
-    return booking
 
 
 def _day_arg(zone: ZoneInfo) -> date:
@@ -194,7 +169,7 @@ def _debrief_summary(booking: Booking, zone: str, language: str) -> dict[str, An
 def interview(study: str, booking_id: int) -> Any:
     """One interview: who, when, how, outcome, notes, transcript, messages sent, changes."""
     language = researcher_language()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     notes = ""
     if booking.notes_enc:
         notes = decrypt_json(booking.notes_enc).get("text", "")
@@ -223,7 +198,7 @@ def interview(study: str, booking_id: int) -> Any:
 @study_view("interview")
 def interview_outcome(study: str, booking_id: int) -> Any:
     researcher_language()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     form = OutcomeForm()
     if not form.validate_on_submit():
         flash(_("Please choose an outcome."), "error")
@@ -243,7 +218,7 @@ def interview_outcome(study: str, booking_id: int) -> Any:
 @study_view("interview")
 def interview_notes(study: str, booking_id: int) -> Any:
     researcher_language()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     form = NotesForm()
     if form.validate_on_submit():
         text = (form.notes.data or "").strip()
@@ -263,7 +238,7 @@ def interview_transcript(study: str, booking_id: int) -> Any:
     """POST: upload (UTF-8 text or .docx), stored encrypted; GET: download as UTF-8 text. Both audited."""
     researcher_language()
     session = db_session()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     actor = audit.actor_of(current_user)
     if request.method == "GET":
         if not booking.transcript_path:
@@ -320,7 +295,7 @@ def interview_contact(study: str, booking_id: int) -> Any:
     """The participant's contact details (``view_contact`` or the assigned interviewer), audited."""
     researcher_language()
     session = db_session()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     if not _may_see_contact(booking):
         abort(403)
     participant = session.get(Participant, booking.participant_id)
@@ -350,7 +325,7 @@ def interview_contact(study: str, booking_id: int) -> Any:
 @study_view("schedule")
 def interview_cancel(study: str, booking_id: int) -> Any:
     researcher_language()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -368,7 +343,7 @@ def interview_reschedule(study: str, booking_id: int) -> Any:
     """Move an interview to another free time (researcher's zone); the minimum notice does not apply."""
     language = researcher_language()
     session = db_session()
-    booking = _booking(booking_id)
+    booking = booking_for_viewer(booking_id)
     if booking.status != "booked":
         flash(_("This interview is not booked any more."), "error")
         return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))

@@ -19,8 +19,8 @@ from instruments.contract import resolve
 from instruments.engine import convert_answer, prune_irrelevant, required_missing
 from instruments.errors import AnswerError
 from instruments.model import Group, Instrument, Question
+from webapp.commands.demo_people import Person
 from webapp.services.responses import answer_at
-from workers.demo_people import Person
 
 #: "Nothing in particular" as people answer an open question, by language.
 _NOTHING = {"en": "nothing special", "ja": "特になし", "vi": "không có gì", "id": "tidak ada", "tl": "wala",

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, format_time
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
@@ -16,8 +13,6 @@ from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES
 from webapp.models import Booking, InterviewType, Participant, Study, utcnow
 from webapp.schedule import bp
-from webapp.schedule.availability import eligible_interviewers, open_slots
-from webapp.schedule.contact import ContactInvalid, parse_contact
 from webapp.schedule.forms import (
     ActionForm,
     BookForm,
@@ -27,9 +22,9 @@ from webapp.schedule.forms import (
     valid_zone,
     zone_choices,
 )
-from webapp.schedule.ics import content_type
-from webapp.schedule.messages import JAPAN, MODE_NAMES, babel_locale, calendar, format_when, load_parts
-from webapp.schedule.services import (
+from webapp.schedule.routes.common import parse_slot, slot_days
+from webapp.schedule.services.availability import eligible_interviewers, open_slots
+from webapp.schedule.services.booking import (
     AlreadyBooked,
     NotBookable,
     SlotTaken,
@@ -45,17 +40,9 @@ from webapp.schedule.services import (
     reschedule,
     upcoming_booking,
 )
-from webapp.schedule.slots import Slot, group_by_day
-
-SLOT_FORMAT = "%Y%m%dT%H%MZ"
-DAYS_PER_PAGE = 7
-
-
-def parse_slot(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value or "", SLOT_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+from webapp.schedule.services.contact import ContactInvalid, parse_contact
+from webapp.schedule.services.ics import content_type
+from webapp.schedule.services.messages import JAPAN, MODE_NAMES, calendar, format_when, load_parts
 
 
 def _language(participant: Participant) -> str:
@@ -71,32 +58,6 @@ def _zone(default: str = JAPAN) -> str:
 def _page() -> int:
     value = request.args.get("week", "0")
     return min(int(value), 60) if value.isdigit() else 0
-
-
-def slot_days(slots: list[Slot], *, zone: str, language: str, page: int) -> dict[str, Any]:
-    """Slots grouped by day in ``zone`` for one page of days, with labels in ``language``."""
-    days = group_by_day(slots, zone)
-    shown = days[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
-    loc, tz, jst = babel_locale(language), ZoneInfo(zone), ZoneInfo(JAPAN)
-    groups = []
-    for day, day_slots in shown:
-        items = [
-            {
-                "value": s.start.strftime(SLOT_FORMAT),
-                "time": format_time(s.start, "short", tzinfo=tz, locale=loc),
-                "japan": format_time(s.start, "short", tzinfo=jst, locale=loc) if zone != JAPAN else None,
-            }
-            for s in day_slots
-        ]
-        groups.append(
-            {
-                "label": format_skeleton(
-                    "MMMMEd", datetime(day.year, day.month, day.day, 12, tzinfo=UTC), tzinfo=UTC, locale=loc
-                ),
-                "slots": items,
-            }
-        )
-    return {"groups": groups, "page": page, "more": len(days) > (page + 1) * DAYS_PER_PAGE}
 
 
 def _study_or_404(slug: str) -> Study:

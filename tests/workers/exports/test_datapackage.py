@@ -9,7 +9,7 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from tests.workers.test_export_writers import DATA, META, source
+from tests.workers.exports.test_writers import DATA, META, source
 from workers.exports import BundleOptions, build_bundle
 
 

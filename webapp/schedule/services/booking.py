@@ -23,15 +23,15 @@ from sqlmodel import Session, col, select
 from webapp.db import begin_serialised
 from webapp.models import Booking, InterviewType, Participant, Study, User
 from webapp.models.schedule import BUSY_STATUSES
-from webapp.schedule.availability import (
+from webapp.schedule.services.availability import (
     eligible_interviewers,
     lock_interviewers,
     open_slots,
     policy_of,
     round_robin_inputs,
 )
-from webapp.schedule.contact import ContactChoice, store_contact
-from webapp.schedule.messages import (
+from webapp.schedule.services.contact import ContactChoice, store_contact
+from webapp.schedule.services.messages import (
     deliver_to_interviewer,
     deliver_to_participant,
     load_parts,
@@ -39,8 +39,8 @@ from webapp.schedule.messages import (
     to_interviewer,
     to_participant,
 )
-from webapp.schedule.reminders import plan_reminders, void_reminders
-from webapp.schedule.slots import choose_interviewer
+from webapp.schedule.services.reminders import plan_reminders, void_reminders
+from webapp.schedule.services.slots import choose_interviewer
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("completed", "no_show", "cancelled", "rescheduled")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.workers.records_support import DEBRIEF, INTAKE, KEY, MANAGER, flags, jobs, rows, run
+from tests.workers.records.records_support import DEBRIEF, INTAKE, KEY, MANAGER, flags, jobs, rows, run
 from workers.records import PIPELINE_VERSION, month_index, pseudonym
 
 

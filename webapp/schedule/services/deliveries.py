@@ -3,8 +3,8 @@
 ``mark_sent`` turns the attempt's status from ``manual`` into ``sent`` with one conditional UPDATE, so
 of two clicks (two tabs, two researchers) exactly one records it: who (user id) and when go into the
 attempt's ``detail`` (``sent_by``, ``sent_at``, ``by_hand``), the audit log gets ``delivery.sent_by_hand``,
-and a reminder delivered by hand becomes ``sent``. The page is the outbox's "To send by hand" list:
-whoever may see it (permission ``schedule``) may mark its items.
+and a reminder delivered by hand becomes ``sent``. The page (``webapp.schedule.routes.admin.manual_sent``) is the
+outbox's "To send by hand" list: whoever may see it (permission ``schedule``) may mark its items.
 """
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
 from sqlmodel import Session, col
 
-from webapp.auth.roles import study_view
-from webapp.db import db_session
-from webapp.models import Booking, DeliveryAttempt, Reminder, utcnow
-from webapp.schedule import bp
-from webapp.schedule.forms import ActionForm
-from webapp.schedule.research import researcher_language
+from webapp.models import Booking, DeliveryAttempt, Reminder
 from webapp.services import audit
 
 
@@ -67,25 +59,3 @@ def mark_sent(*, session: Session, attempt: DeliveryAttempt, user: Any, study_id
     session.commit()
     session.refresh(attempt)
     return Marked.NOW
-
-
-@bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
-@study_view("schedule")
-def manual_sent(study: str, attempt_id: int) -> Any:
-    """The "Mark as sent" button of the outbox's "To send by hand" list."""
-    researcher_language()
-    session = db_session()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    attempt = session.get(DeliveryAttempt, attempt_id)
-    booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
-    if attempt is None or booking is None or booking.study_id != g.study.id:
-        abort(404)
-    outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=g.study.id, now=utcnow())
-    if outcome is Marked.NOW:
-        flash(_("Marked as sent."), "success")
-    elif outcome is Marked.ALREADY:
-        flash(_("This message was already marked as sent."), "success")
-    else:
-        flash(_("This message is not one to send by hand."), "error")
-    return redirect(url_for("schedule.outbox", study=g.study.slug))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.workers.records_support import DEBRIEF, INTAKE, MANAGER, flags, jobs, rows, run
+from tests.workers.records.records_support import DEBRIEF, INTAKE, MANAGER, flags, jobs, rows, run
 
 
 def _details(records: object, flag: str) -> list[str]:

@@ -18,9 +18,9 @@ from tests.support.processes import celery_worker, kill_hard, wait_for, worker_e
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
 from webapp.db import db_session, get_db
 from webapp.models import Booking, DeliveryAttempt, Reminder, Study
-from webapp.schedule.contact import ContactChoice, store_contact
-from webapp.schedule.reminders import send_due_reminders
-from webapp.schedule.services import hash_token
+from webapp.schedule.services.booking import hash_token
+from webapp.schedule.services.contact import ContactChoice, store_contact
+from webapp.schedule.services.reminders import send_due_reminders
 
 N = 20
 

@@ -13,7 +13,8 @@ between: ``revision`` differs) is not saved over the newer version: the page ans
 typed. What was typed is never lost: a validation error shows the page again with every value.
 
 :func:`save_debrief` is the service (the page and ``keireki demo seed`` call it);
-:func:`check_debrief` validates answers like the page does.
+:func:`check_debrief` validates answers like the page does; :func:`debrief_page` builds the page (its
+route is ``webapp.schedule.routes.debrief``).
 """
 
 from __future__ import annotations
@@ -32,13 +33,10 @@ from wtforms.form import Form
 from instruments import engine
 from instruments.errors import AnswerError
 from instruments.model import Group, Instrument, Question
-from webapp.auth.roles import study_view
 from webapp.db import begin_serialised, db_session
 from webapp.forms import build_form_class, form_values, raw_value, widget_of
 from webapp.models import Booking, InterviewType, Participant, Response, utcnow
-from webapp.schedule import bp
-from webapp.schedule.messages import JAPAN
-from webapp.schedule.research import _booking, researcher_language
+from webapp.schedule.services.messages import JAPAN
 from webapp.services import audit
 from webapp.services.studies import current_version, instrument_of
 
@@ -211,18 +209,20 @@ def save_debrief(
     return response
 
 
-def may_edit(response: Response, booking: Booking) -> bool:
+def may_edit(*, response: Response, booking: Booking, user_id: int, role: str) -> bool:
     """The interviewer who wrote it, the interview's interviewer and the study's owners change a debrief."""
-    return g.role == "owner" or current_user.id in (response.submitted_by, booking.interviewer_id)
+    return role == "owner" or user_id in (response.submitted_by, booking.interviewer_id)
 
 
-@bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/debrief", methods=["GET", "POST"], endpoint="debrief")
-@study_view("interview")
-def debrief_page(study: str, booking_id: int) -> Any:
-    """Fill in the debrief for the interview's participant, or change the saved one (a new version)."""
-    language = researcher_language()
+def debrief_page(*, booking: Booking, language: str) -> Any:
+    """The debrief page of ``booking`` (a request of the current study): show, check and save it.
+
+    Fill in the debrief for the interview's participant, or change the saved one (a new version).
+    Called by the view ``webapp.schedule.routes.debrief.debrief``, which finds the booking the viewer
+    may see; this builds the page from the request (GET: saved or prefilled answers; POST: convert,
+    check, save) and returns the rendered page with its status, or a redirect.
+    """
     session = db_session()
-    booking = _booking(booking_id)
     instrument_id = g.study.steps.get("debrief")
     version = (
         current_version(session=session, study_id=g.study.id, instrument_id=instrument_id) if instrument_id else None
@@ -234,7 +234,7 @@ def debrief_page(study: str, booking_id: int) -> Any:
     assert participant is not None
     back = url_for("schedule.interview", study=g.study.slug, booking_id=booking.id)
     existing = debrief_of(session=session, participant_id=participant.id or 0, instrument_id=instrument.id)
-    if existing is not None and not may_edit(existing, booking):
+    if existing is not None and not may_edit(response=existing, booking=booking, user_id=current_user.id, role=g.role):
         if request.method == "POST":
             abort(403)
         flash(_("The debrief is saved; only its interviewer or an owner can change it."), "success")

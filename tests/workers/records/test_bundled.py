@@ -6,7 +6,7 @@ import pytest
 
 import instruments
 from instruments.model import Instrument
-from tests.workers.records_support import KEY, flags, rows, run
+from tests.workers.records.records_support import KEY, flags, rows, run
 from workers.records import month_index, pseudonym
 
 

@@ -2,10 +2,10 @@
 
 ``keireki demo seed --study S --participants N [--seed K]`` makes technical interns, self-initiated
 expatriates and SME managers (in the study's quota proportions) with plausible careers
-(:mod:`workers.demo_people`), Burmese typed in Zawgyi and Japanese era dates
-(:mod:`workers.demo_answers`), and submits them through the submission services, so the pipeline, the
+(:mod:`webapp.commands.demo_people`), Burmese typed in Zawgyi and Japanese era dates
+(:mod:`webapp.commands.demo_answers`), and submits them through the submission services, so the pipeline, the
 dashboard and the exports see what real data looks like. Then some of them are interviewed
-(:mod:`workers.demo_interviews`): past interviews of the study's interviewers, most marked done, and
+(:mod:`webapp.commands.demo_interviews`): past interviews of the study's interviewers, most marked done, and
 for some of those a debrief saved through the debrief service, as an interviewer would.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from workers.demo_answers import answers_for
-from workers.demo_people import Person, make_person
+from webapp.commands.demo_answers import answers_for
+from webapp.commands.demo_people import Person, make_person
 
 __all__ = ["Person", "SeedOutcome", "answers_for", "demo_group", "make_person", "seed"]
 
@@ -121,7 +121,7 @@ def seed_command(study_slug: str, participants: int, seed_value: int, interviewe
     if outcome.skipped_types:
         click.echo(f"no intake instrument for: {', '.join(outcome.skipped_types)}")
     if interviewed > 0:
-        from workers.demo_interviews import seed_interviews
+        from webapp.commands.demo_interviews import seed_interviews
 
         talks = seed_interviews(session=session, study=study, participant_ids=outcome.participant_ids,
                                 rng=random.Random(f"interviews:{seed_value}"), now=utcnow(),

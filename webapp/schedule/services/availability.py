@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from webapp.models import AvailabilityOverride, AvailabilityRule, Booking, InterviewType, Membership, User
 from webapp.models.schedule import BUSY_STATUSES
-from webapp.schedule.messages import safe_zone
-from webapp.schedule.slots import Availability, Busy, Policy, Slot, Window, free_slots
+from webapp.schedule.services.messages import safe_zone
+from webapp.schedule.services.slots import Availability, Busy, Policy, Slot, Window, free_slots
 
 #: Study roles whose members can be assigned interviews.
 INTERVIEWER_ROLES = ("owner", "researcher", "interviewer")

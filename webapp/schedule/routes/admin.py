@@ -1,4 +1,5 @@
-"""Pages needing the ``schedule`` permission: availability, interview types, outbox, delivery log."""
+"""Pages needing the ``schedule`` permission: availability, interview types, outbox, delivery log, messages
+marked as sent by hand."""
 
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import SelectMultipleField, StringField
-from wtforms.validators import Optional
 
 from webapp.auth.roles import study_view
 from webapp.db import db_session
-from webapp.extensions import LANGUAGE_NAMES
 from webapp.models import (
     AvailabilityOverride,
     AvailabilityRule,
@@ -29,24 +27,20 @@ from webapp.models import (
     utcnow,
 )
 from webapp.schedule import bp
-from webapp.schedule.availability import INTERVIEWER_ROLES
 from webapp.schedule.forms import (
     WEEKDAYS,
     ActionForm,
+    InterviewerForm,
     OverrideForm,
     RuleForm,
     TypeForm,
-    opts,
     valid_zone,
 )
-from webapp.schedule.messages import safe_zone
-from webapp.schedule.research import researcher_language, type_name
+from webapp.schedule.routes.common import researcher_language, type_name
+from webapp.schedule.services.availability import INTERVIEWER_ROLES
+from webapp.schedule.services.deliveries import Marked, mark_sent
+from webapp.schedule.services.messages import safe_zone
 from webapp.services.mail import list_outbox, read_outbox
-
-
-class InterviewerForm(FlaskForm):
-    timezone = StringField("", validators=[Optional()])
-    languages = SelectMultipleField("", choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])
 
 
 def _interviewers() -> list[User]:
@@ -323,3 +317,25 @@ def outbox_message(study: str, name: str) -> Any:
         body=body.get_content() if body is not None else "",
         attachments=attachments,
     )
+
+
+@bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
+@study_view("schedule")
+def manual_sent(study: str, attempt_id: int) -> Any:
+    """The "Mark as sent" button of the outbox's "To send by hand" list."""
+    researcher_language()
+    session = db_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    attempt = session.get(DeliveryAttempt, attempt_id)
+    booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
+    if attempt is None or booking is None or booking.study_id != g.study.id:
+        abort(404)
+    outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=g.study.id, now=utcnow())
+    if outcome is Marked.NOW:
+        flash(_("Marked as sent."), "success")
+    elif outcome is Marked.ALREADY:
+        flash(_("This message was already marked as sent."), "success")
+    else:
+        flash(_("This message is not one to send by hand."), "error")
+    return redirect(url_for("schedule.outbox", study=g.study.slug))

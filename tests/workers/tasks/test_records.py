@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from tests.workers.records_db import add_participant, record_rows
+from tests.support.records_db import add_participant, record_rows
 from workers.records import PIPELINE_VERSION
 from workers.tasks.records import convert_batch, participant_ids
 

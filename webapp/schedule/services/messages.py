@@ -22,8 +22,8 @@ from sqlmodel import Session
 
 from webapp.extensions import UI_LANGUAGES
 from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, Study, User, utcnow
-from webapp.schedule.contact import load_contact
-from webapp.schedule.ics import Invitation, build_ics, method_of
+from webapp.schedule.services.contact import load_contact
+from webapp.schedule.services.ics import Invitation, build_ics, method_of
 from webapp.services.mail import MailError, send_mail
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session
 
-from tests.workers.records_db import add_participant, record_rows
-from tests.workers.test_records_tasks import SIE
-from workers.records.cli import records_group
+from tests.support.records_db import add_participant, record_rows
+from tests.workers.tasks.test_records import SIE
+from webapp.commands.records import records_group
 
 
 def test_rebuild_inline_converts_every_participant_of_the_study(app: Flask, session: Session,
@@ -35,8 +35,8 @@ def test_rebuild_refuses_an_unknown_study(app: Flask, session: Session) -> None:
 
 
 def test_the_progress_follows_the_jobs_and_counts_failures(session: Session) -> None:
+    from webapp.commands.records import _follow
     from webapp.models import Job
-    from workers.records.cli import _follow
 
     made = [Job(kind="rebuild", status="done", total=200, done=200, result={"failed": 2}),
             Job(kind="rebuild", status="failed", total=50, done=10),
@@ -50,8 +50,8 @@ def test_the_progress_gives_up_after_the_timeout(session: Session) -> None:
     import click
     import pytest
 
+    from webapp.commands.records import _follow
     from webapp.models import Job
-    from workers.records.cli import _follow
 
     stuck = Job(kind="rebuild", status="running", total=200, done=20)
     session.add(stuck)

@@ -5,7 +5,7 @@ study's interviewers (members with an interviewing role, round robin; of the stu
 interview type, the default one of ``keireki setup`` when there is none), records its outcome through the
 scheduling service (``set_outcome``: most ``completed``, which marks the participant ``interviewed``,
 some ``no_show``), and for a share of the completed ones saves a debrief through the debrief service
-(``webapp.schedule.debrief.save_debrief``, checked with ``check_debrief`` like the page), coding 0-3
+(``webapp.schedule.services.debrief.save_debrief``, checked with ``check_debrief`` like the page), coding 0-3
 skill events on the participant's career episodes. Past interviews are not booked through the booking
 service (which offers only future slots and messages the participant): their rows are written here,
 with no reminders or messages. A participant who already has an interview is left alone, so running
@@ -58,7 +58,7 @@ def _interviewers(session: Any, study: Any) -> list[Any]:
     from sqlmodel import col, select
 
     from webapp.models import Membership, User
-    from webapp.schedule.availability import INTERVIEWER_ROLES
+    from webapp.schedule.services.availability import INTERVIEWER_ROLES
 
     return list(session.exec(
         select(User).join(Membership, col(Membership.user_id) == col(User.id))
@@ -71,7 +71,7 @@ def _interviewers(session: Any, study: Any) -> list[Any]:
 def _past_booking(*, study: Any, itype: Any, participant: Any, interviewer: Any, start: datetime,
                   mode: str, now: datetime) -> Any:
     from webapp.models import Booking
-    from webapp.schedule.availability import policy_of
+    from webapp.schedule.services.availability import policy_of
 
     policy = policy_of(itype)
     busy_from, busy_until = policy.busy_span(start)
@@ -144,8 +144,8 @@ def seed_interviews(*, session: Any, study: Any, participant_ids: Sequence[int],
     from sqlmodel import col, select
 
     from webapp.models import Booking, InterviewType, Participant
-    from webapp.schedule.debrief import check_debrief, save_debrief
-    from webapp.schedule.services import ensure_default_interview_type, set_outcome
+    from webapp.schedule.services.booking import ensure_default_interview_type, set_outcome
+    from webapp.schedule.services.debrief import check_debrief, save_debrief
     from webapp.services.studies import current_version, instrument_of
 
     outcome = InterviewOutcome()

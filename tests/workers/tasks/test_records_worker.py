@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 
 from tests.conftest import make_test_app
 from tests.support.processes import celery_worker, kill_hard, wait_for, worker_env
-from tests.workers.records_db import add_participant, record_rows
-from tests.workers.test_records_tasks import SIE, SIE_JOB
+from tests.support.records_db import add_participant, record_rows
+from tests.workers.tasks.test_records import SIE, SIE_JOB
 from webapp.db import get_db
 from webapp.models import RECORD_TABLES, Job, Participant
 from workers import jobs
