@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:28:49.281364
+Create Date: 2026-12-02 03:35:20.404526
 """
 from collections.abc import Sequence
 

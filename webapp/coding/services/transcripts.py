@@ -21,7 +21,7 @@ from webapp.coding.core import paragraphs as para
 from webapp.coding.services import CodingError
 from webapp.crypto import decrypt_bytes, encrypt_bytes
 from webapp.models import Booking, Transcript, User
-from webapp.schedule import transcripts as uploads
+from webapp.schedule.services import transcripts as uploads
 from webapp.services import audit
 
 FOLDER = "transcripts"
