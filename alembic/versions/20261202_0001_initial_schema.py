@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:35:20.404526
+Create Date: 2026-12-02 03:43:21.509488
 """
 from collections.abc import Sequence
 
@@ -373,6 +373,30 @@ def upgrade() -> None:
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draft_participant_id'), ['participant_id'], unique=False)
 
+    op.create_table('rec_coded_segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('segment_id', sa.Text(), nullable=True),
+    sa.Column('participant_code', sa.Text(), nullable=True),
+    sa.Column('transcript_ref', sa.Text(), nullable=True),
+    sa.Column('language', sa.Text(), nullable=True),
+    sa.Column('paragraph', sa.Integer(), nullable=True),
+    sa.Column('start', sa.Integer(), nullable=True),
+    sa.Column('end', sa.Integer(), nullable=True),
+    sa.Column('code', sa.Text(), nullable=True),
+    sa.Column('coder', sa.Text(), nullable=True),
+    sa.Column('episode_no', sa.Integer(), nullable=True),
+    sa.Column('quote', sa.Text(), nullable=True),
+    sa.Column('memo', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_coded_segments_participant_id_participant'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_rec_coded_segments_study_id_study')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rec_coded_segments'))
+    )
+    with op.batch_alter_table('rec_coded_segments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rec_coded_segments_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rec_coded_segments_study_id'), ['study_id'], unique=False)
+
     op.create_table('rec_episodes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
@@ -526,6 +550,11 @@ def upgrade() -> None:
     sa.Column('skill_domain', sa.String(length=32), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('transcript_ref', sa.Text(), nullable=True),
+    sa.Column('paragraph', sa.Integer(), nullable=True),
+    sa.Column('start', sa.Integer(), nullable=True),
+    sa.Column('end', sa.Integer(), nullable=True),
+    sa.Column('coder', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_skill_events_participant_id_participant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_rec_skill_events_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rec_skill_events'))
@@ -776,6 +805,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rec_episodes_participant_id'))
 
     op.drop_table('rec_episodes')
+    with op.batch_alter_table('rec_coded_segments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rec_coded_segments_study_id'))
+        batch_op.drop_index(batch_op.f('ix_rec_coded_segments_participant_id'))
+
+    op.drop_table('rec_coded_segments')
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draft_participant_id'))
 

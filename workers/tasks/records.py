@@ -42,6 +42,7 @@ from workers.records import (
     ResponseInput,
     build_records,
 )
+from workers.tasks.coded import load_codings
 
 #: Errors worth retrying: the database went away or was busy; anything else is a bug or bad data.
 RETRYABLE = (OperationalError, DisconnectionError)
@@ -121,6 +122,7 @@ def _inputs(session: Session, participant_ids: Sequence[int]) -> list[_Loaded]:
             .order_by(col(Response.submitted_at), col(Response.id))):
         responses.setdefault(row.participant_id, []).append(row)
     versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
+    coded = load_codings(session, ids)
     out = []
     for person in people:
         consent = consents.get(person.id)
@@ -129,6 +131,7 @@ def _inputs(session: Session, participant_ids: Sequence[int]) -> list[_Loaded]:
             participant_type=person.participant_type, form_language=person.form_language,
             recruitment_channel=channels.get(person.channel_id), status=person.status,
             consent_version=consent[0] if consent else None, consented_at=consent[1] if consent else None,
+            codings=coded.get(person.id, ()),
         )
         own = responses.get(person.id, [])
         given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)

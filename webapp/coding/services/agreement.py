@@ -19,15 +19,12 @@ from webapp.coding.core import paragraphs as para
 from webapp.coding.services import codebook
 from webapp.coding.services import transcripts as sources
 from webapp.models import Code, Coding, Study, Transcript
+from workers.records import coded
 
 
 def coder_ref(coding: Coding) -> str:
     """The pseudonymous coder reference of the records and exports."""
-    if coding.consensus:
-        return "consensus"
-    if coding.coder_id is not None:
-        return f"C{coding.coder_id:03d}"
-    return f"X-{coding.external_coder or 'unknown'}"[:32]
+    return coded.coder_ref(coder_id=coding.coder_id, consensus=coding.consensus, external=coding.external_coder)
 
 
 @dataclass
