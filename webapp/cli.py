@@ -19,6 +19,7 @@ CONTRIBUTED = (
     "webapp.commands.demo:demo_group",
     "webapp.exports.cli:export_command",
     "webapp.research.cli:users_group",
+    "webapp.commands.qda:qda_group",
 )
 
 
