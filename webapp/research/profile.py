@@ -146,3 +146,33 @@ def bookings(*, session: Session, participant: Participant) -> list[BookingView]
 
 def labels_for(*, session: Session, study: Study, language: str) -> dict[str, dict[str, str]]:
     return code_labels(study_instruments(session=session, study=study), language)
+
+
+#: Colours of the skill events on the timeline (the built-in codes' colours).
+EVENT_COLOURS = {"recognise": "#1f77b4", "cultivate": "#2ca02c", "ascribe": "#ff7f0e", "limit_deny": "#d62728"}
+
+
+def coded_markers(*, session: Session, participant: Participant, timeline: charts.Timeline,
+                  skill_events: list[dict[str, Any]], link: Any) -> list[charts.Marker]:
+    """Markers of the coded skill events (``source = coding``) on their episodes; ``link(transcript_id,
+    paragraph)`` is the URL of the passage (None: no link for this user)."""
+    from webapp.models import Transcript
+
+    refs = {t.ref: t.id for t in session.exec(select(Transcript).where(Transcript.participant_id == participant.id))}
+    segments = {s.episode_no: s for s in timeline.segments}
+    placed: dict[int, int] = {}
+    out = []
+    for event in skill_events:
+        segment = segments.get(event.get("episode_no") or -1)
+        transcript_id = refs.get(event.get("transcript_ref") or "")
+        if event.get("source") != "coding" or segment is None or transcript_id is None:
+            continue
+        href = link(transcript_id, event.get("paragraph"))
+        if href is None:
+            continue
+        n = placed.get(segment.episode_no, 0)
+        placed[segment.episode_no] = n + 1
+        title = f"{event.get('event')} · {event.get('actor') or ''} · {event.get('transcript_ref')} ¶{event.get('paragraph')}"
+        out.append(charts.marker_on(segment, n, colour=EVENT_COLOURS.get(str(event.get("event")), "#5b6470"),
+                                    title=title, href=href))
+    return out

@@ -115,6 +115,13 @@ def _participant_or_404(*, session: Session, code: str) -> Participant:
     return person
 
 
+def _passage_link(transcript_id: int, paragraph: Any) -> str | None:
+    """The coding page of a transcript at a paragraph, for roles that may code (None otherwise)."""
+    if "coding.transcript" not in current_app.view_functions or not _may("code"):
+        return None
+    return url_for("coding.transcript", study=g.study.slug, transcript_id=transcript_id, _anchor=f"p-{paragraph}")
+
+
 @bp.get("/studies/<study>/participants/<code>")
 @study_view("view")
 def participant(study: str, code: str) -> str:
@@ -140,6 +147,9 @@ def participant(study: str, code: str) -> str:
                                              order=("event_no",)),
             flags=profile.record_rows(session=session, participant=person, table="quality_flags",
                                       order=("flag_no",)))
+        context["markers"] = profile.coded_markers(
+            session=session, participant=person, timeline=context["timeline"], skill_events=context["skill_events"],
+            link=lambda transcript_id, paragraph: _passage_link(transcript_id, paragraph))
     if _may("withdraw") and person.status != "withdrawn":
         context["withdraw_form"] = WithdrawForm()
         context["withdrawal_data"] = withdrawal_choice(session=session, participant=person)

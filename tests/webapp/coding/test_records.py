@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tests.support.records_db import add_participant, record_rows
+from tests.webapp.auth.support import sign_in_client
 from tests.webapp.research import factories as rf
 from webapp.coding.services import codebook, codings, consensus
 from webapp.coding.services import transcripts as sources
@@ -29,7 +32,8 @@ def _rows(session: Session, table: str, person_id: int) -> list[dict[str, Any]]:
                                              .order_by(t.c.id)).mappings()]
 
 
-def test_codings_become_skill_events_and_coded_segments(session: Session, bundled_study: Any) -> None:
+def test_codings_become_skill_events_and_coded_segments(app: Flask, client: FlaskClient, session: Session,
+                                                       bundled_study: Any) -> None:
     study = bundled_study
     person = add_participant(session, study, "SIE-0101", "sie", ("sie_intake", SIE))
     convert_batch(session=session, participant_ids=[person.id])  # the episodes a coder chooses from
@@ -67,6 +71,10 @@ def test_codings_become_skill_events_and_coded_segments(session: Session, bundle
         (transcript.ref, 2, span.start, span.end)
     assert text[event["start"]:event["end"]] == "部長は私の日本語を認めてくれた"
     assert [e["source"] for e in _rows(session, "skill_events", person.id)].count("intake") == 1
+
+    sign_in_client(app, client, lead)
+    page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
+    assert f'href="/studies/{study.slug}/coding/transcripts/{transcript.id}#p-2"' in page  # the event opens the passage
 
     before = record_rows(session, person.id)
     convert_batch(session=session, participant_ids=[person.id])

@@ -60,20 +60,9 @@ def paragraph_views(text: str, transcript: Transcript, spans: list[Coding],
     return views
 
 
-@dataclass
-class Marker:
-    """A coded skill event drawn on its episode of the timeline; a link opens the passage."""
-
-    x: float
-    y: float
-    colour: str
-    title: str
-    href: str
-
-
 def timeline_with_codings(*, session: Session, study: Study, participant: Participant, today: date,
                           language: str, items: list[Coding], href: dict[int, str]
-                          ) -> tuple[charts.Timeline, list[Marker]]:
+                          ) -> tuple[charts.Timeline, list[charts.Marker]]:
     """The participant's career timeline (the research page's) with coded skill events on their episodes."""
     episodes = profile.record_rows(session=session, participant=participant, table="episodes", order=("episode_no",))
     labels = profile.labels_for(session=session, study=study, language=language)
@@ -83,7 +72,7 @@ def timeline_with_codings(*, session: Session, study: Study, participant: Partic
 
 
 def markers(timeline: charts.Timeline, items: list[Coding], codes: dict[int | None, Code], href: dict[int, str],
-            language: str) -> list[Marker]:
+            language: str) -> list[charts.Marker]:
     segments = {s.episode_no: s for s in timeline.segments}
     placed: dict[int, int] = {}
     out = []
@@ -94,10 +83,9 @@ def markers(timeline: charts.Timeline, items: list[Coding], codes: dict[int | No
             continue
         n = placed.get(segment.episode_no, 0)
         placed[segment.episode_no] = n + 1
-        x = min(segment.x + 8 + 12 * n, segment.x + max(segment.width - 6, 6))
-        out.append(Marker(x=round(x, 1), y=round(segment.y + segment.height - 4, 1), colour=code.colour,
-                          title=f"{codebook.label(code, language)} · ¶{coding.paragraph}",
-                          href=href[coding.id]))  # type: ignore[index]
+        out.append(charts.marker_on(segment, n, colour=code.colour,
+                                    title=f"{codebook.label(code, language)} · ¶{coding.paragraph}",
+                                    href=href[coding.id]))  # type: ignore[index]
     return out
 
 
