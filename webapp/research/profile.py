@@ -172,7 +172,9 @@ def coded_markers(*, session: Session, participant: Participant, timeline: chart
             continue
         n = placed.get(segment.episode_no, 0)
         placed[segment.episode_no] = n + 1
-        title = f"{event.get('event')} · {event.get('actor') or ''} · {event.get('transcript_ref')} ¶{event.get('paragraph')}"
+        where = f"{event.get('transcript_ref')} ¶{event.get('paragraph')}"
+        parts = (event.get("event"), event.get("actor") or "", where)
+        title = " · ".join(str(p) for p in parts)
         out.append(charts.marker_on(segment, n, colour=EVENT_COLOURS.get(str(event.get("event")), "#5b6470"),
                                     title=title, href=href))
     return out
