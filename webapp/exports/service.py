@@ -26,6 +26,7 @@ from flask import current_app
 from kombu.exceptions import KombuError
 from sqlmodel import Session, col, select
 
+from webapp.coding.services import bundle as coding_bundle
 from webapp.crypto import DecryptionError, decrypt_json
 from webapp.models import RECORD_TABLES, Contact, InstrumentVersion, Job, Participant, Study, utcnow
 from webapp.services import audit
@@ -248,6 +249,8 @@ def build_study_bundle(*, session: Session, study: Study, out_dir: Path, request
             meta=bundle_meta(conn=conn, study=study, now=now or utcnow()),
             out_dir=out_dir, options=request.options(), progress=progress,
             contacts=(lambda: contact_rows(conn=conn, study_id=study_id)) if request.with_pii else None,
+            extra=lambda: coding_bundle.files(session=session, study=study, with_pii=request.with_pii,
+                                              bom=request.bom),
         )
 
 
