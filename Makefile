@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - install, migrate, load the bundled study, start web + worker + beat on :$(PORT)"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import layers (lint-imports)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,7 @@ test: install browser readers
 lint: install
 	$(BIN)/ruff check webapp instruments workers tests bench alembic/env.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 migration: install
 	$(BIN)/python alembic/regenerate.py

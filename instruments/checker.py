@@ -10,25 +10,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instruments.checks_expr import check_expressions
+from instruments.checks_records import check_records
 from instruments.errors import InstrumentError
+from instruments.findings import Collector, Finding
 from instruments.loader import bundled_paths, load
 from instruments.model import QUESTION_TYPES, Group, Instrument, Location, Question, Text
 from instruments.study import Study
 
 #: Question types that show no label to anyone.
 UNLABELLED_TYPES = ("calculate", "hidden")
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  #: "error" | "warning"
-    location: Location | None
-    field: str  #: e.g. ``birth_year.constraint``
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.location) if self.location is not None else "?"
-        return f"{where}: {self.field}: {self.message}"
 
 
 @dataclass
@@ -45,21 +36,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-class Collector:
-    """Collects the findings about one instrument."""
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.instrument = instrument
-        self.findings: list[Finding] = []
-        self.fallback = Location(instrument.source or instrument.id)
-
-    def error(self, where: Location | None, field_name: str, message: str) -> None:
-        self.findings.append(Finding("error", where or self.fallback, field_name, message))
-
-    def warning(self, where: Location | None, field_name: str, message: str) -> None:
-        self.findings.append(Finding("warning", where or self.fallback, field_name, message))
 
 
 def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, bool]]:
@@ -169,9 +145,6 @@ def _check_question(c: Collector, q: Question) -> None:
 
 def check_instrument(instrument: Instrument) -> list[Finding]:
     """All findings about one loaded instrument."""
-    from instruments.checks_expr import check_expressions
-    from instruments.checks_records import check_records
-
     c = Collector(instrument)
     _check_structure(c)
     check_expressions(c)

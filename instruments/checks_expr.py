@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from instruments.checker import Collector
 from instruments.errors import ExpressionError
 from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
+from instruments.findings import Collector
 from instruments.model import Group, Location, Question
 
 _TEXTUAL = ("text", "select_multiple", "date", "partial_date", "phone", "email", "acknowledge", "note")
@@ -81,35 +81,42 @@ def _describe(node: Node) -> str:
     return f"${{{node.name}}}" if isinstance(node, Ref) else "."
 
 
+def _check_call(c: Collector, scope: _Scope, site: Site, node: Call) -> None:
+    if node.name in ("selected", "count-selected") and node.args:
+        kind = _question_type(scope, site, node.args[0])
+        if kind is not None and kind not in ("select_one", "select_multiple"):
+            c.error(site.location, site.field,
+                    f"{node.name}() on {_describe(node.args[0])}, a {kind} question, not a select")
+    if node.name == "count" and node.args:
+        kind = _question_type(scope, site, node.args[0])
+        if kind is not None and kind != "repeat":
+            what = _describe(node.args[0])
+            c.error(site.location, site.field, f"count() of {what}, which is not a repeat")
+
+
+def _check_arithmetic(c: Collector, scope: _Scope, site: Site, operands: tuple[Node, ...]) -> None:
+    for side in operands:
+        kind = _question_type(scope, site, side)
+        textual = kind in _TEXTUAL or kind == "repeat" or (
+            kind == "select_one" and not _numeric_choices(c, scope, site, side))
+        if textual:
+            c.error(site.location, site.field, f"arithmetic on {_describe(side)}, a {kind} question")
+
+
 def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
     for node in walk(tree):
-        if isinstance(node, Call) and node.name in ("selected", "count-selected") and node.args:
-            kind = _question_type(scope, site, node.args[0])
-            if kind is not None and kind not in ("select_one", "select_multiple"):
-                c.error(site.location, site.field,
-                        f"{node.name}() on {_describe(node.args[0])}, a {kind} question, not a select")
-        if isinstance(node, Call) and node.name == "count" and node.args:
-            kind = _question_type(scope, site, node.args[0])
-            if kind is not None and kind != "repeat":
-                what = _describe(node.args[0])
-                c.error(site.location, site.field, f"count() of {what}, which is not a repeat")
+        if isinstance(node, Call):
+            _check_call(c, scope, site, node)
         if isinstance(node, Binary) and node.op in ("=", "!="):
             for side in (node.left, node.right):
                 if _question_type(scope, site, side) == "select_multiple":
                     what = _describe(side)
                     c.error(site.location, site.field, f"{what} is a select_multiple: compare it with "
                             f"selected({what}, 'code'), not {node.op}")
-        operands: tuple[Node, ...] = ()
         if isinstance(node, Binary) and node.op in _ARITHMETIC:
-            operands = (node.left, node.right)
+            _check_arithmetic(c, scope, site, (node.left, node.right))
         elif isinstance(node, Negate):
-            operands = (node.operand,)
-        for side in operands:
-            kind = _question_type(scope, site, side)
-            textual = kind in _TEXTUAL or kind == "repeat" or (
-                kind == "select_one" and not _numeric_choices(c, scope, site, side))
-            if textual:
-                c.error(site.location, site.field, f"arithmetic on {_describe(side)}, a {kind} question")
+            _check_arithmetic(c, scope, site, (node.operand,))
 
 
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:

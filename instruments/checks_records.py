@@ -6,8 +6,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 
-from instruments.checker import Collector
 from instruments.contract import MAPPABLE_TABLES, TABLES, Column, Table, vocabulary
+from instruments.findings import Collector
 from instruments.model import Group, Location, Question
 
 #: Tables a repeat group may map each entry to (one row per entry).

@@ -49,22 +49,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
 
 
 def init_blueprints(app: Flask) -> None:
-    """Register one blueprint per user-facing area."""
-    from webapp import health
+    """Register one blueprint per user-facing area (each area package has an ``init_app(app)``)."""
+    from webapp import api, auth, coding, exports, health, participate, research, schedule
 
     app.register_blueprint(health.bp)
-    for name in ("auth", "participate", "schedule", "research", "exports", "coding", "api"):
-        module = _optional_area(name)
-        if module is not None:
-            module.init_app(app)
-
-
-def _optional_area(name: str) -> Any:
-    """Areas are packages with an ``init_app(app)``; an area under construction may not exist yet."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"webapp.{name}") is None:
-        return None
-    module = importlib.import_module(f"webapp.{name}")
-    return module if hasattr(module, "init_app") else None
+    for area in (auth, participate, schedule, research, exports, coding, api):
+        area.init_app(app)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from instruments.cli import instruments_group
 from webapp import create_app
-
-#: Commands contributed by other packages: "module:attribute" (added when the module exists).
-CONTRIBUTED = (
-    "instruments.cli:instruments_group",
-    "webapp.commands.instruments:load_command",
-    "webapp.commands.records:records_group",
-    "webapp.commands.demo:demo_group",
-    "webapp.exports.cli:export_command",
-    "webapp.research.cli:users_group",
-    "webapp.commands.qda:qda_group",
-)
+from webapp.commands.demo import demo_group
+from webapp.commands.instruments import load_command
+from webapp.commands.qda import qda_group
+from webapp.commands.records import records_group
+from webapp.exports.cli import export_command
+from webapp.research.cli import users_group
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True,
@@ -59,36 +53,18 @@ def serve_command(host: str, port: int) -> None:
 
 
 @main.command("config")
-def config_command() -> None:
+@click.option("--markdown", is_flag=True, help="Print the README's settings table (Markdown) instead.")
+def config_command(markdown: bool) -> None:
     """List every KEIREKI_* setting with its default."""
-    from webapp.config import OPTIONS
+    from webapp.config import OPTIONS, settings_table
 
+    if markdown:
+        click.echo(settings_table(), nl=False)
+        return
     for opt in OPTIONS:
-        click.echo(f"{opt.name}\t{opt.default}\t{opt.help}")
+        click.echo(f"{opt.name}\t{opt.default.replace('`', '')}\t{opt.help.replace('`', '')}")
 
 
-def _contribute() -> None:
-    for spec in CONTRIBUTED:
-        module_name, _, attr = spec.partition(":")
-        try:
-            if importlib.util.find_spec(module_name) is None:
-                continue
-            command = getattr(importlib.import_module(module_name), attr, None)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # the area is not there at all
-            click.echo(f"keireki: commands of {module_name} unavailable: {exc}", err=True)
-            continue
-        except Exception as exc:  # noqa: BLE001 - one broken contribution must not take the CLI down
-            click.echo(f"keireki: commands of {module_name} unavailable: {exc}", err=True)
-            continue
-        if isinstance(command, click.Command):
-            if spec == "webapp.commands.instruments:load_command":
-                group = main.commands.get("instruments")
-                if isinstance(group, click.Group):
-                    group.add_command(command)
-                    continue
-            main.add_command(command)
-
-
-_contribute()
+instruments_group.add_command(load_command)
+for _command in (instruments_group, records_group, demo_group, export_command, users_group, qda_group):
+    main.add_command(_command)

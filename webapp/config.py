@@ -1,7 +1,8 @@
 """All settings, in one typed place, read from ``KEIREKI_*`` environment variables.
 
-Each option is documented once, here; ``keireki config`` and the README table are generated from
-``OPTIONS``. The embedded defaults need no server: SQLite and a filesystem broker under ``instance/``.
+Each option is documented once, here; ``keireki config`` prints ``OPTIONS`` and ``keireki config --markdown``
+prints the README's settings table (``tests/webapp/test_config.py`` checks that the README holds exactly that).
+The embedded defaults need no server: SQLite and a filesystem broker under ``instance/``.
 """
 
 from __future__ import annotations
@@ -22,34 +23,46 @@ class ConfigError(RuntimeError):
 @dataclass(frozen=True)
 class Option:
     name: str  #: environment variable
-    default: str  #: as written in the README; "" = unset
-    help: str
+    default: str  #: Markdown, as in the README table; "" = unset (a plain value is shown in backticks there)
+    help: str  #: Markdown
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("KEIREKI_ENV", "development", "`development` or `production`; production refuses weak secrets"),
     Option("KEIREKI_INSTANCE_DIR", "instance", "where the SQLite database, secrets, broker files and data live"),
     Option("KEIREKI_DATABASE_URL", "sqlite:///<instance>/keireki.db", "SQLAlchemy URL of the database"),
-    Option("KEIREKI_BROKER_URL", "filesystem://", "Celery broker: filesystem:// (embedded), redis://, amqp://"),
-    Option("KEIREKI_SECRET_KEY", "generated into <instance>/secret_key", "signs sessions and links (>= 32 chars)"),
-    Option("KEIREKI_DATA_KEY", "generated into <instance>/data_key", "Fernet key(s) encrypting personal data; "
+    Option("KEIREKI_BROKER_URL", "filesystem://",
+           "Celery broker: `filesystem://` (embedded), `redis://`, `amqp://`"),
+    Option("KEIREKI_SECRET_KEY", "generated into `<instance>/secret_key`", "signs sessions and links (≥ 32 chars)"),
+    Option("KEIREKI_DATA_KEY", "generated into `<instance>/data_key`", "Fernet key(s) encrypting personal data; "
            "comma-separated, newest first, to rotate"),
     Option("KEIREKI_DATA_DIR", "<instance>/data", "transcripts, exports, mail outbox"),
     Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000", "public URL, for links in messages and QR codes"),
-    Option("KEIREKI_SECURE_COOKIES", "true in production", "mark cookies Secure (HTTPS only)"),
-    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage; with memory:// limits are per "
-           "process, so keireki serve runs one web process (with threads); use redis:// with several"),
+    Option("KEIREKI_SECURE_COOKIES", "`true` in production", "mark cookies Secure (HTTPS only)"),
+    Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage. With `memory://` limits are per "
+           "process, so `keireki serve` runs one web process with four threads; set `redis://` before running "
+           "several web processes (gunicorn `--workers` > 1, several machines)"),
     Option("KEIREKI_MAX_CONTENT_LENGTH", "2097152", "largest request body in bytes (larger gets 413)"),
     Option("KEIREKI_UPLOAD_MAX_BYTES", "10485760", "largest transcript upload in bytes"),
-    Option("KEIREKI_SMTP_URL", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://...; unset: .eml files "
+    Option("KEIREKI_SMTP_URL", "", "`smtp://user:pass@host:587` (STARTTLS) or `smtps://…`; unset: `.eml` files "
            "in the outbox"),
     Option("KEIREKI_MAIL_FROM", "keireki@localhost", "sender address of outgoing mail"),
     Option("KEIREKI_EXPORT_TTL_HOURS", "72", "hours an export bundle can be downloaded before it is deleted"),
     Option("KEIREKI_JOB_LEASE_SECONDS", "300", "how long a running job may go silent before it is re-run"),
     Option("KEIREKI_WORKER_CONCURRENCY", "2", "Celery worker processes started by `make run`"),
     Option("KEIREKI_QUEUE", "keireki", "Celery queue name (tests use their own)"),
-    Option("KEIREKI_PROXY_HOPS", "0", "reverse proxies in front (trust their X-Forwarded-* headers)"),
+    Option("KEIREKI_PROXY_HOPS", "0", "reverse proxies in front (trust their `X-Forwarded-*` headers)"),
 )
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), generated from ``OPTIONS`` (``keireki config --markdown``)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for opt in OPTIONS:
+        default = opt.default if "`" in opt.default else f"`{opt.default}`" if opt.default else "unset"
+        lines.append(f"| `{opt.name}` | {default} | {opt.help} |")
+    return "\n".join(lines) + "\n"
+
 
 _WEAK_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "password", "keireki"}
 

@@ -6,6 +6,7 @@ and transcripts are stored only as tokens made here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -15,6 +16,11 @@ from flask import current_app
 
 class DecryptionError(RuntimeError):
     """The data cannot be decrypted with the configured keys."""
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a secret link or API token is stored (never the token itself)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _fernet() -> MultiFernet:

@@ -7,14 +7,17 @@ Start a worker with ``celery -A workers.entry worker`` and beat with ``celery -A
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, has_app_context
 
-#: Task modules, imported by the worker.
-TASK_MODULES = ["workers.tasks.system", "workers.tasks.records", "workers.tasks.schedule", "workers.tasks.exports",
-                "workers.tasks.participate"]
+from workers.tasks import exports, participate, records, schedule, system
+
+#: Task modules: imported here, so their ``@shared_task`` functions are registered, and named to Celery's
+#: ``include`` for the worker.
+TASK_MODULES = [module.__name__ for module in (system, records, schedule, exports, participate)]
 
 #: Periodic jobs run by beat. Each task guards itself against running twice (claims in the database).
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -39,14 +42,9 @@ def init_celery(app: Flask) -> Celery[Any]:
 
     if settings.broker_url.startswith("filesystem"):
         for key in ("data_folder_out", "control_folder"):
-            from pathlib import Path
-
             Path(settings.broker_transport_options()[key]).mkdir(parents=True, exist_ok=True)
 
-    import importlib.util
-
-    modules = [m for m in TASK_MODULES if importlib.util.find_spec(m) is not None]
-    celery_app: Celery[Any] = Celery(app.import_name, task_cls=FlaskTask, include=modules)
+    celery_app: Celery[Any] = Celery(app.import_name, task_cls=FlaskTask, include=TASK_MODULES)
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_transport_options=settings.broker_transport_options(),

@@ -52,3 +52,20 @@ def test_production_app_has_secure_cookies(tmp_path: Path) -> None:
 def test_unknown_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="KEIREKI_ENV"):
         load_settings(env={"KEIREKI_ENV": "staging", "KEIREKI_INSTANCE_DIR": str(tmp_path)})
+
+
+def test_the_readme_settings_table_is_the_generated_one() -> None:
+    """README.md's table is what ``keireki config --markdown`` prints from ``OPTIONS``, row for row."""
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+    from webapp.config import OPTIONS, PROJECT_ROOT, settings_table
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| variable | default | meaning |")
+    table = readme[start:readme.index("\n\n", start) + 1]
+    generated = CliRunner().invoke(main, ["config", "--markdown"])
+    assert generated.exit_code == 0, generated.output
+    assert generated.output == settings_table()
+    assert table == settings_table()
+    assert [line.split("`")[1] for line in table.splitlines()[2:]] == [opt.name for opt in OPTIONS]

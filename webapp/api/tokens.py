@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlmodel import Session, col, select
 
+from webapp.crypto import hash_token
 from webapp.models import ApiToken, Study, utcnow
 from webapp.services import audit
 
 #: Tokens start with this, so leaked ones are easy to find (secret scanners, logs).
 TOKEN_PREFIX = "kei_"  # noqa: S105 - a public marker, not a secret
 NAME_MAX = 100
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def create_token(*, session: Session, study: Study, name: str, user: object) -> tuple[ApiToken, str]:

@@ -1,11 +1,8 @@
-"""Mailing an invitation link, through the scheduling area's mail service when it is there."""
+"""Mailing an invitation link through the mail service (:mod:`webapp.services.mail`)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
@@ -13,6 +10,7 @@ from flask_babel import gettext as _
 
 from webapp.extensions import UI_LANGUAGES
 from webapp.models import User
+from webapp.services import mail
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +24,6 @@ def invite_link(token: str) -> str:
         return base + url_for("auth.invite", token=token)
 
 
-def _mail_module() -> Any:
-    if importlib.util.find_spec("webapp.services.mail") is None:
-        return None
-    return importlib.import_module("webapp.services.mail")
-
-
 def invitation_text(*, user: User, link: str) -> tuple[str, str]:
     """Subject and body of the invitation, in the user's page language."""
     with force_locale(UI_LANGUAGES.get(user.ui_language, "en")):
@@ -43,14 +35,10 @@ def invitation_text(*, user: User, link: str) -> tuple[str, str]:
 
 
 def send_invitation(*, user: User, link: str) -> bool:
-    """Send the invitation link by e-mail; False when no mail service is available or sending failed."""
-    module = _mail_module()
-    sender = getattr(module, "send_mail", None) if module is not None else None
-    if sender is None:
-        return False
+    """Send the invitation link by e-mail; False when sending failed."""
     subject, body = invitation_text(user=user, link=link)
     try:
-        sender(to=user.email, subject=subject, body=body, key=f"invite-{user.id}-{link[-12:]}")
+        mail.send_mail(to=user.email, subject=subject, body=body, key=f"invite-{user.id}-{link[-12:]}")
     except Exception:  # noqa: BLE001 - the link is shown on the page either way
         log.exception("invitation mail to user %s not sent", user.id)
         return False

@@ -17,7 +17,8 @@ from flask_login import current_user, login_required
 from sqlmodel import Session, select
 
 from webapp.db import db_session
-from webapp.models import Membership, Study
+from webapp.models import Membership
+from webapp.services.studies import study_or_404
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,9 +56,7 @@ def study_view(permission: str) -> Callable[[F], F]:
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             session = db_session()
-            study = session.exec(select(Study).where(Study.slug == kwargs.get("study"))).first()
-            if study is None:
-                abort(404)
+            study = study_or_404(session=session, slug=kwargs.get("study"))
             role = role_in(session=session, user=current_user, study_id=study.id)  # type: ignore[arg-type]
             if role is None or permission not in PERMISSIONS[role]:
                 abort(403)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
@@ -11,6 +10,7 @@ from sqlmodel import Session, select
 
 from instruments.errors import AnswerError
 from instruments.normalise import normalise_email
+from webapp.crypto import hash_token
 from webapp.models import ROLES, Membership, User
 from webapp.services import audit
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
@@ -35,10 +35,6 @@ def clean_email(raw: str) -> str:
         return normalise_email(raw).lower()
     except AnswerError as exc:
         raise AccountError("email") from exc
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def sign_in_address(raw: str) -> str:
@@ -85,7 +81,7 @@ def invite_user(*, session: Session, email: str, now: datetime, actor: str, acto
     token: str | None = None
     if user.password_hash is None:
         token = secrets.token_urlsafe(32)
-        user.invite_token_hash = token_hash(token)
+        user.invite_token_hash = hash_token(token)
         user.invite_expires_at = now + timedelta(days=INVITE_DAYS)
     session.add(user)
     session.flush()
@@ -102,7 +98,7 @@ def invited_user(*, session: Session, token: str, now: datetime) -> User | None:
     """The user a valid, unexpired invitation token belongs to."""
     if not token or len(token) > 100:
         return None
-    user = session.exec(select(User).where(User.invite_token_hash == token_hash(token))).first()
+    user = session.exec(select(User).where(User.invite_token_hash == hash_token(token))).first()
     if user is None or user.invite_expires_at is None or user.invite_expires_at < now or not user.is_active:
         return None
     return user

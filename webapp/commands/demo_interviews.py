@@ -90,6 +90,37 @@ def _choices(instrument: Instrument, question: Question) -> list[str]:
     return [c.name for c in instrument.choice_lists.get(question.choices or "", ())]
 
 
+def _put(instrument: Instrument, scope: dict[str, Any], question: Question, raw: str | None,
+         rng: random.Random) -> None:
+    """Store what the interviewer typed as the converted answer (a choice not in the list: a random one)."""
+    if raw is None or raw == "":
+        return
+    if question.type == "select_one" and raw not in _choices(instrument, question):
+        raw = rng.choice(_choices(instrument, question) or [""])
+    try:
+        value = convert_answer(question, raw, instrument=instrument).value
+    except AnswerError:
+        return
+    if value is not None:
+        scope[question.name] = value
+
+
+def _skill_event(instrument: Instrument, group: Group, *, episodes: int, rng: random.Random,
+                 language: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for question in (c for c in group.children if isinstance(c, Question)):
+        if question.name == "event_episode":
+            raw = str(rng.randint(1, episodes)) if episodes and rng.random() < 0.8 else None
+        elif question.type == "select_one":
+            raw = rng.choice(_choices(instrument, question))
+        elif question.type == "text":
+            raw = rng.choice(_NOTES.get(language, _NOTES["en"]))
+        else:
+            raw = None
+        _put(instrument, entry, question, raw, rng)
+    return entry
+
+
 def debrief_answers(instrument: Instrument, *, booking: Any, duration_min: int, episodes: int,
                     rng: random.Random, language: str) -> dict[str, Any]:
     """What an interviewer types for ``booking``: the interview's facts, 0-3 coded skill events, a summary."""
@@ -101,38 +132,12 @@ def debrief_answers(instrument: Instrument, *, booking: Any, duration_min: int, 
         "summary": rng.choice(_SUMMARIES.get(language, _SUMMARIES["en"])),
     }
     answers: dict[str, Any] = {}
-
-    def put(scope: dict[str, Any], question: Question, raw: str | None) -> None:
-        if raw is None or raw == "":
-            return
-        if question.type == "select_one" and raw not in _choices(instrument, question):
-            raw = rng.choice(_choices(instrument, question) or [""])
-        try:
-            value = convert_answer(question, raw, instrument=instrument).value
-        except AnswerError:
-            return
-        if value is not None:
-            scope[question.name] = value
-
     for node in instrument.walk():
         if isinstance(node, Question) and node.name in typed:
-            put(answers, node, typed[node.name])
+            _put(instrument, answers, node, typed[node.name], rng)
         if isinstance(node, Group) and node.repeat and node.record == "skill_events":
-            entries = []
-            for _ in range(rng.choice((0, 1, 1, 2, 3))):
-                entry: dict[str, Any] = {}
-                for question in (c for c in node.children if isinstance(c, Question)):
-                    if question.name == "event_episode":
-                        raw = str(rng.randint(1, episodes)) if episodes and rng.random() < 0.8 else None
-                    elif question.type == "select_one":
-                        raw = rng.choice(_choices(instrument, question))
-                    elif question.type == "text":
-                        raw = rng.choice(_NOTES.get(language, _NOTES["en"]))
-                    else:
-                        raw = None
-                    put(entry, question, raw)
-                entries.append(entry)
-            answers[node.name] = entries
+            answers[node.name] = [_skill_event(instrument, node, episodes=episodes, rng=rng, language=language)
+                                  for _ in range(rng.choice((0, 1, 1, 2, 3)))]
     return answers
 
 

@@ -6,7 +6,6 @@ import sys
 
 import click
 from flask.cli import with_appcontext
-from sqlmodel import select
 
 from webapp.db import db_session
 
@@ -23,8 +22,7 @@ def load_command(paths: tuple[str, ...], study_slug: str | None) -> None:
     """
     import instruments
     from instruments.cli import run_check
-    from webapp.models import Study
-    from webapp.services.studies import InstrumentChangedError, load_instrument
+    from webapp.services.studies import InstrumentChangedError, load_instrument, study_by_slug
 
     report = run_check(paths, show_warnings=False)
     if report.errors:
@@ -32,7 +30,7 @@ def load_command(paths: tuple[str, ...], study_slug: str | None) -> None:
         sys.exit(1)
     session = db_session()
     slug = study_slug or instruments.load_study().id
-    study = session.exec(select(Study).where(Study.slug == slug)).first()
+    study = study_by_slug(session=session, slug=slug)
     if study is None:
         click.echo(f"no study {slug!r}: run `keireki setup` first or name an existing study", err=True)
         sys.exit(1)

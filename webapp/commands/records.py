@@ -48,7 +48,8 @@ def rebuild_command(study_slug: str | None, batch: int, inline: bool, timeout: i
     """Re-derive the career records of every participant (of one study)."""
     from webapp.db import db_session
     from workers.records import PIPELINE_VERSION
-    from workers.tasks.records import convert_batch, enqueue_rebuild, participant_ids
+    from workers.store.records import participant_ids
+    from workers.tasks.records import convert_batch, enqueue_rebuild
 
     session = db_session()
     study_id = _study_id(study_slug)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlmodel import select
 
 from webapp.db import db_session
-from webapp.models import Study
+from webapp.services.studies import study_by_slug
 
 
 @click.command("export")
@@ -36,7 +35,7 @@ def export_command(slug: str, out_dir: Path, with_pii: bool, reason: str, bom: b
     from workers import jobs
 
     session = db_session()
-    study = session.exec(select(Study).where(Study.slug == slug)).first()
+    study = study_by_slug(session=session, slug=slug)
     if study is None:
         raise click.UsageError(f"no study {slug!r}")
     try:

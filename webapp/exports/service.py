@@ -27,12 +27,10 @@ from kombu.exceptions import KombuError
 from sqlmodel import Session, col, select
 
 from webapp.coding.services import bundle as coding_bundle
-from webapp.crypto import DecryptionError, decrypt_json
-from webapp.models import RECORD_TABLES, Contact, InstrumentVersion, Job, Participant, Study, utcnow
-from webapp.services import audit
+from webapp.models import RECORD_TABLES, InstrumentVersion, Job, Participant, Study, utcnow
+from webapp.services import audit, contacts
 from workers import jobs
 from workers.exports import BundleMeta, BundleOptions, BundleResult, ExportTable, build_bundle
-from workers.exports.schema import CONTACT_COLUMNS
 from workers.exports.tabular import arrow_schema
 
 log = logging.getLogger(__name__)
@@ -204,19 +202,7 @@ def row_source(*, conn: sa.Connection, study_id: int) -> Callable[[ExportTable],
 
 def contact_rows(*, conn: sa.Connection, study_id: int) -> Iterator[tuple[str | None, ...]]:
     """Decrypted contact details of a study's participants, by participant code (personal data)."""
-    query = (
-        sa.select(col(Participant.code), col(Contact.data_enc))
-        .join(Contact, col(Contact.participant_id) == col(Participant.id))
-        .where(col(Participant.study_id) == study_id)
-        .order_by(ordered(conn, col(Participant.code)))
-        .execution_options(yield_per=1000)
-    )
-    for code, token in conn.execute(query):
-        try:
-            data = decrypt_json(token)
-        except DecryptionError:
-            data = {}
-        yield (code, *(data.get(k) for k in CONTACT_COLUMNS[1:]))
+    return contacts.study_rows(conn=conn, study_id=study_id, order=ordered(conn, col(Participant.code)))
 
 
 def bundle_meta(*, conn: sa.Connection, study: Study, now: datetime) -> BundleMeta:

@@ -1,32 +1,16 @@
-"""Contact details from the intake's contact questions: encrypted in ``Contact``, never in the answers."""
+"""The intake's contact questions and the contact record (``webapp.services.contacts``, encrypted, never in
+the answers): which question fills which field, the record as answers, and the page's answers stored."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from instruments.model import Question
-from webapp.crypto import decrypt_json, encrypt_json
-from webapp.models import Contact, Participant
-from webapp.services import audit
-
-#: Messaging apps recognised at the start of a "messaging app and ID" answer.
-MESSAGING_APPS = {
-    "line": "LINE",
-    "whatsapp": "WhatsApp",
-    "viber": "Viber",
-    "zalo": "Zalo",
-    "messenger": "Messenger",
-    "facebook": "Facebook",
-    "telegram": "Telegram",
-    "wechat": "WeChat",
-    "kakaotalk": "KakaoTalk",
-    "signal": "Signal",
-    "imo": "imo",
-}
-_KINDS = ("email", "phone", "messaging")
+from webapp.models import Participant
+from webapp.services import contacts
 
 
 def contact_key(question: Question) -> str:
@@ -44,9 +28,8 @@ def contact_key(question: Question) -> str:
 
 
 def load(*, session: Session, participant: Participant) -> dict[str, Any]:
-    """The decrypted contact record (``{}`` if none)."""
-    row = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
-    return dict(decrypt_json(row.data_enc)) if row is not None else {}
+    """The participant's own contact record (``{}`` if none), to show their answers again."""
+    return contacts.read(session=session, participant_id=participant.id or 0)
 
 
 def values_for(record: dict[str, Any], contact_questions: list[Question]) -> dict[str, Any]:
@@ -63,7 +46,7 @@ def values_for(record: dict[str, Any], contact_questions: list[Question]) -> dic
             and not any(contact_key(q) == "messaging_app" for q in contact_questions)
         ):
             out[question.name] = " ".join(
-                x for x in (record.get("messaging_app"), record["messaging_id"]) if x
+                x for x in (contacts.app_name(record.get("messaging_app")), record["messaging_id"]) if x
             )
         elif record.get(key):
             out[question.name] = record[key]
@@ -92,8 +75,8 @@ def save(
             record.pop("messaging_app", None)
             if value:
                 first, _, rest = str(value).partition(" ")
-                app = MESSAGING_APPS.get(first.strip(":").lower())
-                if app and rest.strip():
+                app = first.strip(":").lower()
+                if app in contacts.MESSAGING_APPS and app != "other" and rest.strip():
                     record["messaging_app"], value = app, rest.strip()
         if value in (None, ""):
             record.pop(key, None)
@@ -101,22 +84,7 @@ def save(
             record[key] = value
     if pending:
         record["_pending"] = {k: v for k, v in pending.items() if k in by_name}
-    row = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
     if not any(k for k in record if not k.startswith("_")) and not pending:
-        if row is not None:
-            session.delete(row)
-            audit.record(session=session, action="contact.delete", actor=f"participant:{participant.code}",
-                         study_id=participant.study_id, target=f"participant:{participant.code}",
-                         detail={"by": "participant", "kinds": row.kinds})
+        contacts.erase(session=session, participant=participant, by="participant")
         return
-    kinds = ",".join(k for k in _KINDS if record.get(k) or record.get(f"{k}_id"))
-    if row is None:
-        row = Contact(
-            participant_id=participant.id or 0,
-            data_enc=encrypt_json(record),
-            kinds=kinds,
-            updated_at=now,
-        )
-    else:
-        row.data_enc, row.kinds, row.updated_at = encrypt_json(record), kinds, now
-    session.add(row)
+    contacts.write(session=session, participant_id=participant.id or 0, record=record, now=now)

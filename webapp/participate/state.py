@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, request, session
-from sqlmodel import select
+from flask import g, request, session
 
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES, best_language
 from webapp.models import Participant, Study, utcnow
+from webapp.services.studies import study_or_404
 
 _KEY = "kp"
 
 
 def load_study(slug: str) -> Study:
-    study = db_session().exec(select(Study).where(Study.slug == slug[:64])).first()
-    if study is None:
-        abort(404)
-    return study
+    return study_or_404(session=db_session(), slug=slug)
 
 
 def state(study: Study) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from workers.records.dates import month_index
+
 #: Colours of residence statuses on the career timeline (colour-blind-safe families, related statuses close).
 STATUS_COLOURS: dict[str, str] = {
     "ti_1": "#9ecae1", "ti_2": "#4292c6", "ti_3": "#08519c", "esd": "#6baed6",
@@ -148,11 +150,6 @@ def _dark(colour: str) -> bool:
 
     r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18
-
-
-def month_index(year: int, month: int) -> int:
-    """The contract's month index: January 1900 = 1."""
-    return (year - 1900) * 12 + month
 
 
 def month_of_partial(value: str | None, *, end: bool = False) -> int | None:

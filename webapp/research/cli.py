@@ -26,13 +26,14 @@ def invite_command(email: str, study_slug: str | None, role: str | None, name: s
     from webapp.auth.mailing import invite_link, send_invitation
     from webapp.auth.services import AccountError, invite_user
     from webapp.db import db_session
+    from webapp.services.studies import study_by_slug
 
     if bool(study_slug) != bool(role):
         raise click.UsageError("--study and --role go together")
     session = db_session()
     study_id = None
     if study_slug:
-        study = session.exec(select(Study).where(Study.slug == study_slug)).first()
+        study = study_by_slug(session=session, slug=study_slug)
         if study is None:
             raise click.BadParameter(f"no study {study_slug!r}", param_hint="--study")
         study_id = study.id

@@ -1,4 +1,4 @@
-"""A participant's page: answers, career records, interviews, flags, and who may see the contact details."""
+"""A participant's page: answers, career records, interviews, flags (contact details: ``webapp.services.contacts``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from sqlmodel import Session, col, select
 
 from instruments.model import Instrument
 from webapp.auth.roles import can
-from webapp.crypto import decrypt_json
 from webapp.models import (
     RECORD_TABLES,
     Booking,
-    Contact,
     InstrumentVersion,
     Participant,
     Response,
@@ -24,6 +22,7 @@ from webapp.models import (
 )
 from webapp.research import charts
 from webapp.research.answers import AnswerItem, RepeatItem, answer_items, code_labels
+from webapp.services import contacts
 from webapp.services.studies import instrument_of
 
 
@@ -51,30 +50,13 @@ def find_participant(*, session: Session, study: Study, code: str) -> Participan
 
 def is_assigned_interviewer(*, session: Session, participant: Participant, user: Any) -> bool:
     """True when the user interviews (or interviewed) the participant in a booking that was not cancelled."""
-    return session.exec(select(Booking.id).where(Booking.participant_id == participant.id,
-                                                 Booking.interviewer_id == user.id,
-                                                 Booking.status != "cancelled")).first() is not None
-
-
-def may_see_contact(*, session: Session, participant: Participant, user: Any) -> bool:
-    """Owners (``view_contact``) and the participant's assigned interviewer see contact details."""
-    return can(session=session, user=user, study_id=participant.study_id, permission="view_contact") or \
-        is_assigned_interviewer(session=session, participant=participant, user=user)
+    return contacts.is_assigned_interviewer(session=session, participant_id=participant.id or 0, user_id=user.id)
 
 
 def may_see_answers(*, session: Session, participant: Participant, user: Any) -> bool:
     """Roles with ``view_records``, and the assigned interviewer (to prepare the interview)."""
     return can(session=session, user=user, study_id=participant.study_id, permission="view_records") or \
         is_assigned_interviewer(session=session, participant=participant, user=user)
-
-
-def contact_details(*, session: Session, participant: Participant) -> dict[str, Any] | None:
-    """The decrypted contact details (caller checks permission and audits the view)."""
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
-    if contact is None:
-        return None
-    data = decrypt_json(contact.data_enc)
-    return data if isinstance(data, dict) else None
 
 
 def study_instruments(*, session: Session, study: Study) -> list[Instrument]:

@@ -20,7 +20,7 @@ from webapp.models import AuditEvent, Participant, utcnow
 from webapp.research import charts, dashboard, listing, profile
 from webapp.research.forms import WithdrawForm
 from webapp.research.labels import PARTICIPANT_TYPES, label
-from webapp.services import audit
+from webapp.services import audit, contacts
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
 bp = Blueprint("research", __name__, template_folder="templates", static_folder="static",
@@ -130,8 +130,8 @@ def participant(study: str, code: str) -> str:
     language = current_language()
     show_answers = profile.may_see_answers(session=session, participant=person, user=user)
     context: dict[str, Any] = {"person": person, "show_answers": show_answers,
-                               "show_contact": profile.may_see_contact(session=session, participant=person,
-                                                                       user=user),
+                               "show_contact": contacts.may_see(session=session, participant=person, user_id=user.id,
+                                                                permissions=PERMISSIONS[g.role]),
                                "bookings": profile.bookings(session=session, participant=person)}
     if show_answers:
         labels = profile.labels_for(session=session, study=g.study, language=language)
@@ -167,15 +167,11 @@ def participant(study: str, code: str) -> str:
 def contact(study: str, code: str) -> str:
     session, user = db_session(), current_user.user
     person = _participant_or_404(session=session, code=code)
-    if not profile.may_see_contact(session=session, participant=person, user=user):
+    if not contacts.may_see(session=session, participant=person, user_id=user.id, permissions=PERMISSIONS[g.role]):
         abort(403)
-    details = profile.contact_details(session=session, participant=person)
-    audit.record(session=session, action="contact.view", actor=audit.actor_of(user), study_id=g.study.id,
-                 user_id=user.id, target=f"participant:{person.code}",
-                 detail={"found": details is not None,
-                         "fields": sorted(k for k, v in (details or {}).items() if v)})
+    details = contacts.view(session=session, participant=person, user=user)
     session.commit()
-    return render_template("research/contact.html", person=person, details=details)
+    return render_template("research/contact.html", person=person, details=details, app_name=contacts.app_name)
 
 
 contact.keireki_object_check = True  # type: ignore[attr-defined]

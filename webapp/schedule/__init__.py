@@ -10,6 +10,9 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from webapp.schedule.services.booking import cancel_for_withdrawal
+from webapp.services.withdrawal import bookings_cancelled
+
 bp = Blueprint(
     "schedule",
     __name__,
@@ -59,3 +62,9 @@ def init_app(app: Flask) -> None:
     from webapp.schedule.routes import admin, debrief, interviews, participant  # noqa: F401  (routes register)
 
     app.register_blueprint(bp)
+    bookings_cancelled.connect(_cancel_for_withdrawal)
+
+
+def _cancel_for_withdrawal(participant: Any, **kwargs: Any) -> None:
+    """Receiver of :data:`webapp.services.withdrawal.bookings_cancelled` (the participant is the sender)."""
+    cancel_for_withdrawal(participant=participant, **kwargs)

@@ -26,8 +26,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.extensions import LANGUAGE_NAMES
-from webapp.schedule.services.contact import MESSAGING_APPS
 from webapp.schedule.services.messages import MODE_NAMES
+from webapp.services.contacts import MESSAGING_APPS
 
 #: Zones offered first in the zone picker: where participants of the study live and come from.
 COMMON_ZONES = (

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from instruments import engine
 from instruments.model import Instrument
+from webapp.crypto import hash_token
 from webapp.db import begin_serialised
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services.passwords import hash_password, verify_password
@@ -55,10 +56,6 @@ def _id(value: int | None) -> int:
     """The id of a stored row (rows reach services flushed, so it is set)."""
     assert value is not None
     return value
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_resume_code() -> str:

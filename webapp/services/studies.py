@@ -5,12 +5,30 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from flask import abort
 from sqlmodel import Session, select
 
 import instruments
 from instruments.model import Instrument
 from webapp.models import InstrumentVersion, Study, User
 from webapp.services.passwords import generate_password, hash_password
+
+SLUG_MAX = 64  #: ``Study.slug`` length
+
+
+def study_by_slug(*, session: Session, slug: str | None) -> Study | None:
+    """The study with this slug, or None (also for an empty or over-long slug)."""
+    if not slug or len(slug) > SLUG_MAX:
+        return None
+    return session.exec(select(Study).where(Study.slug == slug)).first()
+
+
+def study_or_404(*, session: Session, slug: str | None) -> Study:
+    """For views: the study with this slug, or abort with 404."""
+    study = study_by_slug(session=session, slug=slug)
+    if study is None:
+        abort(404)
+    return study
 
 
 class InstrumentChangedError(ValueError):
@@ -48,7 +66,7 @@ def load_instrument(*, session: Session, study: Study, instrument: Instrument) -
 def load_bundled_study(*, session: Session, path: str | Path | None = None) -> Study:
     """Create or update the bundled study (``instruments/study/study.yaml``) and load its instruments."""
     spec = instruments.load_study(path)
-    study = session.exec(select(Study).where(Study.slug == spec.id)).first()
+    study = study_by_slug(session=session, slug=spec.id)
     if study is None:
         study = Study(slug=spec.id, pseudonym_key=secrets.token_hex(32), title={}, default_language="en")
     study.title = dict(spec.title)

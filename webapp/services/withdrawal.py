@@ -6,26 +6,30 @@ Called from the participant's own withdraw link (participate area) and from the 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, col, select
 
-from webapp.models import RECORD_TABLES, Booking, Consent, Contact, Draft, Participant, Response
-from webapp.services import audit
+from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
+from webapp.services import audit, contacts
 
 log = logging.getLogger(__name__)
 
 #: What the consent's ``withdrawal_data`` may say; anything else is treated as ``keep`` (the safe default
 #: for research data the participant agreed to give; contact data is erased either way).
 KEEP, ERASE = "keep", "erase"
+
+_signals = Namespace()
+#: Sent by :func:`withdraw` with the participant as sender and ``session``, ``bookings`` (the future bookings it
+#: has just cancelled) and ``now``, before the contact details are erased. The scheduling area connects
+#: :func:`webapp.schedule.services.booking.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
+#: the cancellations); receivers must not commit.
+bookings_cancelled = _signals.signal("keireki.withdrawal.bookings-cancelled")
 
 
 def withdrawal_choice(*, session: Session, participant: Participant) -> str:
@@ -53,9 +57,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     cancelled = _cancel_future_bookings(session=session, participant=participant, now=now)
     _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
 
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
-    if contact is not None:
-        session.delete(contact)
+    contact_erased = contacts.erase(session=session, participant=participant)
     for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
         if consent.withdrawn_at is None:
             consent.withdrawn_at = now
@@ -69,7 +71,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     audit.record(session=session, action="participant.withdraw", actor=actor, study_id=participant.study_id,
                  user_id=user_id, target=target,
                  detail={"data": choice, "bookings_cancelled": len(cancelled),
-                         "contact_erased": contact is not None})
+                         "contact_erased": contact_erased})
     if choice == ERASE:
         counts = _erase_research_data(session=session, participant=participant, now=now)
         audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
@@ -91,28 +93,11 @@ def _cancel_future_bookings(*, session: Session, participant: Participant, now: 
     return list(bookings)
 
 
-def _schedule_hook() -> Callable[..., Any] | None:
-    """``webapp.schedule.services.booking.cancel_for_withdrawal`` when the scheduling area provides it."""
-    try:
-        if importlib.util.find_spec("webapp.schedule") is None:
-            return None
-        if importlib.util.find_spec("webapp.schedule.services.booking") is None:
-            return None
-        module = importlib.import_module("webapp.schedule.services.booking")
-    except ImportError:
-        return None
-    hook = getattr(module, "cancel_for_withdrawal", None)
-    return hook if callable(hook) else None
-
-
 def _notify_schedule(*, session: Session, participant: Participant, bookings: list[Booking],
                      now: datetime) -> None:
     """Let the scheduling area send cancellations, while the contact details still exist."""
-    if not bookings:
-        return
-    hook = _schedule_hook()
-    if hook is not None:
-        hook(session=session, participant=participant, bookings=bookings, now=now)
+    if bookings:
+        bookings_cancelled.send(participant, session=session, bookings=bookings, now=now)
 
 
 def _erase_research_data(*, session: Session, participant: Participant, now: datetime) -> dict[str, int]:

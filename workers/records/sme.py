@@ -1,7 +1,8 @@
 """Firm size under the SME Basic Act (中小企業基本法), from the JSIC division (DOMAIN.md).
 
 The Act sets limits per sector; a JSIC *division* does not always tell the sector apart, so this
-module maps divisions as follows (documented in bench/README.md and the codebook):
+module maps divisions as follows (this list is the documentation; the export codebook's ``employer_size``
+column, ``instruments/contract.py``, names the Act, and ``tests/workers/records/test_dates.py`` pins the limits):
 
 - ``I`` wholesale and retail trade: commerce, SME limit ¥100M / 100 employees (the wholesale limit;
   retail's 50 cannot be told apart at division level, so the more inclusive limit is used);

@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from webapp.db import db_session
+from webapp.exports.service import expire_exports as expire
+from webapp.exports.service import run_export_job
 from workers import jobs
 
 
@@ -14,8 +16,6 @@ def build_export(job_id: int) -> None:
 
     Idempotent: a re-run starts its folder afresh. A failure is recorded on the job, not retried.
     """
-    from webapp.exports.service import run_export_job
-
     session = db_session()
     job = jobs.claim(session=session, job_id=job_id)
     if job is None:
@@ -30,6 +30,4 @@ def build_export(job_id: int) -> None:
 @shared_task(name="keireki.expire_exports", acks_late=True)
 def expire_exports() -> int:
     """Delete export bundles past ``KEIREKI_EXPORT_TTL_HOURS`` (run hourly by beat)."""
-    from webapp.exports.service import expire_exports as expire
-
     return expire(session=db_session())

@@ -1,4 +1,5 @@
-"""Career-record tasks: load participants by id, call :func:`workers.records.build_records`, write.
+"""Career-record tasks: load participants by id (:mod:`workers.store.records`), call
+:func:`workers.records.build_records`, write the rows back.
 
 A batch of participants is converted in ONE transaction: their rows in every ``rec_`` table are
 deleted and the new rows bulk-inserted, so a killed worker leaves either the old rows or the new
@@ -9,40 +10,20 @@ never retried and never blocks the others. Only database errors that can recover
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from celery import shared_task
 from sqlalchemy.exc import DisconnectionError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from instruments.contract import TABLES
-from instruments.model import Instrument
 from webapp.db import begin_serialised, db_session
-from webapp.models import (
-    RECORD_TABLES,
-    Channel,
-    Consent,
-    InstrumentVersion,
-    Job,
-    Participant,
-    Response,
-    Study,
-    utcnow,
-)
-from webapp.services.studies import instrument_of
+from webapp.models import Job, utcnow
 from workers import jobs
-from workers.records import (
-    PIPELINE_VERSION,
-    ParticipantInput,
-    ParticipantRecords,
-    ResponseInput,
-    build_records,
-)
-from workers.tasks.coded import load_codings
+from workers.records import PIPELINE_VERSION, ParticipantRecords, build_records
+from workers.store import records as store
 
 #: Errors worth retrying: the database went away or was busy; anything else is a bug or bad data.
 RETRYABLE = (OperationalError, DisconnectionError)
@@ -52,12 +33,6 @@ RETRY_POLICY: dict[str, Any] = {
     "max_retries": 5,
 }
 REBUILD_TASK = "keireki.records.rebuild"
-
-_DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
-_INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
-#: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
-_COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
-_KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
 
 
 @dataclass
@@ -74,90 +49,19 @@ class BatchOutcome:
                 "rows": self.rows, "pipeline_version": PIPELINE_VERSION}
 
 
-def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Instrument]:
-    wanted = set(version_ids) - _INSTRUMENTS.keys()
-    if wanted:
-        for version in session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted))):
-            assert version.id is not None
-            _INSTRUMENTS[version.id] = instrument_of(version)
-    return _INSTRUMENTS
-
-
-@dataclass
-class _Loaded:
-    participant_id: int
-    study: Study
-    facts: ParticipantInput
-    responses: list[ResponseInput]
-    latest_response_id: int | None
-
-
-def _inputs(session: Session, participant_ids: Sequence[int]) -> list[_Loaded]:
-    """Everything the converter needs for these participants, in a few set-based queries (Core rows:
-    no ORM objects for thousands of responses)."""
-    people = session.execute(
-        sa.select(col(Participant.id), col(Participant.study_id), col(Participant.code),
-                  col(Participant.participant_type), col(Participant.form_language),
-                  col(Participant.channel_id), col(Participant.status))
-        .where(col(Participant.id).in_(participant_ids)).order_by(col(Participant.id)).with_for_update()
-    ).all()
-    ids = [p.id for p in people]
-    study_ids = {p.study_id for p in people}
-    studies = {s.id: s for s in session.exec(select(Study).where(col(Study.id).in_(study_ids)))}
-    channel_ids = {p.channel_id for p in people if p.channel_id is not None}
-    channels: dict[int | None, str] = {}
-    if channel_ids:
-        query = sa.select(col(Channel.id), col(Channel.code)).where(col(Channel.id).in_(channel_ids))
-        channels = {int(i): str(c) for i, c in session.execute(query).all()}
-    consents: dict[int, tuple[str, datetime]] = {}
-    for pid, version, agreed in session.execute(
-            sa.select(col(Consent.participant_id), col(Consent.consent_version), col(Consent.agreed_at))
-            .where(col(Consent.participant_id).in_(ids)).order_by(col(Consent.agreed_at), col(Consent.id))):
-        consents[pid] = (version, agreed)  # the latest one wins
-    responses: dict[int, list[Any]] = {}
-    for row in session.execute(
-            sa.select(col(Response.id), col(Response.participant_id), col(Response.instrument_version_id),
-                      col(Response.answers), col(Response.meta), col(Response.submitted_at))
-            .where(col(Response.participant_id).in_(ids))
-            .order_by(col(Response.submitted_at), col(Response.id))):
-        responses.setdefault(row.participant_id, []).append(row)
-    versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
-    coded = load_codings(session, ids)
-    out = []
-    for person in people:
-        consent = consents.get(person.id)
-        facts = ParticipantInput(
-            participant_code=person.code, study=studies[person.study_id].slug,
-            participant_type=person.participant_type, form_language=person.form_language,
-            recruitment_channel=channels.get(person.channel_id), status=person.status,
-            consent_version=consent[0] if consent else None, consented_at=consent[1] if consent else None,
-            codings=coded.get(person.id, ()),
-        )
-        own = responses.get(person.id, [])
-        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)
-                 for r in own]
-        out.append(_Loaded(person.id, studies[person.study_id], facts, given, own[-1].id if own else None))
-    return out
-
-
-def _db_rows(records: ParticipantRecords, study_id: int,
-             participant_id: int) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    ids = (study_id, participant_id)
-    for name, rows in records.tables().items():
-        keys = _KEYS[name]
-        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=True)) for row in rows]
-        for column in _DATETIME_COLUMNS.get(name, ()):
-            for values in dicts:
-                stamp = values[column]
-                if isinstance(stamp, str):
-                    values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
-        out[name] = dicts
-    if records.sts:
-        out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
-                                 "participant_code": records.participants[0][0],
-                                 "first_month": records.sts_first_month, "states": ",".join(records.sts)}]
-    return out
+def _convert(item: store.Loaded, outcome: BatchOutcome, today: date) -> ParticipantRecords | None:
+    """The participant's records, or None: withdrawn and erased (converted, no rows) or failed (reason kept)."""
+    if item.facts.status == "withdrawn" and not item.responses:
+        outcome.converted.append(item.participant_id)  # withdrawn and erased: no records at all
+        return None
+    try:
+        records = build_records(participant=item.facts, responses=item.responses,
+                                pseudonym_key=bytes.fromhex(item.study.pseudonym_key), today=today)
+    except Exception as exc:  # noqa: BLE001 - bad data or a bug: recorded on the response, not retried
+        outcome.failed[item.participant_id] = f"{type(exc).__name__}: {exc}"[:2000]
+        return None
+    outcome.converted.append(item.participant_id)
+    return records
 
 
 def convert_batch(*, session: Session, participant_ids: Sequence[int],
@@ -172,39 +76,19 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
         session.commit()
     begin_serialised(session)
     try:
-        loaded = _inputs(session, sorted(set(participant_ids)))
+        loaded = store.load_inputs(session, sorted(set(participant_ids)))
         outcome.missing = sorted(set(participant_ids) - {p.participant_id for p in loaded})
         pending: dict[str, list[dict[str, Any]]] = {}
         for item in loaded:
-            if item.facts.status == "withdrawn" and not item.responses:
-                outcome.converted.append(item.participant_id)  # withdrawn and erased: no records at all
+            records = _convert(item, outcome, today)
+            if records is None:
+                if item.participant_id in outcome.failed and item.latest_response_id is not None:
+                    store.mark_failed(session, item.latest_response_id, outcome.failed[item.participant_id])
                 continue
-            try:
-                records = build_records(participant=item.facts, responses=item.responses,
-                                        pseudonym_key=bytes.fromhex(item.study.pseudonym_key), today=today)
-            except Exception as exc:  # noqa: BLE001 - bad data or a bug: recorded on the response, not retried
-                reason = outcome.failed[item.participant_id] = f"{type(exc).__name__}: {exc}"[:2000]
-                if item.latest_response_id is not None:
-                    session.execute(sa.update(Response).where(col(Response.id) == item.latest_response_id)
-                                    .values(status="failed", error=reason))
-                continue
-            outcome.converted.append(item.participant_id)
-            for name, dicts in _db_rows(records, item.study.id or 0, item.participant_id).items():
+            for name, dicts in store.db_rows(records, item.study.id or 0, item.participant_id).items():
                 pending.setdefault(name, []).extend(dicts)
-        if outcome.converted or outcome.missing:
-            gone = outcome.converted + outcome.missing
-            for table in RECORD_TABLES.values():
-                session.execute(table.delete().where(table.c.participant_id.in_(gone)))
-        for name, dicts in pending.items():
-            if not dicts:
-                continue
-            session.execute(RECORD_TABLES[name].insert(), dicts)
-            outcome.rows += len(dicts)
-        if outcome.converted:
-            session.execute(
-                sa.update(Response).where(col(Response.participant_id).in_(outcome.converted))
-                .values(status="converted", error=None, pipeline_version=PIPELINE_VERSION,
-                        converted_at=utcnow()))
+        outcome.rows = store.replace_records(session, outcome.converted + outcome.missing, pending)
+        store.mark_converted(session, outcome.converted)
         session.commit()
     except BaseException:
         session.rollback()
@@ -265,10 +149,3 @@ def enqueue_rebuild(*, session: Session, participant_ids: Sequence[int], study_i
         for i in range(0, len(ids), batch)
     ]
 
-
-def participant_ids(*, session: Session, study_id: int | None = None) -> list[int]:
-    """Ids of every participant (of one study), in id order."""
-    query = sa.select(col(Participant.id)).order_by(col(Participant.id))
-    if study_id is not None:
-        query = query.where(col(Participant.study_id) == study_id)
-    return [int(i) for i in session.execute(query).scalars()]

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from webapp.api import tokens
+from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.models import ApiToken, AuditEvent, Job, utcnow
 from workers.tasks import exports as tasks
@@ -43,7 +44,7 @@ def test_token_sees_only_its_study(client: FlaskClient, records_study: Any, make
         assert response.get_json()["error"]["status"] == 404
     row = session.exec(select(ApiToken).where(ApiToken.study_id == records_study.id)).one()
     assert row.last_used_at is not None
-    assert row.token_hash == tokens.hash_token(bearer["Authorization"].split()[1])
+    assert row.token_hash == hash_token(bearer["Authorization"].split()[1])
 
 
 def test_participants_pseudonymous_and_paged(client: FlaskClient, records_study: Any,

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from webapp.api import tokens
+from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.models import ApiToken, AuditEvent
 
@@ -43,7 +44,7 @@ def test_create_show_once_use_and_revoke(client: FlaskClient, session: Session, 
     token = match.group(1)
     assert _TOKEN.search(client.get(url).text) is None  # shown once
     row = session.exec(select(ApiToken).where(ApiToken.study_id == records_study.id)).one()
-    assert row.token_hash == tokens.hash_token(token)
+    assert row.token_hash == hash_token(token)
     assert token not in str(row.model_dump())
     assert row.prefix == token[:12]
     assert client.get("/api/v1/studies", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tests.webapp.participate.journey import STUDY, Journey
+from webapp.crypto import hash_token
 from webapp.models import Participant
 from webapp.services import responses
 
@@ -34,7 +35,7 @@ def test_secrets_are_shown_once_and_stored_hashed(journey: Journey, session: Ses
     person, code, token, participant_code = _started(journey, session)
     assert participant_code == "TI-0001"
     assert re.fullmatch(r"[2346789ACDEFGHJKMNPQRTUVWXYZ]{4}-[2346789ACDEFGHJKMNPQRTUVWXYZ]{4}", code)
-    assert person.resume_token_hash == responses.hash_token(token)
+    assert person.resume_token_hash == hash_token(token)
     assert token not in str(person.model_dump())
     assert code not in str(person.model_dump())
     assert person.resume_code_hash.startswith("$argon2")
@@ -67,7 +68,7 @@ def test_the_code_resumes_and_issues_a_new_link(
     assert 'value="1994"' in body
     assert code in body
     session.refresh(person)
-    assert person.resume_token_hash != responses.hash_token(token)  # the old link was replaced
+    assert person.resume_token_hash != hash_token(token)  # the old link was replaced
     assert journey.get(f"/s/{STUDY}/p/{token}").status_code == 404
 
 

@@ -15,7 +15,7 @@ from tests.conftest import count
 from tests.webapp.research import factories as f
 from webapp.crypto import encrypt_bytes
 from webapp.models import RECORD_TABLES, AuditEvent, Booking, Consent, Contact, Draft, Participant, Response
-from webapp.services.withdrawal import withdraw
+from webapp.services.withdrawal import bookings_cancelled, withdraw
 
 
 def _records(session: Session, person: Participant) -> int:
@@ -137,16 +137,15 @@ def test_withdraw_without_consent_keeps_data(session: Session, make_study: Any) 
                            .where(AuditEvent.action == "participant.withdraw")).scalar_one() == 1
 
 
-def test_scheduling_is_told_while_the_contact_still_exists(session: Session, setup: Any,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scheduling_is_told_while_the_contact_still_exists(session: Session, setup: Any) -> None:
     data = setup("keep")
     person = data["person"]
     calls: list[tuple[list[int], bool]] = []
 
-    def hook(*, session: Session, participant: Participant, bookings: list[Booking], now: Any) -> None:
+    def hook(participant: Participant, *, session: Session, bookings: list[Booking], now: Any) -> None:
         contact = session.exec(select(Contact).where(Contact.participant_id == participant.id)).first()
         calls.append(([b.id for b in bookings], contact is not None))
 
-    monkeypatch.setattr("webapp.services.withdrawal._schedule_hook", lambda: hook)
-    withdraw(session=session, participant=person, actor="system", now=f.NOW)
+    with bookings_cancelled.connected_to(hook):
+        withdraw(session=session, participant=person, actor="system", now=f.NOW)
     assert calls == [([data["future"].id], True)]

@@ -12,9 +12,10 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
+from webapp.crypto import hash_token
 from webapp.models import Booking, DeliveryAttempt, Reminder, Study
 from webapp.schedule.services import messages, reminders
-from webapp.schedule.services.booking import hash_token, reschedule
+from webapp.schedule.services.booking import reschedule
 from webapp.schedule.services.contact import ContactChoice, store_contact
 from webapp.services.mail import MailError
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from tests.support.records_db import add_participant, record_rows
 from workers.records import PIPELINE_VERSION
-from workers.tasks.records import convert_batch, participant_ids
+from workers.store.records import participant_ids
+from workers.tasks.records import convert_batch
 
 SIE_JOB = {"employer_name": "Tokyo Soft KK", "employer_employees": 40, "industry": "G",
            "overseas_subsidiary": "no", "prefecture": "13", "occupation": "2", "employment_type": "regular",

@@ -19,7 +19,8 @@ from tests.workers.tasks.test_records import SIE, SIE_JOB
 from webapp.db import get_db
 from webapp.models import RECORD_TABLES, Job, Participant
 from workers import jobs
-from workers.tasks.records import convert_batch, enqueue_rebuild, participant_ids
+from workers.store.records import participant_ids
+from workers.tasks.records import convert_batch, enqueue_rebuild
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from tests.conftest import make_test_app
 from tests.support.processes import celery_worker, kill_hard, wait_for, worker_env
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
+from webapp.crypto import hash_token
 from webapp.db import db_session, get_db
 from webapp.models import Booking, DeliveryAttempt, Reminder, Study
-from webapp.schedule.services.booking import hash_token
 from webapp.schedule.services.contact import ContactChoice, store_contact
 from webapp.schedule.services.reminders import send_due_reminders
 

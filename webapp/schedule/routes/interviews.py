@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
 
-from webapp.auth.roles import study_view
+from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.crypto import decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, User, utcnow
@@ -35,9 +35,9 @@ from webapp.schedule.routes.common import (
 from webapp.schedule.services import transcripts
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
 from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
-from webapp.schedule.services.contact import MESSAGING_APPS, load_contact
 from webapp.schedule.services.messages import JAPAN, MODE_NAMES, format_when, safe_zone
-from webapp.services import audit
+from webapp.services import audit, contacts
+from webapp.services.contacts import MESSAGING_APPS
 
 
 def _day_arg(zone: ZoneInfo) -> date:
@@ -107,9 +107,11 @@ def agenda(study: str) -> Any:
     )
 
 
-def _may_see_contact(booking: Booking) -> bool:
-    """Owners, and the interviewer of this interview while it is not cancelled."""
-    return allowed("view_contact") or (booking.interviewer_id == current_user.id and booking.status != "cancelled")
+def _may_see_contact(participant: Participant) -> bool:
+    """Owners, and the interviewer of a non-cancelled interview with the participant (``webapp.services.contacts``)."""
+    return contacts.may_see(
+        session=db_session(), participant=participant, user_id=current_user.id, permissions=PERMISSIONS[g.role]
+    )
 
 
 def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
@@ -134,7 +136,7 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "mode": MODE_NAMES.get(booking.mode, booking.mode),
         "attempts": attempts,
         "previous": [format_when(datetime.fromisoformat(s), zone, language) for s in booking.previous_starts],
-        "may_contact": _may_see_contact(booking),
+        "may_contact": participant is not None and _may_see_contact(participant),
         "can_schedule": allowed("schedule"),
         "has_debrief": bool(g.study.steps.get("debrief")) and "schedule.debrief" in current_app.view_functions,
         "debrief_saved": _debrief_summary(booking, zone, language),
@@ -296,19 +298,12 @@ def interview_contact(study: str, booking_id: int) -> Any:
     researcher_language()
     session = db_session()
     booking = booking_for_viewer(booking_id)
-    if not _may_see_contact(booking):
-        abort(403)
     participant = session.get(Participant, booking.participant_id)
     assert participant is not None
-    contact = load_contact(session=session, participant_id=participant.id or 0)
-    audit.record(
-        session=session,
-        action="contact.view",
-        actor=audit.actor_of(current_user),
-        study_id=g.study.id,
-        user_id=current_user.id,
-        target=f"participant:{participant.code}",
-        detail={"booking": booking.uid, "kinds": sorted(k for k, v in contact.items() if v)},
+    if not _may_see_contact(participant):
+        abort(403)
+    contact = contacts.view(
+        session=session, participant=participant, user=current_user, detail={"booking": booking.uid}
     )
     session.commit()
     return render_template(

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
+from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES
-from webapp.models import Booking, InterviewType, Participant, Study, utcnow
+from webapp.models import Booking, InterviewType, Participant, utcnow
 from webapp.schedule import bp
 from webapp.schedule.forms import (
     ActionForm,
@@ -33,16 +33,16 @@ from webapp.schedule.services.booking import (
     book,
     booking_by_manage_token,
     cancel,
-    hash_token,
     interviewed,
     may_change,
-    participant_by_token,
     reschedule,
     upcoming_booking,
 )
 from webapp.schedule.services.contact import ContactInvalid, parse_contact
 from webapp.schedule.services.ics import content_type
 from webapp.schedule.services.messages import JAPAN, MODE_NAMES, calendar, format_when, load_parts
+from webapp.services import responses
+from webapp.services.studies import study_or_404
 
 
 def _language(participant: Participant) -> str:
@@ -60,20 +60,13 @@ def _page() -> int:
     return min(int(value), 60) if value.isdigit() else 0
 
 
-def _study_or_404(slug: str) -> Study:
-    study = db_session().exec(select(Study).where(Study.slug == slug)).first()
-    if study is None:
-        abort(404)
-    return study
-
-
 @bp.route("/s/<study>/p/<token>/interview", methods=["GET", "POST"], endpoint="book")
 def book_page(study: str, token: str) -> Any:
     """Free slots in the participant's zone and language; booking with a contact for confirmations."""
     session = db_session()
     now = utcnow()
-    st = _study_or_404(study)
-    participant = participant_by_token(session=session, study=st, token=token)
+    st = study_or_404(session=session, slug=study)
+    participant = responses.participant_by_token(session=session, study=st, token=token)
     if participant is None or participant.status == "withdrawn":
         abort(404)
     language = _language(participant)
@@ -164,8 +157,8 @@ def book_page(study: str, token: str) -> Any:
 def book_manage(study: str, token: str) -> Any:
     """From the resume link to the manage page of the participant's booking (a new manage link)."""
     session = db_session()
-    st = _study_or_404(study)
-    participant = participant_by_token(session=session, study=st, token=token)
+    st = study_or_404(session=session, slug=study)
+    participant = responses.participant_by_token(session=session, study=st, token=token)
     if participant is None or not ActionForm().validate_on_submit():
         abort(404 if participant is None else 400)
     booking = upcoming_booking(session=session, participant_id=participant.id or 0, now=utcnow())

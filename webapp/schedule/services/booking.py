@@ -9,7 +9,6 @@ many concurrent requests for one slot exactly one finds it free. Messages go out
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlmodel import Session, col, select
 
+from webapp.crypto import hash_token
 from webapp.db import begin_serialised
 from webapp.models import Booking, InterviewType, Participant, Study, User
 from webapp.models.schedule import BUSY_STATUSES
@@ -66,20 +66,10 @@ class NotBookable(SchedulingError):
     """The mode, type or booking is not valid for this request."""
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def manage_url(token: str) -> str:
     """The absolute reschedule/cancel link of a manage token."""
     base = current_app.config["KEIREKI"].base_url
     return base + url_for("schedule.manage", token=token)
-
-
-def participant_by_token(*, session: Session, study: Study, token: str) -> Participant | None:
-    return session.exec(
-        select(Participant).where(Participant.study_id == study.id, Participant.resume_token_hash == hash_token(token))
-    ).first()
 
 
 def booking_by_manage_token(*, session: Session, token: str, now: datetime) -> Booking | None:

@@ -1,4 +1,5 @@
-"""The participant's contact for interview messages: validated, then stored encrypted in ``Contact``."""
+"""The participant's contact for interview messages, as typed on the booking page: validated, then merged into
+the contact record (``webapp.services.contacts``)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,11 @@ from typing import Any
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from webapp.crypto import decrypt_json, encrypt_json
-from webapp.models import Contact, utcnow
+from webapp.models import utcnow
+from webapp.services.contacts import MESSAGING_APPS, merge
 
-#: Messaging apps participants use (value -> shown name; names are brands, not translated).
-MESSAGING_APPS: dict[str, Any] = {
-    "line": "LINE",
-    "messenger": "Facebook Messenger",
-    "whatsapp": "WhatsApp",
-    "viber": "Viber",
-    "zalo": "Zalo",
-    "telegram": "Telegram",
-    "wechat": "WeChat",
-    "other": _l("Another app"),
-}
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 
@@ -84,27 +74,6 @@ def parse_contact(
 
 
 def store_contact(*, session: Session, participant_id: int, choice: ContactChoice) -> None:
-    """Merge the choice into the participant's encrypted contact record (other details are kept)."""
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant_id)).first()
-    data: dict[str, Any] = decrypt_json(contact.data_enc) if contact else {}
-    for key in ("email", "phone", "messaging_app", "messaging_id"):
-        value = getattr(choice, key)
-        if value:
-            data[key] = value
-    kinds = [
-        k
-        for k, keys in (("email", ("email",)), ("phone", ("phone",)), ("messaging", ("messaging_id",)))
-        if any(data.get(x) for x in keys)
-    ]
-    if contact is None:
-        contact = Contact(participant_id=participant_id, data_enc=b"")
-    contact.data_enc = encrypt_json(data)
-    contact.kinds = ",".join(kinds)
-    contact.updated_at = utcnow()
-    session.add(contact)
-
-
-def load_contact(*, session: Session, participant_id: int) -> dict[str, Any]:
-    """The participant's decrypted contact details ({} when none). Callers audit views of it."""
-    contact = session.exec(select(Contact).where(Contact.participant_id == participant_id)).first()
-    return decrypt_json(contact.data_enc) if contact else {}
+    """Merge the choice into the participant's contact record (other details are kept)."""
+    values = {key: getattr(choice, key) for key in ("email", "phone", "messaging_app", "messaging_id")}
+    merge(session=session, participant_id=participant_id, values=values, now=utcnow())

@@ -22,8 +22,8 @@ from sqlmodel import Session
 
 from webapp.extensions import UI_LANGUAGES
 from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, Study, User, utcnow
-from webapp.schedule.services.contact import load_contact
 from webapp.schedule.services.ics import Invitation, build_ics, method_of
+from webapp.services import contacts
 from webapp.services.mail import MailError, send_mail
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def load_parts(session: Session, booking: Booking) -> Parts:
     assert interviewer
     email = None
     if booking.contact_channel == "email":
-        email = load_contact(session=session, participant_id=booking.participant_id).get("email")
+        email = contacts.read(session=session, participant_id=booking.participant_id).get("email")
     return Parts(booking, itype, participant, study, interviewer, email)
 
 

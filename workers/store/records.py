@@ -1,0 +1,154 @@
+"""The records tasks' data access: load participants' inputs, replace their ``rec_`` rows, mark responses.
+
+Every function takes the task's session and neither commits nor rolls back: the task
+(:func:`workers.tasks.records.convert_batch`) owns the one transaction a batch runs in. Reads are
+set-based Core queries (no ORM objects for thousands of responses); the pure pipeline
+(:mod:`workers.records`) sees only its plain input dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from instruments.contract import TABLES
+from instruments.model import Instrument
+from webapp.models import RECORD_TABLES, Channel, Consent, InstrumentVersion, Participant, Response, Study, utcnow
+from webapp.services.studies import instrument_of
+from workers.records import PIPELINE_VERSION, ParticipantInput, ParticipantRecords, ResponseInput
+from workers.store.coded import load_codings
+
+_DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
+_INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
+#: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
+_COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
+_KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
+
+
+@dataclass
+class Loaded:
+    """One participant as the pipeline needs it, plus what the task writes back to."""
+
+    participant_id: int
+    study: Study
+    facts: ParticipantInput
+    responses: list[ResponseInput]
+    latest_response_id: int | None
+
+
+def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Instrument]:
+    wanted = set(version_ids) - _INSTRUMENTS.keys()
+    if wanted:
+        for version in session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted))):
+            assert version.id is not None
+            _INSTRUMENTS[version.id] = instrument_of(version)
+    return _INSTRUMENTS
+
+
+def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded]:
+    """Everything the converter needs for these participants (locked for update), in a few set-based queries."""
+    people = session.execute(
+        sa.select(col(Participant.id), col(Participant.study_id), col(Participant.code),
+                  col(Participant.participant_type), col(Participant.form_language),
+                  col(Participant.channel_id), col(Participant.status))
+        .where(col(Participant.id).in_(participant_ids)).order_by(col(Participant.id)).with_for_update()
+    ).all()
+    ids = [p.id for p in people]
+    study_ids = {p.study_id for p in people}
+    studies = {s.id: s for s in session.exec(select(Study).where(col(Study.id).in_(study_ids)))}
+    channel_ids = {p.channel_id for p in people if p.channel_id is not None}
+    channels: dict[int | None, str] = {}
+    if channel_ids:
+        query = sa.select(col(Channel.id), col(Channel.code)).where(col(Channel.id).in_(channel_ids))
+        channels = {int(i): str(c) for i, c in session.execute(query).all()}
+    consents: dict[int, tuple[str, datetime]] = {}
+    for pid, version, agreed in session.execute(
+            sa.select(col(Consent.participant_id), col(Consent.consent_version), col(Consent.agreed_at))
+            .where(col(Consent.participant_id).in_(ids)).order_by(col(Consent.agreed_at), col(Consent.id))):
+        consents[pid] = (version, agreed)  # the latest one wins
+    responses: dict[int, list[Any]] = {}
+    for row in session.execute(
+            sa.select(col(Response.id), col(Response.participant_id), col(Response.instrument_version_id),
+                      col(Response.answers), col(Response.meta), col(Response.submitted_at))
+            .where(col(Response.participant_id).in_(ids))
+            .order_by(col(Response.submitted_at), col(Response.id))):
+        responses.setdefault(row.participant_id, []).append(row)
+    versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
+    coded = load_codings(session, ids)
+    out = []
+    for person in people:
+        consent = consents.get(person.id)
+        facts = ParticipantInput(
+            participant_code=person.code, study=studies[person.study_id].slug,
+            participant_type=person.participant_type, form_language=person.form_language,
+            recruitment_channel=channels.get(person.channel_id), status=person.status,
+            consent_version=consent[0] if consent else None, consented_at=consent[1] if consent else None,
+            codings=coded.get(person.id, ()),
+        )
+        own = responses.get(person.id, [])
+        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)
+                 for r in own]
+        out.append(Loaded(person.id, studies[person.study_id], facts, given, own[-1].id if own else None))
+    return out
+
+
+def db_rows(records: ParticipantRecords, study_id: int, participant_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The pipeline's rows of one participant as insert parameters of each ``rec_`` table."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    ids = (study_id, participant_id)
+    for name, rows in records.tables().items():
+        keys = _KEYS[name]
+        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=True)) for row in rows]
+        for column in _DATETIME_COLUMNS.get(name, ()):
+            for values in dicts:
+                stamp = values[column]
+                if isinstance(stamp, str):
+                    values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
+        out[name] = dicts
+    if records.sts:
+        out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
+                                 "participant_code": records.participants[0][0],
+                                 "first_month": records.sts_first_month, "states": ",".join(records.sts)}]
+    return out
+
+
+def mark_failed(session: Session, response_id: int, reason: str) -> None:
+    """Record on a response why its participant could not be converted (shown to researchers)."""
+    session.execute(sa.update(Response).where(col(Response.id) == response_id)
+                    .values(status="failed", error=reason))
+
+
+def replace_records(session: Session, participant_ids: Sequence[int],
+                    rows: dict[str, list[dict[str, Any]]]) -> int:
+    """Delete these participants' rows in every ``rec_`` table and insert ``rows``; returns rows inserted."""
+    if participant_ids:
+        for table in RECORD_TABLES.values():
+            session.execute(table.delete().where(table.c.participant_id.in_(participant_ids)))
+    inserted = 0
+    for name, dicts in rows.items():
+        if not dicts:
+            continue
+        session.execute(RECORD_TABLES[name].insert(), dicts)
+        inserted += len(dicts)
+    return inserted
+
+
+def mark_converted(session: Session, participant_ids: Sequence[int]) -> None:
+    """Mark every response of these participants converted by this ``PIPELINE_VERSION``."""
+    if participant_ids:
+        session.execute(
+            sa.update(Response).where(col(Response.participant_id).in_(participant_ids))
+            .values(status="converted", error=None, pipeline_version=PIPELINE_VERSION, converted_at=utcnow()))
+
+
+def participant_ids(*, session: Session, study_id: int | None = None) -> list[int]:
+    """Ids of every participant (of one study), in id order."""
+    query = sa.select(col(Participant.id)).order_by(col(Participant.id))
+    if study_id is not None:
+        query = query.where(col(Participant.study_id) == study_id)
+    return [int(i) for i in session.execute(query).scalars()]
