@@ -180,8 +180,7 @@ def _source(parent: etree._Element, source: QSource) -> None:
         _el(node, "NoteRef", targetGUID=note)
 
 
-def project_xml(project: QProject) -> bytes:
-    """``project.qde`` of a project, in the schema's element order."""
+def _header(project: QProject) -> etree._Element:
     root = etree.Element(_Q + "Project", nsmap={None: NS})
     root.set("name", project.name)
     root.set("origin", project.origin)
@@ -189,14 +188,10 @@ def project_xml(project: QProject) -> bytes:
         root.set("creatingUserGUID", project.creating_user)
     if project.created_at:
         root.set("creationDateTime", project.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    if project.users:
-        users = _el(root, "Users")
-        for user in project.users:
-            _el(users, "User", guid=user.guid, name=user.name)
-    if project.codes:
-        codes = _el(_el(root, "CodeBook"), "Codes")
-        for code in project.codes:
-            _code(codes, code)
+    return root
+
+
+def _cases(root: etree._Element, project: QProject) -> None:
     variables = {v.guid: v for v in project.variables}
     if project.variables:
         holder = _el(root, "Variables")
@@ -210,6 +205,20 @@ def project_xml(project: QProject) -> bytes:
                 _value(node, variables[guid], value)
             for source in case.sources:
                 _el(node, "SourceRef", targetGUID=source)
+
+
+def project_xml(project: QProject) -> bytes:
+    """``project.qde`` of a project, in the schema's element order."""
+    root = _header(project)
+    if project.users:
+        users = _el(root, "Users")
+        for user in project.users:
+            _el(users, "User", guid=user.guid, name=user.name)
+    if project.codes:
+        codes = _el(_el(root, "CodeBook"), "Codes")
+        for code in project.codes:
+            _code(codes, code)
+    _cases(root, project)
     if project.sources:
         holder = _el(root, "Sources")
         for source in project.sources:
