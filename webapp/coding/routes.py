@@ -113,7 +113,8 @@ def _coding_form(transcript: Transcript) -> CodingForm:
     form = CodingForm()
     language = current_language()
     form.code.choices = [(c.id, codebook.label(c, language)) for c in codebook.codes(session=session, study=g.study)]
-    episodes = pages.episode_choices(session=session, participant_id=transcript.participant_id)
+    episodes = pages.episode_choices(session=session, participant_id=transcript.participant_id) \
+        if transcript.participant_id is not None else []
     form.episode_no.choices = [("", _("— not tied to an episode —"))] + [(str(n), f"#{n}") for n in episodes]
     return form
 

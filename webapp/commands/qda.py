@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -22,7 +23,7 @@ def qda_group() -> None:
     """Qualitative coding exchange (REFI-QDA .qdpx)."""
 
 
-def _study(slug: str):  # type: ignore[no-untyped-def]
+def _study(slug: str) -> Any:
     from sqlmodel import select
 
     from webapp.db import db_session

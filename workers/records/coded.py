@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from instruments.contract import CODED_SEGMENTS, SKILL_EVENTS
 
 from .quality import Flag
-from .types import CodingInput, Row
+from .types import Cell, CodingInput, Row
 
 _SKILL_COLUMNS = SKILL_EVENTS.column_names
 _SEGMENT_COLUMNS = CODED_SEGMENTS.column_names
@@ -35,7 +35,7 @@ def coded_rows(*, participant_code: str, codings: Sequence[CodingInput], n_episo
                               "no longer exists; kept without an episode"))
             episode = None
         segment_id = f"{coding.transcript_ref}:{coding.start}-{coding.end}:{coding.code}:{coding.coder}"
-        values = {
+        values: dict[str, Cell] = {
             "segment_id": segment_id, "participant_code": participant_code, "transcript_ref": coding.transcript_ref,
             "language": coding.language, "paragraph": coding.paragraph, "start": coding.start, "end": coding.end,
             "code": coding.code, "coder": coding.coder, "episode_no": episode, "quote": coding.quote,
@@ -43,7 +43,7 @@ def coded_rows(*, participant_code: str, codings: Sequence[CodingInput], n_episo
         }
         segments.append(tuple(values.get(c) for c in _SEGMENT_COLUMNS))
         if coding.counts and coding.event:
-            event = {
+            event: dict[str, Cell] = {
                 "participant_code": participant_code, "event_no": first_event_no + len(skill),
                 "episode_no": episode, "event": coding.event, "actor": coding.actor,
                 "skill_domain": coding.skill_domain, "source": "coding", "note": None,

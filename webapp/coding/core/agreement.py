@@ -13,6 +13,7 @@ import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -55,7 +56,10 @@ def kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> float | None
     return None if math.isnan(value) else value
 
 
-def alpha(matrix: Sequence[Sequence[float | None]], *, level: str = "nominal") -> float | None:
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+
+
+def alpha(matrix: Sequence[Sequence[float | None]], *, level: Level = "nominal") -> float | None:
     """Krippendorff's alpha: one row per coder, one column per unit, None for a missing value."""
     data = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix], dtype=float)
     values = data[~np.isnan(data)]

@@ -127,6 +127,11 @@ def _codes(parent: etree._Element) -> list[QCode]:
     return out
 
 
+def _code_ref(coding: etree._Element) -> str:
+    ref = coding.find(_Q + "CodeRef")
+    return ref.get("targetGUID", "") if ref is not None else ""
+
+
 def _map_offset(raw: str, offset: int) -> int:
     """A code-point offset into the file's text, as an offset into its normalised text."""
     return len(normalise(raw[:offset]))
@@ -146,7 +151,7 @@ def _source(node: etree._Element, text_of: dict[str, str], limits: Limits) -> QS
         selections.append(QSelection(
             guid=sel.get("guid", ""), start=start, end=end, name=sel.get("name", ""), user=sel.get("creatingUser"),
             description=sel.findtext(_Q + "Description") or "",
-            codings=[QCoding(guid=c.get("guid", ""), code=c.find(_Q + "CodeRef").get("targetGUID", ""),  # type: ignore[union-attr]
+            codings=[QCoding(guid=c.get("guid", ""), code=_code_ref(c),
                              user=c.get("creatingUser") or sel.get("creatingUser"))
                      for c in sel.findall(_Q + "Coding")],
             notes=[r.get("targetGUID", "") for r in sel.findall(_Q + "NoteRef")]))

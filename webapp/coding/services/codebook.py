@@ -94,7 +94,7 @@ def _check(session: Session, study: Study, *, name: str, colour: str, labels: di
     if len(description) > MAX_DESCRIPTION:
         raise CodingError(_("A description has at most 2000 characters."))
     if parent_id is not None:
-        parent = get(session=session, study=study, code_id=parent_id)
+        parent: Code | None = get(session=session, study=study, code_id=parent_id)
         seen = {own_id}
         while parent is not None:
             if parent.id in seen:

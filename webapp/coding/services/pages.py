@@ -85,7 +85,7 @@ def markers(timeline: charts.Timeline, items: list[Coding], codes: dict[int | No
         placed[segment.episode_no] = n + 1
         out.append(charts.marker_on(segment, n, colour=code.colour,
                                     title=f"{codebook.label(code, language)} · ¶{coding.paragraph}",
-                                    href=href[coding.id]))  # type: ignore[index]
+                                    href=href[coding.id or 0]))
     return out
 
 

@@ -35,7 +35,7 @@ def _codes(session: Session, study: Study) -> list[qdpx.QCode]:
         notes[memo.target_id].append(memo.guid)
     nodes = {c.id: qdpx.QCode(guid=c.guid, name=c.name, codable=c.status == "active", colour=c.colour.upper(),
                               description=c.description, notes=notes.get(c.id or 0, [])) for c in codes}
-    roots = []
+    roots: list[qdpx.QCode] = []
     for c in codes:
         parent = nodes.get(c.parent_id) if c.parent_id else None
         (parent.children if parent else roots).append(nodes[c.id])
@@ -47,7 +47,8 @@ def _cases(session: Session, study: Study, transcripts: list[Transcript]
     variables = [qdpx.QVariable(_guid(study.id, "variable", name), name, kind) for name, kind in CASE_VARIABLES.items()]
     by_person: dict[int, list[str]] = defaultdict(list)
     for t in transcripts:
-        by_person[t.participant_id].append(t.guid)
+        if t.participant_id is not None:
+            by_person[t.participant_id].append(t.guid)
     table = RECORD_TABLES["participants"]
     facts = {r.participant_id: r for r in session.execute(
         sa.select(table).where(table.c.participant_id.in_(list(by_person)))).all()}
@@ -62,7 +63,8 @@ def _cases(session: Session, study: Study, transcripts: list[Transcript]
                 value = person.participant_type
             if value is not None and value != "":
                 values[variable.guid] = value
-        cases.append(qdpx.QCase(_guid(study.id, "case", person.id), person.code, values, by_person[person.id]))
+        cases.append(qdpx.QCase(_guid(study.id, "case", person.id), person.code, values,
+                                by_person[person.id or 0]))
     return variables, cases
 
 
@@ -78,8 +80,8 @@ def project(*, session: Session, study: Study) -> qdpx.QProject:
     coding_notes: dict[int, list[str]] = defaultdict(list)
     transcript_notes: dict[int, list[str]] = defaultdict(list)
     for memo in memos:
-        {"coding": coding_notes, "transcript": transcript_notes}.get(memo.target, {}).setdefault(  # type: ignore[attr-defined]
-            memo.target_id, []).append(memo.guid)
+        if memo.target in ("coding", "transcript"):
+            (coding_notes if memo.target == "coding" else transcript_notes)[memo.target_id].append(memo.guid)
     codes = {c.id: c for c in codebook.codes(session=session, study=study, include_inactive=True)}
     by_transcript: dict[int, list[Coding]] = defaultdict(list)
     for c in codings:
@@ -102,9 +104,10 @@ def project(*, session: Session, study: Study) -> qdpx.QProject:
         out_sources.append(qdpx.QSource(guid=t.guid, name=name, text=sources.read_text(t), selections=selections,
                                         notes=transcript_notes.get(t.id or 0, [])))
     variables, cases = _cases(session, study, transcripts)
+    authors = {f"C{m.author_id:03d}": m.author_id for m in memos if m.author_id}
     notes = [qdpx.QNote(m.guid, f"memo {m.target} {m.target_id}", m.text,
-                        users.get(f"C{m.author_id:03d}").guid if m.author_id and f"C{m.author_id:03d}" in users
-                        else None) for m in memos]
+                        users[ref].guid if (ref := f"C{m.author_id or 0:03d}") in users and ref in authors else None)
+             for m in memos]
     title = study.title.get(study.default_language) or study.slug
     return qdpx.QProject(name=title, origin="Keireki", users=list(users.values()), codes=_codes(session, study),
                          variables=variables, cases=cases, sources=out_sources, notes=notes)

@@ -209,7 +209,7 @@ def import_project(*, session: Session, study: Study, data: bytes, user: User | 
     people = sorted({t.participant_id for t in matched.values() if t.participant_id is not None})
     session.commit()
     for participant_id in people:
-        enqueue_conversion(session=session, participant_id=participant_id, study_id=study.id)
+        enqueue_conversion(session=session, participant_id=participant_id, study_id=study.id)  # type: ignore[arg-type]
     return report
 
 
