@@ -132,7 +132,7 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
     participant = session.get(Participant, transcript.participant_id)
     assert participant is not None
     href = {c.id: f"#c-{c.id}" for c in mine + agreed if c.id is not None}
-    timeline, markers = pages.timeline_with_codings(
+    timeline, markers, labels = pages.timeline_with_codings(
         session=session, study=g.study, participant=participant, today=utcnow().date(),
         language=current_language(), items=mine + agreed, href=href)
     memo_map = codings.memos(session=session, target="coding", target_ids=[c.id for c in mine + agreed if c.id])
@@ -141,7 +141,7 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
     return render_template(
         "coding/transcript.html", study=g.study, transcript=transcript, paragraphs=views, mine=mine, agreed=agreed,
         codes=codes, label=codebook.label, language=current_language(), form=form, memo_form=MemoForm(),
-        translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers,
+        translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers, labels=labels,
         memos=memo_map, notes=notes.get(transcript.id, []), text=text), status  # type: ignore[arg-type]
 
 

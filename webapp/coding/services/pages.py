@@ -62,13 +62,13 @@ def paragraph_views(text: str, transcript: Transcript, spans: list[Coding],
 
 def timeline_with_codings(*, session: Session, study: Study, participant: Participant, today: date,
                           language: str, items: list[Coding], href: dict[int, str]
-                          ) -> tuple[charts.Timeline, list[charts.Marker]]:
+                          ) -> tuple[charts.Timeline, list[charts.Marker], dict[str, dict[str, str]]]:
     """The participant's career timeline (the research page's) with coded skill events on their episodes."""
     episodes = profile.record_rows(session=session, participant=participant, table="episodes", order=("episode_no",))
     labels = profile.labels_for(session=session, study=study, language=language)
     timeline = profile.career_timeline(episodes=episodes, labels=labels, today=today)
     codes = {c.id: c for c in codebook.codes(session=session, study=study, include_inactive=True)}
-    return timeline, markers(timeline, items, codes, href, language)
+    return timeline, markers(timeline, items, codes, href, language), labels
 
 
 def markers(timeline: charts.Timeline, items: list[Coding], codes: dict[int | None, Code], href: dict[int, str],
