@@ -141,8 +141,8 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
     return render_template(
         "coding/transcript.html", study=g.study, transcript=transcript, paragraphs=views, mine=mine, agreed=agreed,
         codes=codes, label=codebook.label, language=current_language(), form=form, memo_form=MemoForm(),
-        translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers, labels=labels,
-        memos=memo_map, notes=notes.get(transcript.id, []), text=text), status  # type: ignore[arg-type]
+        translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers,
+        labels=labels, memos=memo_map, notes=notes.get(transcript.id, []), text=text), status  # type: ignore[arg-type]
 
 
 @bp.get("/studies/<study>/coding/transcripts/<int:transcript_id>")
