@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.coding.core.paragraphs import normalise
 from webapp.coding.forms import CodingForm, MemoForm, TranscriptForm
-from webapp.coding.services import CodingError, access, codebook, codings, pages
+from webapp.coding.services import CodingError, access, agreement, codebook, codings, pages
 from webapp.coding.services import transcripts as sources
 from webapp.db import db_session
 from webapp.extensions import current_language
@@ -127,6 +127,9 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
     beside = next((t for t in translations if t.id == beside_id), None)
     mine = codings.of_transcript(session=session, transcript=transcript, coder=current_user)
     agreed = codings.of_transcript(session=session, transcript=transcript, consensus=True)
+    lead = access.may_lead(session=session, user=current_user, study_id=g.study.id)
+    others = [c for c in codings.of_transcript(session=session, transcript=transcript, consensus=False)
+              if c.coder_id != current_user.id] if lead else []
     views = pages.paragraph_views(text, transcript, mine, (sources.read_text(beside), beside) if beside else None)
     codes = {c.id: c for c in codebook.codes(session=session, study=g.study, include_inactive=True)}
     participant = session.get(Participant, transcript.participant_id)
@@ -135,14 +138,16 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
     timeline, markers, labels = pages.timeline_with_codings(
         session=session, study=g.study, participant=participant, today=utcnow().date(),
         language=current_language(), items=mine + agreed, href=href)
-    memo_map = codings.memos(session=session, target="coding", target_ids=[c.id for c in mine + agreed if c.id])
+    memo_map = codings.memos(session=session, target="coding",
+                             target_ids=[c.id for c in mine + agreed + others if c.id])
     notes = codings.memos(session=session, target="transcript", target_ids=[transcript.id])  # type: ignore[list-item]
     session.commit()  # the audited view
     return render_template(
         "coding/transcript.html", study=g.study, transcript=transcript, paragraphs=views, mine=mine, agreed=agreed,
         codes=codes, label=codebook.label, language=current_language(), form=form, memo_form=MemoForm(),
         translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers,
-        labels=labels, memos=memo_map, notes=notes.get(transcript.id, []), text=text), status  # type: ignore[arg-type]
+        labels=labels, memos=memo_map, others=others, coder_ref=agreement.coder_ref,
+        notes=notes.get(transcript.id or 0, []), text=text), status
 
 
 @bp.get("/studies/<study>/coding/transcripts/<int:transcript_id>")

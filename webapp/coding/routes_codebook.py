@@ -147,9 +147,9 @@ def adopt(study: str, coding_id: int) -> ResponseReturnValue:
         flash(_("Recorded as the consensus coding."), "info")
     except CodingError as exc:
         flash(str(exc), "error")
-    return redirect(request.form.get("next_page") == "transcript"
-                    and url_for("coding.transcript", study=study, transcript_id=coding.transcript_id)
-                    or url_for("codebook.agreement_page", study=study), 303)
+    if request.form.get("next_page") == "transcript":
+        return redirect(url_for("coding.transcript", study=study, transcript_id=coding.transcript_id), 303)
+    return redirect(url_for("codebook.agreement_page", study=study), 303)
 
 
 @bp.route("/studies/<study>/coding/qdpx", methods=["GET", "POST"])

@@ -124,3 +124,23 @@ def test_qdpx_download_needs_an_owner_and_a_reason(app: Flask, client: FlaskClie
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "qda.export")).one().detail["reason"] \
         == "for the NVivo team in Kyoto"
     assert session.exec(select(Coding)).all()
+
+
+def test_lead_records_another_coders_coding_as_consensus(app: Flask, client: FlaskClient, session: Session,
+                                                         make_study: Any) -> None:
+    setup = interviewed(session, make_study())
+    _, span = codings.span_of(transcript=setup.transcript, first_paragraph=2)
+    theirs = codings.apply(session=session, transcript=setup.transcript, code=setup.codes["cultivate"],
+                           coder=setup.interviewer, span=span, actor="coworkers", skill_domain="technical")
+    lead = rf.user(session, setup.study, "researcher")
+    sign_in_client(app, client, lead)
+    url = f"/studies/{setup.study.slug}/coding/transcripts/{setup.transcript.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f"C{setup.interviewer.id:03d}" in page
+    token = csrf_token(client, url)
+    response = client.post(f"/studies/{setup.study.slug}/coding/codings/{theirs.id}/consensus",
+                           data={"csrf_token": token, "next_page": "transcript"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(url)
+    agreed = codings.of_transcript(session=session, transcript=setup.transcript, consensus=True)
+    assert [(c.start, c.end, c.coder_id) for c in agreed] == [(span.start, span.end, None)]
