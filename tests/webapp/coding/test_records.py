@@ -53,7 +53,8 @@ def test_codings_become_skill_events_and_coded_segments(app: Flask, client: Flas
     codings.apply(session=session, transcript=transcript, code=codes["recognise"], coder=lead, span=span,
                   actor="employer_manager", skill_domain="language", episode_no=1)
 
-    convert_batch(session=session, participant_ids=[person.id])
+    outcome = convert_batch(session=session, participant_ids=[person.id])
+    assert outcome.failed == {}
     assert [e["source"] for e in _rows(session, "skill_events", person.id)] == ["intake"]
     segments = _rows(session, "coded_segments", person.id)
     assert [s["coder"] for s in segments] == [f"C{interviewer.id:03d}", f"C{lead.id:03d}"]
