@@ -76,8 +76,8 @@ def _walk(app: Any, participant_type: str, language: str) -> list[tuple[str, int
 
     from tests.webapp.participate.journey import fill
     from webapp.db import db_session
+    from webapp.forms import pages
     from webapp.models import Draft, InstrumentVersion
-    from webapp.participate import pages
     from webapp.services.studies import instrument_of
 
     client = app.test_client()

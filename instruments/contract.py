@@ -52,6 +52,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "quality_flag": (
         "overlap", "end_before_start", "future_date", "gap_over_12_months", "under_15_at_start",
         "missing_required", "zawgyi_converted", "era_date_parsed", "unparsed_date", "conversion_note",
+        "skill_event_episode_missing",
     ),
     "state": (
         "home_work", "home_study", "pre_departure", "ti", "esd", "ssw", "eng_hum", "student_jp", "other_jp",

@@ -10,6 +10,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.core import UnknownLocaleError
+from babel.numbers import NumberFormatError, parse_decimal
+
 from instruments.errors import AnswerError, ExpressionError
 from instruments.expressions import Context, evaluate_bool
 from instruments.model import Choice, Instrument, Question
@@ -35,10 +38,40 @@ class Converted:
     flags: list[str] = field(default_factory=list)
 
 
-def _number_text(raw: str) -> str:
-    """Digits of any script (Myanmar ၁၉၉၈, Devanagari १९९८, full-width) as ASCII, spaces removed."""
+#: A number with a unit around it: ``¥50,000``, ``50人``, ``25tuổi`` (spaces already removed).
+_WITH_UNIT = re.compile(r"(?P<before>[^\d+\-.,]*?)(?P<number>[+-]?[\d.,'٫٬]*\d[\d.,'٫٬]*)(?P<after>\D*)")
+#: Words that multiply the number before them (``15万`` is 150,000, not 15): never dropped as a unit.
+_MULTIPLIERS = ("万", "千", "百", "億", "十", "k", "m", "b", "tr", "ng", "jt", "juta", "rb", "ribu", "lakh",
+                "lac", "हजार", "लाख", "သောင်း", "သိန်း", "ထောင်")
+
+
+def _strip_unit(text: str) -> str:
+    """``50人`` -> ``50``: a currency sign before or a unit word after the number is not part of it."""
+    match = _WITH_UNIT.fullmatch(text)
+    if match is None or not (match["before"] or match["after"]):
+        return text
+    after = match["after"].lower()
+    if any(m in after for m in _MULTIPLIERS):
+        return text
+    if any(not unicodedata.category(ch).startswith(("S", "L")) for ch in match["before"] + match["after"]):
+        return text
+    return match["number"]
+
+
+def _number_text(raw: str, locale: str | None = None) -> str:
+    """A number as the participant wrote it, as plain ASCII (``-1234.5``), read with the separators of
+    ``locale`` (the page's language: ``150.000.000`` and ``2,5`` in Vietnamese), else English's;
+    digits of any script (Myanmar ၁၉၉၈, Devanagari १९९८, full-width ５０), spaces and a unit removed.
+    What cannot be read is returned as it is (the caller's pattern then refuses it)."""
     text = re.sub(r"[\s　]+", "", unicodedata.normalize("NFKC", raw))
-    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+    text = _strip_unit("".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text))
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("+-") if text[:1] in "+-" else text
+    for tag in dict.fromkeys([*([locale.replace("-", "_")] if locale else []), "en"]):
+        try:
+            return sign + str(parse_decimal(body, locale=tag, strict=True))
+        except (NumberFormatError, UnknownLocaleError, ValueError):
+            continue
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     return text
@@ -59,21 +92,24 @@ def _convert_choice(question: Question, raw: str | list[str], choices: Sequence[
     return sorted(dict.fromkeys(items), key=lambda name: order.get(name, len(order)))
 
 
-def _convert(question: Question, text: str, region: str) -> Converted:
-    qtype = question.type
+def _convert_number(qtype: str, text: str, locale: str | None) -> Converted:
+    number = _number_text(text, locale)
     if qtype == "integer":
-        number = _number_text(text)
         if not _INTEGER.fullmatch(number) or len(number.lstrip("+-")) > 15:
             raise AnswerError("integer")
         return Converted(int(number))
-    if qtype == "decimal":
-        number = _number_text(text)
-        if not _DECIMAL.fullmatch(number) or len(number) > 30:
-            raise AnswerError("decimal")
-        try:
-            return Converted(str(Decimal(number.lstrip("+"))))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            raise AnswerError("decimal") from None
+    if not _DECIMAL.fullmatch(number) or len(number) > 30:
+        raise AnswerError("decimal")
+    try:
+        return Converted(str(Decimal(number.lstrip("+"))))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise AnswerError("decimal") from None
+
+
+def _convert(question: Question, text: str, region: str, locale: str | None = None) -> Converted:
+    qtype = question.type
+    if qtype in ("integer", "decimal"):
+        return _convert_number(qtype, text, locale)
     if qtype in ("date", "partial_date"):
         try:
             parsed = parse_partial_date(text)
@@ -102,6 +138,7 @@ def convert_answer(
     question: Question, raw: str | list[str], *, instrument: Instrument | None = None,
     choices: Sequence[Choice] | None = None, region: str = "JP", answers: dict[str, Any] | None = None,
     today: date | None = None, entry: tuple[str, int] | tuple[tuple[str, int], ...] | None = None,
+    locale: str | None = None,
 ) -> Converted:
     """Convert ``raw`` (text, or a list of choice names) into the stored answer of ``question``.
 
@@ -109,7 +146,8 @@ def convert_answer(
     ``answers`` and ``today`` are given. Raises :class:`AnswerError` with code ``required``,
     ``integer``, ``decimal``, ``date``, ``partial_date``, ``era_out_of_range``, ``choice``, ``phone``,
     ``email``, ``too_long`` or ``constraint``. An empty answer is ``Converted(None)`` unless the
-    question is always required.
+    question is always required. Numbers are read with the separators of ``locale`` (the page's
+    language tag, e.g. ``vi``) first, then English's.
     """
     if question.type in NOT_ANSWERED:
         return Converted(None)
@@ -124,7 +162,7 @@ def convert_answer(
         converted = Converted(_convert_choice(question, raw, choices))
     else:
         text = raw if isinstance(raw, str) else " ".join(raw)
-        converted = _convert(question, text, region)
+        converted = _convert(question, text, region, locale)
         if not question.is_contact and str(converted.value) != unicodedata.normalize("NFC", text).strip():
             converted = Converted(converted.value, text, converted.flags)
     if question.constraint and answers is not None and today is not None:

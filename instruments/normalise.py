@@ -102,6 +102,21 @@ def _month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _check_era(era: str, year: int, first: date, last: date) -> None:
+    """An era date outside its era: a year the era never had (``reason`` "year"), or a month or day of
+    its first or last year before it began ("before_start") or after it ended ("after_end")."""
+    start, end = _ERAS[era]
+    if not (last < start or (end is not None and first > end)):
+        return
+    reason = "year"
+    if year == start.year and last < start:
+        reason = "before_start"
+    elif end is not None and year == end.year:
+        reason = "after_end"
+    raise AnswerError("era_out_of_range", {"era": era, "start": start.isoformat(),
+                                           "end": end.isoformat() if end else "", "reason": reason})
+
+
 def _build(year: int, month: int | None, day: int | None, *, era: str | None = None) -> PartialDate:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise AnswerError("partial_date", {"reason": "year"})
@@ -115,10 +130,7 @@ def _build(year: int, month: int | None, day: int | None, *, era: str | None = N
     except ValueError:
         raise AnswerError("partial_date", {"reason": "day"}) from None
     if era is not None:
-        start, end = _ERAS[era]
-        if last < start or (end is not None and first > end):
-            raise AnswerError("era_out_of_range", {"era": era, "start": start.isoformat(),
-                                                   "end": end.isoformat() if end else ""})
+        _check_era(era, year, first, last)
     if month is None:
         return PartialDate(f"{year:04d}", "year", era is not None)
     if day is None:
@@ -133,7 +145,9 @@ def parse_partial_date(raw: str) -> PartialDate:
     ``March 2019``, Vietnamese ``tháng 3 năm 2019``, full-width digits, and Japanese era dates
     (``令和6年4月``, ``令和元年``, ``R6.4``, ``H31/4/30``, ``平成31年4月30日``, ``S64.1.7``). Raises
     ``AnswerError("partial_date")`` for what it cannot read (``3/4/2018`` is ambiguous) and
-    ``AnswerError("era_out_of_range")`` for an era year outside its era (``平成32年``, ``令和1年4月``).
+    ``AnswerError("era_out_of_range")`` for an era year outside its era (``平成32年``; ``reason`` "year"),
+    or a month of its first or last year outside it (``令和1年4月``: "before_start", ``平成31年5月``:
+    "after_end").
     """
     text = re.sub(r"[\s　]+", "", unicodedata.normalize("NFKC", raw)).lower()
     if not text:

@@ -52,7 +52,7 @@ def test_the_tree_keeps_every_contract(graph: grimp.ImportGraph) -> None:
     ("workers.records.build", "workers.exports.tabular", {"layers"}),
     # models below services, services below areas, the runtime's store below its tasks
     ("webapp.models.study", "webapp.services.studies", {"layers"}),
-    ("webapp.services.responses", "webapp.participate.pages", {"layers"}),
+    ("webapp.services.responses", "webapp.participate.services", {"layers"}),
     ("workers.store.records", "workers.tasks.records", {"layers"}),
     # two areas of one layer are independent of each other
     ("webapp.research.profile", "webapp.schedule.services", {"layers"}),

@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
 
     init_celery(app)
     init_blueprints(app)
+    db.replay_views(app)
     return app
 
 

@@ -105,15 +105,38 @@ class Settings:
 
 
 def _secret_from_file(path: Path, make: Any) -> str:
-    if path.exists():
-        return path.read_text().strip()
+    """The secret in ``path``, created on first use, atomically and owner-only (it protects personal data).
+
+    The value is written to a temporary file (mode 0600) and hard-linked into place, which fails if the
+    file exists: of processes starting together on an empty instance folder exactly one wins, and the
+    others read the winner's whole file (never a half-written one).
+    """
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    # Created owner-only: the key protects personal data.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return str(value)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(make()))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: its file is whole, read it
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text().strip()
+    if not value:
+        raise ConfigError(f"{path} is empty; delete it to have a new secret generated")
+    return value
 
 
 def _fernet_key() -> str:

@@ -1,13 +1,53 @@
-"""Engine and sessions. One engine per app; one session per request (``db_session()``)."""
+"""Engine and sessions, and Keireki's one transaction rule. One engine per app; one session per app
+context (``db_session()``).
+
+The transaction rule (docs/development.md, "Transactions"):
+
+1. **A session that may write takes the write lock up front.** On SQLite every transaction of a
+   *write session* starts with ``BEGIN IMMEDIATE``: writers queue behind each other (``busy_timeout``)
+   instead of failing when a read-then-write transaction tries to upgrade after another connection
+   committed (``SQLITE_BUSY_SNAPSHOT``, which ``busy_timeout`` does not cover). Write sessions are the
+   sessions of requests other than GET/HEAD/OPTIONS (requests are short). Sessions outside a request
+   (worker tasks, CLI commands) start deferred, because a task may read and then work for seconds (build
+   an export, send mail) and must not hold every participant's save meanwhile: their read-check-write
+   units start with :func:`begin_write` and stay short (a batch), and their tasks are retried as a whole
+   (rule 2). A GET that writes (rare) calls :func:`begin_write` too, or relies on rule 2. On PostgreSQL
+   nothing changes (callers lock rows with ``FOR UPDATE`` where they check-then-write).
+2. **A unit of work that meets a passing error is replayed as a whole.** A busy/locked SQLite database
+   or a PostgreSQL serialization failure or deadlock (SQLSTATE 40001/40P01) rolls the unit back and runs
+   it again, a bounded number of times with backoff: :func:`run_unit` for code that is a pure function of
+   its inputs, and every view function (``init_db`` wraps them) as long as the request has committed
+   nothing yet — mail and messages are only sent after a commit, so a replay never repeats them. A
+   request that still fails answers 503 with "what you sent was not saved", never 500. Background tasks
+   are retried by Celery (``workers/celery_app.py``): bounded, with backoff, their job released first.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Request methods whose sessions only read (their transactions start deferred).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: PostgreSQL SQLSTATEs of a transaction that may succeed when run again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: Attempts of a unit of work (the first run included) and the first backoff in seconds.
+ATTEMPTS = 4
+BACKOFF = 0.05
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -15,9 +55,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
-        @sa.event.listens_for(engine, "connect")
+        @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Let pysqlite not emit BEGIN itself; we emit it, so SERIALIZABLE-like BEGIN IMMEDIATE works.
+            # Let pysqlite not emit BEGIN itself; we emit it, so BEGIN IMMEDIATE works.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
@@ -25,13 +65,34 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        @sa.event.listens_for(engine, "begin")
+        @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: sa.Connection) -> None:
             immediate = conn.get_execution_options().get("sqlite_immediate")
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a database error that running the unit of work again may cure (busy, locked,
+    serialization failure, deadlock, a dropped connection)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+    return False
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt`` + 1 (exponential, with jitter)."""
+    return float(BACKOFF * (2 ** attempt) * (0.5 + random.random()))  # noqa: S311 - jitter, not a secret
 
 
 class Database:
@@ -41,8 +102,17 @@ class Database:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
 
-    def session(self) -> Session:
-        return self.sessionmaker()
+    def session(self, *, write: bool = False) -> Session:
+        """A new session; with ``write`` its every transaction starts with ``BEGIN IMMEDIATE`` on SQLite.
+
+        A factory bound to one connection (the tests' savepoint sessions) is used as it is.
+        """
+        bind = self.sessionmaker.kw.get("bind")
+        if write and isinstance(bind, sa.Engine):
+            session: Session = self.sessionmaker(bind=bind.execution_options(sqlite_immediate=True))
+        else:
+            session = self.sessionmaker()
+        return session
 
 
 def init_db(app: Flask) -> None:
@@ -56,27 +126,125 @@ def init_db(app: Flask) -> None:
             session.close()
 
 
+def replay_views(app: Flask) -> None:
+    """Wrap every view function with :func:`replayed` (called once the blueprints are registered)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if not getattr(view, "_keireki_replayed", False):
+            app.view_functions[endpoint] = replayed(view)
+
+
 def get_db(app: Flask | None = None) -> Database:
     database: Database = (app or current_app).extensions["keireki.db"]
     return database
 
 
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["keireki_wrote"] = True
+
+
+def _note_statement(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["keireki_wrote"] = True
+
+
+def _note_commit(session: Session) -> None:
+    if session.info.pop("keireki_wrote", False):
+        g.keireki_committed = True
+
+
+def _note_rollback(session: Session) -> None:
+    session.info.pop("keireki_wrote", None)
+
+
+def _watch(session: Session) -> None:
+    event.listen(session, "after_flush", _note_flush)
+    event.listen(session, "do_orm_execute", _note_statement)
+    event.listen(session, "after_commit", _note_commit)
+    event.listen(session, "after_soft_rollback", lambda s, _t: _note_rollback(s))
+
+
 def db_session() -> Session:
-    """The session of the current app context (request, CLI command or task)."""
+    """The session of the current app context (request, CLI command or task).
+
+    A write session (see the module's rule) in a request other than GET, HEAD or OPTIONS.
+    """
     if "db_session" not in g:
-        g.db_session = get_db().session()
-    session: Session = g.db_session
-    return session
+        write = has_request_context() and request.method not in READ_METHODS
+        session = get_db().session(write=write)
+        _watch(session)
+        g.db_session = session
+    session_: Session = g.db_session
+    return session_
 
 
-def begin_serialised(session: Session) -> None:
-    """Start the session's transaction so that concurrent writers queue up behind it.
+def committed() -> bool:
+    """Whether this app context's session has committed a write (the error pages tell the truth with it)."""
+    return bool(g.get("keireki_committed"))
 
-    Call it when the session has no transaction open (commit first). On SQLite the transaction
-    starts with ``BEGIN IMMEDIATE``, taking the write lock at once: the serialised transaction that
-    makes read-check-write sequences (booking a slot, claiming a reminder) safe. On PostgreSQL it
-    starts a normal transaction; callers lock rows there (``with_for_update``).
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction with the write lock (``BEGIN IMMEDIATE`` on SQLite).
+
+    For a read session that must write (a GET that records an audit event) and for read-check-write
+    sequences (booking a slot, claiming a reminder, submitting). Call it when the session has no
+    transaction open (commit first). On PostgreSQL it starts a normal transaction; callers lock rows
+    there (``with_for_update``).
     """
     if session.in_transaction():
-        raise RuntimeError("begin_serialised() needs a session with no open transaction")
+        raise RuntimeError("begin_write() needs a session with no open transaction")
     session.connection(execution_options={"sqlite_immediate": True})
+
+
+#: The older name of :func:`begin_write` (bookings, reminders, submissions).
+begin_serialised = begin_write
+
+
+def run_unit(fn: Callable[[Session], T], *, session: Session | None = None, attempts: int = ATTEMPTS) -> T:
+    """Run ``fn(session)`` — a unit of work that commits — again from the start after a passing error.
+
+    ``fn`` must be a pure function of its inputs and the database (no mail, no broker, no files before
+    its commit). Raises the last error after ``attempts`` runs.
+    """
+    session = session or db_session()
+    for attempt in range(attempts):
+        try:
+            return fn(session)
+        except DBAPIError as exc:
+            session.rollback()
+            if not is_transient(exc) or attempt == attempts - 1:
+                raise
+            log.info("transient database error, running the unit again (%s): %s", attempt + 1, exc.orig)
+            time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Busy(Exception):
+    """A request's unit of work met passing database errors on every attempt; nothing of it was saved."""
+
+
+def replayed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view that is run again from the start after a passing database error, while its request has
+    committed nothing; then (or when it keeps failing) it raises :class:`Busy` (a 503 page)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(ATTEMPTS):
+            try:
+                return view(*args, **kwargs)
+            except DBAPIError as exc:
+                session = g.get("db_session")
+                if session is not None:
+                    session.rollback()
+                if not is_transient(exc):
+                    raise
+                if committed() or attempt == ATTEMPTS - 1:
+                    log.warning("request %s %s gave up after a passing database error: %s",
+                                request.method, request.path, exc.orig)
+                    raise Busy(str(exc.orig)) from exc
+                log.info("replaying %s %s after a passing database error: %s", request.method, request.path,
+                         exc.orig)
+                time.sleep(backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    wrapper._keireki_replayed = True  # type: ignore[attr-defined]
+    return wrapper

@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.db import Busy
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -19,10 +21,26 @@ MESSAGES = {
     405: (_l("This action is not possible here"), _l("Please go back and try again.")),
     413: (_l("What you sent is too large"), _l("Please send less text or a smaller file.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes, then try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you entered was lost. Please try again in a moment.")),
+    500: (_l("Something went wrong on our side"), _l("Please try again in a moment.")),
     503: (_l("The service is busy"), _l("Please try again in a moment.")),
 }
+
+
+#: What the 500 and 503 pages say about the visitor's last answers (the truth, see ``_what_was_saved``).
+NOT_SAVED = _l("What you sent last was not saved. Please go back and send it again in a moment.")
+MAYBE_SAVED = _l("What you sent last may not have been saved completely. Please go back, check it and send "
+                 "it again if needed.")
+NOTHING_SENT = _l("Nothing you entered was lost. Please try again in a moment.")
+
+
+def _what_was_saved() -> Any:
+    """The truth about the last request's data: a GET sent nothing; a write that committed nothing
+    was not saved; one that committed something before failing may be saved only in part."""
+    from webapp.db import READ_METHODS, committed
+
+    if request.method in READ_METHODS:
+        return NOTHING_SENT
+    return MAYBE_SAVED if committed() else NOT_SAVED
 
 
 def _wants_json() -> bool:
@@ -55,7 +73,11 @@ def init_errors(app: Flask) -> None:
             return e.get_response()
         return render_error(e.code)
 
+    @app.errorhandler(Busy)
+    def _busy(_e: Busy) -> tuple[str | dict, int]:
+        return render_error(503, message=str(_what_was_saved()))
+
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str | dict, int]:
         log.exception("unhandled error on %s %s", request.method, request.path, exc_info=e)
-        return render_error(InternalServerError.code)
+        return render_error(InternalServerError.code, message=str(_what_was_saved()))

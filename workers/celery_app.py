@@ -66,6 +66,9 @@ def init_celery(app: Flask) -> Celery[Any]:
         timezone="UTC",
         enable_utc=True,
     )
+    if settings.broker_url.startswith("filesystem"):
+        # Atomic publish and a consumer that survives a bad file (see workers/transport.py).
+        celery_app.conf.broker_transport = "workers.transport:Transport"
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:47:22.317055
+Create Date: 2026-12-02 04:11:21.890131
 """
 from collections.abc import Sequence
 

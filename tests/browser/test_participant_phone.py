@@ -15,8 +15,8 @@ from instruments import engine
 from instruments.model import Instrument
 from tests.browser.conftest import ROOT, SHOTS, Served, shot
 from tests.webapp.participate.journey import fill
+from webapp.forms import pages
 from webapp.models import Draft, Participant, Response
-from webapp.participate import pages
 from webapp.services.studies import current_version, instrument_of
 
 pytestmark = pytest.mark.browser

@@ -262,3 +262,32 @@ def test_engine_never_fails_on_malformed_drafts(answers: dict[str, object]) -> N
     required_missing(form, answers, TODAY)
     pruned = prune_irrelevant(form, answers, TODAY)
     assert prune_irrelevant(form, pruned, TODAY) == pruned  # pruning is idempotent
+
+
+@pytest.mark.parametrize(
+    ("qtype", "raw", "locale", "value"),
+    [
+        ("integer", "150.000.000", "vi", 150000000),  # Vietnamese/Indonesian thousands
+        ("integer", "150.000.000", "id", 150000000),
+        ("integer", "1,500,000", "vi", 1500000),  # the English way, on a Vietnamese page
+        ("integer", "1,500,000", "en", 1500000),
+        ("integer", "50人", "ja", 50),  # a unit after the number
+        ("integer", "５０", "ja", 50),  # full-width digits
+        ("integer", "२५", "ne", 25),  # Devanagari digits
+        ("integer", "¥50,000", "ja", 50000),
+        ("decimal", "2,5", "vi", "2.5"),  # the decimal comma
+        ("decimal", "2,5", "id", "2.5"),
+        ("decimal", "2.5", "vi", "2.5"),
+        ("decimal", "1.5", "en", "1.5"),
+    ],
+)
+def test_numbers_in_the_participants_own_writing(qtype: str, raw: str, locale: str, value: object) -> None:
+    assert convert_answer(Question(name="x", type=qtype), raw, locale=locale).value == value
+
+
+@pytest.mark.parametrize(("raw", "locale"), [("15万", "ja"), ("10-20", "en"), ("2,5", "en"), ("1.5", "vi")])
+def test_numbers_that_cannot_be_read_safely_are_refused(raw: str, locale: str) -> None:
+    # 15万 is 150,000: a multiplier is never dropped as a unit; "2,5" is no English number; in
+    # Vietnamese "1.5" is neither a decimal (comma) nor grouped thousands.
+    with pytest.raises(AnswerError):
+        convert_answer(Question(name="x", type="integer"), raw, locale=locale)

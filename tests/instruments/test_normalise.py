@@ -111,6 +111,24 @@ def test_partial_date_errors(raw: str, code: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("平成31年5月", "after_end"),  # Heisei ended on 30 April 2019: the year exists, the month does not
+        ("昭和64年1月8日", "after_end"),
+        ("令和1年4月", "before_start"),
+        ("平成元年1月7日", "before_start"),
+        ("平成32年", "year"),
+        ("S65", "year"),
+    ],
+)
+def test_era_errors_say_whether_the_year_or_the_month_is_outside_the_era(raw: str, reason: str) -> None:
+    with pytest.raises(AnswerError) as info:
+        parse_partial_date(raw)
+    assert info.value.code == "era_out_of_range"
+    assert info.value.params["reason"] == reason
+
+
+@pytest.mark.parametrize(
     ("raw", "region", "e164"),
     [
         ("090-1234-5678", "JP", "+819012345678"),

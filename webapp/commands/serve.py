@@ -1,46 +1,109 @@
-"""``keireki serve``: the web app, a Celery worker and beat as three processes, for ``make run``.
+"""``keireki serve``: the web app, a Celery worker and beat as three supervised processes, for ``make run``.
 
-Each runs in its own process group; Ctrl-C (SIGINT) or SIGTERM stops all of them, and if one dies the
-others are stopped too, so nothing is left running in the background.
+Each runs in its own process group. A child that dies (a crash, the OOM killer, a SIGKILL) is started
+again after a backoff that doubles while it keeps dying quickly (1 s up to 30 s), and this is logged;
+the others go on, so the web app keeps serving while the worker comes back. Ctrl-C (SIGINT) or
+SIGTERM stops all of them, so nothing is left running in the background.
+
+The web server is waitress: it reads a whole request (headers and body) in its I/O loop before a
+thread runs the app, so clients sending at 1 byte/s hold a socket, not one of the threads. It is one
+process, so rate limits kept in memory (``memory://``) stay exact.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from types import FrameType
+
+log = logging.getLogger("keireki.serve")
+
+#: Web threads; waitress buffers slow requests before one is taken, so they all do work.
+WEB_THREADS = 8
+#: Restart backoff: first wait, largest wait, and how long a child must live to count as healthy again.
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+HEALTHY_AFTER = 60.0
 
 
 def web_processes(ratelimit_storage_url: str) -> list[str]:
-    """gunicorn's process options: rate limits kept in process memory are only exact in ONE process.
-
-    With ``memory://`` (the embedded default) the web app runs as one process with four threads; with a
-    shared store (``redis://``...) as two processes.
-    """
-    if ratelimit_storage_url.startswith("memory://"):
-        return ["--workers", "1", "--threads", "4"]
-    return ["--workers", "2"]
+    """waitress's options. Always ONE process: exact with rate limits in process memory (``memory://``),
+    and enough with a shared store too (several processes: gunicorn behind a proxy, see the README)."""
+    del ratelimit_storage_url  # one process either way
+    return ["--threads", str(WEB_THREADS), "--channel-timeout", "120", "--connection-limit", "1000"]
 
 
 def _commands(host: str, port: int, concurrency: int, ratelimit_storage_url: str) -> dict[str, list[str]]:
     py = sys.executable
     return {
-        "web": [py, "-m", "gunicorn", "--bind", f"{host}:{port}", *web_processes(ratelimit_storage_url),
-                "--access-logfile", "-", "webapp.wsgi:app"],
+        "web": [py, "-m", "waitress", "--listen", f"{host}:{port}", *web_processes(ratelimit_storage_url),
+                "--ident", "keireki", "webapp.wsgi:app"],
         "worker": [py, "-m", "celery", "-A", "workers.entry", "worker", "--loglevel", "INFO",
                    "--concurrency", str(concurrency), "--pool", "prefork", "-n", "keireki@%h"],
         "beat": [py, "-m", "celery", "-A", "workers.entry", "beat", "--loglevel", "INFO"],
     }
 
 
+@dataclass
+class Child:
+    """One supervised process: its command, the running process, and its restart state."""
+
+    name: str
+    cmd: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    backoff: float = FIRST_BACKOFF
+    restart_at: float | None = None
+    restarts: int = field(default=0)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, start_new_session=True)  # noqa: S603 - fixed argv
+        self.started = time.monotonic()
+        self.restart_at = None
+        _say(f"started {self.name} (pid {self.proc.pid})")
+
+    def check(self, now: float) -> None:
+        """Notice a death and schedule the restart; restart when its time has come."""
+        if self.proc is not None and self.proc.poll() is not None:
+            code = self.proc.returncode
+            self.proc = None
+            if now - self.started >= HEALTHY_AFTER:
+                self.backoff = FIRST_BACKOFF
+            self.restart_at = now + self.backoff
+            _say(f"{self.name} exited with {code}; restarting it in {self.backoff:.0f} s", warning=True)
+            self.backoff = min(self.backoff * 2, MAX_BACKOFF)
+        if self.proc is None and self.restart_at is not None and now >= self.restart_at:
+            self.restarts += 1
+            self.start()
+
+    def signal(self, signum: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signum)
+
+    def wait(self, deadline: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def _say(text: str, *, warning: bool = False) -> None:
+    print(text, flush=True)
+    (log.warning if warning else log.info)(text)
+
+
 def serve(*, host: str, port: int) -> int:
     from webapp.config import load_settings
 
-    settings = load_settings()
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    settings = load_settings()  # creates the instance's secrets once, before the children race for them
     stopping = False
 
     def stop(_signum: int | None = None, _frame: FrameType | None = None) -> None:
@@ -49,29 +112,21 @@ def serve(*, host: str, port: int) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for name, cmd in _commands(host, port, settings.worker_concurrency,
-                                    settings.ratelimit_storage_url).items():
-        procs[name] = subprocess.Popen(cmd, start_new_session=True)  # noqa: S603 - fixed argv
-        print(f"started {name} (pid {procs[name].pid})", flush=True)
-    code = 0
+    children = [Child(name, cmd) for name, cmd in
+                _commands(host, port, settings.worker_concurrency, settings.ratelimit_storage_url).items()]
     try:
+        for child in children:
+            child.start()
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; stopping the others", flush=True)
-                    code = proc.returncode or 1
-                    stopping = True
-            time.sleep(0.5)
+            now = time.monotonic()
+            for child in children:
+                child.check(now)
+            time.sleep(0.2)
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+        for child in children:
+            child.signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        print("stopped web, worker and beat", flush=True)
-    return code
+        for child in children:
+            child.wait(deadline)
+        _say("stopped web, worker and beat")
+    return 0

@@ -98,6 +98,7 @@ def snapshot(session: Session, study_id: int) -> Iterator[sa.Connection]:
         yield bind
         return
     with bind.connect() as conn:
+        conn.execution_options(sqlite_immediate=False)  # a reader: never the write lock (see webapp/db.py)
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():

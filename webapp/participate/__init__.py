@@ -19,7 +19,7 @@ channels_bp = Blueprint("channels", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from webapp.participate import channels, form_routes, personal, routes, views  # noqa: F401  (registers the views)
+    from webapp.participate import channels, intake_routes, personal, routes  # noqa: F401  (registers the views)
 
     app.register_blueprint(bp)
     app.register_blueprint(channels_bp)

@@ -12,7 +12,7 @@ from webapp.db import db_session
 from webapp.extensions import limiter
 from webapp.models import Consent, InstrumentVersion, utcnow
 from webapp.participate import bp, state
-from webapp.participate.views import go_on
+from webapp.participate.services import go_on
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 from webapp.services.withdrawal import withdraw as withdraw_participant

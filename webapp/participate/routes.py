@@ -11,16 +11,15 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
-from instruments import engine
-from instruments.errors import AnswerError, ExpressionError
+from instruments.errors import ExpressionError
 from instruments.expressions import Context, evaluate_bool
 from instruments.model import Instrument
 from webapp.db import db_session
-from webapp.forms import build_form_class, raw_value
+from webapp.forms import page_service, pages
+from webapp.forms.rows import page_rows
 from webapp.models import InstrumentVersion, Study, utcnow
-from webapp.participate import bp, pages, state
-from webapp.participate.render import page_rows
-from webapp.participate.views import continue_url, go_on, resume_info
+from webapp.participate import bp, state
+from webapp.participate.services import continue_url, go_on, language_links, resume_info, study_title
 from webapp.services import responses
 from webapp.services.studies import current_version, instrument_of
 
@@ -41,6 +40,11 @@ def _instrument(study: Study, step: str) -> tuple[InstrumentVersion, Instrument]
     return version, instrument_of(version)
 
 
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {"language_links": language_links, "study_title": study_title}
+
+
 @bp.route("/<study>")
 def start(study: str) -> ResponseReturnValue:
     s = state.enter(study)
@@ -58,6 +62,40 @@ def start(study: str) -> ResponseReturnValue:
     )
 
 
+def _post(instrument: Instrument, today: date) -> page_service.PageOutcome:
+    """A posted screening or consent page through the page service (all its groups on one page)."""
+    group = page_service.whole(instrument)
+    raw = page_service.read_raw(
+        instrument=instrument, questions=page_service.page_questions(group), language=g.language
+    )
+    return page_service.apply_page(
+        instrument=instrument, group=group, raw=raw, answers={}, today=today, language=g.language,
+        seen=page_service.read_seen(),
+    )
+
+
+def _rows(instrument: Instrument, outcome: page_service.PageOutcome | None, today: date) -> tuple[list[Any], str]:
+    """The rows of the pages shown (what was typed back in its fields) and the first page's rules."""
+    answers = outcome.answers if outcome else {}
+    values = {**(outcome.pending if outcome else {}), **answers}
+    rows: list[dict[str, Any]] = []
+    blocks = []
+    for group in pages.visible_pages(instrument, answers, today):
+        group_rows, rules = page_rows(
+            instrument=instrument,
+            group=group,
+            answers=answers,
+            values=values,
+            errors=outcome.errors if outcome else {},
+            entry=None,
+            today=today,
+            language=g.language,
+        )
+        rows.extend(group_rows)
+        blocks.append(rules)
+    return rows, blocks[0] if blocks else "{}"
+
+
 @bp.route("/<study>/screening", methods=["GET", "POST"])
 def screening(study: str) -> ResponseReturnValue:
     s = state.enter(study)
@@ -66,61 +104,22 @@ def screening(study: str) -> ResponseReturnValue:
         return go_on(s, person)
     _version, instrument = _instrument(s, "screening")
     today = utcnow().date()
-    group_questions = [q for q in instrument.questions() if pages.answerable(q)]
-    answers: dict[str, Any] = {}
-    errors: dict[str, dict[str, Any]] = {}
-    typed: dict[str, Any] = {}
-    if request.method == "POST":
-        form = build_form_class(instrument=instrument, questions=group_questions, language=g.language)()
-        for question in group_questions:
-            raw = raw_value(form, question)
-            typed[question.name] = raw
-            if not (raw.strip() if isinstance(raw, str) else raw):
-                continue
-            try:
-                answers[question.name] = engine.convert_answer(question, raw, instrument=instrument).value
-            except AnswerError as exc:
-                errors[question.name] = {"code": exc.code, "message": None, "params": {}}
-        for group in instrument.groups:
-            for key, issue in engine.validate_page(instrument, group, answers, today=today).items():
-                errors.setdefault(key, {"code": issue.code, "message": issue.message, "params": {}})
-        if state.switched_language():  # a language button: the same answers again, in that language
-            errors = {}
-        elif not errors:
-            return _screened(s, instrument, answers, today)
-    # Without JavaScript a question shown by another answer appears only now: a notice, not an error.
-    hidden_before = {
-        q.name for q in group_questions if not engine.is_relevant(instrument, q, {}, today=today)
-    }
-    appeared = [
-        k for k, e in errors.items() if k in hidden_before and e["code"] == "required" and not typed.get(k)
-    ]
-    for key in appeared:
-        errors.pop(key)
-    rows: list[dict[str, Any]] = []
-    blocks = []
-    for group in pages.visible_pages(instrument, answers, today):
-        group_rows, rules = page_rows(
-            instrument=instrument,
-            group=group,
-            answers=answers,
-            values={**typed, **answers},
-            errors=errors,
-            entry=None,
-            today=today,
-            language=g.language,
-        )
-        rows.extend(group_rows)
-        blocks.append(rules)
+    outcome = _post(instrument, today) if request.method == "POST" else None
+    if outcome is not None and state.switched_language():  # the same answers again, in that language
+        outcome.errors, outcome.appeared = {}, []
+    elif outcome is not None and outcome.accepted:
+        return _screened(s, instrument, outcome.answers, today)
+    rows, rules = _rows(instrument, outcome, today)
+    appeared = bool(outcome and outcome.appeared)
     return render_template(
         "participate/screening.html",
         study=s,
         rows=rows,
-        rules=blocks[0] if blocks else "{}",
+        rules=rules,
         title=instrument.text(instrument.title, g.language),
-        has_errors=bool(errors),
-        appeared=bool(appeared),
-    ), (422 if errors or appeared else 200)
+        has_errors=bool(outcome and outcome.errors),
+        appeared=appeared,
+    ), (422 if outcome and not outcome.accepted else 200)
 
 
 def _screened(
@@ -163,58 +162,29 @@ def consent(study: str) -> ResponseReturnValue:
     if person.status != "screened":
         return go_on(s, person)
     version, instrument = _instrument(s, "consent")
-    asked = [q for q in instrument.questions() if pages.answerable(q)]
-    errors: dict[str, dict[str, Any]] = {}
-    typed: dict[str, Any] = {}
-    if request.method == "POST":
-        form = build_form_class(instrument=instrument, questions=asked, language=g.language)()
-        answers: dict[str, Any] = {}
-        for question in asked:
-            typed[question.name] = raw_value(form, question)
-            try:
-                answers[question.name] = engine.convert_answer(
-                    question, typed[question.name], instrument=instrument
-                ).value
-            except AnswerError as exc:
-                errors[question.name] = {
-                    "code": exc.code,
-                    "message": question.required_message or None,
-                    "params": {},
-                }
-        if state.switched_language():  # a language button: the same answers again, in that language
-            errors = {}
-        elif not errors:
-            responses.record_consent(
-                session=db_session(),
-                participant=person,
-                version=version,
-                language=g.language,
-                withdrawal_data=str(answers.get("withdrawal_data")),
-                now=utcnow(),
-            )
-            return go_on(s, person)
     today = utcnow().date()
-    rows: list[dict[str, Any]] = []
-    for group in instrument.groups:
-        group_rows, _rules = page_rows(
-            instrument=instrument,
-            group=group,
-            answers={},
-            values=typed,
-            errors=errors,
-            entry=None,
-            today=today,
+    outcome = _post(instrument, today) if request.method == "POST" else None
+    if outcome is not None and state.switched_language():  # the same answers again, in that language
+        outcome.errors, outcome.appeared = {}, []
+    elif outcome is not None and outcome.accepted:
+        responses.record_consent(
+            session=db_session(),
+            participant=person,
+            version=version,
             language=g.language,
+            withdrawal_data=str(outcome.answers.get("withdrawal_data")),
+            now=utcnow(),
         )
-        rows.extend(group_rows)
+        return go_on(s, person)
+    rows, _rules = _rows(instrument, outcome, today)
     return render_template(
         "participate/consent.html",
         study=s,
         rows=rows,
         participant=person,
         title=instrument.text(instrument.title, g.language),
-        has_errors=bool(errors),
-    ), (422 if errors else 200)
+        has_errors=bool(outcome and outcome.errors),
+    ), (422 if outcome and not outcome.accepted else 200)
 
 
 @bp.route("/<study>/thanks")

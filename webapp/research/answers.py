@@ -88,14 +88,3 @@ def answer_items(*, instrument: Instrument, answers: dict[str, Any], meta: dict[
                  form_language: str) -> list[AnswerItem | RepeatItem]:
     """The answers of one response, in the instrument's order, ready to show (contact questions left out)."""
     return list(_items(instrument, instrument.groups, answers or {}, meta or {}, "", language, form_language))
-
-
-def code_labels(instruments: list[Instrument], language: str) -> dict[str, dict[str, str]]:
-    """Labels of the study's choice lists (``residence_status`` …) in ``language``, by list and code."""
-    out: dict[str, dict[str, str]] = {}
-    for instrument in instruments:
-        for name, choices in instrument.choice_lists.items():
-            labels = out.setdefault(name, {})
-            for choice in choices:
-                labels.setdefault(choice.name, instrument.text(choice.label, language) or choice.name)
-    return out

@@ -29,6 +29,7 @@ QUALITY_FLAGS = {
     "zawgyi_converted": _l("Zawgyi text converted"),
     "era_date_parsed": _l("Japanese era date read"),
     "unparsed_date": _l("Date not understood"),
+    "skill_event_episode_missing": _l("Skill event names an episode the career record does not have"),
     "conversion_note": _l("Conversion note"),
 }
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from instruments.model import Instrument
 from webapp.auth.roles import can
 from webapp.models import (
     RECORD_TABLES,
@@ -20,9 +18,9 @@ from webapp.models import (
     Study,
     User,
 )
-from webapp.research import charts
-from webapp.research.answers import AnswerItem, RepeatItem, answer_items, code_labels
-from webapp.services import contacts
+from webapp.research.answers import AnswerItem, RepeatItem, answer_items
+from webapp.services import charts, contacts
+from webapp.services.careers import career_timeline, labels_for, study_instruments  # noqa: F401  (the area's names)
 from webapp.services.studies import instrument_of
 
 
@@ -59,18 +57,6 @@ def may_see_answers(*, session: Session, participant: Participant, user: Any) ->
         is_assigned_interviewer(session=session, participant=participant, user=user)
 
 
-def study_instruments(*, session: Session, study: Study) -> list[Instrument]:
-    versions = session.exec(select(InstrumentVersion).where(InstrumentVersion.study_id == study.id)
-                            .order_by(InstrumentVersion.id.desc())).all()  # type: ignore[union-attr]
-    out = []
-    for version in versions:
-        try:
-            out.append(instrument_of(version))
-        except Exception:  # noqa: BLE001, S112 - a stored definition that no longer parses gives no labels
-            continue
-    return out
-
-
 def responses(*, session: Session, participant: Participant, language: str) -> list[ResponseView]:
     rows = session.exec(select(Response, InstrumentVersion)
                         .join(InstrumentVersion, col(InstrumentVersion.id) == Response.instrument_version_id)
@@ -100,34 +86,11 @@ def record_rows(*, session: Session, participant: Participant, table: str, order
     return [dict(r) for r in rows]
 
 
-def career_timeline(*, episodes: list[dict[str, Any]], labels: dict[str, dict[str, str]],
-                    today: date) -> charts.Timeline:
-    items = []
-    for row in episodes:
-        start = row.get("start_month") or charts.month_of_partial(row.get("start"))
-        end = row.get("end_month") or charts.month_of_partial(row.get("end"), end=True)
-        kind = labels.get("episode_kind", {}).get(row.get("kind") or "", row.get("kind") or "")
-        status = row.get("residence_status")
-        status_label = labels.get("residence_status", {}).get(status or "", status or "")
-        period = f"{row.get('start') or '?'} – {row.get('end') or ('…' if row.get('ongoing') else '?')}"
-        parts = [f"#{row.get('episode_no')}", kind, period, status_label, row.get("job_title") or ""]
-        items.append(charts.Episode(
-            episode_no=int(row.get("episode_no") or 0), kind=row.get("kind"), start_month=start,
-            end_month=end,
-            ongoing=bool(row.get("ongoing")), residence_status=status,
-            label=" · ".join(p for p in parts if p)))
-    return charts.timeline(items, today=today)
-
-
 def bookings(*, session: Session, participant: Participant) -> list[BookingView]:
     rows = session.exec(select(Booking, User).join(User, col(User.id) == Booking.interviewer_id)
                         .where(Booking.participant_id == participant.id)
                         .order_by(Booking.starts_at)).all()  # type: ignore[arg-type]
     return [BookingView(booking=b, interviewer=u.name or u.email) for b, u in rows]
-
-
-def labels_for(*, session: Session, study: Study, language: str) -> dict[str, dict[str, str]]:
-    return code_labels(study_instruments(session=session, study=study), language)
 
 
 #: Colours of the skill events on the timeline (the built-in codes' colours).

@@ -17,10 +17,10 @@ from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.extensions import current_language
 from webapp.models import AuditEvent, Participant, utcnow
-from webapp.research import charts, dashboard, listing, profile
+from webapp.research import dashboard, listing, profile
 from webapp.research.forms import WithdrawForm
 from webapp.research.labels import PARTICIPANT_TYPES, label
-from webapp.services import audit, contacts
+from webapp.services import audit, charts, contacts
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
 bp = Blueprint("research", __name__, template_folder="templates", static_folder="static",

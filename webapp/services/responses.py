@@ -72,6 +72,21 @@ def normalise_resume_code(typed: str) -> str:
     return f"{text[:4]}-{text[4:]}"
 
 
+def normalise_participant_code(typed: str) -> str:
+    """A participant code as typed (``ti0039``, ``TI 0039``, ``ＴＩ－００３９``) as stored (``TI-0039``):
+    any case, spaces and dashes ignored, digits of any script read."""
+    import re
+    import unicodedata
+
+    text = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in unicodedata.normalize("NFKC", typed).upper()
+        if ch.isalnum()
+    )[:16]
+    match = re.fullmatch(r"([A-Z]+)([0-9]+)", text)
+    return f"{match[1]}-{match[2]}" if match else text
+
+
 def _next_code(session: Session, study_id: int, prefix: str) -> str:
     codes = session.exec(
         select(Participant.code).where(Participant.study_id == study_id, Participant.code.like(f"{prefix}-%"))  # type: ignore[attr-defined]
@@ -150,7 +165,8 @@ def check_resume_code(
     :data:`MAX_RESUME_FAILURES` wrong codes). Counts failures; commits."""
     participant = session.exec(
         select(Participant).where(
-            Participant.study_id == study.id, Participant.code == participant_code.strip().upper()[:16]
+            Participant.study_id == study.id,
+            Participant.code == normalise_participant_code(participant_code),
         )
     ).first()
     if participant is None or participant.status == "withdrawn":

@@ -48,6 +48,16 @@ def _episode_of(row: RawRow | None, numbers: dict[int, int]) -> int | None:
     return None
 
 
+def _dangling_episode(event: dict[str, Cell], count: int) -> list[Flag]:
+    """A skill event naming an episode the record does not have (a debrief's number, after the career
+    was changed): flagged, the number kept as written."""
+    number = event.get("episode_no")
+    if not isinstance(number, int) or 1 <= number <= count:
+        return []
+    return [Flag(None, "skill_event_episode_missing",
+                 f"skill event {event.get('event_no')} names episode {number}; the record has {count}")]
+
+
 def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], episodes: list[Episode],
                      versions: str) -> Row:
     japan = [e for e in episodes if e.in_japan]
@@ -144,6 +154,7 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
             values["episode_no"] = _episode_of(raw.parent, numbers)
         values.update(participant_code=code, event_no=len(skill_rows) + 1)
         skill_rows.append(tuple(values.get(c) for c in _SKILL_COLUMNS))
+        flags.extend(_dangling_episode(values, len(episodes)))
     firm_rows = _firm_rows(code, [r for r in extracted.rows if r.table == "firms"], pseudonym_key, flags)
     coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
                                                     n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)

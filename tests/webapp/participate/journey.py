@@ -11,7 +11,7 @@ from werkzeug.test import TestResponse
 
 from instruments import engine
 from instruments.model import Group, Instrument, Question
-from webapp.participate import pages
+from webapp.forms import pages
 
 STUDY = "sme-careers"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

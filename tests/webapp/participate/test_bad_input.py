@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from instruments import engine
 from instruments.model import Group, Instrument
 from tests.webapp.participate.journey import STUDY, Journey
+from webapp.forms import pages
 from webapp.models import Draft, Participant
-from webapp.participate import pages
 from webapp.services.studies import current_version, instrument_of
 
 TEXT = st.one_of(

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from tests.conftest import count
 from tests.webapp.participate.journey import STUDY, Journey, fill
+from webapp.forms import pages
 from webapp.models import Channel, Consent, Contact, Draft, Job, Participant, Response
-from webapp.participate import pages
 from webapp.services import responses
 from webapp.services.studies import current_version, instrument_of
 

@@ -9,8 +9,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import instruments
-from webapp.forms import FIELD_BUILDERS, build_form_class, form_values, raw_value, widget_of
-from webapp.participate import pages
+from webapp.forms import FIELD_BUILDERS, build_form_class, form_values, page_service, pages, raw_value, widget_of
 
 TODAY = date(2026, 6, 1)
 
@@ -56,7 +55,7 @@ def test_apply_page_converts_keeps_pending_and_reports_appearing_questions(
     group = pages.find_page(ti, "japan_jobs")
     assert group is not None
     repeat = pages.repeats(group)[0]
-    out = pages.apply_page(
+    out = page_service.apply_page(
         instrument=ti,
         group=repeat,
         entry=("jobs", 0),

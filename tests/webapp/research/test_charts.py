@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.research import charts
+from webapp.services import charts
 
 
 def test_bars_scale_to_the_largest_value_or_target() -> None:

@@ -112,3 +112,16 @@ def test_only_certain_overlaps_are_flagged() -> None:
     sure = run((INTAKE, jobs({"start": "2015-04", "end": "2020-06"}, {"start": "2019", "end": "2021"})))
     assert flags(sure) == [(2, "overlap")]
     assert _details(sure, "overlap") == ["overlaps episode 1 by 6 month(s) at least"]
+
+
+def test_a_skill_event_naming_an_episode_the_record_no_longer_has_is_flagged() -> None:
+    # The debrief named episode 2; the participant has since removed a job: the career has one episode.
+    records = run((INTAKE, jobs({"start": "2019-04", "status": "ti_1"})),
+                  (DEBRIEF, {"events": [{"event": "ascribe", "actor": "employer_manager", "domain": "language",
+                                         "episode": 2},
+                                        {"event": "cultivate", "actor": "self", "domain": "language",
+                                         "episode": 1}]}))
+    assert len(rows(records, "episodes")) == 1
+    assert flags(records) == [(None, "skill_event_episode_missing")]
+    assert _details(records, "skill_event_episode_missing") == ["skill event 1 names episode 2; the record has 1"]
+    assert [e["episode_no"] for e in rows(records, "skill_events")] == [2, 1]  # kept as written, and flagged

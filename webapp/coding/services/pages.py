@@ -11,7 +11,7 @@ from webapp.coding.core import paragraphs as para
 from webapp.coding.services import codebook, codings
 from webapp.coding.services import transcripts as sources
 from webapp.models import Code, Coding, Participant, Study, Transcript
-from webapp.research import charts, profile
+from webapp.services import careers, charts
 
 
 @dataclass
@@ -64,9 +64,9 @@ def timeline_with_codings(*, session: Session, study: Study, participant: Partic
                           language: str, items: list[Coding], href: dict[int, str]
                           ) -> tuple[charts.Timeline, list[charts.Marker], dict[str, dict[str, str]]]:
     """The participant's career timeline (the research page's) with coded skill events on their episodes."""
-    episodes = profile.record_rows(session=session, participant=participant, table="episodes", order=("episode_no",))
-    labels = profile.labels_for(session=session, study=study, language=language)
-    timeline = profile.career_timeline(episodes=episodes, labels=labels, today=today)
+    episodes = careers.episodes_of(session=session, participant=participant)
+    labels = careers.labels_for(session=session, study=study, language=language)
+    timeline = careers.career_timeline(episodes=episodes, labels=labels, today=today)
     codes = {c.id: c for c in codebook.codes(session=session, study=study, include_inactive=True)}
     return timeline, markers(timeline, items, codes, href, language), labels
 

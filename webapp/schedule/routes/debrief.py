@@ -1,4 +1,4 @@
-"""The interviewer's debrief page of an interview (built by ``webapp.schedule.services.debrief.debrief_page``)."""
+"""The interviewer's debrief page of an interview (built by ``webapp.schedule.services.debrief_page.debrief_page``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from webapp.auth.roles import study_view
 from webapp.schedule import bp
 from webapp.schedule.routes.common import booking_for_viewer, researcher_language
-from webapp.schedule.services.debrief import debrief_page
+from webapp.schedule.services.debrief_page import debrief_page
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/debrief", methods=["GET", "POST"])

@@ -2,6 +2,9 @@
    The server evaluates the same rules, so the page works without this script. */
 (function () {
  "use strict";
+ // After a validation error the summary (links to each field) takes the focus, as autofocus does without JS.
+ var summary = document.getElementById("err-summary");
+ if (summary && document.activeElement !== summary) summary.focus();
  var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
  if (!block || !form || !window.KeirekiRules) return;
  var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
@@ -33,6 +36,14 @@
    input.type = "hidden"; input.name = "action"; input.value = "lang:" + a.getAttribute("hreflang");
    form.appendChild(input); ev.preventDefault(); form.submit();
   });
+ });
+ // Tell the server which questions were on screen: what this script showed is not "newly shown" after Next.
+ form.addEventListener("submit", function () {
+  var seen = [];
+  Array.prototype.forEach.call(form.querySelectorAll("[data-q]"), function (w) { if (!w.hidden) seen.push(w.getAttribute("data-q")); });
+  var input = form.elements._seen || document.createElement("input");
+  input.type = "hidden"; input.name = "_seen"; input.value = seen.join(" ");
+  if (!input.parentNode) form.appendChild(input);
  });
  form.addEventListener("change", update);
  form.addEventListener("input", update);

@@ -11,9 +11,8 @@ from instruments import engine
 from instruments.errors import ExpressionError
 from instruments.expressions import references, to_json
 from instruments.model import Group, Instrument, Question
-from webapp.forms import build_form_class, field_name, form_values, widget_of
-from webapp.participate import messages
-from webapp.participate.pages import Entry, answerable, items, scope_of
+from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
+from webapp.forms.pages import Entry, answerable, items, scope_of
 
 
 def _rules(group: Group, inherited: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:

@@ -1,4 +1,8 @@
-"""Helpers every participant page shares: language links, the "write this down" box, where to continue."""
+"""What every participant page shares: language links, the "write this down" box, where to continue.
+
+The routes (``routes.py``: start, screening, consent, thanks; ``intake_routes.py``: the intake pages,
+entries, review, submit) call these; the question pages themselves go through
+:mod:`webapp.forms.page_service`."""
 
 from __future__ import annotations
 
@@ -11,13 +15,8 @@ from sqlmodel import select
 from webapp.db import db_session
 from webapp.extensions import LANGUAGE_NAMES
 from webapp.models import Draft, Participant, Study
-from webapp.participate import bp, state
+from webapp.participate import state
 from webapp.services import responses
-
-
-@bp.context_processor
-def _globals() -> dict[str, Any]:
-    return {"language_links": language_links, "study_title": study_title}
 
 
 def study_title(study: Study) -> str:

@@ -20,15 +20,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from instruments import engine
 from instruments.model import Group, Instrument, Question
 from webapp.db import db_session
-from webapp.forms import build_form_class, raw_value
+from webapp.forms import page_service, pages
+from webapp.forms.rows import display, page_rows
 from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
-from webapp.participate import bp, contact, pages, state
-from webapp.participate.render import display, page_rows
-from webapp.participate.views import go_on, intake_draft, resume_info
+from webapp.participate import bp, contact, state
+from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 
-_ACTION = re.compile(r"(next|back|save|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
+_ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
 
 
 @dataclass
@@ -61,12 +61,11 @@ def _contact_questions(group: Group) -> list[Question]:
     return [q for q in pages.questions(group) if q.is_contact]
 
 
-def _page_or_404(c: Ctx, page: str) -> tuple[Group, list[Group]]:
-    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+def _page_or_404(c: Ctx, page: str) -> Group:
     group = pages.find_page(c.instrument, page)
     if group is None:
         abort(404)
-    return group, visible
+    return group
 
 
 @bp.route("/<study>/form/<page>", methods=["GET", "POST"])
@@ -74,14 +73,17 @@ def form_page(study: str, page: str) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
         return c
+    group = pages.find_page(c.instrument, page)
+    if request.method == "POST" and group is not None and engine.is_relevant(
+        c.instrument, group, c.draft.answers, today=c.today
+    ):
+        return _post_page(c, group)  # the pages shown are computed once, after the save
     visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
-    if page == "_first" or pages.find_page(c.instrument, page) not in visible:
+    if group not in visible:
         if not visible:
             return redirect(url_for("participate.review", study=c.study.slug))
         return redirect(url_for("participate.form_page", study=c.study.slug, page=visible[0].name))
-    group, visible = _page_or_404(c, page)
-    if request.method == "POST":
-        return _post_page(c, group)
+    assert group is not None
     return _show_page(c, group, visible)
 
 
@@ -128,6 +130,7 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
         show_resume=first or request.args.get("saved") == "1",
         info=resume_info(c.study, c.person, c.draft),
         back=not first,
+        undo=isinstance(meta.get("undo"), dict) and meta["undo"].get("page") == group.name,
     )
 
 
@@ -151,25 +154,26 @@ def _entries(
     return out
 
 
-def _raw(c: Ctx, group: Group) -> dict[str, Any]:
-    asked = [q for q in pages.questions(group) if pages.answerable(q)]
-    form = build_form_class(instrument=c.instrument, questions=asked, language=g.language)()
-    return {q.name: raw_value(form, q) for q in asked}
-
-
-def _apply(c: Ctx, group: Group, key: str, entry: pages.Entry) -> tuple[pages.Outcome, dict[str, Any]]:
+def _apply(
+    c: Ctx, group: Group, key: str, entry: pages.Entry, *, complete: bool = True
+) -> tuple[page_service.PageOutcome, dict[str, Any]]:
     contact_qs = _contact_questions(group)
     record = contact.load(session=db_session(), participant=c.person) if contact_qs else {}
     known = contact.values_for({k: v for k, v in record.items() if k != "_pending"}, contact_qs)
-    outcome = pages.apply_page(
+    outcome = page_service.apply_page(
         instrument=c.instrument,
         group=group,
-        raw=_raw(c, group),
+        raw=page_service.read_raw(
+            instrument=c.instrument, questions=page_service.page_questions(group), language=g.language
+        ),
         answers=c.draft.answers,
         meta=c.draft.meta or {},
         contact=known,
         entry=entry,
         today=c.today,
+        language=g.language,
+        complete=complete,
+        seen=page_service.read_seen(),
     )
     meta = outcome.meta
     meta.setdefault("pending", {})
@@ -193,55 +197,79 @@ def _apply(c: Ctx, group: Group, key: str, entry: pages.Entry) -> tuple[pages.Ou
     return outcome, meta
 
 
+#: Buttons that are not "next": they check only what was typed, not what the participant has not reached.
+_PARTIAL = ("add:", "remove:", "lang:", "undo")
+
+
 def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
     action = request.form.get("action", "next")
     if not _ACTION.fullmatch(action):
         action = "save"
-    outcome, meta = _apply(c, group, group.name, None)
+    outcome, meta = _apply(c, group, group.name, None, complete=not action.startswith(_PARTIAL))
     answers = outcome.answers
-    here = url_for("participate.form_page", study=c.study.slug, page=group.name)
-    target = here
+    if action != "undo":
+        meta.pop("undo", None)
     if action.startswith("remove:"):
-        name, number = action.split(":")[1:]
-        if name in {r.name for r in pages.repeats(group)}:
-            answers, meta = pages.remove_entry(
-                answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
-            )
-            meta.get("pending", {}).pop(group.name, None)
-            flash(_("The entry was removed."))
+        answers, meta = _remove(group, action, answers, meta)
+    elif action == "undo":
+        answers, meta = _undo(group, answers, meta)
     responses.save_page(
         session=db_session(), draft=c.draft, answers=answers, meta=meta, page=group.name, now=utcnow()
     )
-    blocked = bool(outcome.errors or outcome.appeared)
+    return redirect(_target(c, group, action, answers, blocked=not outcome.accepted), code=303)
+
+
+def _remove(
+    group: Group, action: str, answers: dict[str, Any], meta: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Remove an entry in one tap, keeping what it was for one "Undo" (until the next save)."""
+    name, number = action.split(":")[1:]
+    if name not in {r.name for r in pages.repeats(group)}:
+        return answers, meta
+    before = {"page": group.name, "answers": answers, "meta": {k: v for k, v in meta.items() if k != "undo"}}
+    answers, meta = pages.remove_entry(
+        answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
+    )
+    meta.get("pending", {}).pop(group.name, None)
+    meta["undo"] = before
+    flash(_("The entry was removed."))
+    return answers, meta
+
+
+def _undo(group: Group, answers: dict[str, Any], meta: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    saved = (meta.get("undo") or {}) if isinstance(meta.get("undo"), dict) else {}
+    if saved.get("page") != group.name or not isinstance(saved.get("answers"), dict):
+        return answers, meta
+    flash(_("The entry is back."))
+    return saved["answers"], dict(saved.get("meta") or {})
+
+
+def _target(c: Ctx, group: Group, action: str, answers: dict[str, Any], *, blocked: bool) -> str:
+    """Where a posted page goes on; the pages shown are computed once, on the saved answers."""
+    slug = c.study.slug
     if action.startswith("add:"):
         name = action.split(":")[1]
         repeat = next((r for r in pages.repeats(group) if r.name == name), None)
-        if repeat is not None:
-            count = len(answers.get(name) or [])
-            if repeat.max_count is None or count < repeat.max_count:
-                target = url_for(
-                    "participate.entry", study=c.study.slug, page=group.name, n=count + 1, r=name
-                )
+        count = len(answers.get(name) or [])
+        if repeat is not None and (repeat.max_count is None or count < repeat.max_count):
+            return url_for("participate.entry", study=slug, page=group.name, n=count + 1, r=name)
     elif action.startswith("lang:"):  # form.js: a language link saves what is typed first
-        target = url_for("participate.form_page", study=c.study.slug, page=group.name, lang=action[5:])
+        return url_for("participate.form_page", study=slug, page=group.name, lang=action[5:])
     elif action == "save":
         flash(_("Your answers are saved."))
-        target = url_for("participate.form_page", study=c.study.slug, page=group.name, saved=1)
-    elif action == "back":
+        return url_for("participate.form_page", study=slug, page=group.name, saved=1)
+    elif action in ("back", "next") and not (action == "next" and blocked):
         visible = pages.visible_pages(c.instrument, answers, c.today)
-        if group in visible and visible.index(group) > 0:
-            target = url_for(
-                "participate.form_page", study=c.study.slug, page=visible[visible.index(group) - 1].name
+        index = visible.index(group) if group in visible else -1
+        if action == "back":
+            if index > 0:
+                return url_for("participate.form_page", study=slug, page=visible[index - 1].name)
+        else:
+            later = visible[index + 1 :]
+            return url_for("participate.form_page", study=slug, page=later[0].name) if later else url_for(
+                "participate.review", study=slug
             )
-    elif action == "next" and not blocked:
-        visible = pages.visible_pages(c.instrument, answers, c.today)
-        later = visible[visible.index(group) + 1 :] if group in visible else visible
-        target = (
-            url_for("participate.form_page", study=c.study.slug, page=later[0].name)
-            if later
-            else url_for("participate.review", study=c.study.slug)
-        )
-    return redirect(target, code=303)
+    return url_for("participate.form_page", study=slug, page=group.name)
 
 
 @bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
@@ -249,7 +277,7 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
         return c
-    group, visible = _page_or_404(c, page)
+    group = _page_or_404(c, page)
     found = pages.repeats(group)
     name = request.args.get("r") or (found[0].name if found else "")
     repeat = next((r for r in found if r.name == name), None)
@@ -281,6 +309,7 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         if request.form.get("action") == "cancel":
             return redirect(page_url, code=303)
         outcome, meta = _apply(c, shown, key, (name, n - 1))
+        meta.pop("undo", None)
         responses.save_page(
             session=db_session(),
             draft=c.draft,
@@ -332,9 +361,13 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         parts=len(chunks),
         appeared=bool(pending.get("appeared")),
         has_errors=bool(pending.get("errors")),
-        step=visible.index(group) + 1 if group in visible else 1,
-        steps=len(visible),
+        **_step(c, group),
     )
+
+
+def _step(c: Ctx, group: Group) -> dict[str, int]:
+    visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
+    return {"step": visible.index(group) + 1 if group in visible else 1, "steps": len(visible)}
 
 
 @bp.route("/<study>/review")

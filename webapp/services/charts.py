@@ -1,4 +1,4 @@
-"""Server-drawn SVG charts: geometry computed here, markup written by ``templates/research/_charts.html``.
+"""Server-drawn SVG charts: geometry computed here, markup in ``research/templates/research/_charts.html``.
 
 No chart library and no inline styles (the CSP forbids them): colours are SVG presentation attributes.
 """

@@ -1,0 +1,149 @@
+"""Pages of an instrument: which pages there are and are shown, their questions and repeat groups,
+their parts, and removing a repeat entry (pure: no Flask, no database).
+
+A page is a top-level group; its repeat groups (the job history) are edited one entry at a time.
+What posting a page does is :mod:`webapp.forms.page_service`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from datetime import date
+from typing import Any
+
+from instruments import engine
+from instruments.convert import NOT_ANSWERED
+from instruments.model import Group, Instrument, Question
+
+Entry = tuple[str, int] | None
+
+
+def visible_pages(instrument: Instrument, answers: dict[str, Any], today: date) -> list[Group]:
+    """The pages the participant sees, in order (a page whose ``relevant`` is false is skipped)."""
+    return [g for g in instrument.groups if engine.is_relevant(instrument, g, answers, today=today)]
+
+
+def find_page(instrument: Instrument, name: str) -> Group | None:
+    return next((g for g in instrument.groups if g.name == name), None)
+
+
+def items(group: Group) -> list[Question | Group]:
+    """A page's questions and repeat groups in order (plain nested groups are flattened)."""
+    out: list[Question | Group] = []
+    for child in group.children:
+        if isinstance(child, Group) and not child.repeat:
+            out.extend(items(child))
+        else:
+            out.append(child)
+    return out
+
+
+def questions(group: Group) -> list[Question]:
+    return [node for node in items(group) if isinstance(node, Question)]
+
+
+def repeats(group: Group) -> list[Group]:
+    return [node for node in items(group) if isinstance(node, Group)]
+
+
+#: Estimated bytes of questions per page part: what stays within the 30 KB page budget once the
+#: page's frame, stylesheets and scripts (about 12 KB) are added.
+PART_BUDGET = 15_000
+
+
+def _weight(instrument: Instrument, question: Question, language: str) -> int:
+    """Rough bytes a question adds to a page: its texts, its options and their markup."""
+    size = 160 + len(instrument.text(question.label, language).encode())
+    size += len(instrument.text(question.hint, language).encode()) if question.hint else 0
+    for choice in instrument.choice_lists.get(question.choices or "", ()):
+        size += 70 + len(instrument.text(choice.label, language).encode())
+    return size
+
+
+def parts(instrument: Instrument, group: Group, language: str, budget: int = PART_BUDGET) -> list[Group]:
+    """``group`` cut into consecutive parts that each fit the page budget in ``language`` (a long repeat
+    entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits."""
+    chunks: list[list[Question | Group]] = [[]]
+    size = 0
+    for node in items(group):
+        weight = _weight(instrument, node, language) if isinstance(node, Question) else 400
+        if chunks[-1] and size + weight > budget:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(node)
+        size += weight
+    if len(chunks) == 1:
+        return [group]
+    return [dataclasses.replace(group, children=tuple(chunk)) for chunk in chunks]
+
+
+def answerable(question: Question) -> bool:
+    return question.type not in NOT_ANSWERED
+
+
+def entry_prefix(entry: Entry) -> str:
+    return f"{entry[0]}[{entry[1]}]." if entry else ""
+
+
+def scope_of(answers: dict[str, Any], entry: Entry) -> dict[str, Any]:
+    """The dict holding the page's answers: the answers, or the repeat entry (read only)."""
+    if not entry:
+        return answers
+    entries = answers.get(entry[0])
+    if isinstance(entries, list) and 0 <= entry[1] < len(entries) and isinstance(entries[entry[1]], dict):
+        return entries[entry[1]]
+    return {}
+
+
+def _moved_flags(flags: list[Any], moved: Any) -> list[Any]:
+    out = []
+    for flag in flags:
+        if isinstance(flag, dict) and isinstance(flag.get("path"), str):
+            path = moved(flag["path"])
+            if path is None:
+                continue
+            flag = {**flag, "path": path}
+        out.append(flag)
+    return out
+
+
+def remove_entry(
+    *, answers: dict[str, Any], meta: dict[str, Any], repeat: str, index: int, page: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answers and metadata without entry ``index`` of ``repeat``; later entries' paths move up."""
+    new = copy.deepcopy(answers)
+    entries = new.get(repeat)
+    if not isinstance(entries, list) or not 0 <= index < len(entries):
+        return new, copy.deepcopy(meta)
+    del entries[index]
+    if not entries:
+        new.pop(repeat)
+
+    def moved(path: str) -> str | None:
+        head = f"{repeat}["
+        if not path.startswith(head):
+            return path
+        number, _, rest = path[len(head) :].partition("]")
+        if not number.isdigit():
+            return path
+        n = int(number)
+        if n == index:
+            return None
+        return f"{head}{n - 1 if n > index else n}]{rest}"
+
+    new_meta = copy.deepcopy(meta)
+    new_meta["raw"] = {p2: v for p, v in meta.get("raw", {}).items() if (p2 := moved(p)) is not None}
+    new_meta["flags"] = _moved_flags(meta.get("flags", []), moved)
+    pending: dict[str, Any] = {}
+    prefix = f"{page}/{repeat}/"
+    for key, value in meta.get("pending", {}).items():
+        number, slash, part = key[len(prefix) :].partition("/")
+        if key.startswith(prefix) and number.isdigit():
+            n = int(number)  # 1-based entry number in the page key
+            if n == index + 1:
+                continue
+            key = f"{prefix}{n - 1 if n > index + 1 else n}{slash}{part}"
+        pending[key] = value
+    new_meta["pending"] = pending
+    return new, new_meta
