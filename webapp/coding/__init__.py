@@ -12,6 +12,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from webapp.coding.routes import bp
     from webapp.coding.routes_codebook import bp as codebook_bp
+    from webapp.coding.services.bundle import files_for_export
+    from webapp.exports.service import bundle_files
 
     app.register_blueprint(bp)
     app.register_blueprint(codebook_bp)
+    bundle_files.connect(files_for_export)

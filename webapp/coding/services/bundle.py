@@ -16,6 +16,11 @@ def _number(text: str | int) -> float | None:
     return float(text) if text not in ("", None) else None
 
 
+def files_for_export(study: Study, *, session: Session, with_pii: bool, bom: bool = False) -> dict[str, bytes]:
+    """Receiver of :data:`webapp.exports.service.bundle_files`."""
+    return files(session=session, study=study, with_pii=with_pii, bom=bom)
+
+
 def files(*, session: Session, study: Study, with_pii: bool, bom: bool = False) -> dict[str, bytes]:
     """File name -> bytes for the bundle (see :mod:`workers.exports.coding`)."""
     book = session.exec(select(Codebook).where(Codebook.study_id == study.id)).first()
