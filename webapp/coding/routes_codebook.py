@@ -108,14 +108,22 @@ def change(study: str, code_id: int, action: str) -> ResponseReturnValue:
     return redirect(url_for("codebook.index", study=study), 303)
 
 
+def _report() -> agreement.Report:
+    """The agreement of the coders and transcripts named in the query (``?coder=C001&transcript=3``), else all."""
+    coders = [c[:32] for c in request.args.getlist("coder")][:20] or None
+    transcripts = [t for t in request.args.getlist("transcript", type=int) if 0 < t < 2**31][:500] or None
+    return agreement.report(session=db_session(), study=g.study, coders=coders, transcript_ids=transcripts)
+
+
 @bp.get("/studies/<study>/coding/agreement")
 @study_view("view")
 def agreement_page(study: str) -> ResponseReturnValue:
     """Figures for everyone with ``view``; disagreements side by side (paragraph numbers and codes, no
     text) and the consensus buttons for the lead."""
-    result = agreement.report(session=db_session(), study=g.study)
+    result = _report()
     return render_template("coding/agreement.html", study=g.study, result=result, lead=_lead(),
-                           rows=agreement.agreement_rows(result), action_form=ActionForm())
+                           rows=agreement.agreement_rows(result), action_form=ActionForm(),
+                           query=request.args.to_dict(flat=False))
 
 
 @bp.get("/studies/<study>/coding/agreement.<fmt>")
@@ -123,7 +131,7 @@ def agreement_page(study: str) -> ResponseReturnValue:
 def agreement_download(study: str, fmt: str) -> ResponseReturnValue:
     if fmt not in ("csv", "html"):
         abort(404)
-    result = agreement.report(session=db_session(), study=g.study)
+    result = _report()
     if fmt == "csv":
         body, mimetype = agreement.to_csv(result), "text/csv"
     else:

@@ -144,3 +144,22 @@ def test_lead_records_another_coders_coding_as_consensus(app: Flask, client: Fla
     assert response.headers["Location"].endswith(url)
     agreed = codings.of_transcript(session=session, transcript=setup.transcript, consensus=True)
     assert [(c.start, c.end, c.coder_id) for c in agreed] == [(span.start, span.end, None)]
+
+
+def test_agreement_for_chosen_coders_and_transcripts(app: Flask, client: FlaskClient, session: Session,
+                                                     make_study: Any) -> None:
+    setup = interviewed(session, make_study())
+    second = rf.user(session, setup.study, "researcher")
+    for coder, paragraph in ((setup.interviewer, 2), (second, 2), (second, 4)):
+        _, span = codings.span_of(transcript=setup.transcript, first_paragraph=paragraph)
+        codings.apply(session=session, transcript=setup.transcript, code=setup.codes["cultivate"], coder=coder,
+                      span=span, actor="coworkers", skill_domain="technical")
+    sign_in_client(app, client, rf.user(session, setup.study, "viewer"))
+    base = f"/studies/{setup.study.slug}/coding/agreement"
+    page = client.get(base).get_data(as_text=True)
+    assert "<td>0.545</td>" in page  # kappa of 0,1,0,0,0 against 0,1,0,1,0: (0.8 - 0.56) / 0.44
+    assert "溶接" not in page  # figures only, no quote
+    one = client.get(base + ".csv", query_string={"coder": [f"C{second.id:03d}"]}).get_data(as_text=True)
+    assert one.splitlines() == ["code,n_units,n_coders,kappa,alpha,overlap"]  # one coder: nothing to compare
+    both = client.get(base + ".csv", query_string={"transcript": [setup.transcript.id]}).get_data(as_text=True)
+    assert "cultivate,5,2," in both
