@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.roles import PERMISSIONS, study_view
-from webapp.coding.forms import ActionForm, CodeForm, MergeForm, QdpxExportForm
-from webapp.coding.services import CodingError, agreement, codebook, consensus, qdpx_export
+from webapp.coding.forms import ActionForm, CodeForm, MemoForm, MergeForm, QdpxExportForm
+from webapp.coding.services import CodingError, agreement, codebook, codings, consensus, qdpx_export
 from webapp.db import db_session
 from webapp.extensions import current_language
 from webapp.models import Coding
@@ -47,7 +47,9 @@ def _codebook_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
     codes = codebook.codes(session=session, study=g.study, include_inactive=True)
     merge_form = MergeForm()
     merge_form.into.choices = [(c.id, c.name) for c in codes if c.status == "active"]
+    memos = codings.memos(session=session, target="code", target_ids=[c.id for c in codes if c.id is not None])
     return render_template("coding/codebook.html", study=g.study, codes=codes, form=form, merge_form=merge_form,
+                           memos=memos, memo_form=MemoForm(),
                            action_form=ActionForm(), book=codebook.codebook(session=session, study=g.study),
                            lead=_lead(), label=codebook.label, language=current_language()), status
 
@@ -83,13 +85,19 @@ def add(study: str) -> ResponseReturnValue:
 @bp.post("/studies/<study>/coding/codebook/<int:code_id>/<action>")
 @study_view("code_all")
 def change(study: str, code_id: int, action: str) -> ResponseReturnValue:
-    """Retire, reactivate or merge a code (``action``: retire | activate | merge)."""
+    """Retire, reactivate or merge a code, or add a memo to it (``action``: retire | activate | merge | memo)."""
     session = db_session()
-    if action not in ("retire", "activate", "merge") or not 0 < code_id < 2**31:
+    if action not in ("retire", "activate", "merge", "memo") or not 0 < code_id < 2**31:
         abort(404)
     try:
         code = codebook.get(session=session, study=g.study, code_id=code_id)
-        if action == "merge":
+        if action == "memo":
+            form = MemoForm()
+            if not form.validate_on_submit():
+                raise CodingError(_("The memo is empty."))
+            codings.add_memo(session=session, study_id=g.study.id, target="code", target_id=code_id,
+                             author=current_user, text=form.text.data or "")
+        elif action == "merge":
             form = MergeForm()
             form.into.choices = [(c.id, c.name) for c in codebook.codes(session=session, study=g.study)]
             if not form.validate_on_submit():

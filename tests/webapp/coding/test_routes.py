@@ -14,7 +14,7 @@ from tests.webapp.auth.support import csrf_token, sign_in_client
 from tests.webapp.coding.factories import interviewed
 from tests.webapp.research import factories as rf
 from webapp.coding.core import qdpx
-from webapp.coding.services import codings
+from webapp.coding.services import codebook, codings
 from webapp.coding.services import transcripts as sources
 from webapp.models import AuditEvent, Coding
 
@@ -163,3 +163,15 @@ def test_agreement_for_chosen_coders_and_transcripts(app: Flask, client: FlaskCl
     assert one.splitlines() == ["code,n_units,n_coders,kappa,alpha,overlap"]  # one coder: nothing to compare
     both = client.get(base + ".csv", query_string={"transcript": [setup.transcript.id]}).get_data(as_text=True)
     assert "cultivate,5,2," in both
+
+
+def test_memo_on_a_code(app: Flask, client: FlaskClient, session: Session, make_study: Any) -> None:
+    study = make_study()
+    sign_in_client(app, client, rf.user(session, study, "researcher"))
+    url = f"/studies/{study.slug}/coding/codebook"
+    token = csrf_token(client, url)
+    code = next(c for c in codebook.codes(session=session, study=study) if c.name == "ascribe")
+    assert client.post(f"{url}/{code.id}/memo", data={"csrf_token": token, "text": ""}).status_code == 303
+    assert client.post(f"{url}/{code.id}/memo", data={"csrf_token": token,
+                                                      "text": "by nationality, not by work"}).status_code == 303
+    assert "by nationality, not by work" in client.get(url).get_data(as_text=True)
