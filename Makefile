@@ -46,8 +46,9 @@ browser:
 		&& echo "installed chromium"; fi
 
 # The export bundle's external readers (tests/webapp/exports/test_external_readers.py): R with haven, PSPP and
-# LibreOffice Calc (headless) from Debian; installed here when missing and apt is usable (root).
-READER_PACKAGES := r-base-core r-cran-haven pspp libreoffice-calc-nogui
+# LibreOffice Calc (headless) from Debian; and Java for ODK Validate (its jar ships in the pyxform wheel;
+# tests/instruments/test_xlsform_corpus.py). Installed here when missing and apt is usable (root).
+READER_PACKAGES := r-base-core r-cran-haven pspp libreoffice-calc-nogui default-jre-headless
 readers:
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		missing=$$(for p in $(READER_PACKAGES); do \

@@ -147,7 +147,7 @@ def measure(url: str, study_id: int) -> dict[str, float]:
 
     from webapp.config import load_settings
     from webapp.db import db_session, init_db
-    from webapp.exports import service
+    from webapp.exports import services
     from webapp.models import Study
     from workers.exports import export_tables, tabular
     from workers.exports.bundle import compact_memory, release_memory
@@ -185,8 +185,8 @@ def measure(url: str, study_id: int) -> dict[str, float]:
         csv_dir = tmp / "csv"
         csv_dir.mkdir()
         start = time.perf_counter()
-        with compact_memory(), service.snapshot(session, study_id) as snap:
-            rows = service.row_source(conn=snap, study_id=study_id)
+        with compact_memory(), services.snapshot(session, study_id) as snap:
+            rows = services.row_source(conn=snap, study_id=study_id)
             for name in TABULAR_TABLES:
                 tabular.write_table(table=tables[name], rows=rows(tables[name]), directory=csv_dir, workbook=None,
                                     parquet=False)
@@ -199,8 +199,8 @@ def measure(url: str, study_id: int) -> dict[str, float]:
         # c. The whole bundle.
         start = time.perf_counter()
         marks: list[float] = []
-        result = service.build_study_bundle(session=session, study=study, out_dir=tmp / "bundle",
-                                            request=service.ExportRequest(),
+        result = services.build_study_bundle(session=session, study=study, out_dir=tmp / "bundle",
+                                            request=services.ExportRequest(),
                                             progress=lambda done, total: marks.append(time.perf_counter()))
         out["bundle_s"] = time.perf_counter() - start
         steps = [b - a for a, b in zip([start, *marks], marks, strict=False)]

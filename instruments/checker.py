@@ -43,9 +43,13 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     yield "title", instrument.title, None, True
     for node in instrument.walk():
         if isinstance(node, Group):
-            yield f"{node.name}.label", node.label, node.location, not node.repeat or bool(node.label)
+            # XLSForm allows unlabelled groups; Keireki's YAML pages have a title
+            needed = (not node.repeat or bool(node.label)) and not _from_xlsform(instrument)
+            yield f"{node.name}.label", node.label, node.location, needed
             continue
-        shown = node.type not in UNLABELLED_TYPES
+        # XLSForm allows a question shown by its hint, media or guidance alone
+        shown = node.type not in UNLABELLED_TYPES and not (
+            node.hint or node.xlsform.get("media") or node.xlsform.get("guidance_hint"))
         yield f"{node.name}.label", node.label, node.location, shown
         for key in ("hint", "required_message", "constraint_message"):
             value: Text = getattr(node, key)
@@ -54,6 +58,10 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     for list_name, choices in instrument.choice_lists.items():
         for choice in choices:
             yield f"choices.{list_name}.{choice.name}.label", choice.label, choice.location, True
+
+
+def _from_xlsform(instrument: Instrument) -> bool:
+    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".csv", ".md"))
 
 
 def coverage(instrument: Instrument) -> dict[str, float]:
@@ -134,7 +142,7 @@ def _check_question(c: Collector, q: Question) -> None:
             c.warning(q.location, f"{q.name}.choices", f"a {q.type} question does not use choices")
         if q.choice_filter:
             c.error(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions")
-    if q.type == "calculate" and not q.calculation:
+    if q.type == "calculate" and not q.calculation and not (q.default or q.xlsform.get("trigger")):
         c.error(q.location, f"{q.name}.calculation", "a calculate question needs a calculation")
     if q.calculation and q.type != "calculate":
         c.warning(q.location, f"{q.name}.calculation", "only calculate questions are calculated")
@@ -146,6 +154,8 @@ def _check_question(c: Collector, q: Question) -> None:
 def check_instrument(instrument: Instrument) -> list[Finding]:
     """All findings about one loaded instrument."""
     c = Collector(instrument)
+    for severity, where, field_name, message in instrument.import_findings:
+        (c.error if severity == "error" else c.warning)(where, field_name, message)
     _check_structure(c)
     check_expressions(c)
     check_records(c)

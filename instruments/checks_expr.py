@@ -119,10 +119,25 @@ def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
             _check_arithmetic(c, scope, site, (node.operand,))
 
 
+def _check_column(c: Collector, site: Site, node: Column) -> None:
+    if site.key != "choice_filter":
+        c.error(site.location, site.field, f"bare name {node.name!r}: write ${{{node.name}}} to refer to a question")
+        return
+    assert isinstance(site.owner, Question)
+    columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ()) for k in ch.extra}
+    if node.name not in columns:
+        c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
+                f"(columns: {', '.join(sorted(columns))})")
+
+
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:
     refs: list[str] = []
     for node in walk(tree):
-        if isinstance(node, Ref):
+        if isinstance(node, Ref) and node.name.startswith("last-saved#"):
+            saved = node.name.removeprefix("last-saved#")
+            if saved not in scope.nodes:  # the participant's previous response, or ""
+                c.error(site.location, site.field, f"unknown reference ${{{node.name}}}")
+        elif isinstance(node, Ref):
             refs.append(node.name)
             if node.name not in scope.nodes:
                 close = difflib.get_close_matches(node.name, list(scope.nodes), n=1)
@@ -136,16 +151,7 @@ def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str
                 c.warning(site.location, site.field, f"${{{node.name}}} is inside the repeat {outside!r}; "
                           "from outside it, only count() of the repeat is meaningful")
         elif isinstance(node, Column):
-            if site.key != "choice_filter":
-                c.error(site.location, site.field,
-                        f"bare name {node.name!r}: write ${{{node.name}}} to refer to a question")
-            else:
-                assert isinstance(site.owner, Question)
-                columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ())
-                                      for k in ch.extra}
-                if node.name not in columns:
-                    c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
-                            f"(columns: {', '.join(sorted(columns))})")
+            _check_column(c, site, node)
         elif isinstance(node, Call) and node.name == "position" and not site.repeats:
             c.error(site.location, site.field, "position(..) outside a repeat")
         elif isinstance(node, Parent) and not site.repeats:

@@ -15,7 +15,8 @@ from babel.numbers import NumberFormatError, parse_decimal
 
 from instruments.errors import AnswerError, ExpressionError
 from instruments.expressions import Context, evaluate_bool
-from instruments.model import Choice, Instrument, Question
+from instruments.geo import parse_geo
+from instruments.model import GEO_TYPES, Choice, Instrument, Question
 from instruments.normalise import normalise_email, normalise_phone, normalise_text, parse_partial_date
 
 #: Longest accepted free text, in characters.
@@ -120,10 +121,9 @@ def _convert(question: Question, text: str, region: str, locale: str | None = No
         if qtype == "date" and parsed.precision != "day":
             raise AnswerError("date", {"precision": parsed.precision})
         return Converted(parsed.value, flags=["era_date_parsed"] if parsed.era_parsed else [])
-    if qtype == "phone":
-        return Converted(normalise_phone(text, region))
-    if qtype == "email":
-        return Converted(normalise_email(text))
+    if qtype in GEO_TYPES or qtype in ("phone", "email"):
+        return Converted(parse_geo(text, qtype) if qtype in GEO_TYPES else
+                         normalise_phone(text, region) if qtype == "phone" else normalise_email(text))
     if qtype == "acknowledge":
         if text.strip().lower() not in _ACKNOWLEDGED:
             raise AnswerError("choice", {"value": text})
@@ -145,7 +145,7 @@ def convert_answer(
     Choices are checked against ``choices`` (or ``instrument``'s list); the constraint is checked when
     ``answers`` and ``today`` are given. Raises :class:`AnswerError` with code ``required``,
     ``integer``, ``decimal``, ``date``, ``partial_date``, ``era_out_of_range``, ``choice``, ``phone``,
-    ``email``, ``too_long`` or ``constraint``. An empty answer is ``Converted(None)`` unless the
+    ``email``, ``geo``, ``too_long`` or ``constraint``. An empty answer is ``Converted(None)`` unless the
     question is always required. Numbers are read with the separators of ``locale`` (the page's
     language tag, e.g. ``vi``) first, then English's.
     """

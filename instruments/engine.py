@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from instruments.convert import NOT_ANSWERED, Converted, convert_answer
@@ -130,6 +130,28 @@ def _deep_copy(answers: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: XLSForm metadata the server knows at submission (ODK's device values have no web equivalent).
+SERVER_METADATA = ("start", "end", "today", "username")
+
+
+def metadata_answers(instrument: Instrument, *, start: datetime, end: datetime, username: str) -> dict[str, str]:
+    """Values of the top-level hidden metadata questions imported from XLSForm (``start``, ``end``,
+    ``today``, ``username``): the start of the participant's session, the submission time, its date
+    and the participant's code. ``deviceid``, ``audit`` and the other device values stay unanswered."""
+    known = {"start": start.isoformat(timespec="seconds"), "end": end.isoformat(timespec="seconds"),
+             "today": end.date().isoformat(), "username": username}
+    return {q.name: known[q.xlsform["type"]] for group in instrument.groups for q in group.children
+            if isinstance(q, Question) and q.type == "hidden" and q.xlsform.get("type") in SERVER_METADATA}
+
+
+def choice_labels(instrument: Instrument, language: str | None = None) -> dict[str, dict[str, str]]:
+    """Question name -> choice name -> label in ``language`` (default: the instrument's), for
+    ``jr:choice-name()``."""
+    lang = language or instrument.default_language
+    return {q.name: {c.name: instrument.text(c.label, lang) for c in instrument.choice_lists.get(q.choices, ())}
+            for q in instrument.questions() if q.choices}
+
+
 def with_calculations(instrument: Instrument, answers: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     """A copy of ``answers`` with every calculation's value written where it belongs (repeat
     calculations in each entry), so expressions can refer to calculations like to answers."""
@@ -140,11 +162,13 @@ def with_calculations(instrument: Instrument, answers: Mapping[str, Any], *, tod
     found = [(node, path, scope) for node, path, scope in _instances(instrument.groups, state, ())
              if id(node) in wanted]
     found.sort(key=lambda item: rank[id(item[0])])
+    labels = choice_labels(instrument) if found else {}
     for node, path, scope in found:
         if not isinstance(node, Question) or not isinstance(scope, dict):
             continue
         try:
-            scope[node.name] = evaluate_string(node.calculation or "", Context(state, today, entry=path))
+            scope[node.name] = evaluate_string(node.calculation or "",
+                                               Context(state, today, entry=path, labels=labels))
         except ExpressionError:
             scope[node.name] = ""
     return state

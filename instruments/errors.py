@@ -33,7 +33,7 @@ class AnswerError(Error):
     """An answer a participant gave cannot be accepted.
 
     ``code`` is a stable identifier the web app translates (``required``, ``integer``, ``date``,
-    ``partial_date``, ``era_out_of_range``, ``choice``, ``phone``, ``email``, ``too_long``,
+    ``partial_date``, ``era_out_of_range``, ``choice``, ``phone``, ``email``, ``geo``, ``too_long``,
     ``constraint``); ``params`` fill its message.
     """
 

@@ -46,8 +46,11 @@ from dataclasses import dataclass, field
 #: Question types of the language.
 QUESTION_TYPES = (
     "text", "integer", "decimal", "date", "partial_date", "select_one", "select_multiple", "note",
-    "acknowledge", "phone", "email", "calculate", "hidden",
+    "acknowledge", "phone", "email", "calculate", "hidden", "geopoint", "geotrace", "geoshape",
 )
+
+#: Geographic types: ``"lat lon [alt [acc]]"`` (geopoint) or points joined by ``;`` (geotrace, geoshape).
+GEO_TYPES = ("geopoint", "geotrace", "geoshape")
 
 #: Types whose answers are personal contact data: stored apart from answers, encrypted.
 CONTACT_TYPES = ("phone", "email")
@@ -103,6 +106,9 @@ class Question:
     record: str | None = None  #: "table.column", see the module docstring
     record_with: dict[str, str] = field(default_factory=dict)
     record_codes: dict[str, str] = field(default_factory=dict)
+    #: XLSForm details kept for the export (the original ``type``, ``parameters``, ``media``,
+    #: ``guidance_hint``, ``read_only``, ``trigger``); see instruments/xlsform_map.py.
+    xlsform: dict[str, str] = field(default_factory=dict)
     location: Location | None = None
 
     @property
@@ -123,6 +129,9 @@ class Group:
     repeat_count: str | None = None
     record: str | None = None  #: table name for repeat groups, see the module docstring
     record_with: dict[str, str] = field(default_factory=dict)
+    #: XLSForm details kept for the export (``appearance``, ``page`` = "implicit" for a page Keireki
+    #: made around top-level questions, which the export leaves out).
+    xlsform: dict[str, str] = field(default_factory=dict)
     location: Location | None = None
 
     def walk(self) -> Iterator[Question | Group]:
@@ -144,6 +153,10 @@ class Instrument:
     #: Free settings (e.g. ``{"audience": "ti"}``, ``{"kind": "consent"}``).
     settings: dict[str, str] = field(default_factory=dict)
     source: str | None = None  #: the file it was read from
+    #: XLSForm details kept for the export (``language_names``: JSON tag -> the header as written).
+    xlsform: dict[str, str] = field(default_factory=dict)
+    #: What the reader noticed: (severity, location, field, message), reported by the checker.
+    import_findings: tuple[tuple[str, Location | None, str, str], ...] = ()
 
     def walk(self) -> Iterator[Question | Group]:
         for group in self.groups:

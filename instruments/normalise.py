@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 
 from instruments.errors import AnswerError
 
@@ -195,9 +196,14 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 def normalise_email(raw: str) -> str:
-    """An e-mail address, full-width characters read (``＠``), the domain in lower case."""
+    """An e-mail address, full-width characters read (``＠``), checked by ``email-validator`` (syntax only,
+    no DNS): control and bidirectional-override characters, spaces and domains without a dot are refused;
+    the domain comes back in lower case."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if len(text) > 254 or not _EMAIL.fullmatch(text):
         raise AnswerError("email")
-    local, _, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise AnswerError("email") from None
+    return f"{checked.local_part}@{checked.domain.lower()}"

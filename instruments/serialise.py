@@ -57,6 +57,7 @@ def to_dict(instrument: Instrument) -> dict[str, Any]:
         "choices": {name: [_choice(c) for c in choices]
                     for name, choices in sorted(instrument.choice_lists.items())},
         "survey": [_node(group) for group in instrument.groups],
+        **({"xlsform": dict(instrument.xlsform)} if instrument.xlsform else {}),
     }
 
 
@@ -90,5 +91,5 @@ def from_dict(data: dict[str, Any]) -> Instrument:
                         for c in choices)
             for name, choices in data["choices"].items()
         },
-        settings=dict(data.get("settings", {})),
+        settings=dict(data.get("settings", {})), xlsform=dict(data.get("xlsform", {})),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from instruments.errors import InstrumentError
 from instruments.model import Location, Text
@@ -54,6 +56,16 @@ def load_study(path: str | Path | None = None) -> Study:
     for key in ("id", "default_language", "steps"):
         if key not in data:
             raise fail(f"missing {key!r}")
+    title, languages, expiry, quotas = _settings(data, fail)
+    return Study(
+        id=str(data["id"]), title=dict(title), default_language=str(data["default_language"]),
+        languages=tuple(languages), draft_expiry_days=expiry, quotas=dict(quotas), steps=_steps(data, fail),
+        location=Location(file, data.line),
+    )
+
+
+def _settings(data: LineMap, fail: Callable[[str], InstrumentError]) -> tuple[Any, Any, int, Any]:
+    """The study's title, languages, draft expiry and quotas, each checked."""
     title = data.get("title") or {}
     if isinstance(title, str):
         title = {str(data["default_language"]): title}
@@ -69,6 +81,10 @@ def load_study(path: str | Path | None = None) -> Study:
     if not isinstance(quotas, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in quotas.values()):
         raise fail("'quotas' must map participant types to whole numbers")
+    return title, languages, expiry, quotas
+
+
+def _steps(data: LineMap, fail: Callable[[str], InstrumentError]) -> dict[str, str | dict[str, str]]:
     steps_raw = data["steps"]
     if not isinstance(steps_raw, dict):
         raise fail("'steps' must be a mapping")
@@ -80,8 +96,4 @@ def load_study(path: str | Path | None = None) -> Study:
             steps[step] = {str(k): v for k, v in value.items()}
         else:
             raise fail(f"step {step!r} must name an instrument or map participant types to instruments")
-    return Study(
-        id=str(data["id"]), title=dict(title), default_language=str(data["default_language"]),
-        languages=tuple(languages), draft_expiry_days=expiry, quotas=dict(quotas), steps=steps,
-        location=Location(file, data.line),
-    )
+    return steps

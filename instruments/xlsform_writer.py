@@ -9,7 +9,7 @@ from typing import Any
 from instruments.model import Group, Instrument, Question, Text
 
 
-def _language_header(tag: str) -> str:
+def language_header(tag: str) -> str:
     from babel import Locale, UnknownLocaleError
 
     try:
@@ -52,59 +52,128 @@ def _texts(prefix: str, text: Text, headers: dict[str, str]) -> dict[str, str]:
     return {f"{prefix}::{headers[lang]}": value for lang, value in text.items() if lang in headers}
 
 
-def write_xlsform(instrument: Instrument, path: str | Path) -> None:
-    """Write ``instrument`` to an ``.xlsx`` workbook with sheets survey, choices and settings."""
-    from openpyxl import Workbook
-
+def _headers(instrument: Instrument) -> dict[str, str]:
+    """Language tag -> column suffix: as the imported form wrote it, else ``English (en)``."""
     langs = list(instrument.languages)
     for text in _all_texts(instrument):
         langs += [lang for lang in text if lang not in langs]
-    headers = {lang: _language_header(lang) for lang in langs}
-    survey = _Table(["type", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
+    given = json.loads(instrument.xlsform.get("language_names", "{}"))
+    return {lang: given.get(lang) or language_header(lang) for lang in langs}
 
-    def emit(node: Question | Group) -> None:
+
+def _question_type(node: Question) -> str:
+    """The XLSForm type: the imported one when kept, Keireki's own types as ``text``."""
+    kept = node.xlsform.get("type")
+    if kept in ("rank", "select one external", "select_one_external"):
+        return f"{kept.replace(' ', '_')} {node.choices}"
+    if kept:
+        return kept
+    if node.type in ("partial_date", "phone", "email"):
+        return "text"
+    if node.choices and node.type.startswith("select"):
+        other = " or_other" if node.xlsform.get("or_other") else ""
+        return f"{node.type} {node.choices}{other}"
+    return node.type
+
+
+def _xlsform_columns(node: Question) -> dict[str, Any]:
+    extra = node.xlsform
+    out: dict[str, Any] = {"parameters": extra.get("parameters"), "trigger": extra.get("trigger"),
+                           "read_only": "yes" if extra.get("read_only") else None}
+    if node.type in ("partial_date", "phone", "email") and not extra.get("type"):
+        out["keireki_type"] = node.type
+    if extra.get("trigger"):
+        names = json.loads(extra["trigger"]) if extra["trigger"].startswith("[") else [extra["trigger"]]
+        out["trigger"] = " ".join(f"${{{n}}}" for n in names)
+    if extra.get("parameters", "").startswith("{"):
+        params = json.loads(extra["parameters"])
+        out["parameters"] = " ".join(f"{k}={v}" for k, v in params.items()) or None
+    return out
+
+
+class _Survey:
+    def __init__(self, instrument: Instrument, headers: dict[str, str]) -> None:
+        self.headers = headers
+        self.table = _Table(["type", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
+
+    def emit(self, node: Question | Group) -> None:
         if isinstance(node, Group):
-            kind = "repeat" if node.repeat else "group"
-            survey.add({
-                "type": f"begin {kind}", "name": node.name, **_texts("label", node.label, headers),
-                "relevant": node.relevant, "repeat_count": node.repeat_count, "repeat_min": node.min_count,
-                "repeat_max": node.max_count, "record": node.record, "record_with": _json(node.record_with),
-            })
+            self.group(node)
+        elif not node.xlsform.get("generated"):
+            self.question(node)
+
+    def group(self, node: Group) -> None:
+        if node.xlsform.get("page") == "implicit":  # Keireki's page around top-level questions
             for child in node.children:
-                emit(child)
-            survey.add({"type": f"end {kind}"})
+                self.emit(child)
             return
-        select = node.choices and node.type.startswith("select")
-        qtype = f"{node.type} {node.choices}" if select else node.type
+        kind = "repeat" if node.repeat else "group"
+        headers = self.headers
+        self.table.add({
+            "type": f"begin {kind}", "name": node.name, **_texts("label", node.label, headers),
+            "relevant": node.relevant, "repeat_count": node.repeat_count, "repeat_min": node.min_count,
+            "repeat_max": node.max_count, "record": node.record, "record_with": _json(node.record_with),
+            "appearance": node.xlsform.get("appearance"),
+        })
+        for child in node.children:
+            self.emit(child)
+        self.table.add({"type": f"end {kind}"})
+
+    def question(self, node: Question) -> None:
+        headers = self.headers
         required = "yes" if node.required is True else (node.required or None)
-        survey.add({
-            "type": qtype, "name": node.name, **_texts("label", node.label, headers),
+        constraint = None if node.xlsform.get("range_constraint") else node.constraint
+        self.table.add({
+            "type": _question_type(node), "name": node.name, **_texts("label", node.label, headers),
             **_texts("hint", node.hint, headers), "required": required,
             **_texts("required_message", node.required_message, headers), "relevant": node.relevant,
-            "constraint": node.constraint, **_texts("constraint_message", node.constraint_message, headers),
+            "constraint": constraint, **_texts("constraint_message", node.constraint_message, headers),
             "calculation": node.calculation, "default": node.default, "appearance": node.appearance,
             "choice_filter": node.choice_filter, "contact": "yes" if node.contact else None,
             "record": node.record, "record_with": _json(node.record_with),
-            "record_codes": _json(node.record_codes),
+            "record_codes": _json(node.record_codes), **_xlsform_columns(node),
         })
 
+
+def write_xlsform(instrument: Instrument, path: str | Path) -> None:
+    """Write ``instrument`` to an ``.xlsx`` workbook with sheets survey, choices and settings that
+    pyxform converts: the data paths of the form (no wrapper groups), its types, languages as written,
+    and one untranslated ``form_title`` (pyxform does not translate the title; the other languages'
+    titles go into Keireki's ``title_translations`` column, JSON)."""
+    from openpyxl import Workbook
+
+    headers = _headers(instrument)
+    survey = _Survey(instrument, headers)
     for group in instrument.groups:
-        emit(group)
+        survey.emit(group)
+    generated = set(json.loads(instrument.xlsform.get("generated_choices", "[]")))
+    external = set(json.loads(instrument.xlsform.get("external_lists", "[]")))
     choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
+    external_choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
     for list_name, items in instrument.choice_lists.items():
+        if list_name.endswith((".csv", ".xml")):
+            continue  # select_one_from_file: the file stays beside the form
         for choice in items:
-            choices.add({"list_name": list_name, "name": choice.name,
-                         **_texts("label", choice.label, headers), **choice.extra})
+            if f"{list_name}/{choice.name}" in generated:
+                continue
+            (external_choices if list_name in external else choices).add(
+                {"list_name": list_name, "name": choice.name, **_texts("label", choice.label, headers),
+                 **choice.extra})
     settings = _Table(["form_id", "version", "default_language", "languages"])
+    title = instrument.text(instrument.title, instrument.default_language)
     settings.add({"form_id": instrument.id, "version": instrument.version,
                   "default_language": headers[instrument.default_language],
-                  "languages": " ".join(instrument.languages),
-                  **_texts("form_title", instrument.title, headers), **instrument.settings})
+                  "languages": " ".join(instrument.languages), "form_title": title,
+                  "title_translations": _json({k: v for k, v in instrument.title.items()
+                                               if k != instrument.default_language}),
+                  **instrument.settings})
     book = Workbook()
     if book.active is not None:
         book.remove(book.active)
-    survey.write(book, "survey")
+    survey.table.write(book, "survey")
     choices.write(book, "choices")
+    if external_choices.rows:
+        external_choices.write(book, "external_choices")
     settings.write(book, "settings")
     book.save(str(path))
 

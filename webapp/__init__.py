@@ -32,8 +32,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
     if overrides:
         app.config.update(overrides)
 
-    from webapp import db, errors, extensions, security
+    from webapp import db, errors, extensions, files, redaction, security
 
+    redaction.install()
+    files.make_private(settings)
     db.init_db(app)
     extensions.init_babel(app)
     extensions.init_csrf(app)

@@ -40,10 +40,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000", "public URL, for links in messages and QR codes"),
     Option("KEIREKI_SECURE_COOKIES", "`true` in production", "mark cookies Secure (HTTPS only)"),
     Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage. With `memory://` limits are per "
-           "process, so `keireki serve` runs one web process with four threads; set `redis://` before running "
+           "process, so `keireki serve` runs one web process (waitress, 8 threads); set `redis://` before running "
            "several web processes (gunicorn `--workers` > 1, several machines)"),
-    Option("KEIREKI_MAX_CONTENT_LENGTH", "2097152", "largest request body in bytes (larger gets 413)"),
-    Option("KEIREKI_UPLOAD_MAX_BYTES", "10485760", "largest transcript upload in bytes"),
+    Option("KEIREKI_MAX_CONTENT_LENGTH", "2097152", "largest request body in bytes, file uploads excepted "
+           "(larger gets 413)"),
+    Option("KEIREKI_UPLOAD_MAX_BYTES", "10485760", "largest file upload (a transcript) in bytes; its request "
+           "may be this large"),
     Option("KEIREKI_SMTP_URL", "", "`smtp://user:pass@host:587` (STARTTLS) or `smtps://…`; unset: `.eml` files "
            "in the outbox"),
     Option("KEIREKI_MAIL_FROM", "keireki@localhost", "sender address of outgoing mail"),

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -51,7 +51,12 @@ BACKOFF = 0.05
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine with the settings Keireki relies on (SQLite: WAL, foreign keys, busy timeout)."""
+    """An engine with the settings Keireki relies on (SQLite: WAL, foreign keys, busy timeout).
+
+    ``hide_parameters``: an error's message never carries the bound values (answers, contact details), so
+    no log line written from it does either.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
@@ -77,13 +82,15 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 def is_transient(exc: BaseException) -> bool:
     """True for a database error that running the unit of work again may cure (busy, locked,
     serialization failure, deadlock, a dropped connection)."""
+    if isinstance(exc, DisconnectionError):
+        return True
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:
         return True
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in RETRYABLE_SQLSTATES:
-        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate in RETRYABLE_SQLSTATES or sqlstate.startswith("08") or sqlstate in ("57P01", "57P03"):
+        return True  # serialization failure, deadlock, connection lost, server shutting down/starting
     if isinstance(exc, OperationalError):
         text = str(exc.orig).lower()
         return "database is locked" in text or "database is busy" in text or "database table is locked" in text

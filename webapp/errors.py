@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from webapp.db import Busy
 
@@ -71,7 +71,10 @@ def init_errors(app: Flask) -> None:
     def _http(e: HTTPException) -> Any:
         if e.code is None:
             return e.get_response()
-        return render_error(e.code)
+        response = make_response(render_error(e.code))
+        if isinstance(e, MethodNotAllowed) and e.valid_methods:
+            response.headers["Allow"] = ", ".join(e.valid_methods)  # RFC 9110: a 405 lists what is allowed
+        return response
 
     @app.errorhandler(Busy)
     def _busy(_e: Busy) -> tuple[str | dict, int]:

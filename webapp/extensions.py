@@ -94,32 +94,21 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.signin"
 
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> object | None:
-        from webapp.db import db_session
-        from webapp.models import User
-
-        uid, _, version = user_id.partition(":")
-        if not uid.isdigit():
-            return None
-        user = db_session().get(User, int(uid))
-        if user is None or not user.is_active or str(user.session_version) != version:
-            return None
-        return SignedInUser(user)
-
 
 class SignedInUser:
-    """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version."""
+    """Flask-Login's view of a :class:`webapp.models.User`; the id carries the session version and the
+    server-side sign-in session (:class:`webapp.models.SignInSession`) of this browser."""
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: object) -> None:
+    def __init__(self, user: object, sid: str) -> None:
         self.user = user
+        self.sid = sid
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.session_version}"  # type: ignore[attr-defined]
+        return f"{self.user.id}:{self.user.session_version}:{self.sid}"  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.user, name)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -21,6 +24,16 @@ CSP = "; ".join(
 )
 
 
+#: Types of responses that may carry personal data: pages, the API's JSON, calendar files.
+PRIVATE_TYPES = frozenset({"text/html", "application/json", "text/calendar"})
+
+
+def private_response(response: Response) -> bool:
+    """True for a page, JSON, a calendar file or any download (transcripts, bundles): kept in no cache."""
+    disposition = response.headers.get("Content-Disposition", "")
+    return response.mimetype in PRIVATE_TYPES or disposition.lower().startswith("attachment")
+
+
 def refuse_nul() -> None:
     """No page's path holds a NUL character: 404, before any view or hook runs.
 
@@ -31,11 +44,31 @@ def refuse_nul() -> None:
         abort(404)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+#: Room for the multipart framing and the form's other fields around an uploaded file.
+UPLOAD_OVERHEAD = 256 * 1024
+
+
+def allows_upload(view: F) -> F:
+    """Mark a view that takes a file upload: its requests may be ``KEIREKI_UPLOAD_MAX_BYTES`` (plus the form
+    around the file) instead of the small ``KEIREKI_MAX_CONTENT_LENGTH`` every other request keeps."""
+    view.keireki_upload = True  # type: ignore[attr-defined]
+    return view
+
+
+def upload_limit() -> None:
+    """Raise this request's body limit for views marked :func:`allows_upload` (before CSRF reads the form)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, "keireki_upload", False):
+        request.max_content_length = int(current_app.config["KEIREKI"].upload_max_bytes) + UPLOAD_OVERHEAD
+
+
 def init_security(app: Flask) -> None:
     hops = app.config["KEIREKI"].proxy_hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
+    app.before_request_funcs.setdefault(None, []).insert(0, upload_limit)
+    app.before_request_funcs[None].insert(0, refuse_nul)
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -44,11 +77,13 @@ def init_security(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        # geolocation only for this site's own pages that ask a geographic question (webapp/forms/fields_geo.py)
+        geo = "(self)" if g.get("wants_geolocation") else "()"
+        h.setdefault("Permissions-Policy", f"camera=(), microphone=(), geolocation={geo}, payment=()")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
+        if private_response(response):
             # Pages may show personal data: never kept in shared caches or the back-forward cache of a shared phone.
             h.setdefault("Cache-Control", "no-store")
         return response

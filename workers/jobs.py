@@ -78,9 +78,63 @@ def claim(*, session: Session, job_id: int, now: datetime | None = None) -> Job 
         return None
     job = session.get(Job, job_id, populate_existing=True)
     if job is not None and job.attempts > job.max_attempts:
-        fail(session=session, job=job, error="gave up after too many attempts")
+        fail(session=session, job=job, error=_gave_up(job))
         return None
     return job
+
+
+def _gave_up(job: Job) -> str:
+    last = f"; last error: {job.error}" if job.error else ""
+    return f"gave up after {job.attempts} attempts{last}"
+
+
+#: Retries of a job's task after a passing error (a locked database, a lost connection), with backoff.
+MAX_RETRIES = 5
+
+
+def run(task: Any, job_id: int, work: Callable[[Session, Job], dict[str, Any] | None]) -> None:
+    """Run a job's task: claim the job, ``work(session, job)``, finish it with the returned result.
+
+    A passing database error (see :func:`webapp.db.is_transient`) releases the job and retries the task
+    with exponential backoff, at most ``MAX_RETRIES`` times; any other error, or the last retry, fails the
+    job with the reason (shown on the jobs pages). ``work`` must be idempotent (a re-run redoes it).
+    """
+    from webapp.db import backoff, db_session, is_transient
+
+    session = db_session()
+    job = claim(session=session, job_id=job_id)
+    if job is None:
+        return
+    try:
+        result = work(session, job)
+    except Exception as exc:  # noqa: BLE001 - retried or recorded on the job for the researcher to see
+        session.rollback()
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        retries = int(getattr(task.request, "retries", 0) or 0)
+        if not is_transient(exc) or retries >= MAX_RETRIES:
+            log.warning("job %s (%s) failed for good: %s", job_id, job.kind, reason)
+            fail(session=session, job=job, error=reason if not is_transient(exc) else
+                 f"gave up after {retries + 1} tries; last error: {reason}")
+            return
+        release(session=session, job=job, error=reason)
+        raise task.retry(exc=exc, countdown=backoff(retries) * 40, max_retries=MAX_RETRIES) from exc
+    finish(session=session, job=job, result=result)
+
+
+def release(*, session: Session, job: Job, error: str) -> None:
+    """Put a job back to ``queued`` (its retried task claims it at once), noting the passing error. When
+    the database is still away, the sweeper re-sends the job once its lease ends."""
+    from webapp.db import is_transient
+
+    try:
+        job.status = "queued"
+        job.error = f"retrying after: {error}"[:2000]
+        session.add(job)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        if not is_transient(exc):
+            raise
 
 
 def heartbeat(*, session: Session, job: Job, done: int | None = None, total: int | None = None) -> None:
@@ -96,6 +150,7 @@ def heartbeat(*, session: Session, job: Job, done: int | None = None, total: int
 
 def finish(*, session: Session, job: Job, result: dict[str, Any] | None = None) -> None:
     job.status = "done"
+    job.error = None
     job.finished_at = utcnow()
     job.lease_until = None
     job.done = max(job.done, job.total)
@@ -126,7 +181,7 @@ def sweep(*, session: Session, now: datetime | None = None, limit: int = 500) ->
     ).all()
     for job in stale:
         if job.attempts >= job.max_attempts:
-            fail(session=session, job=job, error="gave up after too many attempts")
+            fail(session=session, job=job, error=_gave_up(job))
             continue
         job.status = "queued"
         job.lease_until = now + _lease(session)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:11:21.890131
+Create Date: 2026-12-02 04:34:35.756542
 """
 from collections.abc import Sequence
 
@@ -258,6 +258,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_memo_study_id'), ['study_id'], unique=False)
         batch_op.create_index('ix_memo_target', ['target', 'target_id'], unique=False)
 
+    op.create_table('signinsession',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sid_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_signinsession_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signinsession')),
+    sa.UniqueConstraint('sid_hash', name=op.f('uq_signinsession_sid_hash'))
+    )
+    with op.batch_alter_table('signinsession', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signinsession_user_id'), ['user_id'], unique=False)
+
     op.create_table('participant',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
@@ -272,11 +284,13 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('demo_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.ForeignKeyConstraint(['channel_id'], ['channel.id'], name=op.f('fk_participant_channel_id_channel')),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_participant_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participant')),
     sa.UniqueConstraint('resume_token_hash', name=op.f('uq_participant_resume_token_hash')),
-    sa.UniqueConstraint('study_id', 'code', name=op.f('uq_participant_study_id_code'))
+    sa.UniqueConstraint('study_id', 'code', name=op.f('uq_participant_study_id_code')),
+    sa.UniqueConstraint('study_id', 'demo_key', name=op.f('uq_participant_study_id_demo_key'))
     )
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_participant_channel_id'), ['channel_id'], unique=False)
@@ -834,6 +848,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participant_channel_id'))
 
     op.drop_table('participant')
+    with op.batch_alter_table('signinsession', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signinsession_user_id'))
+
+    op.drop_table('signinsession')
     with op.batch_alter_table('memo', schema=None) as batch_op:
         batch_op.drop_index('ix_memo_target')
         batch_op.drop_index(batch_op.f('ix_memo_study_id'))

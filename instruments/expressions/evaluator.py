@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from instruments.errors import ExpressionError
+from instruments.expressions.functions import VALUE_FUNCTIONS
 from instruments.expressions.nodes import (
     Call,
     Column,
@@ -54,6 +55,10 @@ class Context:
     choice: Mapping[str, str] | None = None
     #: values that are not stored answers (calculations), looked up after the answers
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: ``now()``: the time of the request (ISO text); today when empty
+    now: str = ""
+    #: ``jr:choice-name(value, '${q}')``: question name -> choice name -> label (one language)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def entry_path(self) -> EntryPath:
@@ -106,12 +111,29 @@ def _regex(pattern: str, pos: int) -> re.Pattern[str]:
         raise ExpressionError(f"invalid regular expression: {exc}", pos) from None
 
 
+def _indexed_repeat(node: Call, ctx: Context) -> Value:
+    """``indexed-repeat(${x}, ${repeat}, n)``: ``x`` of the n-th (1-based) entry of ``repeat``."""
+    field_node, repeat_node, index_node = node.args
+    if not isinstance(field_node, Ref) or not isinstance(repeat_node, Ref):
+        raise ExpressionError("indexed-repeat() takes ${question}, ${repeat}, index", node.pos)
+    entries = _lookup(repeat_node.name, ctx)
+    n = to_number(_eval(index_node, ctx))
+    if not isinstance(entries, list) or not math.isfinite(n) or not 1 <= int(n) <= len(entries):
+        return ""
+    entry = entries[int(n) - 1]
+    return normalise(entry.get(field_node.name)) if isinstance(entry, Mapping) else ""
+
+
 def _call(node: Call, ctx: Context) -> Value:
     name, args = node.name, node.args
     if name == "if":
         return _eval(args[1] if to_bool(_eval(args[0], ctx)) else args[2], ctx)
     if name == "today":
         return ctx.today.isoformat() if isinstance(ctx.today, date) else ""
+    if name == "now":
+        return ctx.now or (ctx.today.isoformat() if isinstance(ctx.today, date) else "")
+    if name == "indexed-repeat":
+        return _indexed_repeat(node, ctx)
     if name == "true":
         return True
     if name == "false":
@@ -123,6 +145,12 @@ def _call(node: Call, ctx: Context) -> Value:
             raise ExpressionError("position(..) is only meaningful inside a repeat", node.pos)
         return float(last[1] + 1)
     values = [_eval(arg, ctx) for arg in args]
+    if name == "jr:choice-name":
+        question = re.sub(r"^\$\{|\}$", "", to_string(values[1])).split("/")[-1]
+        labels = ctx.labels.get(question) if isinstance(ctx.labels, Mapping) else None
+        return str(labels.get(to_string(values[0]), "")) if isinstance(labels, Mapping) else ""
+    if name in VALUE_FUNCTIONS:
+        return VALUE_FUNCTIONS[name](values)
     if name == "coalesce":
         return next((v for v in values if to_string(v) != ""), "")
     if name == "concat":

@@ -15,7 +15,10 @@ _TOKEN = re.compile(
     (?P<space>[ \t\r\n]+)
   | (?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
   | (?P<str>'[^']*'|"[^"]*")
-  | (?P<ref>\$\{(?P<refname>[A-Za-z_][A-Za-z0-9_.-]*)\})
+  | (?P<ref>\$\{(?P<refname>(?:last-saved\#)?[A-Za-z_][A-Za-z0-9_.-]*)\})
+  | (?P<path>(?:\.\./)+(?:[A-Za-z_][A-Za-z0-9_.-]*/)*(?P<relname>[A-Za-z_][A-Za-z0-9_-]*)
+             | /[A-Za-z_][A-Za-z0-9_-]*(?:/[A-Za-z_][A-Za-z0-9_-]*)*/(?P<absname>[A-Za-z_][A-Za-z0-9_-]*)
+             | \./(?P<dotname>[A-Za-z_][A-Za-z0-9_-]*))
   | (?P<dotdot>\.\.)
   | (?P<dot>\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:[-:][A-Za-z_][A-Za-z0-9_]*)*)
@@ -30,7 +33,7 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  #: num, str, ref, dotdot, dot, name, op, lp, rp, comma, end
+    kind: str  #: num, str, ref (also an XPath path), dotdot, dot, name, op, lp, rp, comma, end
     text: str
     pos: int
 
@@ -52,10 +55,13 @@ def tokenize(text: str) -> list[Token]:
                 raise ExpressionError("malformed reference: write ${name}", pos)
             raise ExpressionError(f"unexpected character {text[pos]!r}", pos)
         kind = match.lastgroup or ""
-        if kind == "refname":
+        if kind in ("refname", "path", "relname", "absname", "dotname"):
             kind = "ref"
         if kind != "space":
-            value = match.group("refname") if kind == "ref" else match.group(0)
+            # an XPath path (``../x``, ``/data/group/x``, ``./x``) names a question by its last step:
+            # names are unique in an instrument, so the path and ``${x}`` are the same question
+            value = next((match.group(g) for g in ("refname", "relname", "absname", "dotname") if match.group(g)),
+                         match.group(0)) if kind == "ref" else match.group(0)
             if kind == "str":
                 value = value[1:-1]
             tokens.append(Token(kind, value, pos))

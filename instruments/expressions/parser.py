@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from instruments.errors import ExpressionError
+from instruments.expressions.functions import ARITY
 from instruments.expressions.lexer import Token, tokenize
 from instruments.expressions.nodes import (
     Binary,
@@ -28,7 +29,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "not": (1, 1), "selected": (2, 2), "count-selected": (1, 1), "string-length": (1, 1),
     "regex": (2, 2), "if": (3, 3), "coalesce": (2, None), "today": (0, 0), "count": (1, 1),
     "position": (0, 1), "int": (1, 1), "number": (1, 1), "string": (1, 1), "concat": (1, None),
-    "true": (0, 0), "false": (0, 0), "contains": (2, 2), "starts-with": (2, 2),
+    "true": (0, 0), "false": (0, 0), "contains": (2, 2), "starts-with": (2, 2), **ARITY,
 }
 
 #: Deepest tree accepted: keeps the evaluators (Python and rules.js) far from their stack limits.

@@ -182,11 +182,11 @@ survey:
 @pytest.mark.parametrize(
     ("rows", "row", "needle"),
     [
-        ([["type", "name", "label"], ["begin group", "g", "G"], ["text", "a", "A"]], 2, "has no end"),
-        ([["type", "name", "label"], ["text", "a", "A"], ["end group", None, None]], 3, "without a matching"),
-        ([["type", "name", "label"], ["geopoint", "where", "Where"]], 2, "not supported"),
+        ([["type", "name", "label"], ["begin group", "g", "G"], ["text", "a", "A"]], 2, "Unmatched 'begin_group'"),
+        ([["type", "name", "label"], ["text", "a", "A"], ["end group", None, None]], 3, "Unmatched 'end_group'"),
+        ([["type", "name", "label"], ["where_am_i", "where", "Where"]], 2, "'where_am_i' is not supported"),
         ([["type", "name", "label"], ["select_one", "q", "Q"]], 2, "needs a choice list"),
-        ([["type", "name", "label"], ["text", None, "No name"]], 2, "needs a name"),
+        ([["type", "name", "label"], ["text", None, "No name"]], 2, "with no name"),
     ],
 )
 def test_malformed_workbooks_name_sheet_and_row(tmp_path: Path, rows: list[list[Any]], row: int,
@@ -205,8 +205,9 @@ def test_checker_reports_sheet_and_row(tmp_path: Path) -> None:
                                              "settings": KOBO_SETTINGS})
     result = CliRunner().invoke(instruments_cli, ["check", str(path)])
     assert result.exit_code == 1
-    assert f"{path}:survey:5: work.relevant: unknown reference ${{ful_name}}; did you mean ${{full_name}}?" \
-        in result.output
+    # pyxform (as ODK) rejects the unknown reference; the finding keeps the sheet and row
+    assert f"{path}:survey:5: file: " in result.output
+    assert "Could not find the name 'ful_name'" in result.output
 
 
 def test_missing_survey_sheet(tmp_path: Path) -> None:

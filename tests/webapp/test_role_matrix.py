@@ -206,3 +206,44 @@ def test_admin_pages_for_admins_only(app: Flask, client: FlaskClient, session: S
         for method in _methods(rule):
             response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
             assert response.status_code == 403, (method, url)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_messages_pages_show_contacts_only_to_contact_roles(app: Flask, client: FlaskClient, session: Session,
+                                                            worlds: tuple[World, World], kind: str) -> None:
+    """The Messages pages (outbox list and each message): a participant's address, To: and all, only for the
+    roles with ``view_contact``, each view audited as ``contact.view``; others see the code and ``p…@….org``."""
+    from webapp.models import AuditEvent
+    from webapp.services.mail import send_mail
+
+    own, _ = worlds
+    own_study = session.exec(select(Study).where(Study.slug == own.slug)).one()
+    address = f"pham.{uuid.uuid4().hex[:8]}@example.org"
+    sent = send_mail(to=address, subject="Your interview", body="See you", study=own.slug,
+                     about=(own.values["code"], "participant"), settings=app.config["KEIREKI"])
+    assert sent.path is not None
+    try:
+        user = (f.user(session, is_admin=True) if kind == "admin" else f.user(session) if kind == "none"
+                else own.values["interviewer"] if kind == "interviewer" else f.user(session, own_study, kind))
+        sign_in_client(app, client, user)
+        role = "owner" if kind == "admin" else None if kind == "none" else kind
+        may_open = role is not None and "schedule" in PERMISSIONS[role]
+        may_see = role is not None and "view_contact" in PERMISSIONS[role]
+        pages = [client.get(f"/studies/{own.slug}/schedule/outbox"),
+                 client.get(f"/studies/{own.slug}/schedule/outbox/{sent.path.name}")]
+        for page in pages:
+            if not may_open:
+                assert page.status_code in (403, 404)
+                continue
+            assert page.status_code == 200
+            assert own.values["code"] in page.text
+            assert (address in page.text) is may_see
+            if not may_see:
+                assert "p…@….org" in page.text
+        views = session.exec(select(AuditEvent).where(AuditEvent.action == "contact.view",
+                                                      AuditEvent.target == f"participant:{own.values['code']}",
+                                                      AuditEvent.user_id == user.id)).all()
+        assert len(views) == (2 if may_see else 0)
+        assert all(address not in str(v.detail) for v in views)
+    finally:
+        sent.path.unlink(missing_ok=True)

@@ -8,6 +8,8 @@ from workers.exports import ExportTable, export_tables
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 1000
+#: Highest page number the server accepts (stated as the parameter's ``maximum``).
+MAX_PAGE = 10**9
 #: Largest id (a 32-bit integer column).
 MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 100
@@ -65,7 +67,8 @@ _STUDY_PARAM = {"name": "study", "in": "path", "required": True, "schema": {"typ
 _JOB_PARAM = {"name": "job_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 _PAGING = [
-    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
     {"name": "per_page", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
 ]

@@ -17,12 +17,30 @@ STAFF_PREFIXES = ("/auth/", "/admin/", "/studies")
 
 
 def init_app(app: Flask) -> None:
-    from webapp.auth import admin, routes
+    from webapp.auth.routes import account, admin
 
-    app.register_blueprint(routes.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> object | None:
+        from webapp.auth.services import session_is_open
+        from webapp.db import db_session
+        from webapp.extensions import SignedInUser
+        from webapp.models import User
+
+        uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
+        if not uid.isdigit():
+            return None
+        session = db_session()
+        user = session.get(User, int(uid))
+        if user is None or not user.is_active or str(user.session_version) != version:
+            return None
+        if not session_is_open(session=session, user_id=user.id, sid=sid):  # type: ignore[arg-type]
+            return None  # signed out: this cookie (or a copy of it) opens nothing
+        return SignedInUser(user, sid)
 
     @app.before_request
     def _staff_language() -> None:

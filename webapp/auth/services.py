@@ -6,12 +6,13 @@ import secrets
 import unicodedata
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from instruments.errors import AnswerError
 from instruments.normalise import normalise_email
 from webapp.crypto import hash_token
-from webapp.models import ROLES, Membership, User
+from webapp.models import ROLES, Membership, SignInSession, User
 from webapp.services import audit
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
 
@@ -138,13 +139,38 @@ def change_password(*, session: Session, user: User, current: str, new: str, con
         raise AccountError("current")
     check_new_password(new, confirm)
     user.password_hash = hash_password(new)
+    session.execute(sa.delete(SignInSession).where(SignInSession.user_id == user.id))  # type: ignore[arg-type]
     user.session_version += 1
     session.add(user)
     session.commit()
 
 
+def start_session(*, session: Session, user: User) -> str:
+    """A new server-side sign-in session of the user; returns the random id its cookie carries."""
+    sid = secrets.token_urlsafe(32)
+    session.add(SignInSession(user_id=user.id, sid_hash=hash_token(sid)))  # type: ignore[arg-type]
+    session.commit()
+    return sid
+
+
+def session_is_open(*, session: Session, user_id: int, sid: str) -> bool:
+    """True while the sign-in session ``sid`` of this user has not been ended."""
+    if not sid or len(sid) > 100:
+        return False
+    row = session.exec(select(SignInSession).where(SignInSession.sid_hash == hash_token(sid))).first()
+    return row is not None and row.user_id == user_id
+
+
+def end_session(*, session: Session, sid: str | None) -> None:
+    """End one sign-in session: every copy of its cookie stops working."""
+    if sid:
+        session.execute(sa.delete(SignInSession).where(col(SignInSession.sid_hash) == hash_token(sid)))
+        session.commit()
+
+
 def sign_out_everywhere(*, session: Session, user: User) -> None:
-    """End every session of the user (each carries the session version it was created with)."""
+    """End every session of the user: their rows are deleted and the session version moves on."""
+    session.execute(sa.delete(SignInSession).where(SignInSession.user_id == user.id))  # type: ignore[arg-type]
     user.session_version += 1
     session.add(user)
     session.commit()

@@ -21,7 +21,7 @@ from webapp.coding.services import CodingError, access, agreement, codebook, cod
 from webapp.coding.services import transcripts as sources
 from webapp.db import db_session
 from webapp.extensions import current_language
-from webapp.models import Booking, Coding, Participant, Transcript, utcnow
+from webapp.models import Booking, Coding, Participant, Study, Transcript, utcnow
 
 bp = Blueprint("coding", __name__, template_folder="templates", static_folder="static",
                static_url_path="/coding-static")
@@ -49,7 +49,7 @@ def _transcript(transcript_id: int) -> Transcript:
 
 @bp.get("/studies/<study>/coding")
 @study_view("view")
-def index(study: str) -> ResponseReturnValue:
+def index(study: Study) -> ResponseReturnValue:
     """Interviews with transcripts the user may code; viewers see the codebook and agreement links only."""
     session = db_session()
     rows: list[tuple[Booking, Participant, list[Transcript]]] = []
@@ -75,7 +75,7 @@ def _transcript_form(booking: Booking, existing: list[Transcript]) -> Transcript
 
 @bp.route("/studies/<study>/coding/interviews/<int:booking_id>", methods=["GET", "POST"])
 @study_view("code")
-def interview(study: str, booking_id: int) -> ResponseReturnValue:
+def interview(study: Study, booking_id: int) -> ResponseReturnValue:
     """An interview's transcripts; add one (pasted or uploaded), or adopt the interview page's upload."""
     booking = _booking(booking_id)
     session = db_session()
@@ -99,7 +99,7 @@ def interview(study: str, booking_id: int) -> ResponseReturnValue:
                                    language=form.language.data, user=current_user, translation_of=original)
             session.commit()
             flash(_("The transcript is stored, split into %(n)s paragraphs.", n=len(made.paragraphs)), "info")
-            return redirect(url_for("coding.transcript", study=study, transcript_id=made.id), 303)
+            return redirect(url_for("coding.transcript", study=study.slug, transcript_id=made.id), 303)
         except CodingError as exc:
             session.rollback()
             form.text.errors = [str(exc)]
@@ -152,7 +152,7 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
 
 @bp.get("/studies/<study>/coding/transcripts/<int:transcript_id>")
 @study_view("code")
-def transcript(study: str, transcript_id: int) -> ResponseReturnValue:
+def transcript(study: Study, transcript_id: int) -> ResponseReturnValue:
     item = _transcript(transcript_id)
     return _page(item, _coding_form(item))
 
@@ -185,7 +185,7 @@ def _span(item: Transcript, form: CodingForm, text: str) -> codings.Span:
 
 @bp.post("/studies/<study>/coding/transcripts/<int:transcript_id>/codings")
 @study_view("code")
-def apply(study: str, transcript_id: int) -> ResponseReturnValue:
+def apply(study: Study, transcript_id: int) -> ResponseReturnValue:
     """Save a coding (a plain form post, or the page script's fetch asking for JSON)."""
     item = _transcript(transcript_id)
     session = db_session()
@@ -202,7 +202,7 @@ def apply(study: str, transcript_id: int) -> ResponseReturnValue:
             if wants_json:
                 return jsonify({"id": made.id, "start": made.start, "end": made.end, "paragraph": made.paragraph})
             flash(_("Coded."), "info")
-            return redirect(url_for("coding.transcript", study=study, transcript_id=item.id,
+            return redirect(url_for("coding.transcript", study=study.slug, transcript_id=item.id,
                                     _anchor=f"c-{made.id}"), 303)
         except CodingError as exc:
             session.rollback()
@@ -217,7 +217,7 @@ def apply(study: str, transcript_id: int) -> ResponseReturnValue:
 
 @bp.post("/studies/<study>/coding/transcripts/<int:transcript_id>/memos")
 @study_view("code")
-def transcript_memo(study: str, transcript_id: int) -> ResponseReturnValue:
+def transcript_memo(study: Study, transcript_id: int) -> ResponseReturnValue:
     item = _transcript(transcript_id)
     form = MemoForm()
     session = db_session()
@@ -231,12 +231,12 @@ def transcript_memo(study: str, transcript_id: int) -> ResponseReturnValue:
             flash(str(exc), "error")
     else:
         flash(_("The memo is empty."), "error")
-    return redirect(url_for("coding.transcript", study=study, transcript_id=item.id, _anchor="memos"), 303)
+    return redirect(url_for("coding.transcript", study=study.slug, transcript_id=item.id, _anchor="memos"), 303)
 
 
 @bp.post("/studies/<study>/coding/codings/<int:coding_id>/delete")
 @study_view("code")
-def remove(study: str, coding_id: int) -> ResponseReturnValue:
+def remove(study: Study, coding_id: int) -> ResponseReturnValue:
     session = db_session()
     coding = session.get(Coding, coding_id) if 0 < coding_id < 2**31 else None
     if coding is None or coding.study_id != g.study.id:
@@ -248,4 +248,4 @@ def remove(study: str, coding_id: int) -> ResponseReturnValue:
         flash(_("The coding was removed."), "info")
     except CodingError as exc:
         flash(str(exc), "error")
-    return redirect(url_for("coding.transcript", study=study, transcript_id=item.id), 303)
+    return redirect(url_for("coding.transcript", study=study.slug, transcript_id=item.id), 303)

@@ -16,7 +16,7 @@ from webapp.coding.forms import ActionForm, CodeForm, MemoForm, MergeForm, QdpxE
 from webapp.coding.services import CodingError, agreement, codebook, codings, consensus, qdpx_export
 from webapp.db import db_session
 from webapp.extensions import current_language
-from webapp.models import Coding
+from webapp.models import Coding, Study
 from webapp.services import audit
 
 bp = Blueprint("codebook", __name__, template_folder="templates")
@@ -56,7 +56,7 @@ def _codebook_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/coding/codebook")
 @study_view("view")
-def index(study: str) -> ResponseReturnValue:
+def index(study: Study) -> ResponseReturnValue:
     page = _codebook_page(_code_form())
     db_session().commit()  # the codebook may just have been created with its built-in codes
     return page
@@ -64,7 +64,7 @@ def index(study: str) -> ResponseReturnValue:
 
 @bp.post("/studies/<study>/coding/codebook")
 @study_view("code_all")
-def add(study: str) -> ResponseReturnValue:
+def add(study: Study) -> ResponseReturnValue:
     form = _code_form()
     session = db_session()
     if not form.validate_on_submit():
@@ -79,12 +79,12 @@ def add(study: str) -> ResponseReturnValue:
         form.name.errors = [str(exc)]
         return _codebook_page(form, 400)
     flash(_("The code was added."), "info")
-    return redirect(url_for("codebook.index", study=study), 303)
+    return redirect(url_for("codebook.index", study=study.slug), 303)
 
 
 @bp.post("/studies/<study>/coding/codebook/<int:code_id>/<action>")
 @study_view("code_all")
-def change(study: str, code_id: int, action: str) -> ResponseReturnValue:
+def change(study: Study, code_id: int, action: str) -> ResponseReturnValue:
     """Retire, reactivate or merge a code, or add a memo to it (``action``: retire | activate | merge | memo)."""
     session = db_session()
     if action not in ("retire", "activate", "merge", "memo") or not 0 < code_id < 2**31:
@@ -113,7 +113,7 @@ def change(study: str, code_id: int, action: str) -> ResponseReturnValue:
     except CodingError as exc:
         session.rollback()
         flash(str(exc), "error")
-    return redirect(url_for("codebook.index", study=study), 303)
+    return redirect(url_for("codebook.index", study=study.slug), 303)
 
 
 def _report() -> agreement.Report:
@@ -125,7 +125,7 @@ def _report() -> agreement.Report:
 
 @bp.get("/studies/<study>/coding/agreement")
 @study_view("view")
-def agreement_page(study: str) -> ResponseReturnValue:
+def agreement_page(study: Study) -> ResponseReturnValue:
     """Figures for everyone with ``view``; disagreements side by side (paragraph numbers and codes, no
     text) and the consensus buttons for the lead."""
     result = _report()
@@ -136,7 +136,7 @@ def agreement_page(study: str) -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/coding/agreement.<fmt>")
 @study_view("view")
-def agreement_download(study: str, fmt: str) -> ResponseReturnValue:
+def agreement_download(study: Study, fmt: str) -> ResponseReturnValue:
     if fmt not in ("csv", "html"):
         abort(404)
     result = _report()
@@ -153,7 +153,7 @@ def agreement_download(study: str, fmt: str) -> ResponseReturnValue:
 
 @bp.post("/studies/<study>/coding/codings/<int:coding_id>/consensus")
 @study_view("code_all")
-def adopt(study: str, coding_id: int) -> ResponseReturnValue:
+def adopt(study: Study, coding_id: int) -> ResponseReturnValue:
     session = db_session()
     coding = session.get(Coding, coding_id) if 0 < coding_id < 2**31 else None
     if coding is None or coding.study_id != g.study.id or not ActionForm().validate_on_submit():
@@ -164,13 +164,13 @@ def adopt(study: str, coding_id: int) -> ResponseReturnValue:
     except CodingError as exc:
         flash(str(exc), "error")
     if request.form.get("next_page") == "transcript":
-        return redirect(url_for("coding.transcript", study=study, transcript_id=coding.transcript_id), 303)
-    return redirect(url_for("codebook.agreement_page", study=study), 303)
+        return redirect(url_for("coding.transcript", study=study.slug, transcript_id=coding.transcript_id), 303)
+    return redirect(url_for("codebook.agreement_page", study=study.slug), 303)
 
 
 @bp.route("/studies/<study>/coding/qdpx", methods=["GET", "POST"])
 @study_view("export_pii")
-def qdpx(study: str) -> ResponseReturnValue:
+def qdpx(study: Study) -> ResponseReturnValue:
     """The REFI-QDA project of the study (transcripts are personal data: owners only, a reason, audited)."""
     form = QdpxExportForm()
     if request.method == "GET" or not form.validate_on_submit():

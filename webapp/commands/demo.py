@@ -34,6 +34,7 @@ class SeedOutcome:
     problems: dict[str, int] = field(default_factory=dict)
     skipped_types: list[str] = field(default_factory=list)
     episodes: dict[int, int] = field(default_factory=dict)  #: participant id -> career episodes
+    existing: int = 0  #: people of this seed already in the study (from an earlier run): not made again
 
 
 def seed(*, session: Any, study: Any, participants: int, seed: int, now: Any,
@@ -41,11 +42,9 @@ def seed(*, session: Any, study: Any, participants: int, seed: int, now: Any,
     """Create ``participants`` synthetic participants in ``study`` through the submission services
     (create, consent, save the intake draft, submit: which queues their conversion). Deterministic
     for a given ``seed`` and date. ``progress(n)`` is called after each participant."""
-    from webapp.models import InstrumentVersion
     from webapp.services import responses
-    from webapp.services.studies import current_version, instrument_of
+    from webapp.services.studies import current_version
 
-    rng = random.Random(seed)
     outcome = SeedOutcome()
     consent_id = study.steps.get("consent")
     consent = current_version(session=session, study_id=study.id, instrument_id=consent_id) \
@@ -57,35 +56,116 @@ def seed(*, session: Any, study: Any, participants: int, seed: int, now: Any,
     if not types:
         raise LookupError(f"study {study.slug!r} has no intake instrument loaded")
     weights = [max(1, int(study.quotas.get(t, 1))) for t in types]
-    for _ in range(participants):
-        ptype = rng.choices(types, weights=weights)[0]
-        for _attempt in range(5):
-            person = make_person(rng, ptype, now.date())
-            language = person.language if person.language in study.languages else study.default_language
-            created = responses.create_participant(session=session, study=study, participant_type=ptype,
-                                                   language=language, channel_code=None, now=now).participant
-            if consent is not None:
-                responses.record_consent(session=session, participant=created, version=consent,
-                                         language=language, withdrawal_data="keep", now=now)
-            draft = responses.open_draft(session=session, participant=created, now=now)
-            assert draft is not None
-            version = session.get(InstrumentVersion, draft.instrument_version_id)
-            answers, meta = answers_for(instrument_of(version), person, rng=rng, today=now.date())
-            responses.save_page(session=session, draft=draft, answers=answers, meta=meta, page=None, now=now)
-            try:
-                responses.submit_response(session=session, participant=created, draft=draft, now=now)
-            except responses.IncompleteError:
-                continue  # e.g. no job at all where the form asks for one: a person could not submit that
-            break
-        assert created.id is not None
-        outcome.participant_ids.append(created.id)
-        outcome.episodes[created.id] = len(person.episodes)
-        outcome.by_type[ptype] = outcome.by_type.get(ptype, 0) + 1
-        for problem in person.problems:
-            outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
+    existing = _demo_keys(session, study.id)
+    for n in range(participants):
+        key = f"{seed}:{n}"
+        if key in existing:
+            outcome.existing += 1
+        else:
+            rng = random.Random(f"{seed}:{n}")  # the n-th person of a seed, whatever ran before
+            ptype = rng.choices(types, weights=weights)[0]
+            person, created_id = _seed_one(session, study=study, ptype=ptype, key=key, consent=consent,
+                                           rng=rng, now=now)
+            outcome.participant_ids.append(created_id)
+            outcome.episodes[created_id] = len(person.episodes)
+            outcome.by_type[ptype] = outcome.by_type.get(ptype, 0) + 1
+            for problem in person.problems:
+                outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
         if progress is not None:
             progress(1)
     return outcome
+
+
+def _demo_keys(session: Any, study_id: int) -> set[str]:
+    from sqlmodel import col, select
+
+    from webapp.models import Participant
+
+    query = select(Participant.demo_key).where(Participant.study_id == study_id,
+                                               col(Participant.demo_key).is_not(None))
+    keys = {str(k) for k in session.exec(query)}
+    session.commit()
+    return keys
+
+
+def _seed_one(session: Any, **kw: Any) -> tuple[Person, int]:
+    """Seed one person as ONE transaction (the services' commits become savepoints), with the write lock
+    taken up front and the whole person run again after a passing error: a failed run leaves no
+    half-seeded participant, and a researcher's ``demo seed`` while ``make run`` serves does not fail
+    on ``database is locked``. Their conversion jobs are sent again once the person is committed."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from webapp.db import ATTEMPTS, backoff, is_transient
+
+    bind = session.get_bind()
+    if not isinstance(bind, sa.Engine):  # a caller's open transaction (the tests'): seed inside it
+        return _make_one(session, **kw)
+    import time
+
+    from workers.jobs import send
+
+    for attempt in range(ATTEMPTS):
+        with bind.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            outer = conn.begin()
+            person_session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            try:
+                made = _make_one(person_session, **kw)
+                jobs = _queued_jobs(person_session, made[1])
+                outer.commit()
+            except Exception as exc:
+                outer.rollback()
+                if not is_transient(exc) or attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(backoff(attempt))
+                continue
+            finally:
+                person_session.close()
+        for job in jobs:
+            send(job)
+        return made
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _queued_jobs(session: Any, participant_id: int) -> list[Any]:
+    from sqlmodel import select
+
+    from webapp.models import Job
+
+    return [j for j in session.exec(select(Job).where(Job.status == "queued"))
+            if j.params.get("participant_id") == participant_id]
+
+
+def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, rng: random.Random,
+              now: Any) -> tuple[Person, int]:
+    from webapp.models import InstrumentVersion
+    from webapp.services import responses
+    from webapp.services.studies import instrument_of
+
+    for _attempt in range(5):
+        person = make_person(rng, ptype, now.date())
+        language = person.language if person.language in study.languages else study.default_language
+        created = responses.create_participant(session=session, study=study, participant_type=ptype,
+                                               language=language, channel_code=None, now=now).participant
+        if consent is not None:
+            responses.record_consent(session=session, participant=created, version=consent,
+                                     language=language, withdrawal_data="keep", now=now)
+        draft = responses.open_draft(session=session, participant=created, now=now)
+        assert draft is not None
+        version = session.get(InstrumentVersion, draft.instrument_version_id)
+        answers, meta = answers_for(instrument_of(version), person, rng=rng, today=now.date())
+        responses.save_page(session=session, draft=draft, answers=answers, meta=meta, page=None, now=now)
+        try:
+            responses.submit_response(session=session, participant=created, draft=draft, now=now)
+        except responses.IncompleteError:
+            continue  # e.g. no job at all where the form asks for one: a person could not submit that
+        break
+    assert created.id is not None
+    created.demo_key = key
+    session.add(created)
+    session.commit()
+    return person, created.id
 
 
 @click.group("demo")
@@ -125,21 +205,22 @@ def _participants(session: Any, booking_ids: list[int]) -> list[int]:
 @with_appcontext
 def seed_command(study_slug: str, participants: int, seed_value: int, interviewed: float, inline: bool) -> None:
     """Create synthetic participants of all three types, submitted like real ones, some interviewed."""
-    from sqlmodel import select
-
     from webapp.db import db_session
-    from webapp.models import Study, utcnow
+    from webapp.models import utcnow
+    from webapp.services.studies import study_by_slug
 
     session = db_session()
-    study = session.exec(select(Study).where(Study.slug == study_slug)).first()
+    study = study_by_slug(session=session, slug=study_slug)
     if study is None:
         raise click.BadParameter(f"no study {study_slug!r} (run `keireki setup`)", param_hint="--study")
     with click.progressbar(length=participants, label="seeding") as bar:
         outcome = seed(session=session, study=study, participants=participants, seed=seed_value,
                        now=utcnow(), progress=bar.update)
     made = ", ".join(f"{n} {t}" for t, n in sorted(outcome.by_type.items()))
-    click.echo(f"created {len(outcome.participant_ids)} participants ({made}); "
+    click.echo(f"created {len(outcome.participant_ids)} participants ({made or 'none'}); "
                f"planted problems: {outcome.problems or 'none'}")
+    if outcome.existing:
+        click.echo(f"{outcome.existing} participants of seed {seed_value} were already there (not made again)")
     if outcome.skipped_types:
         click.echo(f"no intake instrument for: {', '.join(outcome.skipped_types)}")
     if interviewed > 0:

@@ -12,7 +12,6 @@ process, so rate limits kept in memory (``memory://``) stay exact.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -20,8 +19,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from types import FrameType
-
-log = logging.getLogger("keireki.serve")
 
 #: Web threads; waitress buffers slow requests before one is taken, so they all do work.
 WEB_THREADS = 8
@@ -96,8 +93,9 @@ class Child:
 
 
 def _say(text: str, *, warning: bool = False) -> None:
+    """One line on serve's output (the terminal of ``make run``), where the children log too."""
+    del warning
     print(text, flush=True)
-    (log.warning if warning else log.info)(text)
 
 
 def serve(*, host: str, port: int) -> int:

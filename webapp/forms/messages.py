@@ -26,6 +26,7 @@ ERROR_MESSAGES = {
     "choice": _l("Please choose from the list."),
     "phone": _l("Please write a phone number, for example 090-1234-5678 or +84 912 345 678."),
     "email": _l("Please write an e-mail address, for example name@example.com."),
+    "geo": _l("Please write a latitude and a longitude in degrees, for example 35.6812 139.7671."),
     "entries_incomplete": _l("Some entries are missing answers. Please open them and complete them."),
     "episode": _l("Please choose one of this participant's career episodes."),
 }

@@ -1,6 +1,6 @@
 """The data layer: every table of Keireki, registered on ``SQLModel.metadata`` when imported."""
 
-from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, User
+from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, SignInSession, User
 from webapp.models.base import UTCDateTime, utcnow
 from webapp.models.coding import Code, Codebook, Coding, Memo, Transcript
 from webapp.models.jobs import Job
@@ -20,5 +20,5 @@ __all__ = [
     "RECORD_TABLES", "ROLES", "ApiToken", "AuditEvent", "AvailabilityOverride", "AvailabilityRule", "Booking",
     "Channel", "Code", "Codebook", "Coding", "Consent", "Contact", "DeliveryAttempt", "Draft",
     "InstrumentVersion", "InterviewType", "Job", "Membership", "Memo", "Participant", "Reminder", "Response",
-    "Study", "Transcript", "User", "UTCDateTime", "utcnow",
+    "SignInSession", "Study", "Transcript", "User", "UTCDateTime", "utcnow",
 ]

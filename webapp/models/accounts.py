@@ -33,6 +33,16 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = ts_field(nullable=True)
 
 
+class SignInSession(SQLModel, table=True):
+    """One signed-in browser: its cookie names the session by a random id; signing out deletes the row, so a
+    copy of the cookie no longer opens anything."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    sid_hash: str = Field(max_length=64, unique=True)  #: sha256 of the random session id in the cookie
+    created_at: datetime = ts_field(default_now=True)
+
+
 class Membership(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("user_id", "study_id"),)
 

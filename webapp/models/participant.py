@@ -12,7 +12,7 @@ from webapp.models.base import json_field, ts_field
 
 
 class Participant(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("study_id", "code"),)
+    __table_args__ = (sa.UniqueConstraint("study_id", "code"), sa.UniqueConstraint("study_id", "demo_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True)
@@ -33,6 +33,8 @@ class Participant(SQLModel, table=True):
     created_at: datetime = ts_field(default_now=True)
     updated_at: datetime = ts_field(default_now=True)
     withdrawn_at: datetime | None = ts_field(nullable=True)
+    #: ``keireki demo seed``'s "<seed>:<n>" for synthetic participants (a rerun adds no duplicate people).
+    demo_key: str | None = Field(default=None, max_length=32)
 
 
 class Contact(SQLModel, table=True):

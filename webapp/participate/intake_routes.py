@@ -272,75 +272,91 @@ def _target(c: Ctx, group: Group, action: str, answers: dict[str, Any], *, block
     return url_for("participate.form_page", study=slug, page=group.name)
 
 
-@bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
-def entry(study: str, page: str, n: int) -> ResponseReturnValue:
-    c = _context(study)
-    if not isinstance(c, Ctx):
-        return c
+@dataclass
+class EntryAt:
+    """The repeat entry a request is about: page, repeat, entry number ``n`` (1-based) and part."""
+
+    group: Group
+    repeat: Group
+    n: int
+    count: int  #: entries so far
+    chunks: list[Group]  #: the entry's parts
+    part: int
+
+    @property
+    def shown(self) -> Group:
+        return self.chunks[self.part - 1]
+
+    @property
+    def key(self) -> str:
+        """Where the entry's pending values are kept in the draft's ``meta["pending"]``."""
+        return f"{self.group.name}/{self.repeat.name}/{self.n}" + (f"/{self.part}" if self.part > 1 else "")
+
+
+def _entry_at(c: Ctx, page: str, n: int) -> EntryAt:
     group = _page_or_404(c, page)
     found = pages.repeats(group)
     name = request.args.get("r") or (found[0].name if found else "")
     repeat = next((r for r in found if r.name == name), None)
     entries = c.draft.answers.get(name) if repeat else None
     count = len(entries) if isinstance(entries, list) else 0
-    if (
-        repeat is None
-        or not 1 <= n <= count + 1
-        or (n == count + 1 and repeat.max_count is not None and count >= repeat.max_count)
-    ):
+    if repeat is None or not 1 <= n <= count + 1 or (n > count and repeat.max_count is not None
+                                                      and count >= repeat.max_count):
         abort(404)
     chunks = pages.parts(c.instrument, repeat, g.language)
     part = request.args.get("part", "1")
     if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count):
         abort(404)
-    number = int(part)
-    shown = chunks[number - 1]
-    key = f"{group.name}/{name}/{n}" + (f"/{number}" if number > 1 else "")
-    page_url = url_for("participate.form_page", study=c.study.slug, page=group.name)
-    here = url_for(
-        "participate.entry",
-        study=c.study.slug,
-        page=group.name,
-        n=n,
-        r=name,
-        part=number if number > 1 else None,
-    )
+    return EntryAt(group, repeat, n, count, chunks, int(part))
+
+
+def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
+    return url_for("participate.entry", study=c.study.slug, page=at.group.name, n=at.n, r=at.repeat.name,
+                   part=part if part > 1 else None)
+
+
+@bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
+def entry(study: str, page: str, n: int) -> ResponseReturnValue:
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    at = _entry_at(c, page, n)
     if request.method == "POST":
-        if request.form.get("action") == "cancel":
-            return redirect(page_url, code=303)
-        outcome, meta = _apply(c, shown, key, (name, n - 1))
-        meta.pop("undo", None)
-        responses.save_page(
-            session=db_session(),
-            draft=c.draft,
-            answers=outcome.answers,
-            meta=meta,
-            page=group.name,
-            now=utcnow(),
-        )
-        action = request.form.get("action", "")
-        if action.startswith("lang:") and len(action) < 24:
-            return redirect(f"{here}{'&' if '?' in here else '?'}{urlencode({'lang': action[5:]})}", code=303)
-        if outcome.errors or outcome.appeared:
-            return redirect(here, code=303)
-        if number < len(chunks):
-            return redirect(
-                url_for(
-                    "participate.entry", study=c.study.slug, page=group.name, n=n, r=name, part=number + 1
-                ),
-                code=303,
-            )
-        flash(_("The entry was saved."))
+        return _post_entry(c, at)
+    return _show_entry(c, at)
+
+
+def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
+    page_url = url_for("participate.form_page", study=c.study.slug, page=at.group.name)
+    action = request.form.get("action", "")
+    if action == "cancel":
         return redirect(page_url, code=303)
-    pending = (c.draft.meta or {}).get("pending", {}).get(key, {})
-    scope = pages.scope_of(c.draft.answers, (name, n - 1))
+    outcome, meta = _apply(c, at.shown, at.key, (at.repeat.name, at.n - 1))
+    meta.pop("undo", None)
+    responses.save_page(
+        session=db_session(), draft=c.draft, answers=outcome.answers, meta=meta, page=at.group.name, now=utcnow()
+    )
+    here = _entry_url(c, at, at.part)
+    if action.startswith("lang:") and len(action) < 24:
+        return redirect(f"{here}{'&' if '?' in here else '?'}{urlencode({'lang': action[5:]})}", code=303)
+    if not outcome.accepted:
+        return redirect(here, code=303)
+    if at.part < len(at.chunks):
+        return redirect(_entry_url(c, at, at.part + 1), code=303)
+    flash(_("The entry was saved."))
+    return redirect(page_url, code=303)
+
+
+def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
+    pending = (c.draft.meta or {}).get("pending", {}).get(at.key, {})
+    scope = pages.scope_of(c.draft.answers, (at.repeat.name, at.n - 1))
     rows, rules = page_rows(
         instrument=c.instrument,
-        group=shown,
+        group=at.shown,
         answers=c.draft.answers,
         values={**scope, **pending.get("values", {})},
         errors=pending.get("errors", {}),
-        entry=(name, n - 1),
+        entry=(at.repeat.name, at.n - 1),
         today=c.today,
         language=g.language,
     )
@@ -348,20 +364,20 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
         "participate/entry.html",
         study=c.study,
         participant=c.person,
-        group=group,
-        repeat=repeat,
-        n=n,
+        group=at.group,
+        repeat=at.repeat,
+        n=at.n,
         rows=rows,
         rules=rules,
-        title=c.instrument.text(repeat.label, g.language) or repeat.name,
-        page_title=c.instrument.text(group.label, g.language),
-        page_url=page_url,
-        is_new=n == count + 1,
-        part=number,
-        parts=len(chunks),
+        title=c.instrument.text(at.repeat.label, g.language) or at.repeat.name,
+        page_title=c.instrument.text(at.group.label, g.language),
+        page_url=url_for("participate.form_page", study=c.study.slug, page=at.group.name),
+        is_new=at.n == at.count + 1,
+        part=at.part,
+        parts=len(at.chunks),
         appeared=bool(pending.get("appeared")),
         has_errors=bool(pending.get("errors")),
-        **_step(c, group),
+        **_step(c, at.group),
     )
 
 

@@ -3,7 +3,7 @@ withdrawal, and leaving a shared phone."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlmodel import col, select
@@ -12,7 +12,7 @@ from webapp.db import db_session
 from webapp.extensions import limiter
 from webapp.models import Consent, InstrumentVersion, utcnow
 from webapp.participate import bp, state
-from webapp.participate.services import go_on
+from webapp.participate.services import continue_url, go_on
 from webapp.services import responses
 from webapp.services.studies import instrument_of
 from webapp.services.withdrawal import withdraw as withdraw_participant
@@ -30,19 +30,13 @@ def resume(study: str) -> ResponseReturnValue:
         code = request.form.get("code", "")[:64]
         person = responses.check_resume_code(session=db_session(), study=s, participant_code=pcode, code=code)
         if person is not None:
-            token = responses.new_token(session=db_session(), participant=person, now=utcnow())
+            # The personal link is not replaced: someone who only has the code cannot cut its owner off.
             state.forget(s)
-            state.update(
-                s,
-                pid=person.id,
-                tok=token,
-                code=responses.normalise_resume_code(code),
-                lang=person.form_language,
-            )
+            state.update(s, pid=person.id, code=responses.normalise_resume_code(code), lang=person.form_language)
             flash(
                 _(
-                    "Welcome back. Your answers are here. We made you a new personal link: it replaces "
-                    "the old one."
+                    "Welcome back. Your answers are here. Your personal link still works. If someone else may "
+                    "know it, make a new one on the page “Your personal link”."
                 )
             )
             return go_on(s, person)
@@ -55,12 +49,30 @@ def resume(study: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/<study>/link", methods=["GET", "POST"])
+def new_link(study: str) -> ResponseReturnValue:
+    """"Your personal link": make a new one on purpose (the old one then stops working), shown on this page."""
+    s = state.enter(study)
+    person = state.participant(s)
+    if person is None:
+        return redirect(url_for("participate.resume", study=s.slug))
+    link = None
+    if request.method == "POST":
+        token = responses.new_token(session=db_session(), participant=person, now=utcnow())
+        state.update(s, tok=token)
+        link = url_for("participate.by_token", study=s.slug, token=token, _external=False)
+        link = f"{current_app.config['KEIREKI'].base_url}{link}"
+    return render_template("participate/new_link.html", study=s, participant=person, link=link,
+                           has_link=bool(state.state(s).get("tok")), next_url=continue_url(s, person))
+
+
 @bp.route("/<study>/p/<token>")
 def by_token(study: str, token: str) -> ResponseReturnValue:
     s = state.enter(study)
     person = responses.participant_by_token(session=db_session(), study=s, token=token)
     if person is None:
-        abort(404)
+        # An old (replaced) or mistyped link: say so and lead to the resume page, not a bare 404.
+        return render_template("participate/link_invalid.html", study=s), 404
     mine = state.state(s)
     code = mine.get("code") if mine.get("pid") == person.id else None
     state.forget(s)

@@ -199,7 +199,7 @@ def thanks(study: str) -> ResponseReturnValue:
     booking = None
     if token:
         try:
-            booking = url_for("schedule.book", study=s.slug, token=token)
+            booking = url_for("schedule.book", study_slug=s.slug, token=token)
         except BuildError:
             booking = None
     return render_template(

@@ -1,8 +1,10 @@
 """Who is taking part in this browser, in which language: the participant's state in the session cookie.
 
 Per study, the signed session holds ``{"pid": participant id, "lang": tag, "c": channel code,
-"tok": resume token, "code": resume code}`` — the two secrets only so the participant can be shown
-them again ("write this down"); the database keeps only their hashes.
+"sec": the resume token and resume code, encrypted}``. The two secrets are there only so the participant can
+be shown them again ("write this down"; the database keeps only their hashes) and are encrypted with the
+data key (:mod:`webapp.crypto`), so the cookie — signed, but readable by anyone who holds it — never shows
+them. :func:`state` and :func:`update` take and give them as ``"tok"`` and ``"code"``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from flask import g, request, session
 
+from webapp.crypto import DecryptionError, decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES, best_language
 from webapp.models import Participant, Study, utcnow
@@ -23,14 +26,38 @@ def load_study(slug: str) -> Study:
     return study_or_404(session=db_session(), slug=slug)
 
 
+#: The state's secrets, kept encrypted under ``"sec"``.
+SECRETS = ("tok", "code")
+
+
+def _secrets(raw: dict[str, Any]) -> dict[str, Any]:
+    sealed = raw.get("sec")
+    if not isinstance(sealed, str):
+        return {}
+    try:
+        opened = decrypt_json(sealed.encode())
+    except (DecryptionError, ValueError, TypeError):
+        return {}  # sealed with a key since removed: the participant still has their link and code on paper
+    return {k: v for k, v in opened.items() if k in SECRETS} if isinstance(opened, dict) else {}
+
+
 def state(study: Study) -> dict[str, Any]:
-    """This browser's state for ``study`` (a copy; write with :func:`update`)."""
-    return dict(session.get(_KEY, {}).get(study.slug, {}))
+    """This browser's state for ``study``, secrets opened (a copy; write with :func:`update`)."""
+    raw = dict(session.get(_KEY, {}).get(study.slug, {}))
+    opened = _secrets(raw)
+    raw.pop("sec", None)
+    return {**raw, **opened}
 
 
 def update(study: Study, **values: Any) -> None:
     everything = dict(session.get(_KEY, {}))
-    mine = {**everything.get(study.slug, {}), **values}
+    raw = dict(everything.get(study.slug, {}))
+    secrets = {**_secrets(raw), **{k: values.pop(k) for k in SECRETS if k in values}}
+    secrets = {k: v for k, v in secrets.items() if v is not None}
+    mine = {**raw, **values}
+    mine.pop("sec", None)
+    if secrets:
+        mine["sec"] = encrypt_json(secrets).decode()
     everything[study.slug] = {k: v for k, v in mine.items() if v is not None}
     session[_KEY] = everything
 

@@ -60,11 +60,22 @@ bp.context_processor(_labels)
 def init_app(app: Flask) -> None:
     """Register the scheduling blueprint (called by ``create_app``)."""
     from webapp.schedule.routes import admin, debrief, interviews, participant  # noqa: F401  (routes register)
+    from webapp.services.withdrawal import participant_withdrawn
 
     app.register_blueprint(bp)
     bookings_cancelled.connect(_cancel_for_withdrawal)
+    participant_withdrawn.connect(_erase_messages)
 
 
 def _cancel_for_withdrawal(participant: Any, **kwargs: Any) -> None:
     """Receiver of :data:`webapp.services.withdrawal.bookings_cancelled` (the participant is the sender)."""
     cancel_for_withdrawal(participant=participant, **kwargs)
+
+
+def _erase_messages(participant: Any, **kw: Any) -> None:
+    """Receiver of :data:`webapp.services.withdrawal.participant_withdrawn`: the participant's messages go."""
+    from webapp.schedule.services.outbox import erase_messages
+
+    erase_messages(session=kw["session"], participant=participant, address=kw.get("address"),
+                   erase=bool(kw.get("erase")), actor=str(kw.get("actor", "system")), user_id=kw.get("user_id"),
+                   now=kw["now"])

@@ -30,6 +30,11 @@ from webapp.config import Settings
 
 #: Names the study a message belongs to, so each study's researchers see only their own in the outbox.
 STUDY_HEADER = "X-Keireki-Study"
+#: The participant code a message is about, and who it is for (``participant`` or ``interviewer``): the
+#: outbox shows a participant's address only to the roles that may see contacts, and a withdrawal finds the
+#: participant's messages by it.
+PARTICIPANT_HEADER = "X-Keireki-Participant"
+AUDIENCE_HEADER = "X-Keireki-Audience"
 _OUTBOX_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.eml$")
 
 
@@ -52,6 +57,8 @@ class OutboxItem:
     to: str
     subject: str
     size: int
+    participant: str = ""  #: the participant code the message is about ("" for older messages)
+    audience: str = ""  #: participant | interviewer ("" for older messages)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -75,11 +82,15 @@ def build_message(
     ics_method: str | None = None,
     message_id: str | None = None,
     study: str | None = None,
+    about: tuple[str, str] | None = None,
 ) -> EmailMessage:
-    """A plain-text message, with an ``.ics`` attachment whose Content-Type carries ``ics_method``."""
+    """A plain-text message, with an ``.ics`` attachment whose Content-Type carries ``ics_method``;
+    ``about`` is (participant code, audience) for :data:`PARTICIPANT_HEADER` and :data:`AUDIENCE_HEADER`."""
     msg = EmailMessage()
     if study:
         msg[STUDY_HEADER] = study
+    if about:
+        msg[PARTICIPANT_HEADER], msg[AUDIENCE_HEADER] = about
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
@@ -112,6 +123,7 @@ def send_mail(
     ics_method: str | None = None,
     key: str | None = None,
     study: str | None = None,
+    about: tuple[str, str] | None = None,
     settings: Settings | None = None,
 ) -> SentMail:
     """Send one message; raises :class:`MailError` when the server refuses it or cannot be reached."""
@@ -127,6 +139,7 @@ def send_mail(
         ics_method=ics_method,
         message_id=message_id,
         study=study,
+        about=about,
     )
     if s.smtp_url:
         _send_smtp(s.smtp_url, msg)
@@ -194,6 +207,8 @@ def list_outbox(
                 to=str(headers["To"] or ""),
                 subject=str(headers["Subject"] or ""),
                 size=path.stat().st_size,
+                participant=str(headers[PARTICIPANT_HEADER] or ""),
+                audience=str(headers[AUDIENCE_HEADER] or ""),
             )
         )
     return items
@@ -209,3 +224,56 @@ def read_outbox(name: str, *, settings: Settings | None = None) -> EmailMessage 
     with path.open("rb") as fh:
         message = BytesParser(policy=policy.default).parse(fh)
     return message
+
+
+def _about(path: Path, study: str, participant: str, wanted: str) -> bool:
+    with path.open("rb") as fh:
+        headers = BytesParser(policy=policy.default).parse(fh, headersonly=True)
+    if str(headers[STUDY_HEADER] or "") != study:
+        return False
+    if str(headers[PARTICIPANT_HEADER] or "") == participant:
+        return True
+    return bool(wanted) and str(headers["To"] or "").strip().lower() == wanted
+
+
+def _redact_message(path: Path, *, address: str, to: str, attendee: str) -> None:
+    """Rewrite one outbox message with ``address`` replaced: in To: by ``to``, in the ``.ics`` by ``attendee``."""
+    with path.open("rb") as fh:
+        msg = BytesParser(policy=policy.default).parse(fh)
+    if str(msg.get("To", "")).strip().lower() == address:
+        msg.replace_header("To", to)
+    pattern = re.compile(r"mailto:" + re.escape(address), re.IGNORECASE)
+    for part in msg.walk():
+        if part.get_content_type() != "text/calendar":
+            continue
+        text = part.get_content()
+        if pattern.search(text):
+            method = part.get_param("method")
+            filename = part.get_filename()
+            part.set_content(pattern.sub(attendee, text), subtype="calendar", charset="utf-8",
+                             disposition="attachment" if filename else None, filename=filename,
+                             params={"method": method} if method else None)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(msg.as_bytes(policy=policy.SMTP))
+    os.replace(tmp, path)
+
+
+def remove_from_outbox(*, study: str, participant: str, address: str | None, erase: bool, to: str,
+                       settings: Settings | None = None) -> int:
+    """The study's outbox messages about ``participant`` (by header) or sent to ``address``: deleted with
+    ``erase``, else rewritten with the address replaced (``to`` in To:, the participant's URN in the
+    ``.ics``). Returns how many were changed."""
+    wanted = (address or "").strip().lower()
+    changed = 0
+    for path in outbox_dir(settings).glob("*.eml"):
+        if not _about(path, study, participant, wanted):
+            continue
+        if erase:
+            path.unlink(missing_ok=True)
+        elif wanted:
+            _redact_message(path, address=wanted, to=to, attendee=f"urn:keireki:participant:{participant}")
+        else:
+            continue
+        changed += 1
+    return changed

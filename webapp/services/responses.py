@@ -346,6 +346,8 @@ def submit_response(
         session.rollback()
         raise IncompleteError(missing)
     meta = _kept_meta(current.meta or {}, answers)
+    answers = {**answers, **engine.metadata_answers(instrument, start=person.created_at, end=now,
+                                                    username=person.code)}
     response = Response(
         participant_id=_id(person.id),
         instrument_id=current.instrument_id,

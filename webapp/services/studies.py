@@ -16,6 +16,12 @@ from webapp.services.passwords import generate_password, hash_password
 SLUG_MAX = 64  #: ``Study.slug`` length
 
 
+def study_title(study: Study, language: str) -> str:
+    """The study's title in ``language``, else in its default language, else any, else its slug."""
+    title = study.title or {}
+    return str(title.get(language) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+
+
 def study_by_slug(*, session: Session, slug: str | None) -> Study | None:
     """The study with this slug, or None (also for an empty or over-long slug)."""
     if not slug or len(slug) > SLUG_MAX:

@@ -15,6 +15,7 @@ from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlmodel import Session, col, select
 
+from webapp.crypto import DecryptionError
 from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
 from webapp.services import audit, contacts
 
@@ -30,6 +31,12 @@ _signals = Namespace()
 #: :func:`webapp.schedule.services.booking.cancel_for_withdrawal` in its ``init_app`` (it voids the reminders and sends
 #: the cancellations); receivers must not commit.
 bookings_cancelled = _signals.signal("keireki.withdrawal.bookings-cancelled")
+#: Sent by :func:`withdraw` (the participant is the sender) with ``session``, ``erase`` (the consent says
+#: erase), ``address`` (their e-mail address before the contact was deleted, or None), ``actor``,
+#: ``user_id`` and ``now``, after the contact and (with ``erase``) the research data are gone. The areas
+#: holding copies connect to it: the scheduling area removes the address from the participant's messages,
+#: the exports area deletes the stored bundles holding them. Receivers must not commit.
+participant_withdrawn = _signals.signal("keireki.withdrawal.participant-withdrawn")
 
 
 def withdrawal_choice(*, session: Session, participant: Participant) -> str:
@@ -57,6 +64,7 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
     cancelled = _cancel_future_bookings(session=session, participant=participant, now=now)
     _notify_schedule(session=session, participant=participant, bookings=cancelled, now=now)
 
+    address = _address_of(session=session, participant=participant)
     contact_erased = contacts.erase(session=session, participant=participant)
     for consent in session.exec(select(Consent).where(Consent.participant_id == participant.id)):
         if consent.withdrawn_at is None:
@@ -77,6 +85,18 @@ def withdraw(*, session: Session, participant: Participant, actor: str, now: dat
         audit.record(session=session, action="participant.erase", actor=actor, study_id=participant.study_id,
                      user_id=user_id, target=target, detail=counts)
     session.flush()
+    participant_withdrawn.send(participant, session=session, erase=choice == ERASE, address=address, actor=actor,
+                               user_id=user_id, now=now)
+    session.flush()
+
+
+def _address_of(*, session: Session, participant: Participant) -> str | None:
+    """The participant's e-mail address (to find their messages), read before the contact is erased."""
+    try:
+        email = contacts.read(session=session, participant_id=participant.id or 0).get("email")
+    except DecryptionError:
+        return None
+    return str(email) if email else None
 
 
 def _cancel_future_bookings(*, session: Session, participant: Participant, now: datetime) -> list[Booking]:

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from webapp.db import db_session
-from webapp.exports.service import expire_exports as expire
-from webapp.exports.service import run_export_job
+from webapp.exports.services import expire_exports as expire
+from webapp.exports.services import run_export_job
 from workers import jobs
 
 
-@shared_task(name="keireki.build_export", acks_late=True, reject_on_worker_lost=True)
-def build_export(job_id: int) -> None:
+@shared_task(name="keireki.build_export", bind=True, acks_late=True, reject_on_worker_lost=True)
+def build_export(self: Any, job_id: int) -> None:
     """Build the bundle of an ``export`` job (params: with_pii, reason, bom, cleared).
 
-    Idempotent: a re-run starts its folder afresh. A failure is recorded on the job, not retried.
+    Idempotent: a re-run starts its folder afresh. A passing database error is retried with backoff
+    (:func:`workers.jobs.run`); any other failure is recorded on the job.
     """
-    session = db_session()
-    job = jobs.claim(session=session, job_id=job_id)
-    if job is None:
-        return
-    try:
-        run_export_job(session=session, job=job)
-    except Exception as exc:  # noqa: BLE001 - recorded on the job for the researcher to see
-        session.rollback()
-        jobs.fail(session=session, job=job, error=f"{type(exc).__name__}: {exc}")
+    jobs.run(self, job_id, lambda session, job: _build(session, job))
+
+
+def _build(session: Any, job: Any) -> None:
+    run_export_job(session=session, job=job)  # finishes the job itself, with the bundle's result
+    return None
 
 
 @shared_task(name="keireki.expire_exports", acks_late=True)

@@ -16,22 +16,14 @@ from datetime import date
 from typing import Any
 
 from celery import shared_task
-from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session
 
-from webapp.db import begin_serialised, db_session
+from webapp.db import begin_serialised
 from webapp.models import Job, utcnow
 from workers import jobs
 from workers.records import PIPELINE_VERSION, ParticipantRecords, build_records
 from workers.store import records as store
 
-#: Errors worth retrying: the database went away or was busy; anything else is a bug or bad data.
-RETRYABLE = (OperationalError, DisconnectionError)
-#: Retry policy of the tasks (Celery ``autoretry_for``): exponential backoff, at most 5 retries.
-RETRY_POLICY: dict[str, Any] = {
-    "autoretry_for": RETRYABLE, "retry_backoff": 2, "retry_backoff_max": 120, "retry_jitter": True,
-    "max_retries": 5,
-}
 REBUILD_TASK = "keireki.records.rebuild"
 
 
@@ -96,46 +88,28 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
     return outcome
 
 
-def _run_job(job_id: int) -> None:
-    session = db_session()
-    job = jobs.claim(session=session, job_id=job_id)
-    if job is None:
-        return
+def _convert_job(session: Session, job: Job) -> dict[str, Any]:
     params = job.params
     ids = [int(i) for i in params.get("participant_ids", [])]
     if "participant_id" in params:
         ids.append(int(params["participant_id"]))
-    try:
-        outcome = convert_batch(session=session, participant_ids=ids)
-    except RETRYABLE:
-        _release(session, job)  # let the retried message claim it again at once
-        raise
-    jobs.finish(session=session, job=job, result=outcome.summary())
+    return convert_batch(session=session, participant_ids=ids).summary()
 
 
-@shared_task(name=jobs.CONVERT_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
-def convert_participant(job_id: int) -> None:
+@shared_task(name=jobs.CONVERT_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def convert_participant(self: Any, job_id: int) -> None:
     """Convert one participant (job params ``participant_id``; see ``workers.jobs.enqueue_conversion``).
 
-    Idempotent: a redelivered or re-sent job replaces the rows with the same rows.
+    Idempotent: a redelivered or re-sent job replaces the rows with the same rows. Passing database
+    errors are retried with backoff (:func:`workers.jobs.run`).
     """
-    _run_job(job_id)
+    jobs.run(self, job_id, _convert_job)
 
 
-@shared_task(name=REBUILD_TASK, acks_late=True, reject_on_worker_lost=True, **RETRY_POLICY)
-def rebuild(job_id: int) -> None:
+@shared_task(name=REBUILD_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def rebuild(self: Any, job_id: int) -> None:
     """Convert the batch of participants of a ``rebuild`` job (job params ``participant_ids``)."""
-    _run_job(job_id)
-
-
-def _release(session: Session, job: Job) -> None:
-    try:
-        session.rollback()
-        job.status = "queued"
-        session.add(job)
-        session.commit()
-    except RETRYABLE:  # the database is still away: the sweeper re-sends the job when its lease ends
-        session.rollback()
+    jobs.run(self, job_id, _convert_job)
 
 
 def enqueue_rebuild(*, session: Session, participant_ids: Sequence[int], study_id: int | None = None,

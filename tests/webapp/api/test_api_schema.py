@@ -14,6 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.fuzz import examples
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -24,7 +26,7 @@ def test_openapi_document_and_api_agree(app: Flask, records_study: Any, token: s
     assert len(operations) == 6
     for operation in operations:
 
-        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=examples(12, share=len(operations)), deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:

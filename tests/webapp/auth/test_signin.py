@@ -131,3 +131,63 @@ def test_sign_in_page_follows_the_browser(client: FlaskClient) -> None:
     html = client.get("/auth/signin", headers={"Accept-Language": "vi,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="vi"' in html
     assert 'for="email"' in html
+
+
+def test_the_rightful_user_signs_in_during_an_attack(app: Flask, client: FlaskClient, make_user: Any) -> None:
+    """Strangers guessing from many addresses slow the account down but never lock its owner out."""
+    make_user(email="ana@example.org")
+    app.config["KEIREKI_SIGNIN_ATTACK_DELAY"] = 0.01
+    try:
+        statuses = []
+        for source in range(8):  # 8 addresses x 4 guesses: over the account's 20 failures an hour
+            attacker = app.test_client()
+            attacker.environ_base["REMOTE_ADDR"] = f"198.51.100.{source + 1}"
+            statuses += [sign_in_form(attacker, "ana@example.org", f"guess {i}").status_code for i in range(4)]
+        assert set(statuses) == {401}
+        # One address that keeps guessing this account is stopped, even when it finally has the password.
+        persistent = app.test_client()
+        persistent.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+        guesses = [sign_in_form(persistent, "ana@example.org", f"again {i}").status_code for i in range(6)]
+        assert guesses == [401] * 5 + [429]
+        assert sign_in_form(persistent, "ana@example.org", PASSWORD).status_code == 429
+        # The owner, from her own address, still signs in with her password.
+        response = sign_in_form(client, "ana@example.org", PASSWORD)
+        assert response.status_code == 302
+        assert client.get("/studies").status_code == 200
+    finally:
+        del app.config["KEIREKI_SIGNIN_ATTACK_DELAY"]
+
+
+def _copy_cookie(app: Flask, source: FlaskClient) -> FlaskClient:
+    """Another browser holding a copy of ``source``'s session cookie (and the same address)."""
+    copy = app.test_client()
+    cookie = source.get_cookie("keireki_session")
+    assert cookie is not None
+    copy.set_cookie("keireki_session", cookie.value)
+    return copy
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing(app: Flask, client: FlaskClient, make_user: Any) -> None:
+    make_user(email="ana@example.org")
+    assert sign_in_form(client, "ana@example.org", PASSWORD).status_code == 302
+    copy = _copy_cookie(app, client)
+    assert copy.get("/studies").status_code == 200  # the copy works while the session lasts
+    client.post("/auth/signout", data={"csrf_token": csrf(client, "/auth/account")})
+    assert copy.get("/studies").status_code == 302
+    # Signing in again starts a new session; the old copy stays dead.
+    assert sign_in_form(client, "ana@example.org", PASSWORD).status_code == 302
+    assert client.get("/studies").status_code == 200
+    assert copy.get("/studies").status_code == 302
+
+
+def test_a_cookie_copied_before_sign_out_everywhere_opens_nothing(app: Flask, client: FlaskClient,
+                                                                   make_user: Any) -> None:
+    make_user(email="ana@example.org")
+    assert sign_in_form(client, "ana@example.org", PASSWORD).status_code == 302
+    copy = _copy_cookie(app, client)
+    laptop = app.test_client()
+    assert sign_in_form(laptop, "ana@example.org", PASSWORD).status_code == 302
+    laptop_copy = _copy_cookie(app, laptop)
+    client.post("/auth/signout-everywhere", data={"csrf_token": csrf(client, "/auth/account")})
+    for other in (copy, laptop, laptop_copy, client):
+        assert other.get("/studies").status_code == 302

@@ -30,15 +30,11 @@ def make_journey(app: Flask, bundled_study: Any, fresh_limits: None) -> Any:
 def sign_in(client: FlaskClient, app: Flask) -> Any:
     """Sign a user in with Flask-Login's strong-protection identifier (the shared fixture lacks it)."""
     from flask import g
-    from flask_login.utils import _create_identifier
+
+    from tests.support.auth import sign_in_client
 
     def _sign_in(user: Any) -> None:
-        with app.test_request_context(environ_base=dict(client.environ_base)):
-            ident = _create_identifier()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = f"{user.id}:{user.session_version}"
-            sess["_fresh"] = True
-            sess["_id"] = ident
+        sign_in_client(app, client, user)
         g.pop("_login_user", None)
 
     return _sign_in

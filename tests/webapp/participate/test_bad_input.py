@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from instruments import engine
 from instruments.model import Group, Instrument
+from tests.support.fuzz import examples
 from tests.webapp.participate.journey import STUDY, Journey
 from webapp.forms import pages
 from webapp.models import Draft, Participant
@@ -116,7 +117,7 @@ def _check_answers(instrument: Instrument, group_children: Any, answers: Any) ->
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -67,9 +67,39 @@ def test_the_code_resumes_and_issues_a_new_link(
     body = r.get_data(as_text=True)
     assert 'value="1994"' in body
     assert code in body
+    assert "Your personal link still works" in body
     session.refresh(person)
-    assert person.resume_token_hash != hash_token(token)  # the old link was replaced
-    assert journey.get(f"/s/{STUDY}/p/{token}").status_code == 404
+    assert person.resume_token_hash == hash_token(token)  # the code alone cannot cut the link off
+    assert journey.get(f"/s/{STUDY}/p/{token}").status_code == 302
+    # A new link only when the participant asks for it; it is shown on the page they land on.
+    assert other.get(f"/s/{STUDY}/link").status_code == 200
+    made = other.post(f"/s/{STUDY}/link", {})
+    assert made.status_code == 200
+    new = re.search(r"/s/sme-careers/p/([\w-]{40,})", made.get_data(as_text=True))
+    assert new is not None
+    assert "The old link no longer works" in made.get_data(as_text=True)
+    session.refresh(person)
+    assert person.resume_token_hash == hash_token(new.group(1))
+    assert other.get(f"/s/{STUDY}/p/{new.group(1)}").status_code == 302
+    # The old link explains itself and leads to the resume page.
+    old = journey.get(f"/s/{STUDY}/p/{token}")
+    assert old.status_code == 404
+    assert "This personal link no longer works" in old.get_data(as_text=True)
+    assert f'href="/s/{STUDY}/resume"' in old.get_data(as_text=True)
+
+
+def test_the_cookie_never_shows_the_code_or_the_link(journey: Journey, session: Session, app: Any) -> None:
+    _person, code, token, _pcode = _started(journey, session)
+    cookie = journey.client.get_cookie("keireki_session")
+    assert cookie is not None
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert token not in str(data)
+    assert code not in str(data)
+    assert code.replace("-", "") not in str(data)
+    # ... and the pages still show both to write down.
+    page = journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True).get_data(as_text=True)
+    assert token in page
+    assert code in page
 
 
 def test_wrong_codes_lock_the_code_but_not_the_link(

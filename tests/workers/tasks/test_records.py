@@ -84,21 +84,19 @@ def test_unknown_participants_are_listed_as_missing(session: Session, bundled_st
     assert outcome.missing == [10_000_000]
 
 
-def test_tasks_are_safe_to_redeliver_and_retry_only_database_errors() -> None:
-    from sqlalchemy.exc import DisconnectionError, OperationalError
-
+def test_tasks_are_safe_to_redeliver() -> None:
     from workers.tasks import records as tasks
 
     for task in (tasks.convert_participant, tasks.rebuild):
         assert task.acks_late is True
         assert task.reject_on_worker_lost is True
-        assert set(task.autoretry_for) == {OperationalError, DisconnectionError}
-        assert task.max_retries == 5
-        assert task.retry_backoff
+
 
 
 def test_a_database_error_releases_the_job_for_the_retry(session: Session, bundled_study: Any,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
     from sqlalchemy.exc import OperationalError
 
     from webapp.models import Job
@@ -110,19 +108,41 @@ def test_a_database_error_releases_the_job_for_the_retry(session: Session, bundl
     session.add(job)
     session.commit()
 
-    def database_gone(**_: Any) -> Any:
-        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    def database_busy(**_: Any) -> Any:
+        raise OperationalError("UPDATE response", {}, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(tasks, "convert_batch", database_gone)
-    with pytest.raises(OperationalError):
-        tasks._run_job(job.id)
+    monkeypatch.setattr(tasks, "convert_batch", database_busy)
+    with pytest.raises(OperationalError):  # called directly, Celery's retry re-raises the error
+        tasks.convert_participant(job.id)
     session.refresh(job)
     assert (job.status, job.attempts) == ("queued", 1)       # the retried message can claim it at once
+    assert "database is locked" in (job.error or "")
     monkeypatch.undo()
-    tasks._run_job(job.id)
+    tasks.convert_participant(job.id)
     session.refresh(job)
-    assert (job.status, job.attempts, job.result["converted"]) == ("done", 2, 1)
+    assert (job.status, job.attempts, job.result["converted"], job.error) == ("done", 2, 1, None)
     assert len(record_rows(session, person.id)["participants"]) == 1
+
+
+def test_an_error_that_is_not_passing_fails_the_job_and_says_why(session: Session, bundled_study: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.models import Job
+    from workers import jobs
+    from workers.tasks import records as tasks
+
+    person = add_participant(session, bundled_study, "SIE-0008", "sie", ("sie_intake", SIE))
+    job = Job(kind="convert", params={"participant_id": person.id, "task": jobs.CONVERT_TASK})
+    session.add(job)
+    session.commit()
+
+    def bug(**_: Any) -> Any:
+        raise KeyError("no such column")
+
+    monkeypatch.setattr(tasks, "convert_batch", bug)
+    tasks.convert_participant(job.id)
+    session.refresh(job)
+    assert job.status == "failed"
+    assert job.error == "KeyError: 'no such column'"
 
 
 def test_a_withdrawn_participant_whose_data_was_erased_gets_no_records(session: Session,

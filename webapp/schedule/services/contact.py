@@ -3,7 +3,6 @@ the contact record (``webapp.services.contacts``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +10,10 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from instruments.errors import AnswerError
+from instruments.normalise import normalise_email
 from webapp.models import utcnow
 from webapp.services.contacts import MESSAGING_APPS, merge
-
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,10 @@ def parse_contact(
     """Validate what the participant typed; raises :class:`ContactInvalid` with a translated message."""
     email, phone, messaging_id = email.strip(), phone.strip(), messaging_id.strip()
     if channel == "email":
-        if not email or len(email) > 254 or not _EMAIL.match(email):
-            raise ContactInvalid("email", _l("Please enter an e-mail address like name@example.com."))
+        try:
+            email = normalise_email(email)
+        except AnswerError:
+            raise ContactInvalid("email", _l("Please enter an e-mail address like name@example.com.")) from None
         return ContactChoice(channel="email", email=email)
     if channel == "phone":
         try:

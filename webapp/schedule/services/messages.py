@@ -25,6 +25,7 @@ from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, 
 from webapp.schedule.services.ics import Invitation, build_ics, method_of
 from webapp.services import contacts
 from webapp.services.mail import MailError, send_mail
+from webapp.services.studies import study_title
 
 log = logging.getLogger(__name__)
 JAPAN = "Asia/Tokyo"
@@ -87,10 +88,6 @@ def load_parts(session: Session, booking: Booking) -> Parts:
     return Parts(booking, itype, participant, study, interviewer, email)
 
 
-def _study_title(study: Study, language: str) -> str:
-    return study.title.get(language) or study.title.get(study.default_language) or study.slug
-
-
 def _how(p: Parts) -> str:
     mode = str(MODE_NAMES.get(p.booking.mode, p.booking.mode))
     if p.booking.mode == "in_person" and p.itype.place:
@@ -106,7 +103,7 @@ def invitation(p: Parts, *, manage_url: str | None = None, cancelled: bool = Fal
     language = p.participant.form_language
     settings = current_app.config["KEIREKI"]
     with force_locale(babel_locale(language)):
-        title = _study_title(p.study, language)
+        title = study_title(p.study, language)
         lines = [
             _("Interview for the study: %(title)s", title=title),
             _how(p),
@@ -248,6 +245,7 @@ def deliver_to_participant(
             ics=ics,
             ics_method=method,
             study=p.study.slug,
+            about=(p.participant.code, "participant"),
             key=key or f"{b.uid}:{b.sequence}:{purpose}",
         )
     except MailError as exc:
@@ -297,6 +295,7 @@ def deliver_to_interviewer(p: Parts, *, purpose: str, now: datetime, interviewer
             ics=ics,
             ics_method="CANCEL" if cancelled else "REQUEST",
             study=p.study.slug,
+            about=(p.participant.code, "interviewer"),
             key=f"{b.uid}:{b.sequence}:{purpose}:interviewer:{user.id}",
         )
     except MailError as exc:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import unicodedata
-import zipfile
 from pathlib import Path
 
 from flask import current_app
@@ -14,6 +12,7 @@ from flask_babel import gettext as _
 
 from webapp.crypto import decrypt_bytes, encrypt_bytes
 from webapp.models import Booking
+from webapp.schedule.services.docx_text import DocxError, docx_text
 
 FOLDER = "transcripts"
 
@@ -51,17 +50,13 @@ def extract(filename: str, data: bytes) -> str:
 
 
 def _docx_text(data: bytes) -> str:
-    from docx import Document
-
     try:
-        document = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TranscriptError(_("This Word document cannot be read. Please save it again as .docx.")) from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
+        return docx_text(data)
+    except DocxError as exc:
+        if exc.reason == "too_large":
+            raise TranscriptError(_("This Word document unpacks to too much text. Please split it into smaller "
+                                    "documents, or save it as a UTF-8 text file (.txt).")) from None
+        raise TranscriptError(_("This Word document cannot be read. Please save it again as .docx.")) from None
 
 
 def _root() -> Path:

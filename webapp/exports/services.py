@@ -118,6 +118,16 @@ class _CopyStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def at_end(self) -> bool:
+        """True when COPY sent no data at all (an empty table: Arrow refuses an empty CSV file)."""
+        while not self._buffer and not self._eof:
+            chunk = self._copy.read()
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
+        return not self._buffer
+
     def read(self, size: int | None = -1) -> bytes:
         buffer = self._buffer
         wanted = -1 if size is None else size
@@ -163,8 +173,11 @@ def _copy_batches(conn: sa.Connection, query: sa.Select[Any], table: ExportTable
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL extra_float_digits = 1")  # shortest exact text of every double
         with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            stream = _CopyStream(copy)
+            if stream.at_end():
+                return  # no rows: no batches (the bundle writes the table's header only)
             reader = pacsv.open_csv(
-                _CopyStream(copy),
+                stream,
                 read_options=pacsv.ReadOptions(column_names=names, block_size=COPY_BLOCK, use_threads=False),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
@@ -395,4 +408,33 @@ def expire_exports(*, session: Session, now: datetime | None = None) -> int:
         job.result = {**job.result, "expired": True}
         session.add(job)
     session.commit()
+    return count
+
+
+def delete_bundles_of(*, session: Session, participant: Participant, erase: bool, actor: str,
+                      user_id: int | None) -> int:
+    """Delete the stored bundles of the participant's study that may hold them: every personal-data bundle
+    (contact rows go at every withdrawal) and, with ``erase``, every bundle built since they joined. Each is
+    audited as ``export.delete`` with reason ``erasure`` (or ``withdrawal``). The caller commits."""
+    done = session.exec(
+        select(Job).where(Job.kind == EXPORT_KIND, Job.study_id == participant.study_id, Job.status == "done")
+    ).all()
+    root = exports_dir().resolve()
+    count = 0
+    for job in done:
+        if job.result.get("expired") or not job.result.get("path"):
+            continue
+        with_pii = bool(job.params.get("with_pii"))
+        if not (with_pii or erase) or (job.finished_at is not None and job.finished_at < participant.created_at):
+            continue
+        path = Path(str(job.result["path"])).resolve()
+        if root in path.parents:
+            shutil.rmtree(path.parent, ignore_errors=True) if path.parent != root else path.unlink(missing_ok=True)
+        job.result = {**job.result, "expired": True, "deleted_for": "erasure" if erase else "withdrawal"}
+        session.add(job)
+        audit.record(session=session, action="export.delete", actor=actor, user_id=user_id,
+                     study_id=job.study_id, target=f"job:{job.id}",
+                     detail={"job": job.id, "reason": "erasure" if erase else "withdrawal",
+                             "participant": participant.code, "with_pii": with_pii})
+        count += 1
     return count

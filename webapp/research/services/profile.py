@@ -18,7 +18,7 @@ from webapp.models import (
     Study,
     User,
 )
-from webapp.research.answers import AnswerItem, RepeatItem, answer_items
+from webapp.research.services.answers import AnswerItem, RepeatItem, answer_items
 from webapp.services import charts, contacts
 from webapp.services.careers import career_timeline, labels_for, study_instruments  # noqa: F401  (the area's names)
 from webapp.services.studies import instrument_of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -10,17 +11,22 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.auth import services
+from webapp.auth import services, throttle
 from webapp.auth.forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm
 from webapp.db import db_session
+from webapp.errors import render_error
 from webapp.extensions import UI_LANGUAGES, SignedInUser, limiter
 from webapp.models import User, utcnow
+from webapp.redirects import safe_target
 
-bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates", static_folder="static")
+#: The area's folder (``templates/``, ``static/``): this module lives one level below it.
+AREA_ROOT = str(Path(__file__).resolve().parents[1])
+bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates", static_folder="static",
+               root_path=AREA_ROOT)
 
-#: Sign-in attempts that fail count against the visitor's address and against the e-mail address tried.
+#: Sign-in attempts that fail count against the visitor's address (over all accounts); per account, see
+#: :mod:`webapp.auth.throttle`.
 SIGNIN_LIMIT_IP = "20 per minute; 100 per hour"
-SIGNIN_LIMIT_EMAIL = "5 per minute; 20 per hour"
 #: Invitation links that are unknown or expired, per visitor's address (opening or posting): tokens cannot be
 #: guessed, and this keeps anyone from trying.
 INVITE_FAILURE_LIMIT = "10 per minute; 50 per hour"
@@ -28,14 +34,6 @@ INVITE_FAILURE_LIMIT = "10 per minute; 50 per hour"
 
 def _ip_limit() -> str:
     return str(current_app.config.get("KEIREKI_SIGNIN_LIMIT_IP", SIGNIN_LIMIT_IP))
-
-
-def _email_limit() -> str:
-    return str(current_app.config.get("KEIREKI_SIGNIN_LIMIT_EMAIL", SIGNIN_LIMIT_EMAIL))
-
-
-def _email_key() -> str:
-    return "signin-email:" + request.form.get("email", "").strip().lower()[:254]
 
 
 def _failed(response: Response) -> bool:
@@ -47,10 +45,8 @@ def _home() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no scheme, no host, no backslash tricks) is followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return _home()
+    """Only a path on this site is followed after sign-in (:func:`webapp.redirects.safe_target`)."""
+    return safe_target(target) or _home()
 
 
 def _user() -> User:
@@ -60,7 +56,6 @@ def _user() -> User:
 
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_email_limit, key_func=_email_key, methods=["POST"], deduct_when=_failed)
 def signin() -> Any:
     form = SignInForm()
     if request.method == "GET":
@@ -69,19 +64,35 @@ def signin() -> Any:
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
+        address = services.sign_in_address(form.email.data or "")
+        if throttle.source_blocked(address):
+            return render_error(429)
+        throttle.slow_down_if_attacked(address)
         user = services.authenticate(session=db_session(), email=form.email.data or "",
                                      password=form.password.data or "", now=utcnow())
         if user is not None:
-            login_user(SignedInUser(user))
+            _sign_in(user)
             return redirect(_safe_next(form.next.data))
+        throttle.count_failure(address)
     if request.method == "POST":
         error = _("The e-mail address or the password is not right.")
     return render_template("auth/signin.html", form=form, error=error), 401 if error else 200
 
 
+def _sign_in(user: User) -> None:
+    login_user(SignedInUser(user, services.start_session(session=db_session(), user=user)))
+
+
+def _sign_out() -> None:
+    """End this browser's server-side session, then forget it in the cookie."""
+    if current_user.is_authenticated:
+        services.end_session(session=db_session(), sid=current_user.sid)
+    logout_user()
+
+
 @bp.post("/signout")
 def signout() -> Response:
-    logout_user()
+    _sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.signin"))
 
@@ -90,7 +101,7 @@ def signout() -> Response:
 @login_required
 def signout_everywhere() -> Response:
     services.sign_out_everywhere(session=db_session(), user=_user())
-    logout_user()
+    _sign_out()
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.signin"))
 
@@ -122,8 +133,8 @@ def invite(token: str) -> Any:
         except services.AccountError as exc:
             error = password_message(exc.code)
         else:
-            logout_user()
-            login_user(SignedInUser(user))
+            _sign_out()
+            _sign_in(user)
             flash(_("Your password is set. Welcome to Keireki."), "info")
             return redirect(_home())
     elif request.method == "GET":
@@ -181,7 +192,7 @@ def change_password() -> Any:
         except services.AccountError as exc:
             error = password_message(exc.code)
         else:
-            login_user(SignedInUser(user))  # this session continues with the new session version
+            _sign_in(user)  # this browser continues in a new session; all others were ended
             flash(_("Your password is changed. Other devices are signed out."), "info")
             return redirect(url_for("auth.account"))
     else:

@@ -1,0 +1,43 @@
+"""Field builders for XLSForm's geographic questions (``geopoint``, ``geotrace``, ``geoshape``).
+
+The participant types the coordinates (``35.6812 139.7671``; points of a trace or shape joined by
+``;``); this works with JavaScript off. With JavaScript, ``participate/geo.js`` adds a "Use my location"
+button: the browser's geolocation, after the participant presses it and the browser's own permission
+prompt. The answer is checked by :func:`instruments.geo.parse_geo`.
+Registered in :data:`webapp.forms.builder.FIELD_BUILDERS` on import (see ``webapp/forms/__init__.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, TextAreaField
+
+from instruments.model import Question
+from webapp.forms.builder import FIELD_BUILDERS, FieldContext, _common
+
+
+def _geo_kw(kind: str) -> dict[str, Any]:
+    """What geo.js needs, in the participant's language (the script has no catalog of its own). The
+    page may then use the browser's geolocation: ``Permissions-Policy: geolocation=(self)`` for this
+    response only (webapp/security.py), ``geolocation=()`` everywhere else."""
+    if has_request_context():
+        g.wants_geolocation = True
+    return {"data-geo": kind, "data-geo-label": _l("Use my location"),
+            "data-geo-wait": _l("Finding your location…"),
+            "data-geo-error": _l("Your location could not be found. Please type it instead.")}
+
+
+def _geopoint(question: Question, ctx: FieldContext) -> Any:
+    return StringField(**_common(question, ctx, maxlength=120, autocomplete="off", inputmode="decimal",
+                                 placeholder="35.6812 139.7671", spellcheck="false", **_geo_kw("point")))
+
+
+def _geotrace(question: Question, ctx: FieldContext) -> Any:
+    return TextAreaField(**_common(question, ctx, maxlength=2000, rows=3, spellcheck="false",
+                                   placeholder="35.68 139.76; 35.69 139.77", **_geo_kw("points")))
+
+
+FIELD_BUILDERS.update({"geopoint": _geopoint, "geotrace": _geotrace, "geoshape": _geotrace})
