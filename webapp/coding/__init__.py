@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from webapp.coding.routes import bp
     from webapp.coding.routes_codebook import bp as codebook_bp
     from webapp.coding.services.bundle import files_for_export
-    from webapp.exports.service import bundle_files
+    from webapp.exports.services import bundle_files
 
     app.register_blueprint(bp)
     app.register_blueprint(codebook_bp)

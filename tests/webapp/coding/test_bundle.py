@@ -16,7 +16,7 @@ from tests.webapp.research import factories as rf
 from webapp.coding.core import qdpx
 from webapp.coding.services import codebook, codings, consensus
 from webapp.coding.services import transcripts as sources
-from webapp.exports import service
+from webapp.exports import services as service
 from workers.tasks.records import convert_batch
 
 

@@ -17,7 +17,7 @@ def _number(text: str | int) -> float | None:
 
 
 def files_for_export(study: Study, *, session: Session, with_pii: bool, bom: bool = False) -> dict[str, bytes]:
-    """Receiver of :data:`webapp.exports.service.bundle_files`."""
+    """Receiver of :data:`webapp.exports.services.bundle_files`."""
     return files(session=session, study=study, with_pii=with_pii, bom=bom)
 
 
