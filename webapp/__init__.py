@@ -56,8 +56,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
 
 def init_blueprints(app: Flask) -> None:
     """Register one blueprint per user-facing area (each area package has an ``init_app(app)``)."""
-    from webapp import api, auth, exports, health, participate, research, schedule
+    from webapp import api, auth, coding, exports, health, participate, research, schedule
 
     app.register_blueprint(health.bp)
-    for area in (auth, participate, schedule, research, exports, api):
+    for area in (auth, participate, schedule, research, exports, coding, api):
         area.init_app(app)
