@@ -42,7 +42,7 @@ def test_the_tree_keeps_every_contract(graph: grimp.ImportGraph) -> None:
 @pytest.mark.parametrize(("importer", "imported", "broken"), [
     # a web area reaching into the Celery runtime (only workers.jobs, the enqueue API, is below the areas)
     ("webapp.schedule.services", "workers.tasks.schedule", {"layers"}),
-    ("webapp.exports.service", "workers.celery_app", {"layers"}),
+    ("webapp.exports.services", "workers.celery_app", {"layers"}),
     # the pure core reading the database or a web module
     ("workers.records.build", "webapp.models", {"layers", "pure-core"}),
     ("workers.exports.bundle", "sqlmodel", {"pure-core"}),
@@ -55,7 +55,7 @@ def test_the_tree_keeps_every_contract(graph: grimp.ImportGraph) -> None:
     ("webapp.services.responses", "webapp.participate.services", {"layers"}),
     ("workers.store.records", "workers.tasks.records", {"layers"}),
     # two areas of one layer are independent of each other
-    ("webapp.research.profile", "webapp.schedule.services", {"layers"}),
+    ("webapp.research.services.profile", "webapp.schedule.services", {"layers"}),
 ])
 def test_one_upward_import_breaks_a_contract(graph: grimp.ImportGraph, importer: str, imported: str,
                                              broken: set[str]) -> None:
@@ -68,8 +68,8 @@ def test_one_upward_import_breaks_a_contract(graph: grimp.ImportGraph, importer:
 
 @pytest.mark.parametrize(("importer", "imported"), [
     ("webapp.schedule.services", "workers.jobs"),  # the documented enqueue API
-    ("workers.tasks.exports", "webapp.exports.service"),  # the runtime calls the areas' services
-    ("webapp.exports.service", "workers.exports.tabular"),  # the web side hands rows to the writers
+    ("workers.tasks.exports", "webapp.exports.services"),  # the runtime calls the areas' services
+    ("webapp.exports.services", "workers.exports.tabular"),  # the web side hands rows to the writers
     ("workers.exports.bundle", "instruments.contract"),
 ])
 def test_a_downward_import_keeps_the_contracts(graph: grimp.ImportGraph, importer: str, imported: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -77,7 +77,9 @@ def init_security(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        # geolocation only for this site's own pages that ask a geographic question (webapp/forms/fields_geo.py)
+        geo = "(self)" if g.get("wants_geolocation") else "()"
+        h.setdefault("Permissions-Policy", f"camera=(), microphone=(), geolocation={geo}, payment=()")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -14,6 +14,7 @@ from celery import Celery, Task
 from flask import Flask, has_app_context
 
 from workers.tasks import exports, participate, records, schedule, system
+from workers.transport import Transport
 
 #: Task modules: imported here, so their ``@shared_task`` functions are registered, and named to Celery's
 #: ``include`` for the worker.
@@ -68,7 +69,7 @@ def init_celery(app: Flask) -> Celery[Any]:
     )
     if settings.broker_url.startswith("filesystem"):
         # Atomic publish and a consumer that survives a bad file (see workers/transport.py).
-        celery_app.conf.broker_transport = "workers.transport:Transport"
+        celery_app.conf.broker_transport = Transport
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.set_default()
     app.extensions["celery"] = celery_app

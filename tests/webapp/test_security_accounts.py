@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tests.webapp.auth.support import csrf_token
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 from webapp.auth.services import invite_user
 from webapp.models import ApiToken, User, utcnow
 from webapp.services.passwords import hash_password
@@ -80,15 +80,15 @@ def test_made_up_api_tokens_are_rate_limited_per_address(app: Flask, client: Fla
                                                          limits: dict[str, str]) -> None:
     study = make_study()
     owner = make_user(study=study, role="owner")
-    _row, good = tokens.create_token(session=session, study=study, name="script", user=owner)
+    _row, good = api_tokens.create_token(session=session, study=study, name="script", user=owner)
     _set(app, limits, "KEIREKI_API_AUTH_FAILURE_LIMIT", "3 per minute")
     for _ in range(5):  # calls with a valid token do not count
         assert client.get("/api/v1/studies", headers={"Authorization": f"Bearer {good}"}).status_code == 200
     # Each guess is a new token (a fresh per-token bucket): the per-address failure limit stops it.
-    guesses = [client.get("/api/v1/studies", headers={"Authorization": f"Bearer {tokens.TOKEN_PREFIX}{i}"})
+    guesses = [client.get("/api/v1/studies", headers={"Authorization": f"Bearer {api_tokens.TOKEN_PREFIX}{i}"})
                for i in range(3)]
     assert [r.status_code for r in guesses] == [401, 401, 401]
-    blocked = client.get("/api/v1/studies", headers={"Authorization": f"Bearer {tokens.TOKEN_PREFIX}x"})
+    blocked = client.get("/api/v1/studies", headers={"Authorization": f"Bearer {api_tokens.TOKEN_PREFIX}x"})
     assert blocked.status_code == 429
     assert blocked.get_json()["error"]["status"] == 429
     assert client.get("/api/v1/studies").status_code == 429  # no token at all: the same address
@@ -115,11 +115,11 @@ def test_invitation_and_api_tokens_are_stored_only_as_hashes(session: Session, m
                                                              make_user: Any) -> None:
     user, invite = invite_user(session=session, email="someone@example.org", now=utcnow(), actor="system")
     study = make_study()
-    row, api_token = tokens.create_token(session=session, study=study, name="x", user=make_user())
+    row, api_token = api_tokens.create_token(session=session, study=study, name="x", user=make_user())
     assert invite is not None
     for table, key in ((User.__table__, user.id), (ApiToken.__table__, row.id)):  # type: ignore[attr-defined]
         stored = session.execute(sa.select(table).where(table.c.id == key)).mappings().one()
         text = " ".join(str(v) for v in stored.values())
         assert invite not in text
         assert api_token not in text
-        assert api_token[len(tokens.TOKEN_PREFIX):] not in text
+        assert api_token[len(api_tokens.TOKEN_PREFIX):] not in text

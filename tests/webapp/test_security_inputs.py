@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from tests.webapp.research import factories as f
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 
@@ -66,7 +66,7 @@ def test_nul_in_a_path_is_404(client: FlaskClient, owned: Any, path: str) -> Non
 
 
 def test_nul_in_an_api_path_is_404_json(client: FlaskClient, session: Session, owned: Any, make_user: Any) -> None:
-    _row, token = tokens.create_token(session=session, study=owned, name="x", user=make_user())
+    _row, token = api_tokens.create_token(session=session, study=owned, name="x", user=make_user())
     response = client.get("/api/v1/studies/a%00b/participants", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404
     assert response.get_json()["error"]["status"] == 404

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import pages, routes
+    from webapp.api.routes import data, tokens
 
-    app.register_blueprint(routes.bp)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(data.bp)
+    app.register_blueprint(tokens.bp)

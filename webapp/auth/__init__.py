@@ -17,9 +17,9 @@ STAFF_PREFIXES = ("/auth/", "/admin/", "/studies")
 
 
 def init_app(app: Flask) -> None:
-    from webapp.auth import admin, routes
+    from webapp.auth.routes import account, admin
 
-    app.register_blueprint(routes.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"

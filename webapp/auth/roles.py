@@ -25,9 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: What each role may do. Views ask for a permission, not a role.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset({"view", "view_records", "manage", "export", "export_pii", "view_contact", "audit",
-                        "schedule", "interview", "tokens", "withdraw"}),
-    "researcher": frozenset({"view", "view_records", "export", "schedule", "interview"}),
-    "interviewer": frozenset({"view", "interview"}),
+                        "schedule", "interview", "tokens", "withdraw", "code", "code_all"}),
+    "researcher": frozenset({"view", "view_records", "export", "schedule", "interview", "code", "code_all"}),
+    "interviewer": frozenset({"view", "interview", "code"}),
     "viewer": frozenset({"view"}),
 }
 
@@ -49,20 +49,25 @@ def can(*, session: Session, user: Any, study_id: int, permission: str) -> bool:
 
 
 def study_view(permission: str) -> Callable[[F], F]:
-    """Decorate a view taking ``study`` (the slug): loads it into ``g.study`` and checks ``permission``."""
+    """Decorate a view of a URL with ``<study>`` (the slug): the view gets ``study``, the row.
+
+    The slug is looked up (404 when unknown), ``permission`` checked against the user's role (403), and
+    the row passed to the view as ``study`` and kept in ``g.study`` (with ``g.role``) for templates and
+    helpers.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             session = db_session()
-            study = study_or_404(session=session, slug=kwargs.get("study"))
+            study = study_or_404(session=session, slug=kwargs.pop("study", None))
             role = role_in(session=session, user=current_user, study_id=study.id)  # type: ignore[arg-type]
             if role is None or permission not in PERMISSIONS[role]:
                 abort(403)
             g.study = study
             g.role = role
-            return view(*args, **kwargs)
+            return view(*args, study=study, **kwargs)
 
         #: Read by the role-matrix test (and anyone listing who may open what).
         wrapper.keireki_permission = permission  # type: ignore[attr-defined]

@@ -25,12 +25,10 @@ def records_group() -> None:
 def _study_id(slug: str | None) -> int | None:
     if slug is None:
         return None
-    from sqlmodel import select
-
     from webapp.db import db_session
-    from webapp.models import Study
+    from webapp.services.studies import study_by_slug
 
-    study = db_session().exec(select(Study).where(Study.slug == slug)).first()
+    study = study_by_slug(session=db_session(), slug=slug)
     if study is None:
         raise click.BadParameter(f"no study {slug!r}", param_hint="--study")
     return study.id

@@ -1,7 +1,7 @@
 """The exports area: start an export bundle, follow its progress, download it until it expires.
 
 The bundle itself is written by :mod:`workers.exports` (pure writers) from the rows that
-:mod:`webapp.exports.service` reads; the Celery task is ``keireki.build_export``.
+:mod:`webapp.exports.services` reads; the Celery task is ``keireki.build_export``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 def _delete_bundles(participant: Any, **kw: Any) -> None:
     """Receiver of :data:`webapp.services.withdrawal.participant_withdrawn`: stored bundles holding the
     participant are deleted (every personal-data bundle; with erasure, every bundle)."""
-    from webapp.exports.service import delete_bundles_of
+    from webapp.exports.services import delete_bundles_of
 
     delete_bundles_of(session=kw["session"], participant=participant, erase=bool(kw.get("erase")),
                       actor=str(kw.get("actor", "system")), user_id=kw.get("user_id"))

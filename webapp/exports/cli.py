@@ -25,7 +25,7 @@ from webapp.services.studies import study_by_slug
 def export_command(slug: str, out_dir: Path, with_pii: bool, reason: str, bom: bool,
                    cleared: tuple[str, ...]) -> None:
     """Write a study's export bundle (de-identified unless --with-pii) into OUT."""
-    from webapp.exports.service import (
+    from webapp.exports.services import (
         ExportRefused,
         ExportRequest,
         build_study_bundle,

@@ -8,7 +8,7 @@ from wtforms import BooleanField, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from webapp.exports.service import REASON_MAX
+from webapp.exports.services import REASON_MAX
 from workers.exports import free_text_columns
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 
@@ -19,7 +20,11 @@ from webapp.forms.builder import FIELD_BUILDERS, FieldContext, _common
 
 
 def _geo_kw(kind: str) -> dict[str, Any]:
-    """What geo.js needs, in the participant's language (the script has no catalog of its own)."""
+    """What geo.js needs, in the participant's language (the script has no catalog of its own). The
+    page may then use the browser's geolocation: ``Permissions-Policy: geolocation=(self)`` for this
+    response only (webapp/security.py), ``geolocation=()`` everywhere else."""
+    if has_request_context():
+        g.wants_geolocation = True
     return {"data-geo": kind, "data-geo-label": _l("Use my location"),
             "data-geo-wait": _l("Finding your location…"),
             "data-geo-error": _l("Your location could not be found. Please type it instead.")}

@@ -6,7 +6,7 @@ import io
 import re
 
 import segno
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +28,7 @@ def channel_link(study: Study, channel: Channel) -> str:
 
 @channels_bp.route("/studies/<study>/channels", methods=["GET", "POST"])
 @study_view("manage")
-def list_channels(study: str) -> ResponseReturnValue:
-    s: Study = g.study
+def list_channels(study: Study) -> ResponseReturnValue:
     session = db_session()
     error = None
     if request.method == "POST":
@@ -40,13 +39,13 @@ def list_channels(study: str) -> ResponseReturnValue:
         else:
             try:
                 with session.begin_nested():
-                    session.add(Channel(study_id=s.id, code=code, label=label))  # type: ignore[arg-type]
+                    session.add(Channel(study_id=study.id, code=code, label=label))  # type: ignore[arg-type]
                 session.commit()
                 flash(_("The channel was created."))
-                return redirect(url_for("channels.list_channels", study=s.slug), code=303)
+                return redirect(url_for("channels.list_channels", study=study.slug), code=303)
             except IntegrityError:
                 error = _("A channel with this code exists already.")
-    channels = session.exec(select(Channel).where(Channel.study_id == s.id).order_by(Channel.code)).all()
+    channels = session.exec(select(Channel).where(Channel.study_id == study.id).order_by(Channel.code)).all()
     counts = {}
     for channel in channels:
         counts[channel.id] = len(
@@ -54,26 +53,25 @@ def list_channels(study: str) -> ResponseReturnValue:
         )
     return render_template(
         "participate/channels.html",
-        study=s,
+        study=study,
         channels=channels,
         counts=counts,
         error=error,
-        link=lambda ch: channel_link(s, ch),
+        link=lambda ch: channel_link(study, ch),
     ), (422 if error else 200)
 
 
 @channels_bp.route("/studies/<study>/channels/<code>.<kind>")
 @study_view("manage")
-def channel_qr(study: str, code: str, kind: str) -> ResponseReturnValue:
-    s: Study = g.study
+def channel_qr(study: Study, code: str, kind: str) -> ResponseReturnValue:
     if kind not in ("png", "svg"):
         abort(404)
     channel = (
-        db_session().exec(select(Channel).where(Channel.study_id == s.id, Channel.code == code[:64])).first()
+        db_session().exec(select(Channel).where(Channel.study_id == study.id, Channel.code == code[:64])).first()
     )
     if channel is None:
         abort(404)
-    qr = segno.make(channel_link(s, channel), error="m")
+    qr = segno.make(channel_link(study, channel), error="m")
     out = io.BytesIO()
     if kind == "png":
         qr.save(out, kind="png", scale=10, border=4)
@@ -82,5 +80,5 @@ def channel_qr(study: str, code: str, kind: str) -> ResponseReturnValue:
     return Response(
         out.getvalue(),
         mimetype="image/png" if kind == "png" else "image/svg+xml",
-        headers={"Content-Disposition": f'attachment; filename="{s.slug}-{channel.code}.{kind}"'},
+        headers={"Content-Disposition": f'attachment; filename="{study.slug}-{channel.code}.{kind}"'},
     )

@@ -16,13 +16,12 @@ from webapp.db import db_session
 from webapp.extensions import LANGUAGE_NAMES
 from webapp.models import Draft, Participant, Study
 from webapp.participate import state
-from webapp.services import responses
+from webapp.services import responses, studies
 
 
 def study_title(study: Study) -> str:
-    title = study.title or {}
-    tag = getattr(g, "language", "en")
-    return str(title.get(tag) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+    """The study's title in the page's language."""
+    return studies.study_title(study, getattr(g, "language", "en"))
 
 
 def language_links() -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.research import labels, views
+    from webapp.research import routes
+    from webapp.research.services import labels
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(routes.bp)
     labels.init_filters(app)

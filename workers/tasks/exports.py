@@ -7,8 +7,8 @@ from typing import Any
 from celery import shared_task
 
 from webapp.db import db_session
-from webapp.exports.service import expire_exports as expire
-from webapp.exports.service import run_export_job
+from webapp.exports.services import expire_exports as expire
+from webapp.exports.services import run_export_job
 from workers import jobs
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from tests.webapp.exports.conftest import insert_records, records_study  # noqa: F401 - fixtures
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def owner(records_study: Any, make_user: Any) -> Any:  # noqa: F811
 
 @pytest.fixture
 def token(session: Session, records_study: Any, owner: Any) -> str:  # noqa: F811
-    _row, value = tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
+    _row, value = api_tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
     return value
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.models import ApiToken, AuditEvent, Job, utcnow
@@ -86,7 +86,7 @@ def test_revoked_token_is_refused(client: FlaskClient, records_study: Any, owner
                                   bearer: dict[str, str]) -> None:
     row = session.exec(select(ApiToken).where(ApiToken.study_id == records_study.id)).one()
     assert row.id is not None
-    tokens.revoke_token(session=session, study=records_study, token_id=row.id, user=owner)
+    api_tokens.revoke_token(session=session, study=records_study, token_id=row.id, user=owner)
     assert client.get("/api/v1/studies", headers=bearer).status_code == 401
 
 

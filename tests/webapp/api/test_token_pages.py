@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from webapp.api import tokens
+from webapp.api import services as api_tokens
 from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.models import ApiToken, AuditEvent
@@ -71,7 +71,7 @@ def test_create_needs_a_name_and_csrf(client: FlaskClient, session: Session, rec
 def test_revoke_token_of_another_study_is_404(client: FlaskClient, session: Session, records_study: Any,
                                               make_study: Any, owner: Any, sign_in: Any) -> None:
     other = make_study()
-    row, _token = tokens.create_token(session=session, study=other, name="theirs", user=owner)
+    row, _token = api_tokens.create_token(session=session, study=other, name="theirs", user=owner)
     sign_in(owner)
     url = f"/studies/{records_study.slug}/api-tokens"
     response = client.post(f"{url}/{row.id}/revoke", data={"csrf_token": _csrf(client.get(url).text)})

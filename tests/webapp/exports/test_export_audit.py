@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from webapp.api import tokens
-from webapp.exports import service
+from webapp.api import services as api_tokens
+from webapp.exports import services
 from webapp.models import AuditEvent, Job
 from workers.tasks import exports as tasks
 
@@ -50,7 +50,7 @@ def test_web_export_audits_its_job(client: FlaskClient, session: Session, record
 def test_api_export_audits_its_job(client: FlaskClient, session: Session, records_study: Any,
                                    make_user: Any) -> None:
     owner = make_user(study=records_study, role="owner")
-    _row, token = tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
+    _row, token = api_tokens.create_token(session=session, study=records_study, name="analysis", user=owner)
     response = client.post(f"/api/v1/studies/{records_study.slug}/exports",
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 202
@@ -77,7 +77,7 @@ def test_cli_export_records_and_audits_a_job(app: Flask, session: Session, recor
     assert job.done == job.total > 0
     [zip_path] = tmp_path.glob("*.zip")
     assert job.result["path"] == str(zip_path)
-    assert service.downloadable(job) is None  # outside the exports folder: not served by the web app
+    assert services.downloadable(job) is None  # outside the exports folder: not served by the web app
     events = _events(session, records_study)
     assert [e.action for e in events] == ["export.create", "export.pii"]
     assert {e.detail["job"] for e in events} == {job.id}
@@ -92,9 +92,9 @@ def test_job_and_audit_commit_together(session: Session, records_study: Any, mak
     def broken(**_kw: Any) -> None:
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(service, "audit_export", broken)
+    monkeypatch.setattr(services, "audit_export", broken)
     with pytest.raises(RuntimeError, match="audit log unavailable"):
-        service.start_export(session=session, study=records_study, request=service.ExportRequest(),
+        services.start_export(session=session, study=records_study, request=services.ExportRequest(),
                              actor=f"user:{owner.email}", user_id=owner.id)
     session.rollback()
     assert _export_jobs(session, records_study) == []
@@ -103,7 +103,7 @@ def test_job_and_audit_commit_together(session: Session, records_study: Any, mak
 
 def test_job_run_by_worker_keeps_its_audit(session: Session, records_study: Any, make_user: Any) -> None:
     owner = make_user(study=records_study, role="owner")
-    job = service.start_export(session=session, study=records_study, request=service.ExportRequest(),
+    job = services.start_export(session=session, study=records_study, request=services.ExportRequest(),
                                actor=f"user:{owner.email}", user_id=owner.id)
     assert job.id is not None
     tasks.build_export.run(job.id)

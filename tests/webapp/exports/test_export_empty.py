@@ -13,7 +13,7 @@ from tests.conftest import make_test_app
 from tests.webapp.exports.conftest import insert_records
 from tests.workers.exports.test_writers import DATA
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import Job, Study
 from workers import jobs
 from workers.tasks.exports import build_export
@@ -32,13 +32,13 @@ def test_an_export_with_empty_tables_is_built(fresh_database: str, tmp_path: Pat
         session.flush()
         if data is not None:
             insert_records(session, study, data)
-        job = Job(kind="export", study_id=study.id, params={"task": service.EXPORT_TASK})
+        job = Job(kind="export", study_id=study.id, params={"task": services.EXPORT_TASK})
         session.add(job)
         session.commit()
         build_export(job.id)  # the task itself, as the worker runs it
         session.refresh(job)
         assert (job.status, job.error) == ("done", None)
-        bundle = service.downloadable(job)
+        bundle = services.downloadable(job)
         assert bundle is not None
         with zipfile.ZipFile(bundle) as zf:
             firms = zf.read("firms.csv").decode().splitlines()

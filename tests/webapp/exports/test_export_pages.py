@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import AuditEvent, Job, utcnow
 from workers.tasks import exports as tasks
 
@@ -162,7 +162,7 @@ def test_owner_pii_export_progress_download_and_expiry(app: Any, client: FlaskCl
 def test_status_of_unknown_or_foreign_job(client: FlaskClient, session: Session, records_study: Any,
                                           make_study: Any, make_user: Any, sign_in: Any) -> None:
     other = make_study()
-    job = Job(kind="export", study_id=other.id, params={"task": service.EXPORT_TASK})
+    job = Job(kind="export", study_id=other.id, params={"task": services.EXPORT_TASK})
     session.add(job)
     session.commit()
     sign_in(make_user(study=records_study, role="owner"))

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from tests.conftest import make_test_app
 from webapp.commands.demo import seed
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import utcnow
 from webapp.services.studies import load_bundled_study
 from workers.tasks.records import convert_batch
@@ -30,8 +30,8 @@ def test_bundle_of_the_bundled_study(fresh_database: str, tmp_path: Path) -> Non
         session.commit()
         done = convert_batch(session=session, participant_ids=outcome.participant_ids)
         assert len(done.converted) == 8
-        result = service.build_study_bundle(session=session, study=study, out_dir=tmp_path / "out",
-                                            request=service.ExportRequest())
+        result = services.build_study_bundle(session=session, study=study, out_dir=tmp_path / "out",
+                                            request=services.ExportRequest())
     target = tmp_path / "bundle"
     with zipfile.ZipFile(result.path) as zf:
         zf.extractall(target)

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from tests.webapp.exports.conftest import insert_records
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import AuditEvent, Job, utcnow
 from workers.tasks import exports as tasks
 
@@ -28,8 +28,8 @@ def test_bundle_from_database_only_has_the_study(session: Session, records_study
                                                  tmp_path: Path) -> None:
     other = make_study()
     insert_records(session, other, {"participants": [], "episodes": []})
-    result = service.build_study_bundle(session=session, study=records_study, out_dir=tmp_path,
-                                        request=service.ExportRequest())
+    result = services.build_study_bundle(session=session, study=records_study, out_dir=tmp_path,
+                                        request=services.ExportRequest())
     zf = zipfile.ZipFile(result.path)
     people = _csv(zf, "participants.csv")
     assert [p["participant_code"] for p in people] == ["SIE-0001", "TI-0002"]
@@ -41,9 +41,9 @@ def test_bundle_from_database_only_has_the_study(session: Session, records_study
 
 
 def test_pii_bundle_decrypts_contacts(session: Session, records_study: Any, tmp_path: Path) -> None:
-    request = service.check_request(service.ExportRequest(with_pii=True, reason="re-contact for wave 2"),
+    request = services.check_request(services.ExportRequest(with_pii=True, reason="re-contact for wave 2"),
                                     may_export_pii=True)
-    result = service.build_study_bundle(session=session, study=records_study, out_dir=tmp_path, request=request)
+    result = services.build_study_bundle(session=session, study=records_study, out_dir=tmp_path, request=request)
     rows = _csv(zipfile.ZipFile(result.path), "contacts.csv")
     assert rows[0]["participant_code"] == "SIE-0001"
     assert rows[0]["email"] == "sie-0001@example.org"
@@ -51,25 +51,25 @@ def test_pii_bundle_decrypts_contacts(session: Session, records_study: Any, tmp_
 
 
 @pytest.mark.parametrize(("request_", "may", "message"), [
-    (service.ExportRequest(with_pii=True, reason="because I want to know"), False, "only owners"),
-    (service.ExportRequest(with_pii=True, reason="  short  "), True, "reason"),
-    (service.ExportRequest(cleared=("participants.study",)), True, "unknown free-text"),
+    (services.ExportRequest(with_pii=True, reason="because I want to know"), False, "only owners"),
+    (services.ExportRequest(with_pii=True, reason="  short  "), True, "reason"),
+    (services.ExportRequest(cleared=("participants.study",)), True, "unknown free-text"),
 ])
-def test_check_request_refuses(request_: service.ExportRequest, may: bool, message: str) -> None:
-    with pytest.raises(service.ExportRefused, match=message):
-        service.check_request(request_, may_export_pii=may)
+def test_check_request_refuses(request_: services.ExportRequest, may: bool, message: str) -> None:
+    with pytest.raises(services.ExportRefused, match=message):
+        services.check_request(request_, may_export_pii=may)
 
 
 def test_de_identified_request_drops_reason() -> None:
-    checked = service.check_request(service.ExportRequest(reason="ignored"), may_export_pii=True)
+    checked = services.check_request(services.ExportRequest(reason="ignored"), may_export_pii=True)
     assert checked.reason == ""
 
 
 def test_job_builds_bundle_then_expires(app: Flask, session: Session, records_study: Any,
                                         make_user: Any) -> None:
     owner = make_user(study=records_study, role="owner")
-    job = service.start_export(session=session, study=records_study,
-                               request=service.ExportRequest(with_pii=True, reason="re-contact for wave 2"),
+    job = services.start_export(session=session, study=records_study,
+                               request=services.ExportRequest(with_pii=True, reason="re-contact for wave 2"),
                                actor=f"user:{owner.email}", user_id=owner.id)
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.study_id == records_study.id)).all()
     assert sorted(actions) == ["export.create", "export.pii"]
@@ -79,13 +79,13 @@ def test_job_builds_bundle_then_expires(app: Flask, session: Session, records_st
     assert job.done == job.total > 0
     path = Path(job.result["path"])
     assert path.is_file()
-    assert path.parent.parent == service.exports_dir()
+    assert path.parent.parent == services.exports_dir()
     assert job.result["size"] == path.stat().st_size
     assert job.result["filename"] == path.name
     assert job.expires_at is not None
     hours = app.config["KEIREKI"].export_ttl_hours
     assert abs((job.expires_at - utcnow()) - timedelta(hours=hours)) < timedelta(minutes=5)
-    assert service.downloadable(job) == path.resolve()
+    assert services.downloadable(job) == path.resolve()
     # Not yet expired: the sweeper leaves it.
     assert tasks.expire_exports.run() == 0
     assert path.is_file()
@@ -101,11 +101,11 @@ def test_job_builds_bundle_then_expires(app: Flask, session: Session, records_st
         (f"job:{job.id}", "system", True, records_study.id)]
     assert tasks.expire_exports.run() == 0  # once
     assert job.result["expired"] is True
-    assert service.downloadable(job) is None
+    assert services.downloadable(job) is None
 
 
 def test_job_of_a_missing_study_fails(session: Session) -> None:
-    job = Job(kind="export", study_id=None, params={"task": service.EXPORT_TASK})
+    job = Job(kind="export", study_id=None, params={"task": services.EXPORT_TASK})
     session.add(job)
     session.commit()
     tasks.build_export.run(job.id)
@@ -146,7 +146,7 @@ def test_start_export_survives_an_unreachable_broker(session: Session, records_s
 
     monkeypatch.setattr("workers.jobs.send", refuse)
     owner = make_user(study=records_study, role="owner")
-    job = service.start_export(session=session, study=records_study, request=service.ExportRequest(),
+    job = services.start_export(session=session, study=records_study, request=services.ExportRequest(),
                                actor=f"user:{owner.email}", user_id=owner.id)
     assert job.id is not None
     assert job.status == "queued"

@@ -19,7 +19,7 @@ from tests.support import databases
 from tests.webapp.exports.conftest import insert_records
 from tests.workers.exports.test_writers import DATA
 from webapp.db import db_session, get_db
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import Job, Study
 from workers import jobs
 
@@ -44,7 +44,7 @@ def test_bundle_reads_one_snapshot_while_records_change(fresh_database: str, tmp
         session = db_session()
         study = _study(session, "snap")
         insert_records(session, study)
-        job = Job(kind="export", study_id=study.id, params={"task": service.EXPORT_TASK})
+        job = Job(kind="export", study_id=study.id, params={"task": services.EXPORT_TASK})
         session.add(job)
         session.commit()
         engine = get_db(app).engine
@@ -66,8 +66,8 @@ def test_bundle_reads_one_snapshot_while_records_change(fresh_database: str, tmp
                     seen["job_done"] = other.execute(sa.text("SELECT done FROM job WHERE id = :id"),
                                                      {"id": job.id}).scalar_one()
 
-        result = service.build_study_bundle(session=session, study=study, out_dir=tmp_path / "out",
-                                            request=service.ExportRequest(), now=NOW, progress=progress)
+        result = services.build_study_bundle(session=session, study=study, out_dir=tmp_path / "out",
+                                            request=services.ExportRequest(), now=NOW, progress=progress)
     assert seen == {"episodes_now": 1, "job_done": 2}  # the change was committed; heartbeats were too
     zf = zipfile.ZipFile(result.path)
     episodes = _csv(zf, "episodes.csv")[1:]
@@ -106,7 +106,7 @@ def _edge_data() -> dict[str, list[dict[str, Any]]]:
 @pytest.mark.parametrize("with_pii", [False, True])
 def test_postgresql_and_sqlite_bundles_are_byte_identical(tmp_path: Path, with_pii: bool) -> None:
     data = _edge_data()
-    request = service.ExportRequest(with_pii=with_pii, reason="re-contact for wave 2" if with_pii else "")
+    request = services.ExportRequest(with_pii=with_pii, reason="re-contact for wave 2" if with_pii else "")
     zips: dict[str, zipfile.ZipFile] = {}
     for backend in ("sqlite", "postgresql"):
         with databases.fresh(backend, tmp_path) as url:
@@ -116,7 +116,7 @@ def test_postgresql_and_sqlite_bundles_are_byte_identical(tmp_path: Path, with_p
                 study = _study(session, "same")
                 insert_records(session, study, data)
                 session.commit()
-                result = service.build_study_bundle(session=session, study=study, out_dir=tmp_path / backend,
+                result = services.build_study_bundle(session=session, study=study, out_dir=tmp_path / backend,
                                                     request=request, now=NOW)
                 session.close()
             get_db(app).engine.dispose()

@@ -46,7 +46,7 @@ from tests.support import databases
 from webapp.commands.demo import seed
 from webapp.crypto import encrypt_json
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import Contact, Participant
 from webapp.services.studies import load_bundled_study
 from workers.exports.labels import fit_label
@@ -169,11 +169,11 @@ def bundles(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
                     "email": f"{person.code.lower()}@example.org", "messaging_app": "line",
                     "messaging_id": "=HYPERLINK(\"x\")" if i == 0 else f"id-{i}"})))
             session.commit()
-            plain = service.build_study_bundle(session=session, study=study, out_dir=base / "zip-plain",
-                                               request=service.ExportRequest(), now=NOW)
-            request = service.check_request(
-                service.ExportRequest(with_pii=True, bom=True, reason="re-contact for wave 2"), may_export_pii=True)
-            pii = service.build_study_bundle(session=session, study=study, out_dir=base / "zip-pii",
+            plain = services.build_study_bundle(session=session, study=study, out_dir=base / "zip-plain",
+                                               request=services.ExportRequest(), now=NOW)
+            request = services.check_request(
+                services.ExportRequest(with_pii=True, bom=True, reason="re-contact for wave 2"), may_export_pii=True)
+            pii = services.build_study_bundle(session=session, study=study, out_dir=base / "zip-pii",
                                              request=request, now=NOW)
             session.close()
     out = {"deidentified": _open("deidentified", plain.path, base / "deidentified"),

@@ -35,8 +35,12 @@ def test_an_odk_form_walks_to_the_review(journey: Journey, session: Session, bun
     _xlsform_intake(session, bundled_study)
     journey.screen("ti")
     journey.consent()
-    page = journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True).get_data(as_text=True)
+    consent_headers = journey.last.headers if journey.last is not None else {}
+    assert "geolocation=()" in consent_headers["Permissions-Policy"]  # no page may ask, but the geo ones
+    first = journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
+    page = first.get_data(as_text=True)
     assert 'data-geo="point"' in page  # the location button's field, typed by hand without JavaScript
+    assert "geolocation=(self)" in first.headers["Permissions-Policy"]
     assert "participate/geo.js" in page
     person = complete_intake(journey, session, bundled_study, jobs=0, overrides=GEO)
     answers = _draft(session, person).answers

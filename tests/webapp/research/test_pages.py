@@ -336,7 +336,7 @@ def test_study_menu_links_only_what_the_role_may_open(client: FlaskClient, study
                                                       make_user: Any, sign_in: Any) -> None:
     from flask import current_app
 
-    from webapp.research.views import STUDY_LINKS
+    from webapp.research.routes import STUDY_LINKS
 
     s = study["study"]
     sign_in(make_user(study=s, role="viewer"))
@@ -362,7 +362,7 @@ def test_every_study_menu_page_carries_the_study_menu(client: FlaskClient, study
     """The pages the study menu links to (exports, API tokens, schedule...) keep the menu, so one can go back."""
     from flask import current_app
 
-    from webapp.research.views import STUDY_LINKS
+    from webapp.research.routes import STUDY_LINKS
 
     s = study["study"]
     sign_in(make_user(study=s, role="owner"))

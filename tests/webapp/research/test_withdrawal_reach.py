@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
+from tests.webapp.exports.conftest import insert_records
 from tests.webapp.research import factories as f
-from webapp.exports import service
+from webapp.exports import services
 from webapp.models import AuditEvent, DeliveryAttempt, Job
 from webapp.services.mail import send_mail
 from webapp.services.withdrawal import withdraw
@@ -21,11 +22,11 @@ ADDRESS = "nguyen.van.a@example.org"
 
 
 def _bundle(session: Session, study: Any, *, with_pii: bool) -> Job:
-    job = service.start_cli_export(session=session, study=study, request=service.ExportRequest(
+    job = services.start_cli_export(session=session, study=study, request=services.ExportRequest(
         with_pii=with_pii, reason="contacting for the follow-up" if with_pii else ""), actor="user:owner")
-    service.run_export_job(session=session, job=job)
+    services.run_export_job(session=session, job=job)
     session.commit()
-    assert service.downloadable(job) is not None
+    assert services.downloadable(job) is not None
     return job
 
 
@@ -33,6 +34,7 @@ def _bundle(session: Session, study: Any, *, with_pii: bool) -> Job:
 def study_with_copies(app: Flask, session: Session, make_study: Any, make_user: Any) -> Any:
     def _build(choice: str) -> dict[str, Any]:
         study = make_study()
+        insert_records(session, study)  # other participants' records: every table has rows to export
         interviewer = make_user(study=study, role="interviewer")
         person = f.participant(session, study, withdrawal_data=choice,
                                contact={"name": "Nguyen Van A", "email": ADDRESS})
@@ -74,7 +76,7 @@ def test_erasure_removes_messages_and_every_bundle(session: Session, study_with_
     assert session.exec(select(DeliveryAttempt).where(DeliveryAttempt.booking_id == data["booking"].id)).all() == []
     for job in (data["pii"], data["plain"]):
         session.refresh(job)
-        assert service.downloadable(job) is None
+        assert services.downloadable(job) is None
         assert not Path(job.result["path"]).exists()
     deleted = _deletions(session, study, "export.delete")
     assert sorted(e.target for e in deleted) == sorted(f"job:{j.id}" for j in (data["pii"], data["plain"]))
@@ -106,8 +108,8 @@ def test_withdrawal_keeping_data_still_removes_contact_copies(session: Session, 
     assert attempt.detail == {"to": "participant"}  # the error text quoting the address is gone
     session.refresh(data["pii"])
     session.refresh(data["plain"])
-    assert service.downloadable(data["pii"]) is None  # it held the contact row
-    assert service.downloadable(data["plain"]) is not None  # de-identified, and the data are kept
+    assert services.downloadable(data["pii"]) is None  # it held the contact row
+    assert services.downloadable(data["plain"]) is not None  # de-identified, and the data are kept
     [deleted] = _deletions(session, study, "export.delete")
     assert deleted.detail == {"job": data["pii"].id, "reason": "withdrawal", "participant": person.code,
                               "with_pii": True}

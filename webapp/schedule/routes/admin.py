@@ -23,6 +23,7 @@ from webapp.models import (
     InterviewType,
     Membership,
     Participant,
+    Study,
     User,
     utcnow,
 )
@@ -66,13 +67,13 @@ def _interviewer(user_id: Any) -> User:
 
 @bp.route("/studies/<study>/schedule/availability")
 @study_view("schedule")
-def availability(study: str) -> Any:
+def availability(study: Study) -> Any:
     """Weekly hours, date overrides and blocked days of one interviewer (in the interviewer's zone)."""
     researcher_language()
     session = db_session()
     people = _interviewers()
     if not people:
-        return render_template("schedule/availability.html", study=g.study, people=[], person=None)
+        return render_template("schedule/availability.html", study=study, people=[], person=None)
     person = _interviewer(request.args.get("user", people[0].id))
     rules = session.exec(
         select(AvailabilityRule)
@@ -91,7 +92,7 @@ def availability(study: str) -> Any:
     profile = InterviewerForm(formdata=None, timezone=person.timezone, languages=person.languages)
     return render_template(
         "schedule/availability.html",
-        study=g.study,
+        study=study,
         people=people,
         person=person,
         rules=rules,
@@ -116,7 +117,7 @@ def _form_errors(form: FlaskForm) -> None:
 
 @bp.route("/studies/<study>/schedule/availability/<int:user_id>/profile", methods=["POST"])
 @study_view("schedule")
-def availability_profile(study: str, user_id: int) -> Any:
+def availability_profile(study: Study, user_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     form = InterviewerForm()
@@ -133,7 +134,7 @@ def availability_profile(study: str, user_id: int) -> Any:
 
 @bp.route("/studies/<study>/schedule/availability/<int:user_id>/rules", methods=["POST"])
 @study_view("schedule")
-def availability_rule_add(study: str, user_id: int) -> Any:
+def availability_rule_add(study: Study, user_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     form = RuleForm()
@@ -155,7 +156,7 @@ def availability_rule_add(study: str, user_id: int) -> Any:
 
 @bp.route("/studies/<study>/schedule/availability/<int:user_id>/overrides", methods=["POST"])
 @study_view("schedule")
-def availability_override_add(study: str, user_id: int) -> Any:
+def availability_override_add(study: Study, user_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     form = OverrideForm()
@@ -179,7 +180,7 @@ def availability_override_add(study: str, user_id: int) -> Any:
 
 @bp.route("/studies/<study>/schedule/availability/<int:user_id>/<kind>/<int:item_id>/delete", methods=["POST"])
 @study_view("schedule")
-def availability_delete(study: str, user_id: int, kind: str, item_id: int) -> Any:
+def availability_delete(study: Study, user_id: int, kind: str, item_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     if kind not in ("rules", "overrides") or not ActionForm().validate_on_submit():
@@ -199,27 +200,27 @@ def availability_delete(study: str, user_id: int, kind: str, item_id: int) -> An
 
 @bp.route("/studies/<study>/schedule/types")
 @study_view("schedule")
-def types(study: str) -> Any:
+def types(study: Study) -> Any:
     language = researcher_language()
     rows = (
         db_session()
-        .exec(select(InterviewType).where(InterviewType.study_id == g.study.id).order_by(col(InterviewType.id)))
+        .exec(select(InterviewType).where(InterviewType.study_id == study.id).order_by(col(InterviewType.id)))
         .all()
     )
     return render_template(
-        "schedule/types.html", study=g.study, types=rows, names={t.id: type_name(t, language) for t in rows}
+        "schedule/types.html", study=study, types=rows, names={t.id: type_name(t, language) for t in rows}
     )
 
 
 @bp.route("/studies/<study>/schedule/types/new", methods=["GET", "POST"])
 @bp.route("/studies/<study>/schedule/types/<int:type_id>", methods=["GET", "POST"])
 @study_view("schedule")
-def type_edit(study: str, type_id: int | None = None) -> Any:
+def type_edit(study: Study, type_id: int | None = None) -> Any:
     """Create or edit an interview type: duration, buffers, notice, horizon, daily limit, modes, languages."""
     language = researcher_language()
     session = db_session()
     itype = session.get(InterviewType, type_id) if type_id is not None else None
-    if type_id is not None and (itype is None or itype.study_id != g.study.id):
+    if type_id is not None and (itype is None or itype.study_id != study.id):
         abort(404)
     if itype is not None and request.method == "GET":
         form = TypeForm(formdata=None, obj=itype, name=type_name(itype, language))
@@ -227,7 +228,7 @@ def type_edit(study: str, type_id: int | None = None) -> Any:
         form = TypeForm()
     if form.validate_on_submit():
         if itype is None:
-            itype = InterviewType(study_id=g.study.id, name={})
+            itype = InterviewType(study_id=study.id or 0, name={})
         names = dict(itype.name)
         names[language] = form.name.data.strip()
         itype.name = names
@@ -250,14 +251,14 @@ def type_edit(study: str, type_id: int | None = None) -> Any:
         session.add(itype)
         session.commit()
         flash(_("Saved."), "success")
-        return redirect(url_for("schedule.types", study=g.study.slug))
+        return redirect(url_for("schedule.types", study=study.slug))
     status = 422 if request.method == "POST" else 200
-    return render_template("schedule/type_form.html", study=g.study, form=form, itype=itype), status
+    return render_template("schedule/type_form.html", study=study, form=form, itype=itype), status
 
 
 @bp.route("/studies/<study>/schedule/outbox")
 @study_view("schedule")
-def outbox(study: str) -> Any:
+def outbox(study: Study) -> Any:
     """Messages of the embedded mailer for this study, and the log of every delivery attempt."""
     researcher_language()
     session = db_session()
@@ -266,7 +267,7 @@ def outbox(study: str) -> Any:
         select(DeliveryAttempt, Booking, Participant)
         .join(Booking, col(Booking.id) == col(DeliveryAttempt.booking_id))
         .join(Participant, col(Participant.id) == col(Booking.participant_id))
-        .where(Booking.study_id == g.study.id)
+        .where(Booking.study_id == study.id)
         .order_by(col(DeliveryAttempt.at).desc())
         .limit(300)
     ).all()
@@ -283,10 +284,10 @@ def outbox(study: str) -> Any:
         }
         for a in marked
     }
-    items = outbox_items(session=session, viewer=_viewer(), items=list_outbox(study=g.study.slug))
+    items = outbox_items(session=session, viewer=_viewer(), items=list_outbox(study=study.slug))
     return render_template(
         "schedule/outbox.html",
-        study=g.study,
+        study=study,
         items=items,
         attempts=attempts,
         manual=manual,
@@ -310,17 +311,17 @@ def _smtp_configured() -> bool:
 
 @bp.route("/studies/<study>/schedule/outbox/<name>")
 @study_view("schedule")
-def outbox_message(study: str, name: str) -> Any:
+def outbox_message(study: Study, name: str) -> Any:
     researcher_language()
     message = read_outbox(name)
-    if message is None or str(message.get("X-Keireki-Study", "")) != g.study.slug:
+    if message is None or str(message.get("X-Keireki-Study", "")) != study.slug:
         abort(404)
     body = message.get_body(("plain",))
     attachments = [(a.get_filename(), a.get_content_type(), a.get_param("method")) for a in message.iter_attachments()]
     to = message_recipient(session=db_session(), viewer=_viewer(), name=name, message=message)
     return render_template(
         "schedule/outbox_message.html",
-        study=g.study,
+        study=study,
         name=name,
         to=to,
         message=message,
@@ -331,7 +332,7 @@ def outbox_message(study: str, name: str) -> Any:
 
 @bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
 @study_view("schedule")
-def manual_sent(study: str, attempt_id: int) -> Any:
+def manual_sent(study: Study, attempt_id: int) -> Any:
     """The "Mark as sent" button of the outbox's "To send by hand" list."""
     researcher_language()
     session = db_session()
@@ -339,13 +340,13 @@ def manual_sent(study: str, attempt_id: int) -> Any:
         abort(400)
     attempt = session.get(DeliveryAttempt, attempt_id)
     booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
-    if attempt is None or booking is None or booking.study_id != g.study.id:
+    if attempt is None or booking is None or booking.study_id != study.id:
         abort(404)
-    outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=g.study.id, now=utcnow())
+    outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=study.id, now=utcnow())
     if outcome is Marked.NOW:
         flash(_("Marked as sent."), "success")
     elif outcome is Marked.ALREADY:
         flash(_("This message was already marked as sent."), "success")
     else:
         flash(_("This message is not one to send by hand."), "error")
-    return redirect(url_for("schedule.outbox", study=g.study.slug))
+    return redirect(url_for("schedule.outbox", study=study.slug))

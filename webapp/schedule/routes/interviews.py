@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.crypto import decrypt_json, encrypt_json
 from webapp.db import db_session
-from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, User, utcnow
+from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, Study, User, utcnow
 from webapp.models import Response as StoredResponse
 from webapp.schedule import bp
 from webapp.schedule.forms import ActionForm, NotesForm, OutcomeForm, RescheduleForm, TranscriptForm
@@ -52,7 +52,7 @@ def _day_arg(zone: ZoneInfo) -> date:
 
 @bp.route("/studies/<study>/schedule/")
 @study_view("interview")
-def agenda(study: str) -> Any:
+def agenda(study: Study) -> Any:
     """Day or week list of interviews in the viewer's time zone."""
     language = researcher_language()
     session = db_session()
@@ -65,7 +65,7 @@ def agenda(study: str) -> Any:
     since = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
     until = datetime.combine(first + timedelta(days=days), time(0), tzinfo=zone).astimezone(UTC)
     query = select(Booking).where(
-        Booking.study_id == g.study.id, col(Booking.starts_at) >= since, col(Booking.starts_at) < until
+        Booking.study_id == study.id, col(Booking.starts_at) >= since, col(Booking.starts_at) < until
     )
     if not allowed("schedule"):
         query = query.where(Booking.interviewer_id == current_user.id)
@@ -75,7 +75,7 @@ def agenda(study: str) -> Any:
         for p in session.exec(select(Participant).where(col(Participant.id).in_({b.participant_id for b in bookings})))
     }
     users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_({b.interviewer_id for b in bookings})))}
-    types = {t.id: t for t in session.exec(select(InterviewType).where(InterviewType.study_id == g.study.id))}
+    types = {t.id: t for t in session.exec(select(InterviewType).where(InterviewType.study_id == study.id))}
     groups: dict[date, list[dict[str, Any]]] = {}
     for b in bookings:
         local = b.starts_at.astimezone(zone)
@@ -95,7 +95,7 @@ def agenda(study: str) -> Any:
     step = timedelta(days=days)
     return render_template(
         "schedule/agenda.html",
-        study=g.study,
+        study=study,
         view=view,
         first=first,
         last=first + step - timedelta(days=1),
@@ -169,7 +169,7 @@ def _debrief_summary(booking: Booking, zone: str, language: str) -> dict[str, An
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>")
 @study_view("interview")
-def interview(study: str, booking_id: int) -> Any:
+def interview(study: Study, booking_id: int) -> Any:
     """One interview: who, when, how, outcome, notes, transcript, messages sent, changes."""
     language = researcher_language()
     booking = booking_for_viewer(booking_id)
@@ -180,7 +180,7 @@ def interview(study: str, booking_id: int) -> Any:
             session=db_session(),
             action="notes.view",
             actor=audit.actor_of(current_user),
-            study_id=g.study.id,
+            study_id=study.id,
             user_id=current_user.id,
             target=f"booking:{booking.uid}",
         )
@@ -199,7 +199,7 @@ def interview(study: str, booking_id: int) -> Any:
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/outcome", methods=["POST"])
 @study_view("interview")
-def interview_outcome(study: str, booking_id: int) -> Any:
+def interview_outcome(study: Study, booking_id: int) -> Any:
     researcher_language()
     booking = booking_for_viewer(booking_id)
     form = OutcomeForm()
@@ -214,12 +214,12 @@ def interview_outcome(study: str, booking_id: int) -> Any:
             flash(_("This outcome cannot be recorded for this interview."), "error")
         else:
             flash(_("The outcome is saved."), "success")
-    return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+    return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/notes", methods=["POST"])
 @study_view("interview")
-def interview_notes(study: str, booking_id: int) -> Any:
+def interview_notes(study: Study, booking_id: int) -> Any:
     researcher_language()
     booking = booking_for_viewer(booking_id)
     form = NotesForm()
@@ -232,13 +232,13 @@ def interview_notes(study: str, booking_id: int) -> Any:
         flash(_("The notes are saved."), "success")
     else:
         flash(_("The notes are too long."), "error")
-    return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+    return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/transcript", methods=["GET", "POST"])
 @allows_upload
 @study_view("interview")
-def interview_transcript(study: str, booking_id: int) -> Any:
+def interview_transcript(study: Study, booking_id: int) -> Any:
     """POST: upload (UTF-8 text or .docx), stored encrypted; GET: download as UTF-8 text. Both audited."""
     researcher_language()
     session = db_session()
@@ -252,7 +252,7 @@ def interview_transcript(study: str, booking_id: int) -> Any:
             session=session,
             action="transcript.view",
             actor=actor,
-            study_id=g.study.id,
+            study_id=study.id,
             user_id=current_user.id,
             target=f"booking:{booking.uid}",
         )
@@ -283,19 +283,19 @@ def interview_transcript(study: str, booking_id: int) -> Any:
                 session=session,
                 action="transcript.upload",
                 actor=actor,
-                study_id=g.study.id,
+                study_id=study.id,
                 user_id=current_user.id,
                 target=f"booking:{booking.uid}",
                 detail={"chars": len(text), "replaced": replaced},
             )
             session.commit()
             flash(_("The transcript is saved."), "success")
-    return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+    return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/contact")
 @study_view("interview")
-def interview_contact(study: str, booking_id: int) -> Any:
+def interview_contact(study: Study, booking_id: int) -> Any:
     """The participant's contact details (``view_contact`` or the assigned interviewer), audited."""
     researcher_language()
     session = db_session()
@@ -310,7 +310,7 @@ def interview_contact(study: str, booking_id: int) -> Any:
     session.commit()
     return render_template(
         "schedule/contact.html",
-        study=g.study,
+        study=study,
         booking=booking,
         participant=participant,
         contact=contact,
@@ -320,7 +320,7 @@ def interview_contact(study: str, booking_id: int) -> Any:
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/cancel", methods=["POST"])
 @study_view("schedule")
-def interview_cancel(study: str, booking_id: int) -> Any:
+def interview_cancel(study: Study, booking_id: int) -> Any:
     researcher_language()
     booking = booking_for_viewer(booking_id)
     if not ActionForm().validate_on_submit():
@@ -331,19 +331,19 @@ def interview_cancel(study: str, booking_id: int) -> Any:
         flash(_("This interview is not booked any more."), "error")
     else:
         flash(_("The interview is cancelled; the participant and the interviewer are told."), "success")
-    return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+    return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
 
 
 @bp.route("/studies/<study>/schedule/interviews/<int:booking_id>/reschedule", methods=["GET", "POST"])
 @study_view("schedule")
-def interview_reschedule(study: str, booking_id: int) -> Any:
+def interview_reschedule(study: Study, booking_id: int) -> Any:
     """Move an interview to another free time (researcher's zone); the minimum notice does not apply."""
     language = researcher_language()
     session = db_session()
     booking = booking_for_viewer(booking_id)
     if booking.status != "booked":
         flash(_("This interview is not booked any more."), "error")
-        return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+        return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
     form = RescheduleForm()
     status, taken = 200, False
     if form.validate_on_submit():
@@ -360,7 +360,7 @@ def interview_reschedule(study: str, booking_id: int) -> Any:
                 abort(409)
             else:
                 flash(_("The interview has moved; the participant and the interviewer are told."), "success")
-                return redirect(url_for("schedule.interview", study=g.study.slug, booking_id=booking.id))
+                return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
     elif request.method == "POST":
         status = 422
     itype = session.get(InterviewType, booking.interview_type_id)
@@ -382,7 +382,7 @@ def interview_reschedule(study: str, booking_id: int) -> Any:
     page = request.args.get("week", "0")
     return render_template(
         "schedule/reschedule.html",
-        study=g.study,
+        study=study,
         booking=booking,
         form=form,
         taken=taken,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlmodel import Session
 
 from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES
-from webapp.models import Booking, InterviewType, Participant, utcnow
+from webapp.models import Booking, InterviewType, Participant, Study, utcnow
 from webapp.schedule import bp
 from webapp.schedule.forms import (
     ActionForm,
@@ -38,7 +40,7 @@ from webapp.schedule.services.booking import (
     reschedule,
     upcoming_booking,
 )
-from webapp.schedule.services.contact import ContactInvalid, parse_contact
+from webapp.schedule.services.contact import ContactChoice, ContactInvalid, parse_contact
 from webapp.schedule.services.ics import content_type
 from webapp.schedule.services.messages import JAPAN, MODE_NAMES, calendar, format_when, load_parts
 from webapp.services import responses
@@ -60,21 +62,23 @@ def _page() -> int:
     return min(int(value), 60) if value.isdigit() else 0
 
 
-@bp.route("/s/<study>/p/<token>/interview", methods=["GET", "POST"], endpoint="book")
-def book_page(study: str, token: str) -> Any:
-    """Free slots in the participant's zone and language; booking with a contact for confirmations."""
-    session = db_session()
-    now = utcnow()
-    st = study_or_404(session=session, slug=study)
-    participant = responses.participant_by_token(session=session, study=st, token=token)
+def _participant_of(session: Session, study_slug: str, token: str) -> tuple[Study, Participant]:
+    """The study and the participant of a resume link, or 404 (also for a withdrawn participant)."""
+    study = study_or_404(session=session, slug=study_slug)
+    participant = responses.participant_by_token(session=session, study=study, token=token)
     if participant is None or participant.status == "withdrawn":
         abort(404)
-    language = _language(participant)
+    return study, participant
+
+
+def _no_booking_page(session: Session, study: Study, participant: Participant, token: str, now: datetime) -> Any:
+    """The page instead of the slots when the participant has an interview booked or had one; else None."""
+    language = g.language
     existing = upcoming_booking(session=session, participant_id=participant.id or 0, now=now)
     if existing is not None:
         return render_template(
             "schedule/already_booked.html",
-            study=st,
+            study=study,
             token=token,
             booking=existing,
             when=format_when(existing.starts_at, existing.participant_tz, language),
@@ -82,8 +86,72 @@ def book_page(study: str, token: str) -> Any:
             form=ActionForm(),
         )
     if interviewed(session=session, participant_id=participant.id or 0):
-        return render_template("schedule/interviewed.html", study=st)
-    types = active_types(session=session, study_id=st.id or 0)
+        return render_template("schedule/interviewed.html", study=study)
+    return None
+
+
+def _contact_of(form: BookForm) -> ContactChoice | None:
+    """The contact typed on the booking form, or None with the error set on its field."""
+    try:
+        return parse_contact(
+            channel=form.channel.data or "",
+            email=form.email.data or "",
+            phone=form.phone.data or "",
+            messaging_app=form.messaging_app.data or "",
+            messaging_id=form.messaging_id.data or "",
+        )
+    except ContactInvalid as exc:
+        getattr(form, exc.field).errors = [str(exc.message)]
+        return None
+
+
+def _submit(
+    *, session: Session, study: Study, participant: Participant, itype: InterviewType, form: BookForm, token: str,
+    zone: str, now: datetime,
+) -> tuple[Any, int, bool]:
+    """Book from a valid form: (a redirect or None, the page's status, whether the slot was just taken)."""
+    start = parse_slot(form.slot.data)
+    contact = _contact_of(form)
+    if start is None:
+        form.slot.errors = [_("Please choose a time.")]
+    if form.mode.data not in itype.modes:
+        form.mode.errors = [_("Please choose how you would like to talk.")]
+        return None, 422, False
+    if start is None or contact is None:
+        return None, 422, False
+    try:
+        booked = book(
+            session=session,
+            participant=participant,
+            itype=itype,
+            start=start,
+            participant_tz=zone,
+            mode=form.mode.data,
+            contact=contact,
+            now=now,
+        )
+    except SlotTaken:
+        return None, 409, True
+    except AlreadyBooked:
+        return redirect(url_for("schedule.book", study_slug=study.slug, token=token)), 302, False
+    except NotBookable:
+        form.mode.errors = [_("Please choose how you would like to talk.")]
+        return None, 422, False
+    flash(_("Your interview is booked."), "success")
+    return redirect(url_for("schedule.manage", token=booked.token)), 302, False
+
+
+@bp.route("/s/<study_slug>/p/<token>/interview", methods=["GET", "POST"], endpoint="book")
+def book_page(study_slug: str, token: str) -> Any:
+    """Free slots in the participant's zone and language; booking with a contact for confirmations."""
+    session = db_session()
+    now = utcnow()
+    study, participant = _participant_of(session, study_slug, token)
+    language = _language(participant)
+    other = _no_booking_page(session, study, participant, token, now)
+    if other is not None:
+        return other
+    types = active_types(session=session, study_id=study.id or 0)
     wanted = request.args.get("type", "")
     itype = next((t for t in types if str(t.id) == wanted), types[0] if types else None)
     zone = _zone()
@@ -92,44 +160,12 @@ def book_page(study: str, token: str) -> Any:
     if itype is not None:
         form.mode.choices = opts((m, MODE_NAMES.get(m, m)) for m in itype.modes)
     if itype is not None and form.validate_on_submit():
-        start = parse_slot(form.slot.data)
-        try:
-            contact = parse_contact(
-                channel=form.channel.data or "",
-                email=form.email.data or "",
-                phone=form.phone.data or "",
-                messaging_app=form.messaging_app.data or "",
-                messaging_id=form.messaging_id.data or "",
-            )
-        except ContactInvalid as exc:
-            getattr(form, exc.field).errors = [str(exc.message)]
-            contact = None
-        if start is None:
-            form.slot.errors = [_("Please choose a time.")]
-        if form.mode.data not in itype.modes:
-            form.mode.errors = [_("Please choose how you would like to talk.")]
-        elif start is not None and contact is not None:
-            try:
-                booked = book(
-                    session=session,
-                    participant=participant,
-                    itype=itype,
-                    start=start,
-                    participant_tz=zone,
-                    mode=form.mode.data,
-                    contact=contact,
-                    now=now,
-                )
-            except SlotTaken:
-                taken, status = True, 409
-            except AlreadyBooked:
-                return redirect(url_for("schedule.book", study=st.slug, token=token))
-            except NotBookable:
-                form.mode.errors = [_("Please choose how you would like to talk.")]
-            else:
-                flash(_("Your interview is booked."), "success")
-                return redirect(url_for("schedule.manage", token=booked.token))
-        status = status if status != 200 else 422
+        done, status, taken = _submit(
+            session=session, study=study, participant=participant, itype=itype, form=form, token=token, zone=zone,
+            now=now,
+        )
+        if done is not None:
+            return done
     elif request.method == "POST":
         status = 422
     slots = []
@@ -140,7 +176,7 @@ def book_page(study: str, token: str) -> Any:
     zone_form.tz.choices = zone_choices(zone)
     return render_template(
         "schedule/book.html",
-        study=st,
+        study=study,
         token=token,
         form=form,
         zone_form=zone_form,
@@ -153,17 +189,17 @@ def book_page(study: str, token: str) -> Any:
     ), status
 
 
-@bp.route("/s/<study>/p/<token>/interview/manage", methods=["POST"])
-def book_manage(study: str, token: str) -> Any:
+@bp.route("/s/<study_slug>/p/<token>/interview/manage", methods=["POST"])
+def book_manage(study_slug: str, token: str) -> Any:
     """From the resume link to the manage page of the participant's booking (a new manage link)."""
     session = db_session()
-    st = study_or_404(session=session, slug=study)
-    participant = responses.participant_by_token(session=session, study=st, token=token)
+    study = study_or_404(session=session, slug=study_slug)
+    participant = responses.participant_by_token(session=session, study=study, token=token)
     if participant is None or not ActionForm().validate_on_submit():
         abort(404 if participant is None else 400)
     booking = upcoming_booking(session=session, participant_id=participant.id or 0, now=utcnow())
     if booking is None:
-        return redirect(url_for("schedule.book", study=st.slug, token=token))
+        return redirect(url_for("schedule.book", study_slug=study.slug, token=token))
     manage_token = secrets.token_urlsafe(32)
     booking.manage_token_hash = hash_token(manage_token)
     session.add(booking)

@@ -6,7 +6,8 @@
 - ``messages`` / ``ics``: texts and calendar files to participants and interviewers
 - ``reminders``: planned reminders, claimed and sent by the beat task
 - ``deliveries``: a message sent by hand, recorded once
-- ``transcripts``: transcript files (extract, store encrypted, read)
-- ``debrief``: the interviewer's debrief (save, check, and the page builder ``debrief_page``)
-- ``contact``: the participant's contact details chosen at booking
+- ``transcripts`` / ``docx_text``: transcript files (extract, store encrypted, read)
+- ``outbox``: the outbox's items as a viewer may see them
+- ``debrief``: the interviewer's debrief (save, check, revisions); ``debrief_page``: its page builder
+- ``contact``: the contact typed on the booking form, checked and merged into ``webapp.services.contacts``
 """

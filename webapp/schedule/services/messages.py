@@ -25,6 +25,7 @@ from webapp.models import Booking, DeliveryAttempt, InterviewType, Participant, 
 from webapp.schedule.services.ics import Invitation, build_ics, method_of
 from webapp.services import contacts
 from webapp.services.mail import MailError, send_mail
+from webapp.services.studies import study_title
 
 log = logging.getLogger(__name__)
 JAPAN = "Asia/Tokyo"
@@ -87,10 +88,6 @@ def load_parts(session: Session, booking: Booking) -> Parts:
     return Parts(booking, itype, participant, study, interviewer, email)
 
 
-def _study_title(study: Study, language: str) -> str:
-    return study.title.get(language) or study.title.get(study.default_language) or study.slug
-
-
 def _how(p: Parts) -> str:
     mode = str(MODE_NAMES.get(p.booking.mode, p.booking.mode))
     if p.booking.mode == "in_person" and p.itype.place:
@@ -106,7 +103,7 @@ def invitation(p: Parts, *, manage_url: str | None = None, cancelled: bool = Fal
     language = p.participant.form_language
     settings = current_app.config["KEIREKI"]
     with force_locale(babel_locale(language)):
-        title = _study_title(p.study, language)
+        title = study_title(p.study, language)
         lines = [
             _("Interview for the study: %(title)s", title=title),
             _how(p),

@@ -16,11 +16,12 @@ from webapp.auth.forms import role_choices
 from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.extensions import current_language
-from webapp.models import AuditEvent, Participant, utcnow
-from webapp.research import dashboard, listing, profile
+from webapp.models import AuditEvent, Participant, Study, utcnow
 from webapp.research.forms import WithdrawForm
-from webapp.research.labels import PARTICIPANT_TYPES, label
+from webapp.research.services import dashboard, listing, profile
+from webapp.research.services.labels import PARTICIPANT_TYPES, label
 from webapp.services import audit, charts, contacts
+from webapp.services.studies import study_title as title_in
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
 bp = Blueprint("research", __name__, template_folder="templates", static_folder="static",
@@ -29,16 +30,15 @@ bp = Blueprint("research", __name__, template_folder="templates", static_folder=
 AUDIT_PER_PAGE = 100
 
 
-def study_title(study: Any) -> str:
-    title = study.title or {}
-    lang = current_language()
-    return str(title.get(lang) or title.get(study.default_language) or next(iter(title.values()), study.slug))
+def study_title(study: Study) -> str:
+    """The study's title in the page's language."""
+    return title_in(study, current_language())
 
 
 #: Pages of other areas linked from the study menu when they exist: (endpoint, label).
 STUDY_LINKS: tuple[tuple[str, Any], ...] = (
     ("schedule.agenda", _l("Interviews")), ("channels.list_channels", _l("Recruitment channels")),
-    ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
+    ("coding.index", _l("Coding")), ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
 )
 
 
@@ -80,8 +80,8 @@ def studies() -> str:
 
 @bp.get("/studies/<study>/")
 @study_view("view")
-def overview(study: str) -> str:
-    session, s = db_session(), g.study
+def overview(study: Study) -> str:
+    session, s = db_session(), study
     by_type = dashboard.recruitment_by_type(session=session, study=s)
     by_channel = dashboard.recruitment_by_channel(session=session, study=s)
     type_chart = charts.bar_chart([
@@ -99,11 +99,11 @@ def overview(study: str) -> str:
 
 @bp.get("/studies/<study>/participants")
 @study_view("view")
-def participants(study: str) -> tuple[str, int]:
+def participants(study: Study) -> tuple[str, int]:
     session = db_session()
-    opts = listing.options(session=session, study=g.study)
+    opts = listing.options(session=session, study=study)
     filters = listing.parse_filters(request.args, opts)
-    page = listing.list_participants(session=session, study=g.study, filters=filters)
+    page = listing.list_participants(session=session, study=study, filters=filters)
     return render_template("research/participants.html", page=page, filters=filters, opts=opts), 200
 
 
@@ -115,9 +115,16 @@ def _participant_or_404(*, session: Session, code: str) -> Participant:
     return person
 
 
+def _passage_link(transcript_id: int, paragraph: Any) -> str | None:
+    """The coding page of a transcript at a paragraph, for roles that may code (None otherwise)."""
+    if "coding.transcript" not in current_app.view_functions or not _may("code"):
+        return None
+    return url_for("coding.transcript", study=g.study.slug, transcript_id=transcript_id, _anchor=f"p-{paragraph}")
+
+
 @bp.get("/studies/<study>/participants/<code>")
 @study_view("view")
-def participant(study: str, code: str) -> str:
+def participant(study: Study, code: str) -> str:
     session, user = db_session(), current_user.user
     person = _participant_or_404(session=session, code=code)
     language = current_language()
@@ -127,7 +134,7 @@ def participant(study: str, code: str) -> str:
                                                                 permissions=PERMISSIONS[g.role]),
                                "bookings": profile.bookings(session=session, participant=person)}
     if show_answers:
-        labels = profile.labels_for(session=session, study=g.study, language=language)
+        labels = profile.labels_for(session=session, study=study, language=language)
         episodes = profile.record_rows(session=session, participant=person, table="episodes",
                                        order=("episode_no",))
         context.update(
@@ -140,6 +147,9 @@ def participant(study: str, code: str) -> str:
                                              order=("event_no",)),
             flags=profile.record_rows(session=session, participant=person, table="quality_flags",
                                       order=("flag_no",)))
+        context["markers"] = profile.coded_markers(
+            session=session, participant=person, timeline=context["timeline"], skill_events=context["skill_events"],
+            link=lambda transcript_id, paragraph: _passage_link(transcript_id, paragraph))
     if _may("withdraw") and person.status != "withdrawn":
         context["withdraw_form"] = WithdrawForm()
         context["withdrawal_data"] = withdrawal_choice(session=session, participant=person)
@@ -154,7 +164,7 @@ def participant(study: str, code: str) -> str:
 
 @bp.get("/studies/<study>/participants/<code>/contact")
 @study_view("interview")
-def contact(study: str, code: str) -> str:
+def contact(study: Study, code: str) -> str:
     session, user = db_session(), current_user.user
     person = _participant_or_404(session=session, code=code)
     if not contacts.may_see(session=session, participant=person, user_id=user.id, permissions=PERMISSIONS[g.role]):
@@ -169,7 +179,7 @@ contact.keireki_object_check = True  # type: ignore[attr-defined]
 
 @bp.post("/studies/<study>/participants/<code>/withdraw")
 @study_view("withdraw")
-def record_withdrawal(study: str, code: str) -> Response:
+def record_withdrawal(study: Study, code: str) -> Response:
     session, user = db_session(), current_user.user
     person = _participant_or_404(session=session, code=code)
     form = WithdrawForm()
@@ -182,17 +192,17 @@ def record_withdrawal(study: str, code: str) -> Response:
         flash(_("The withdrawal of %(code)s is recorded.", code=person.code), "info")
     else:
         flash(_("Please tick the box to confirm the withdrawal."), "error")
-    return redirect(url_for("research.participant", study=study, code=person.code))
+    return redirect(url_for("research.participant", study=study.slug, code=person.code))
 
 
 @bp.get("/studies/<study>/audit")
 @study_view("audit")
-def audit_log(study: str) -> str:
+def audit_log(study: Study) -> str:
     session = db_session()
-    actions = session.exec(select(AuditEvent.action).where(AuditEvent.study_id == g.study.id).distinct()
+    actions = session.exec(select(AuditEvent.action).where(AuditEvent.study_id == study.id).distinct()
                            .order_by(AuditEvent.action)).all()
     action = request.args.get("action", "")
-    where: list[Any] = [AuditEvent.study_id == g.study.id]
+    where: list[Any] = [AuditEvent.study_id == study.id]
     if action in actions:
         where.append(AuditEvent.action == action)
     else:

@@ -11,13 +11,13 @@ from flask import Blueprint, abort, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import col
 
-from webapp.api.auth import TooManyFailures, Unauthorized, rate_key, study_of_token, token_required
 from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE, api_tables, openapi_document
+from webapp.api.routes.bearer import TooManyFailures, Unauthorized, rate_key, token_required
 from webapp.db import db_session
-from webapp.exports import service
+from webapp.exports import services
 from webapp.exports.routes import status_of
 from webapp.extensions import csrf, limiter
-from webapp.models import RECORD_TABLES, Channel, Job, Participant
+from webapp.models import RECORD_TABLES, Channel, Job, Participant, Study
 from webapp.services import audit
 from workers.exports.cells import iso_utc
 
@@ -93,18 +93,17 @@ def studies() -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/participants")
 @token_required
-def participants(study: str) -> ResponseReturnValue:
-    found = study_of_token(study)
+def participants(study: Study) -> ResponseReturnValue:
     page, per_page = _paging()
     session = db_session()
-    where = col(Participant.study_id) == found.id
+    where = col(Participant.study_id) == study.id
     total = int(session.execute(sa.select(sa.func.count()).select_from(Participant).where(where)).scalar_one())
     query = (
         sa.select(col(Participant.code), col(Participant.participant_type), col(Participant.status),
                   col(Participant.form_language), col(Channel.code), col(Participant.created_at))
         .outerjoin(Channel, col(Channel.id) == col(Participant.channel_id))
         .where(where)
-        .order_by(service.ordered(session, col(Participant.code)), col(Participant.id))
+        .order_by(services.ordered(session, col(Participant.code)), col(Participant.id))
         .offset((page - 1) * per_page).limit(per_page)
     )
     items = [{"code": code, "participant_type": ptype, "status": status, "form_language": lang, "channel": channel,
@@ -114,19 +113,18 @@ def participants(study: str) -> ResponseReturnValue:
 
 @bp.get("/studies/<study>/records/<table>")
 @token_required
-def records(study: str, table: str) -> ResponseReturnValue:
-    found = study_of_token(study)
+def records(study: Study, table: str) -> ResponseReturnValue:
     spec = api_tables().get(table)
     if spec is None:
         abort(404)
     page, per_page = _paging()
     session = db_session()
     rec = RECORD_TABLES[table]
-    where = rec.c.study_id == found.id
+    where = rec.c.study_id == study.id
     total = int(session.execute(sa.select(sa.func.count()).select_from(rec).where(where)).scalar_one())
     query = (
         sa.select(*(rec.c[name] for name in spec.column_names)).where(where)
-        .order_by(*(service.ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
+        .order_by(*(services.ordered(session, rec.c[k]) for k in spec.primary_key), rec.c.id)
         .offset((page - 1) * per_page).limit(per_page)
     )
     names = spec.column_names
@@ -137,7 +135,7 @@ def records(study: str, table: str) -> ResponseReturnValue:
 def _export_job(study_id: int, job_id: int) -> Job:
     job = db_session().get(Job, job_id) if 0 < job_id <= MAX_ID else None
     # Bundles with personal data are never served to tokens.
-    if job is None or job.study_id != study_id or job.kind != service.EXPORT_KIND or job.params.get("with_pii"):
+    if job is None or job.study_id != study_id or job.kind != services.EXPORT_KIND or job.params.get("with_pii"):
         abort(404)
     return job
 
@@ -152,33 +150,30 @@ def _actor() -> str:
 
 @bp.post("/studies/<study>/exports")
 @token_required
-def start_export(study: str) -> ResponseReturnValue:
-    found = study_of_token(study)
-    job = service.start_export(session=db_session(), study=found, request=service.ExportRequest(), actor=_actor(),
+def start_export(study: Study) -> ResponseReturnValue:
+    job = services.start_export(session=db_session(), study=study, request=services.ExportRequest(), actor=_actor(),
                                user_id=None, via="api")
-    response = jsonify(_status(job, found.slug))
+    response = jsonify(_status(job, study.slug))
     response.status_code = 202
-    response.headers["Location"] = url_for("api.get_export", study=found.slug, job_id=job.id)
+    response.headers["Location"] = url_for("api.get_export", study=study.slug, job_id=job.id)
     return response
 
 
 @bp.get("/studies/<study>/exports/<int:job_id>")
 @token_required
-def get_export(study: str, job_id: int) -> ResponseReturnValue:
-    found = study_of_token(study)
-    return jsonify(_status(_export_job(found.id or 0, job_id), found.slug))
+def get_export(study: Study, job_id: int) -> ResponseReturnValue:
+    return jsonify(_status(_export_job(study.id or 0, job_id), study.slug))
 
 
 @bp.get("/studies/<study>/exports/<int:job_id>/download")
 @token_required
-def download_export(study: str, job_id: int) -> ResponseReturnValue:
-    found = study_of_token(study)
-    job = _export_job(found.id or 0, job_id)
-    path = service.downloadable(job)
+def download_export(study: Study, job_id: int) -> ResponseReturnValue:
+    job = _export_job(study.id or 0, job_id)
+    path = services.downloadable(job)
     if path is None:
         abort(404)
     session = db_session()
-    audit.record(session=session, action="export.download", actor=_actor(), study_id=found.id,
+    audit.record(session=session, action="export.download", actor=_actor(), study_id=study.id,
                  target=f"export:{job.id}", detail={"job": job.id, "via": "api", "sha256": job.result.get("sha256")})
     session.commit()
     return send_file(path, mimetype="application/zip", as_attachment=True,

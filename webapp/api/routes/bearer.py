@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -12,7 +11,8 @@ from flask import abort, current_app, g, request
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from webapp.api.tokens import authenticate
+from webapp.api.services import authenticate
+from webapp.crypto import hash_token
 from webapp.db import db_session
 from webapp.extensions import limiter
 from webapp.models import Study
@@ -61,12 +61,16 @@ def rate_key() -> str:
     """Rate limits count per token (hashed), else per address."""
     token = bearer_token()
     if token:
-        return "api:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+        return "api:" + hash_token(token)[:32]
     return "api-ip:" + get_remote_address()
 
 
 def token_required(view: F) -> F:
-    """Authenticate the bearer token into ``g.api_token`` and its study into ``g.token_study``."""
+    """Authenticate the bearer token into ``g.api_token`` and its study into ``g.token_study``.
+
+    A view of a URL with ``<study>`` (the slug) gets ``study``, the row: the token's study, which the
+    slug must name (:func:`study_of_token`).
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -78,6 +82,8 @@ def token_required(view: F) -> F:
             raise Unauthorized()
         g.api_token = row
         g.token_study = session.get(Study, row.study_id)
+        if "study" in kwargs:
+            kwargs["study"] = study_of_token(kwargs["study"])
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

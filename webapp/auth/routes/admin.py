@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -19,8 +20,12 @@ from webapp.auth.mailing import invite_link, send_invitation
 from webapp.db import db_session
 from webapp.models import Membership, Participant, Study, User, utcnow
 from webapp.services.audit import actor_of
+from webapp.services.studies import study_title as title_in
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+#: The area's folder (``templates/``, ``static/``): this module lives one level below it.
+AREA_ROOT = str(Path(__file__).resolve().parents[1])
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+               root_path=AREA_ROOT)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +48,8 @@ def admin_required(view: F) -> F:
 
 
 def study_title(study: Study) -> str:
-    return study.title.get("en") or next(iter(study.title.values()), study.slug)
+    """The study's title on the admin pages (English first)."""
+    return title_in(study, "en")
 
 
 def _study_choices() -> list[tuple[int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,10 @@ from webapp.extensions import UI_LANGUAGES, SignedInUser, limiter
 from webapp.models import User, utcnow
 from webapp.redirects import safe_target
 
-bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates", static_folder="static")
+#: The area's folder (``templates/``, ``static/``): this module lives one level below it.
+AREA_ROOT = str(Path(__file__).resolve().parents[1])
+bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates", static_folder="static",
+               root_path=AREA_ROOT)
 
 #: Sign-in attempts that fail count against the visitor's address (over all accounts); per account, see
 #: :mod:`webapp.auth.throttle`.
