@@ -51,43 +51,36 @@
  update();
 
  // Typed answers stay in localStorage (per draft and page) until the server answers the submit (a redirect);
- // put back after a reload; an offline submit is sent on "online"; "leave" clears them (docs/participants.md).
- function keep(form) {
-  var S, note = document.getElementById("kept"), L = "kd:", each = Array.prototype.forEach;
-  try { S = localStorage; S.getItem(L); } catch (e) { return; }
-  function drop(sent) {
-   for (var i = S.length - 1; i >= 0; i--) { var k = S.key(i); if (!k.indexOf(L) && (!sent || /"s":1}$/.test(S.getItem(k)))) S.removeItem(k); }
-  }
-  each.call(document.querySelectorAll("form[data-leave]"), function (f) { f.addEventListener("submit", function () { drop(); }); });
-  if (!form || !form.dataset.draft) return;
-  var key = L + form.dataset.draft + location.pathname, nav = performance.getEntriesByType("navigation")[0];
-  if (nav && nav.redirectCount) drop(1);
-  function skip(e) { return !e.name || /hidden|file|password|submit/.test(e.type); }
-  function pairs() {
-   var out = [];
-   each.call(form.elements, function (e) { if (!skip(e) && (!/radio|checkbox/.test(e.type) || e.checked)) out.push([e.name, e.value]); });
-   return out;
-  }
-  function say(what) { note.textContent = note.getAttribute(what); note.hidden = false; form.parentNode.insertBefore(note, form); }
-  function put(s) { try { S.setItem(key, JSON.stringify({f: pairs(), s: s})); } catch (e) { /* full */ } }
-  var old = JSON.parse(S.getItem(key) || "0"), left = {};
-  if (old && JSON.stringify(old.f) !== JSON.stringify(pairs())) {
-   old.f.forEach(function (p) { (left[p[0]] = left[p[0]] || []).push(p[1]); });
-   each.call(form.elements, function (e) {
-    var v = left[e.name];
-    if (skip(e) || !v) return;
-    if (/radio|checkbox/.test(e.type)) e.checked = v.indexOf(e.value) >= 0; else if (v.length) e.value = v.shift();
+ // put back after a reload; an offline submit is sent on "online"; "leave" clears them (docs/participate.md).
+ function keep(f) {
+  var S, n = document.getElementById("kept"), E = [].slice;
+  function drop(s) { E.call(Object.keys(S)).forEach(function (k) { if (!k.indexOf("kd:") && (!s || /1$/.test(S[k]))) S.removeItem(k); }); }
+  try { S = localStorage; } catch (e) { return; }
+  E.call(document.querySelectorAll("[data-leave]")).forEach(function (l) { l.onsubmit = function () { drop(); }; });
+  if (!f || !f.dataset.draft) return;
+  var k = "kd:" + f.dataset.draft + location.pathname, v = performance.getEntriesByType("navigation")[0], o;
+  if (v && v.redirectCount) drop(1);
+  function ok(e) { return e.name && !/hidden|file|password|submit/.test(e.type); }
+  function on(e) { return !/radio|checkbox/.test(e.type) || e.checked; }
+  function all() { return JSON.stringify(E.call(f.elements).filter(ok).filter(on).map(function (e) { return [e.name, e.value]; })); }
+  function say(a) { n.textContent = n.getAttribute(a); n.hidden = false; f.before(n); }
+  function put(s) { try { S.setItem(k, all() + s); } catch (e) { /* full */ } }
+  o = (S.getItem(k) || "").slice(0, -1);
+  if (o && o !== all()) {
+   o = JSON.parse(o);
+   E.call(f.elements).filter(ok).forEach(function (e) {
+    var p = o.filter(function (p) { return p[0] === e.name; });
+    if (/radio|checkbox/.test(e.type)) e.checked = p.some(function (p) { return p[1] === e.value; });
+    else if (p.length) e.value = o.splice(o.indexOf(p[0]), 1)[0][1];
    });
    say("data-back");
   }
-  form.addEventListener("input", function () { put(0); });
-  form.addEventListener("change", function () { put(0); });
-  form.addEventListener("submit", function (ev) {
+  f.addEventListener("input", function () { put(0); });
+  f.addEventListener("submit", function (ev) {
    put(1);
    if (navigator.onLine) return;
    ev.preventDefault(); say("data-off");
-   var by = ev.submitter;
-   addEventListener("online", function () { form.requestSubmit(by); }, {once: true});
+   addEventListener("online", function () { f.requestSubmit(ev.submitter); }, {once: true});
   });
  }
 })();
