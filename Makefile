@@ -29,7 +29,7 @@ translations: $(STAMP)
 # Extract UI strings and update every language's catalog (new strings arrive untranslated: the test fails).
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-output -k _l -F babel.cfg -o webapp/translations/messages.pot webapp
-	@for lang in ja vi id tl my zh_Hans ne en; do \
+	@for lang in ja vi id tl my zh_Hans ne km th en; do \
 		if [ -f webapp/translations/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations -l $$lang; \
 		else \
