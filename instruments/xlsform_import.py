@@ -106,7 +106,7 @@ def _languages(form: dict[str, Any], settings: dict[str, str]) -> tuple[str, lis
     return default, [default, *[t for t in dict.fromkeys(order) if t != default]], names
 
 
-def _file_choices(path: Path, list_name: str, where: Location) -> tuple[Choice, ...]:
+def _file_choices(path: Path, list_name: str, where: Location, language: str) -> tuple[Choice, ...]:
     """Choices of ``select_one_from_file x.csv`` / ``.xml`` beside the form (name, label columns)."""
     file = path.parent / list_name
     if not file.is_file():
@@ -121,7 +121,7 @@ def _file_choices(path: Path, list_name: str, where: Location) -> tuple[Choice, 
         rows = [{child.tag: (child.text or "") for child in item} for item in root]
     else:
         raise InstrumentError(f"{list_name}: only .csv and .xml choice files are supported", where)
-    return tuple(Choice(name=r["name"], label={"en": r.get("label") or r["name"]},
+    return tuple(Choice(name=r["name"], label={language: r.get("label") or r["name"]},
                         extra={k: v for k, v in r.items() if k not in ("name", "label") and k and v},
                         location=Location(str(file), n + 2)) for n, r in enumerate(rows) if r.get("name"))
 
@@ -223,7 +223,7 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
     lists.update(_external(definition, mapper, found, path))
     for q in (n for n in _walk(top) if isinstance(n, Question)):
         if q.choices and q.choices not in lists and q.choices.endswith((".csv", ".xml")):
-            lists[q.choices] = _file_choices(path, q.choices, q.location or Location(file))
+            lists[q.choices] = _file_choices(path, q.choices, q.location or Location(file), default)
     title = _title(definition, mapper, form)
     ident = settings.get("form_id") or str(form.get("id_string") or path.stem)
     extra = {"language_names": json.dumps(names, ensure_ascii=False, sort_keys=True)} if names else {}

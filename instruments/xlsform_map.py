@@ -245,7 +245,8 @@ class Mapper:
         if "trigger" in extra:
             self.warn(where, f"{name}.trigger", "trigger: Keireki recalculates on every change instead")
         if "read_only" in extra:
-            self.warn(where, f"{name}.read_only", "read_only: the question is shown as a note with its value")
+            self.warn(where, f"{name}.read_only", "read_only is not honoured: the participant can change the "
+                      "answer (kept for the export)")
 
 
 def _str(value: Any) -> str | None:
