@@ -76,6 +76,18 @@ def test_codings_become_skill_events_and_coded_segments(app: Flask, client: Flas
     sign_in_client(app, client, lead)
     page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
     assert f'href="/studies/{study.slug}/coding/transcripts/{transcript.id}#p-2"' in page  # the event opens the passage
+    link = f'/studies/{study.slug}/coding/transcripts/{transcript.id}'
+    sign_in_client(app, client, interviewer)  # conducted the interview: the link, and it opens
+    page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
+    assert f'href="{link}#p-2"' in page
+    assert client.get(link).status_code == 200
+    other = rf.user(session, study, "interviewer")  # interviews them next, did not conduct this one: no link
+    rf.booking(session, person, other, starts_at=datetime(2026, 6, 2, 9, tzinfo=UTC), status="confirmed")
+    sign_in_client(app, client, other)
+    page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
+    assert "Tokyo Soft KK" in page  # the career record is shown to the assigned interviewer
+    assert link not in page
+    assert client.get(link).status_code == 403
 
     before = record_rows(session, person.id)
     convert_batch(session=session, participant_ids=[person.id])
