@@ -61,7 +61,7 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
 
 
 def _from_xlsform(instrument: Instrument) -> bool:
-    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".csv", ".md"))
+    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".xlsm", ".csv", ".md"))
 
 
 def coverage(instrument: Instrument) -> dict[str, float]:
@@ -76,14 +76,17 @@ def coverage(instrument: Instrument) -> dict[str, float]:
 def _check_translations(c: Collector) -> None:
     inst = c.instrument
     default = inst.default_language
+    # ODK accepts a form whose texts miss the default language (or a choice without a label): the page
+    # shows another language's text (or the choice's name), so an XLSForm gets a warning, not an error
+    lenient = c.warning if _from_xlsform(inst) else c.error
     for field_name, text, where, needed in texts(inst):
         present = {lang for lang, value in text.items() if value.strip()}
         if not present:
             if needed:
-                c.error(where, field_name, f"no text (needs at least {default})")
+                lenient(where, field_name, f"no text (needs at least {default})")
             continue
         if default not in present:
-            c.error(where, field_name, f"missing the default language {default}")
+            lenient(where, field_name, f"missing the default language {default}")
         missing = [lang for lang in inst.languages if lang != default and lang not in present]
         if missing:
             c.warning(where, field_name, f"untranslated: {', '.join(missing)}")
