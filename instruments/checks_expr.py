@@ -135,8 +135,11 @@ def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str
     for node in walk(tree):
         if isinstance(node, Ref) and node.name.startswith("last-saved#"):
             saved = node.name.removeprefix("last-saved#")
-            if saved not in scope.nodes:  # the participant's previous response, or ""
+            if saved not in scope.nodes:
                 c.error(site.location, site.field, f"unknown reference ${{{node.name}}}")
+            else:  # Response is unique per participant and instrument: nothing was saved before
+                c.warning(site.location, site.field, f"${{{node.name}}} is always empty in Keireki: a participant "
+                          "submits an instrument once, so there is no previous response to read")
         elif isinstance(node, Ref):
             refs.append(node.name)
             if node.name not in scope.nodes:

@@ -78,3 +78,14 @@ def test_yaml_instrument_still_needs_the_default_language(tmp_path: Path) -> Non
                     "      - {name: ok, type: text, label: {en: 'Fine?'}, hint: {fr: 'Ça va ?'}}\n",
                     encoding="utf-8")
     assert _severities(load(path), "ok.hint") == {"error"}
+
+
+def test_last_saved_is_accepted_with_a_warning_that_it_stays_empty(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "saved.xlsx", {
+        "survey": [["type", "name", "label", "calculation"], ["text", "city", "City", None],
+                   ["calculate", "before", None, "concat(${last-saved#city}, '')"]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    findings = check_instrument(load(path))
+    assert not [f for f in findings if f.severity == "error"]
+    assert any(f.severity == "warning" and "${last-saved#city} is always empty" in f.message for f in findings)
