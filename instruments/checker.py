@@ -13,7 +13,7 @@ from pathlib import Path
 from instruments.checks_expr import check_expressions
 from instruments.checks_records import check_records
 from instruments.errors import InstrumentError
-from instruments.findings import Collector, Finding
+from instruments.findings import Collector, Finding, from_xlsform
 from instruments.loader import bundled_paths, load
 from instruments.model import QUESTION_TYPES, Group, Instrument, Location, Question, Text
 from instruments.study import Study
@@ -44,7 +44,7 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     for node in instrument.walk():
         if isinstance(node, Group):
             # XLSForm allows unlabelled groups; Keireki's YAML pages have a title
-            needed = (not node.repeat or bool(node.label)) and not _from_xlsform(instrument)
+            needed = (not node.repeat or bool(node.label)) and not from_xlsform(instrument)
             yield f"{node.name}.label", node.label, node.location, needed
             continue
         # XLSForm allows a question shown by its hint, media or guidance alone
@@ -58,10 +58,6 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     for list_name, choices in instrument.choice_lists.items():
         for choice in choices:
             yield f"choices.{list_name}.{choice.name}.label", choice.label, choice.location, True
-
-
-def _from_xlsform(instrument: Instrument) -> bool:
-    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".xlsm", ".csv", ".md"))
 
 
 def coverage(instrument: Instrument) -> dict[str, float]:
@@ -78,7 +74,7 @@ def _check_translations(c: Collector) -> None:
     default = inst.default_language
     # ODK accepts a form whose texts miss the default language (or a choice without a label): the page
     # shows another language's text (or the choice's name), so an XLSForm gets a warning, not an error
-    lenient = c.warning if _from_xlsform(inst) else c.error
+    lenient = c.warning if from_xlsform(inst) else c.error
     for field_name, text, where, needed in texts(inst):
         present = {lang for lang, value in text.items() if value.strip()}
         if not present:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from instruments.errors import ExpressionError
 from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
-from instruments.findings import Collector
+from instruments.findings import Collector, from_xlsform
 from instruments.model import Group, Location, Question
 
 _TEXTUAL = ("text", "select_multiple", "date", "partial_date", "phone", "email", "acknowledge", "note")
@@ -126,8 +126,10 @@ def _check_column(c: Collector, site: Site, node: Column) -> None:
     assert isinstance(site.owner, Question)
     columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ()) for k in ch.extra}
     if node.name not in columns:
-        c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
-                f"(columns: {', '.join(sorted(columns))})")
+        # XPath reads a missing column as empty, so ODK accepts ``pastel=yes``: an XLSForm gets a warning
+        report = c.warning if from_xlsform(c.instrument) else c.error
+        report(site.location, site.field, f"choice column {node.name!r} does not exist, so it is empty for "
+               f"every choice (columns: {', '.join(sorted(columns))}; a text needs quotes: '{node.name}')")
 
 
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:

@@ -15,6 +15,7 @@ from wtforms import Form
 from instruments import Instrument, load
 from instruments.checker import check_instrument
 from instruments.cli import instruments_cli
+from instruments.engine import filtered_choices
 from tests.instruments.test_xlsform import workbook
 from webapp.forms import build_form_class, pages
 
@@ -89,3 +90,17 @@ def test_last_saved_is_accepted_with_a_warning_that_it_stays_empty(tmp_path: Pat
     findings = check_instrument(load(path))
     assert not [f for f in findings if f.severity == "error"]
     assert any(f.severity == "warning" and "${last-saved#city} is always empty" in f.message for f in findings)
+
+
+def test_choice_filter_on_a_missing_column_is_empty_with_a_warning(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "pastel.xlsx", {  # pyxform's or_other.xlsx writes pastel=yes (no quotes)
+        "survey": [["type", "name", "label", "choice_filter"], ["select_one colors", "fav", "Pastel?", "pastel=yes"]],
+        "choices": [["list_name", "name", "label", "pastel"], ["colors", "red", "Red", "no"],
+                    ["colors", "mauve", "Mauve", "yes"]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert _severities(inst, "fav.choice_filter") == {"warning"}
+    question = next(inst.questions())
+    # XPath reads the missing column as empty: no choice matches (as in ODK); a quoted 'yes' would
+    assert filtered_choices(inst, question, {}, today=date(2026, 6, 1)) == ()
