@@ -43,7 +43,7 @@ def test_page_by_role(client: FlaskClient, records_study: Any, make_user: Any, s
         html = response.text
         assert ('name="with_pii"' in html) is (role == "owner")
         assert "<script>" not in html
-        assert 'src="/exports-static/exports.js"' in html
+        assert 'src="/exports-static/exports.js?v=' in html
 
 
 def test_anonymous_is_sent_to_sign_in(client: FlaskClient, records_study: Any) -> None:
