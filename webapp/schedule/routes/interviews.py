@@ -41,13 +41,27 @@ from webapp.services import audit, contacts
 from webapp.services.contacts import MESSAGING_APPS
 
 
-def _day_arg(zone: ZoneInfo) -> date:
-    """The ``date`` argument, or today in ``zone`` when it is missing, malformed or far off."""
+def _next_interview_day(study: Study, zone: ZoneInfo) -> date | None:
+    """The local day of the viewer's next upcoming (booked) interview, if any."""
+    query = select(Booking.starts_at).where(
+        Booking.study_id == study.id, Booking.status == "booked", col(Booking.starts_at) >= utcnow()
+    )
+    if not allowed("schedule"):
+        query = query.where(Booking.interviewer_id == current_user.id)
+    first = db_session().exec(query.order_by(col(Booking.starts_at)).limit(1)).first()
+    return first.astimezone(zone).date() if first is not None else None
+
+
+def _day_arg(study: Study, zone: ZoneInfo) -> date:
+    """The ``date`` argument; without one the day of the next upcoming interview, else today in ``zone``."""
+    today = datetime.now(zone).date()
+    if "date" not in request.args:
+        return _next_interview_day(study, zone) or today
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        return datetime.now(zone).date()
-    return day if 1900 <= day.year <= 2200 else datetime.now(zone).date()
+        return today
+    return day if 1900 <= day.year <= 2200 else today
 
 
 @bp.route("/studies/<study>/schedule/")
@@ -59,7 +73,7 @@ def agenda(study: Study) -> Any:
     zone_name = safe_zone(current_user.timezone)
     zone = ZoneInfo(zone_name)
     view = "week" if request.args.get("view") == "week" else "day"
-    day = _day_arg(zone)
+    day = _day_arg(study, zone)
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     days = 7 if view == "week" else 1
     since = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
