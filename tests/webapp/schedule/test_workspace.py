@@ -42,7 +42,8 @@ def test_every_scheduling_page_has_the_global_header_and_the_wide_column(
         assert page.status_code == 200, path
         assert '<body class="staff">' in page.text, path  # body.staff main: the 72rem (1152 px) column
         assert ">Sign out</button>" in page.text, path
-        assert ">Studies</a>" in page.text and ">Account</a>" in page.text, path
+        assert ">Studies</a>" in page.text, path
+        assert ">Account</a>" in page.text, path
         assert "staff.css" in page.text, path
 
 
