@@ -398,3 +398,30 @@ def test_no_query_breaks_the_lists(client: FlaskClient, session: Session, make_s
             assert response.status_code == 200, (path, args)
 
     lists_answer()
+
+
+@pytest.mark.parametrize(("query", "codes"), [
+    ("?q=SIE-0001", ["SIE-0001"]),
+    ("?q=sie0001", ["SIE-0001"]),
+    ("?q=ti+0002", ["TI-0002"]),
+    ("?q=0002&type=ti", ["TI-0002"]),
+    ("?q=%25", []),
+])
+def test_the_list_searches_by_code_without_dash_or_case(client: FlaskClient, study: dict[str, Any],
+                                                        make_user: Any, sign_in: Any, query: str,
+                                                        codes: list[str]) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role="viewer"))
+    html = page(client, f"/studies/{s.slug}/participants{query}")
+    assert re.findall(r">((?:SIE|TI|MGR)-\d{4})</a>", html) == codes
+
+
+@pytest.mark.parametrize(("role", "codes"), [("researcher", ["SIE-0000"]), ("viewer", [])])
+@pytest.mark.parametrize("words", ["tanaka seiko", "ငါ"])
+def test_free_text_in_the_answers_only_for_roles_that_read_them(client: FlaskClient, study: dict[str, Any],
+                                                                make_user: Any, sign_in: Any, role: str,
+                                                                codes: list[str], words: str) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role=role))
+    html = page(client, f"/studies/{s.slug}/participants?q={words}")
+    assert re.findall(r">((?:SIE|TI|MGR)-\d{4})</a>", html) == codes
