@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from instruments.contract import VOCABULARIES
 from webapp.models import RECORD_TABLES, Channel, Participant, Response, Study
@@ -118,7 +118,7 @@ def search_condition(q: str, *, answers: bool) -> Any:
     if answers:
         text = sa.cast(Response.answers, sa.Text)
         escaped = json.dumps(q)[1:-1]
-        matching = sa.select(Response.participant_id).where(
+        matching = sa.select(col(Response.participant_id)).where(
             sa.or_(text.icontains(q, autoescape=True), text.icontains(escaped, autoescape=True)))
         conditions.append(Participant.id.in_(matching))  # type: ignore[union-attr]
     return sa.or_(*conditions) if conditions else sa.false()
