@@ -32,6 +32,7 @@ from webapp.schedule.routes.common import (
     slot_days,
     type_name,
 )
+from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services import transcripts
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
 from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
@@ -146,6 +147,7 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "type_name": type_name(itype, language),
         "interviewer": interviewer,
         "when": format_when(booking.starts_at, zone, language),
+        "zone_name": zone.replace("_", " "),
         "when_participant": format_when(booking.starts_at, booking.participant_tz, language),
         "when_japan": format_when(booking.starts_at, JAPAN, language),
         "mode": MODE_NAMES.get(booking.mode, booking.mode),
@@ -200,9 +202,19 @@ def interview(study: Study, booking_id: int) -> Any:
         )
         db_session().commit()
     outcome_form = OutcomeForm(formdata=None, outcome=booking.status if booking.status != "booked" else "completed")
+    context = _interview_context(booking, language)
+    manual = [
+        hand.build(session=db_session(), attempt=a, booking=booking, participant=context["participant"],
+                   viewer=current_user, may_see_contact=context["may_contact"])
+        for a in context["attempts"]
+        if a.status == "manual" and context["participant"] is not None
+    ]
+    if manual:
+        db_session().commit()  # the contact views shown with the messages are audited
     return render_template(
         "schedule/interview.html",
-        **_interview_context(booking, language),
+        **context,
+        manual=manual,
         outcome_form=outcome_form,
         notes_form=NotesForm(formdata=None, notes=notes),
         transcript_form=TranscriptForm(formdata=None),
