@@ -134,7 +134,7 @@ class Participant:
 
     def _page(self, instrument: Any, path: str) -> str:
         from tests.webapp.participate.journey import fill
-        from webapp.participate import pages
+        from webapp.forms import pages
 
         page = path.rsplit("/", 1)[1]
         group = pages.find_page(instrument, page)
@@ -342,7 +342,11 @@ def _soak(args: Any, env: dict[str, str], url: str, base: str, log: Path, before
             os.killpg(_worker_pid(log), signal.SIGKILL)
             print(f"SIGKILLed the worker at {time.monotonic() - started:.0f} s", flush=True)
         t0 = time.perf_counter()
-        requests.get(base + f"/s/{STUDY}", timeout=60)
+        try:
+            requests.get(base + f"/s/{STUDY}", timeout=60)
+        except requests.RequestException as exc:
+            with tally.lock:
+                tally.bad.append(f"probe GET: {exc}")
         during.append(time.perf_counter() - t0)
         time.sleep(1)
     stop.set()

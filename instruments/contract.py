@@ -47,7 +47,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
         "self", "other",
     ),
     "skill_domain": ("technical", "language", "interpersonal", "managerial", "digital", "other"),
-    "skill_source": ("intake", "interview"),
+    "skill_source": ("intake", "interview", "coding"),
     "capital_band": ("lt_10m", "10m_50m", "50m_100m", "100m_300m", "gt_300m", "unknown"),
     "quality_flag": (
         "overlap", "end_before_start", "future_date", "gap_over_12_months", "under_15_at_start",
@@ -197,6 +197,61 @@ SKILL_EVENTS = Table(
         _c("skill_domain", "code", "Skill domain", "skill_domain"),
         _c("source", "code", "Source of the record", "skill_source"),
         _c("note", "string", "Note", free_text=True),
+        _c("transcript_ref", "string", "Coded transcript (pseudonymous reference)"),
+        _c("paragraph", "integer", "Paragraph of the transcript"),
+        _c("start", "integer", "First character of the coded passage (offset)"),
+        _c("end", "integer", "Character after the coded passage (offset)"),
+        _c("coder", "string", "Coder (pseudonymous reference, or consensus)"),
+    ),
+)
+
+CODED_SEGMENTS = Table(
+    name="coded_segments",
+    label="Coded passages of transcripts (personal data)",
+    primary_key=("segment_id",),
+    foreign_keys=(("participant_code", "participants", "participant_code"),),
+    columns=(
+        _c("segment_id", "string", "Coded passage"),
+        _c("participant_code", "string", "Participant code"),
+        _c("transcript_ref", "string", "Coded transcript (pseudonymous reference)"),
+        _c("language", "string", "Language of the transcript (BCP 47)"),
+        _c("paragraph", "integer", "Paragraph of the transcript"),
+        _c("start", "integer", "First character of the passage (offset)"),
+        _c("end", "integer", "Character after the passage (offset)"),
+        _c("code", "string", "Code"),
+        _c("coder", "string", "Coder (pseudonymous reference, or consensus)"),
+        _c("episode_no", "integer", "Episode the passage is about"),
+        _c("quote", "string", "The coded passage", pii=True),
+        _c("memo", "string", "Memo on the passage", pii=True),
+    ),
+)
+
+#: Study-level tables of the coding (one set per study, not per participant): written by the exports.
+CODES = Table(
+    name="codes",
+    label="Codebook of the qualitative coding",
+    primary_key=("code",),
+    columns=(
+        _c("code", "string", "Code"),
+        _c("parent", "string", "Parent code"),
+        _c("label", "string", "Label (study default language)"),
+        _c("description", "string", "Description"),
+        _c("is_skill_event", "boolean", "A skill-construction code (becomes skill_events)"),
+        _c("codebook_version", "integer", "Version of the codebook"),
+    ),
+)
+
+AGREEMENT_BY_CODE = Table(
+    name="agreement_by_code",
+    label="Agreement between coders per code",
+    primary_key=("code",),
+    columns=(
+        _c("code", "string", "Code (_overall: every code pooled)"),
+        _c("n_units", "integer", "Paragraphs compared"),
+        _c("n_coders", "integer", "Coders compared"),
+        _c("kappa", "number", "Cohen's kappa (two coders)"),
+        _c("alpha", "number", "Krippendorff's alpha (nominal)"),
+        _c("overlap", "number", "Character overlap of passages (Jaccard)"),
     ),
 )
 
@@ -253,6 +308,10 @@ SEQUENCES_SPELL = Table(
 TABLES: dict[str, Table] = {
     t.name: t for t in (PARTICIPANTS, EPISODES, TRANSITIONS, SKILL_EVENTS, FIRMS, QUALITY_FLAGS)
 }
+#: Per-participant tables that hold personal data throughout: only in a bundle with personal data.
+PII_TABLES: dict[str, Table] = {CODED_SEGMENTS.name: CODED_SEGMENTS}
+#: Tables of a whole study (not built per participant).
+STUDY_TABLES: dict[str, Table] = {t.name: t for t in (CODES, AGREEMENT_BY_CODE)}
 
 #: Tables an instrument question may feed (the others are derived by the pipeline).
 MAPPABLE_TABLES = ("participants", "episodes", "skill_events", "firms")

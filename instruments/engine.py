@@ -7,6 +7,7 @@ always given by the caller.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -97,6 +98,22 @@ def _instances(children: tuple[Node, ...], scope: Mapping[str, Any], path: Entry
 
 
 def _calculation_order(instrument: Instrument) -> list[Question]:
+    """Calculations, each after the calculations it refers to; worked out once per instrument (it is immutable
+    and asked for on every relevance check)."""
+    known = _ORDERS.get(id(instrument))
+    if known is not None and known[0]() is instrument:
+        return known[1]
+    order = _order_calculations(instrument)
+    key = id(instrument)
+    _ORDERS[key] = (weakref.ref(instrument, lambda _ref: _ORDERS.pop(key, None)), order)
+    return order
+
+
+#: Calculation order by instrument (its id, checked against a weak reference: an id can be reused).
+_ORDERS: dict[int, tuple[weakref.ref[Instrument], list[Question]]] = {}
+
+
+def _order_calculations(instrument: Instrument) -> list[Question]:
     """Calculations, each after the calculations it refers to (document order on a cycle)."""
     calcs = {q.name: q for q in instrument.questions() if q.type == "calculate" and q.calculation}
     order: list[Question] = []

@@ -48,13 +48,16 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
     init_celery(app)
     init_blueprints(app)
     db.replay_views(app)
+    from webapp import assets
+
+    assets.init_assets(app)
     return app
 
 
 def init_blueprints(app: Flask) -> None:
     """Register one blueprint per user-facing area (each area package has an ``init_app(app)``)."""
-    from webapp import api, auth, exports, health, participate, research, schedule
+    from webapp import api, auth, coding, exports, health, participate, research, schedule
 
     app.register_blueprint(health.bp)
-    for area in (auth, participate, schedule, research, exports, api):
+    for area in (auth, participate, schedule, research, exports, coding, api):
         area.init_app(app)

@@ -11,7 +11,8 @@ The transaction rule (docs/development.md, "Transactions"):
    (worker tasks, CLI commands) start deferred, because a task may read and then work for seconds (build
    an export, send mail) and must not hold every participant's save meanwhile: their read-check-write
    units start with :func:`begin_write` and stay short (a batch), and their tasks are retried as a whole
-   (rule 2). A GET that writes (rare) calls :func:`begin_write` too, or relies on rule 2. On PostgreSQL
+   (rule 2). A GET that writes (rare: opening a draft) calls :func:`begin_write`, or relies on rule 2,
+   whose replay of a request runs with a write session. On PostgreSQL
    nothing changes (callers lock rows with ``FOR UPDATE`` where they check-then-write).
 2. **A unit of work that meets a passing error is replayed as a whole.** A busy/locked SQLite database
    or a PostgreSQL serialization failure or deadlock (SQLSTATE 40001/40P01) rolls the unit back and runs
@@ -225,6 +226,12 @@ def run_unit(fn: Callable[[Session], T], *, session: Session | None = None, atte
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _take_write_lock_from_now_on(session: Session) -> None:
+    bind = session.bind
+    if isinstance(bind, sa.Engine) and not bind.get_execution_options().get("sqlite_immediate"):
+        session.bind = bind.execution_options(sqlite_immediate=True)
+
+
 class Busy(Exception):
     """A request's unit of work met passing database errors on every attempt; nothing of it was saved."""
 
@@ -242,6 +249,7 @@ def replayed(view: Callable[..., Any]) -> Callable[..., Any]:
                 session = g.get("db_session")
                 if session is not None:
                     session.rollback()
+                    _take_write_lock_from_now_on(session)  # a GET that writes: run again as a writer
                 if not is_transient(exc):
                     raise
                 if committed() or attempt == ATTEMPTS - 1:

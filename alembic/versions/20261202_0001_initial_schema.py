@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:27:17.740828
+Create Date: 2026-12-02 04:34:35.756542
 """
 from collections.abc import Sequence
 
@@ -125,6 +125,38 @@ def upgrade() -> None:
     with op.batch_alter_table('channel', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channel_study_id'), ['study_id'], unique=False)
 
+    op.create_table('code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('colour', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
+    sa.Column('skill_event', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['code.id'], name=op.f('fk_code_merged_into_id_code')),
+    sa.ForeignKeyConstraint(['parent_id'], ['code.id'], name=op.f('fk_code_parent_id_code')),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_code_study_id_study')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_code')),
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_code_study_id_guid'))
+    )
+    with op.batch_alter_table('code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_code_study_id'), ['study_id'], unique=False)
+
+    op.create_table('codebook',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('single_coder', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_codebook_study_id_study')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_codebook')),
+    sa.UniqueConstraint('study_id', name=op.f('uq_codebook_study_id'))
+    )
     op.create_table('instrumentversion',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
@@ -206,6 +238,25 @@ def upgrade() -> None:
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_membership_study_id'), ['study_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
+
+    op.create_table('memo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_memo_author_id_user')),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_memo_study_id_study')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_memo')),
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_memo_study_id_guid'))
+    )
+    with op.batch_alter_table('memo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memo_study_id'), ['study_id'], unique=False)
+        batch_op.create_index('ix_memo_target', ['target', 'target_id'], unique=False)
 
     op.create_table('signinsession',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -335,6 +386,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draft_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('rec_coded_segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('segment_id', sa.Text(), nullable=True),
+    sa.Column('participant_code', sa.Text(), nullable=True),
+    sa.Column('transcript_ref', sa.Text(), nullable=True),
+    sa.Column('language', sa.Text(), nullable=True),
+    sa.Column('paragraph', sa.Integer(), nullable=True),
+    sa.Column('start', sa.Integer(), nullable=True),
+    sa.Column('end', sa.Integer(), nullable=True),
+    sa.Column('code', sa.Text(), nullable=True),
+    sa.Column('coder', sa.Text(), nullable=True),
+    sa.Column('episode_no', sa.Integer(), nullable=True),
+    sa.Column('quote', sa.Text(), nullable=True),
+    sa.Column('memo', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_coded_segments_participant_id_participant'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_rec_coded_segments_study_id_study')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rec_coded_segments'))
+    )
+    with op.batch_alter_table('rec_coded_segments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rec_coded_segments_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rec_coded_segments_study_id'), ['study_id'], unique=False)
 
     op.create_table('rec_episodes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -489,6 +564,11 @@ def upgrade() -> None:
     sa.Column('skill_domain', sa.String(length=32), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('transcript_ref', sa.Text(), nullable=True),
+    sa.Column('paragraph', sa.Integer(), nullable=True),
+    sa.Column('start', sa.Integer(), nullable=True),
+    sa.Column('end', sa.Integer(), nullable=True),
+    sa.Column('coder', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_skill_events_participant_id_participant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_rec_skill_events_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rec_skill_events'))
@@ -560,6 +640,69 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reminder_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_reminder_status'), ['status'], unique=False)
 
+    op.create_table('transcript',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
+    sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('translation_of_id', sa.Integer(), nullable=True),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('n_chars', sa.Integer(), nullable=False),
+    sa.Column('paragraphs', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_transcript_booking_id_booking')),
+    sa.ForeignKeyConstraint(['created_by'], ['user.id'], name=op.f('fk_transcript_created_by_user')),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_transcript_participant_id_participant')),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_transcript_study_id_study')),
+    sa.ForeignKeyConstraint(['translation_of_id'], ['transcript.id'], name=op.f('fk_transcript_translation_of_id_transcript')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transcript')),
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_transcript_study_id_guid'))
+    )
+    with op.batch_alter_table('transcript', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transcript_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transcript_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transcript_ref'), ['ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transcript_sha256'), ['sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transcript_study_id'), ['study_id'], unique=False)
+
+    op.create_table('coding',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('transcript_id', sa.Integer(), nullable=False),
+    sa.Column('code_id', sa.Integer(), nullable=False),
+    sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('coder_id', sa.Integer(), nullable=True),
+    sa.Column('consensus', sa.Boolean(), nullable=False),
+    sa.Column('external_coder', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('paragraph', sa.Integer(), nullable=False),
+    sa.Column('start', sa.Integer(), nullable=False),
+    sa.Column('end', sa.Integer(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('skill_domain', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('episode_no', sa.Integer(), nullable=True),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['code_id'], ['code.id'], name=op.f('fk_coding_code_id_code')),
+    sa.ForeignKeyConstraint(['coder_id'], ['user.id'], name=op.f('fk_coding_coder_id_user')),
+    sa.ForeignKeyConstraint(['recorded_by'], ['user.id'], name=op.f('fk_coding_recorded_by_user')),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_coding_study_id_study')),
+    sa.ForeignKeyConstraint(['transcript_id'], ['transcript.id'], name=op.f('fk_coding_transcript_id_transcript')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coding')),
+    sa.UniqueConstraint('study_id', 'guid', name=op.f('uq_coding_study_id_guid'))
+    )
+    with op.batch_alter_table('coding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coding_code_id'), ['code_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coding_coder_id'), ['coder_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coding_study_id'), ['study_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coding_transcript_id'), ['transcript_id'], unique=False)
+
     op.create_table('deliveryattempt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
@@ -610,6 +753,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deliveryattempt_booking_id'))
 
     op.drop_table('deliveryattempt')
+    with op.batch_alter_table('coding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coding_transcript_id'))
+        batch_op.drop_index(batch_op.f('ix_coding_study_id'))
+        batch_op.drop_index(batch_op.f('ix_coding_coder_id'))
+        batch_op.drop_index(batch_op.f('ix_coding_code_id'))
+
+    op.drop_table('coding')
+    with op.batch_alter_table('transcript', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transcript_study_id'))
+        batch_op.drop_index(batch_op.f('ix_transcript_sha256'))
+        batch_op.drop_index(batch_op.f('ix_transcript_ref'))
+        batch_op.drop_index(batch_op.f('ix_transcript_participant_id'))
+        batch_op.drop_index(batch_op.f('ix_transcript_booking_id'))
+
+    op.drop_table('transcript')
     with op.batch_alter_table('reminder', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reminder_status'))
         batch_op.drop_index(batch_op.f('ix_reminder_due_at'))
@@ -661,6 +819,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rec_episodes_participant_id'))
 
     op.drop_table('rec_episodes')
+    with op.batch_alter_table('rec_coded_segments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rec_coded_segments_study_id'))
+        batch_op.drop_index(batch_op.f('ix_rec_coded_segments_participant_id'))
+
+    op.drop_table('rec_coded_segments')
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draft_participant_id'))
 
@@ -689,6 +852,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signinsession_user_id'))
 
     op.drop_table('signinsession')
+    with op.batch_alter_table('memo', schema=None) as batch_op:
+        batch_op.drop_index('ix_memo_target')
+        batch_op.drop_index(batch_op.f('ix_memo_study_id'))
+
+    op.drop_table('memo')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_user_id'))
         batch_op.drop_index(batch_op.f('ix_membership_study_id'))
@@ -709,6 +877,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_instrumentversion_study_id'))
 
     op.drop_table('instrumentversion')
+    op.drop_table('codebook')
+    with op.batch_alter_table('code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_code_study_id'))
+
+    op.drop_table('code')
     with op.batch_alter_table('channel', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channel_study_id'))
 

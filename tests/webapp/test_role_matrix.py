@@ -22,7 +22,9 @@ from werkzeug.routing import Rule
 from tests.webapp.auth.support import csrf_token, sign_in_client
 from tests.webapp.research import factories as f
 from webapp.auth.roles import PERMISSIONS
-from webapp.models import ApiToken, Channel, Job, Study, utcnow
+from webapp.coding.services import codebook as coding_codebook
+from webapp.coding.services import transcripts as coding_sources
+from webapp.models import ApiToken, Channel, Coding, Job, Study, utcnow
 from webapp.security import CSP
 
 KINDS = ("owner", "researcher", "interviewer", "viewer", "admin", "none")
@@ -47,7 +49,16 @@ def _world(session: Session, study: Study) -> World:
                      created_by=interviewer.id)
     session.add_all([channel, job, token])
     session.flush()
+    transcript = coding_sources.add(session=session, booking=booking, text="I: Hello\n\nP: Welding", name="t.txt",
+                                    language="en", user=interviewer)
+    code = coding_codebook.add(session=session, study=study, name=f"c{uuid.uuid4().hex[:6]}")
+    coding = Coding(study_id=study.id, transcript_id=transcript.id, code_id=code.id, guid=str(uuid.uuid4()),
+                    coder_id=interviewer.id, paragraph=1, start=0, end=5)
+    session.add(coding)
+    session.flush()
     return World(slug=study.slug, values={
+        "transcript_id": transcript.id, "code_id": code.id, "coding_id": coding.id, "fmt": "csv",
+        "action": "retire",
         "code": person.code, "channel_code": channel.code, "booking_id": booking.id,
         "type_id": booking.interview_type_id, "user_id": interviewer.id, "job_id": job.id, "token_id": token.id,
         "item_id": 1, "table": "episodes", "name": "missing.eml", "interviewer": interviewer,
@@ -160,7 +171,7 @@ def test_role_matrix(app: Flask, client: FlaskClient, session: Session, worlds: 
                     if status not in (403, 404):
                         problems.append(where + ": should be refused")
                 elif status in (401, 403) and (
-                    rule.endpoint.startswith("research.")
+                    rule.endpoint.startswith(("research.", "codebook."))
                     and not getattr(app.view_functions[rule.endpoint], "keireki_object_check", False)
                 ):
                     problems.append(where + ": should be allowed")

@@ -145,7 +145,16 @@ def _counting_app(app: Flask) -> Flask:
         _read(db_session())
         raise RuntimeError("a bug before the save")
 
-    for name, view in (("bump", bump), ("after", fail_after_commit), ("before", fail_before_commit)):
+    runs: list[bool] = []
+
+    def get_that_writes() -> str:
+        session = db_session()
+        runs.append(_holds_write_lock(session))
+        _read_then_write(app, session, interleave=len(runs) == 1)
+        return ",".join(str(r) for r in runs)
+
+    for name, view in (("bump", bump), ("after", fail_after_commit), ("before", fail_before_commit),
+                       ("getwrite", get_that_writes)):
         app.add_url_rule(f"/_test/{name}", name, view, methods=["GET", "POST"])
     replay_views(app)
     app.config["WTF_CSRF_ENABLED"] = False
@@ -196,3 +205,12 @@ def test_write_sessions_are_those_of_writing_requests(counter_app: Flask) -> Non
     with app.app_context():  # a task or a CLI command: deferred, its write units call begin_write
         assert not db_session().connection().get_execution_options().get("sqlite_immediate")
         assert "db_session" in g
+
+
+def test_a_get_that_writes_is_replayed_as_a_writer(counter_app: Flask, backend: str) -> None:
+    app = _counting_app(counter_app)
+    resp = app.test_client().get("/_test/getwrite")
+    assert resp.status_code == 200
+    if backend == "sqlite":  # refused once as a reader, then run again with the write lock up front
+        assert resp.get_data(as_text=True) == "False,True"
+    _wait_for_value(app, 2)

@@ -25,9 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: What each role may do. Views ask for a permission, not a role.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset({"view", "view_records", "manage", "export", "export_pii", "view_contact", "audit",
-                        "schedule", "interview", "tokens", "withdraw"}),
-    "researcher": frozenset({"view", "view_records", "export", "schedule", "interview"}),
-    "interviewer": frozenset({"view", "interview"}),
+                        "schedule", "interview", "tokens", "withdraw", "code", "code_all"}),
+    "researcher": frozenset({"view", "view_records", "export", "schedule", "interview", "code", "code_all"}),
+    "interviewer": frozenset({"view", "interview", "code"}),
     "viewer": frozenset({"view"}),
 }
 

@@ -173,6 +173,28 @@ def demo_group() -> None:
     """Synthetic data for trying and measuring the platform (registered by webapp/cli.py)."""
 
 
+def _seed_coding(*, session: Any, study: Any, booking_ids: list[int], seed_value: int, inline: bool) -> None:
+    from webapp.commands.demo_coding import seed_coding
+
+    coded = seed_coding(session=session, study=study, booking_ids=booking_ids,
+                        rng=random.Random(f"coding:{seed_value}"))
+    if coded.skipped:
+        click.echo(f"no coding seeded: {coded.skipped}")
+        return
+    click.echo(f"transcripts: {coded.transcripts}; codings: {coded.codings} by {len(coded.coders)} coders; "
+               f"consensus: {coded.consensus}")
+    if inline:
+        from workers.tasks.records import convert_batch
+
+        convert_batch(session=session, participant_ids=sorted({b for b in _participants(session, booking_ids)}))
+
+
+def _participants(session: Any, booking_ids: list[int]) -> list[int]:
+    from webapp.models import Booking
+
+    return [b.participant_id for b in (session.get(Booking, i) for i in booking_ids) if b is not None]
+
+
 @demo_group.command("seed")
 @click.option("--study", "study_slug", default="sme-careers", show_default=True, help="The study's slug.")
 @click.option("--participants", default=50, show_default=True, type=click.IntRange(1))
@@ -217,5 +239,8 @@ def seed_command(study_slug: str, participants: int, seed_value: int, interviewe
 
         done = convert_batch(session=session, participant_ids=outcome.participant_ids)
         click.echo(f"converted {len(done.converted)} participants into {done.rows} record rows")
+    if interviewed > 0 and not talks.skipped:
+        _seed_coding(session=session, study=study, booking_ids=talks.booking_ids, seed_value=seed_value,
+                     inline=inline)
     else:
         click.echo("their conversion jobs are queued: a running worker converts them (make run)")

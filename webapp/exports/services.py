@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from kombu.exceptions import KombuError
 from sqlmodel import Session, col, select
@@ -236,6 +237,22 @@ def bundle_meta(*, conn: sa.Connection, study: Study, now: datetime) -> BundleMe
                       pipeline_version=PIPELINE_VERSION, created_at=now)
 
 
+_signals = Namespace()
+#: Sent while a bundle is built, with the study as sender and ``session``, ``with_pii`` and ``bom``; each
+#: receiver returns further files (name -> bytes). The coding area (a layer above) connects
+#: :func:`webapp.coding.services.bundle.files_for_export` in its ``init_app``: the codebook and agreement, and
+#: with personal data the coded segments and the ``.qdpx``. Receivers must not write.
+bundle_files = _signals.signal("keireki.exports.bundle-files")
+
+
+def extra_files(*, session: Session, study: Study, request: ExportRequest) -> dict[str, bytes]:
+    """The files other areas add to the bundle (see :data:`bundle_files`)."""
+    out: dict[str, bytes] = {}
+    for _receiver, files in bundle_files.send(study, session=session, with_pii=request.with_pii, bom=request.bom):
+        out.update(files or {})
+    return out
+
+
 def build_study_bundle(*, session: Session, study: Study, out_dir: Path, request: ExportRequest,
                        now: datetime | None = None,
                        progress: Callable[[int, int], None] | None = None) -> BundleResult:
@@ -248,6 +265,7 @@ def build_study_bundle(*, session: Session, study: Study, out_dir: Path, request
             meta=bundle_meta(conn=conn, study=study, now=now or utcnow()),
             out_dir=out_dir, options=request.options(), progress=progress,
             contacts=(lambda: contact_rows(conn=conn, study_id=study_id)) if request.with_pii else None,
+            extra=lambda: extra_files(session=session, study=study, request=request),
         )
 
 

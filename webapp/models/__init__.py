@@ -2,6 +2,7 @@
 
 from webapp.models.accounts import ROLES, ApiToken, AuditEvent, Membership, SignInSession, User
 from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.coding import Code, Codebook, Coding, Memo, Transcript
 from webapp.models.jobs import Job
 from webapp.models.participant import Consent, Contact, Draft, Participant, Response
 from webapp.models.records import RECORD_TABLES
@@ -17,6 +18,7 @@ from webapp.models.study import Channel, InstrumentVersion, Study
 
 __all__ = [
     "RECORD_TABLES", "ROLES", "ApiToken", "AuditEvent", "AvailabilityOverride", "AvailabilityRule", "Booking",
-    "Channel", "Consent", "Contact", "DeliveryAttempt", "Draft", "InstrumentVersion", "InterviewType", "Job",
-    "Membership", "Participant", "Reminder", "Response", "SignInSession", "Study", "User", "UTCDateTime", "utcnow",
+    "Channel", "Code", "Codebook", "Coding", "Consent", "Contact", "DeliveryAttempt", "Draft",
+    "InstrumentVersion", "InterviewType", "Job", "Membership", "Memo", "Participant", "Reminder", "Response",
+    "SignInSession", "Study", "Transcript", "User", "UTCDateTime", "utcnow",
 ]

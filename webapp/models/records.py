@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from instruments.contract import TABLES, Column
+from instruments.contract import PII_TABLES, TABLES, Column
 from webapp.models.base import UTCDateTime
 
 _TYPES: dict[str, Any] = {
@@ -46,7 +46,7 @@ def _table(name: str, columns: list[sa.Column[object]]) -> sa.Table:
 
 #: contract table name -> Core table (``rec_<name>``).
 RECORD_TABLES: dict[str, sa.Table] = {
-    name: _table(name, [_column(c) for c in table.columns]) for name, table in TABLES.items()
+    name: _table(name, [_column(c) for c in table.columns]) for name, table in {**TABLES, **PII_TABLES}.items()
 }
 #: SPELL sequences, and the monthly state sequence (STS) of each participant as one string.
 RECORD_TABLES["sequences_spell"] = _table(

@@ -22,4 +22,7 @@ def init_app(app: Flask) -> None:
     from webapp.participate import channels, intake_routes, personal, routes  # noqa: F401  (registers the views)
 
     app.register_blueprint(bp)
+    from webapp.assets import register_file_route
+
+    register_file_route(app, "participate.rules_js", routes.RULES_JS)
     app.register_blueprint(channels_bp)

@@ -22,11 +22,11 @@ from instruments.model import Group, Instrument, Question
 from webapp.db import db_session
 from webapp.forms import page_service, pages
 from webapp.forms.rows import display, page_rows
-from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
+from webapp.models import Draft, Participant, Study, utcnow
 from webapp.participate import bp, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.services import responses
-from webapp.services.studies import instrument_of
+from webapp.services.studies import instrument_of, version_by_id
 
 _ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
 
@@ -52,7 +52,7 @@ def _context(study: str) -> Ctx | WerkzeugResponse:
     )
     if draft is None:
         return redirect(url_for("participate.thanks", study=s.slug))
-    version = db_session().get(InstrumentVersion, draft.instrument_version_id)
+    version = version_by_id(session=db_session(), version_id=draft.instrument_version_id)
     assert version is not None
     return Ctx(s, person, draft, instrument_of(version), utcnow().date())
 

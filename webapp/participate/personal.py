@@ -10,11 +10,11 @@ from sqlmodel import col, select
 
 from webapp.db import db_session
 from webapp.extensions import limiter
-from webapp.models import Consent, InstrumentVersion, utcnow
+from webapp.models import Consent, utcnow
 from webapp.participate import bp, state
 from webapp.participate.services import continue_url, go_on
 from webapp.services import responses
-from webapp.services.studies import instrument_of
+from webapp.services.studies import instrument_of, version_by_id
 from webapp.services.withdrawal import withdraw as withdraw_participant
 
 CODE_FORMAT = "XXXX-XXXX"
@@ -99,7 +99,7 @@ def consent_copy(study: str, token: str) -> ResponseReturnValue:
     )
     if given is None:
         abort(404)
-    version = db_session().get(InstrumentVersion, given.instrument_version_id)
+    version = version_by_id(session=db_session(), version_id=given.instrument_version_id)
     assert version is not None
     instrument = instrument_of(version)
     g.language = given.language if given.language in s.languages else g.language

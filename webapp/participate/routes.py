@@ -11,6 +11,7 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
+import instruments
 from instruments.errors import ExpressionError
 from instruments.expressions import Context, evaluate_bool
 from instruments.model import Instrument
@@ -212,11 +213,13 @@ def thanks(study: str) -> ResponseReturnValue:
     )
 
 
+#: The relevance/constraint evaluator shared with the server (instruments/js/rules.js).
+RULES_JS = Path(instruments.__file__).parent / "js" / "rules.js"
+
+
 @functools.lru_cache(maxsize=1)
 def _rules_js() -> bytes:
-    import instruments
-
-    return (Path(instruments.__file__).parent / "js" / "rules.js").read_bytes()
+    return RULES_JS.read_bytes()
 
 
 @bp.route("/static/rules.js")

@@ -38,7 +38,7 @@ def study_title(study: Study) -> str:
 #: Pages of other areas linked from the study menu when they exist: (endpoint, label).
 STUDY_LINKS: tuple[tuple[str, Any], ...] = (
     ("schedule.agenda", _l("Interviews")), ("channels.list_channels", _l("Recruitment channels")),
-    ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
+    ("coding.index", _l("Coding")), ("exports.index", _l("Exports")), ("api_tokens.index", _l("API tokens")),
 )
 
 
@@ -117,6 +117,13 @@ def _participant_or_404(*, session: Session, code: str) -> Participant:
     return person
 
 
+def _passage_link(transcript_id: int, paragraph: Any) -> str | None:
+    """The coding page of a transcript at a paragraph, for roles that may code (None otherwise)."""
+    if "coding.transcript" not in current_app.view_functions or not _may("code"):
+        return None
+    return url_for("coding.transcript", study=g.study.slug, transcript_id=transcript_id, _anchor=f"p-{paragraph}")
+
+
 @bp.get("/studies/<study>/participants/<code>")
 @study_view("view")
 def participant(study: Study, code: str) -> str:
@@ -142,6 +149,9 @@ def participant(study: Study, code: str) -> str:
                                              order=("event_no",)),
             flags=profile.record_rows(session=session, participant=person, table="quality_flags",
                                       order=("flag_no",)))
+        context["markers"] = profile.coded_markers(
+            session=session, participant=person, timeline=context["timeline"], skill_events=context["skill_events"],
+            link=lambda transcript_id, paragraph: _passage_link(transcript_id, paragraph))
     if _may("withdraw") and person.status != "withdrawn":
         context["withdraw_form"] = WithdrawForm()
         context["withdrawal_data"] = withdrawal_choice(session=session, participant=person)

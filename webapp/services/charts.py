@@ -114,6 +114,23 @@ class Tick:
     label: str
 
 
+@dataclass(frozen=True)
+class Marker:
+    """A coded skill event drawn on its episode; the link opens the coded passage."""
+
+    x: float
+    y: float
+    colour: str
+    title: str
+    href: str
+
+
+def marker_on(segment: Segment, n: int, *, colour: str, title: str, href: str) -> Marker:
+    """The ``n``-th (0-based) marker on an episode's bar: left to right along its lower edge."""
+    x = min(segment.x + 8 + 12 * n, segment.x + max(segment.width - 6, 6))
+    return Marker(x=round(x, 1), y=round(segment.y + segment.height - 4, 1), colour=colour, title=title, href=href)
+
+
 @dataclass
 class Timeline:
     width: int

@@ -23,7 +23,7 @@ from webapp.crypto import hash_token
 from webapp.db import begin_serialised
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services.passwords import hash_password, verify_password
-from webapp.services.studies import current_version, instrument_of
+from webapp.services.studies import current_version, instrument_of, version_by_id
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ def submit_response(
         if existing is None:
             raise LookupError("nothing to submit")
         return existing
-    version = session.get(InstrumentVersion, current.instrument_version_id)
+    version = version_by_id(session=session, version_id=current.instrument_version_id)
     assert version is not None
     instrument = instrument_of(version)
     today = now.date()

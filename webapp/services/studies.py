@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 
 from flask import abort
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 import instruments
@@ -90,25 +92,48 @@ def load_bundled_study(*, session: Session, path: str | Path | None = None) -> S
 
 
 def current_version(*, session: Session, study_id: int, instrument_id: str) -> InstrumentVersion | None:
-    """The most recently loaded version of an instrument in a study."""
+    """The most recently loaded version of an instrument in a study.
+
+    The definition column (a few hundred kB of JSON) is deferred: :func:`instrument_of` reads it only when the
+    version was not parsed yet in this process.
+    """
     return session.exec(
         select(InstrumentVersion)
+        .options(defer(InstrumentVersion.definition))  # type: ignore[arg-type]
         .where(InstrumentVersion.study_id == study_id, InstrumentVersion.instrument_id == instrument_id)
         .order_by(InstrumentVersion.id.desc())  # type: ignore[union-attr]
     ).first()
 
 
+def version_by_id(*, session: Session, version_id: int) -> InstrumentVersion | None:
+    """A loaded version by id, its definition deferred as in :func:`current_version`."""
+    return session.exec(
+        select(InstrumentVersion)
+        .options(defer(InstrumentVersion.definition))  # type: ignore[arg-type]
+        .where(InstrumentVersion.id == version_id)
+    ).first()
+
+
 def instrument_of(version: InstrumentVersion) -> Instrument:
-    """The :class:`Instrument` stored in a version (cached by fingerprint: versions are immutable)."""
-    instrument = _BY_FINGERPRINT.get(version.fingerprint)
+    """The :class:`Instrument` stored in a version, parsed once per process.
+
+    Keyed by the version's id and fingerprint (a loaded version is immutable; the fingerprint keeps two databases
+    served by one process, as in tests, apart). Thread-safe: a version is parsed by one thread, the others wait.
+    """
+    key = (version.id, version.fingerprint)
+    instrument = _PARSED.get(key)
     if instrument is None:
-        instrument = instruments.from_dict(version.definition)
-        _BY_FINGERPRINT[version.fingerprint] = instrument
+        with _PARSING:
+            instrument = _PARSED.get(key)
+            if instrument is None:
+                instrument = instruments.from_dict(version.definition)
+                _PARSED[key] = instrument
     return instrument
 
 
-#: Parsed instruments by fingerprint; as many entries as instrument versions exist, a handful.
-_BY_FINGERPRINT: dict[str, Instrument] = {}
+#: Parsed instruments by (version id, fingerprint); as many entries as instrument versions exist, a handful.
+_PARSED: dict[tuple[int | None, str], Instrument] = {}
+_PARSING = threading.Lock()
 
 
 def ensure_admin(*, session: Session, email: str = "admin@localhost") -> tuple[User, str | None]:

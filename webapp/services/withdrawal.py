@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app, has_app_context
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from webapp.crypto import DecryptionError
 from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
@@ -143,8 +143,27 @@ def _erase_research_data(*, session: Session, participant: Participant, now: dat
         booking.updated_at = now
         session.add(booking)
     counts["notes"] = notes
-    counts["transcripts"] = transcripts
+    counts["transcripts"] = transcripts + _erase_coding(session=session, participant_id=pid)  # type: ignore[arg-type]
     return counts
+
+
+def _erase_coding(*, session: Session, participant_id: int) -> int:
+    """Delete the participant's coding sources (files too), their codings and memos; returns the sources."""
+    from webapp.models import Coding, Memo, Transcript
+
+    sources = list(session.exec(select(Transcript).where(Transcript.participant_id == participant_id)))
+    if not sources:
+        return 0
+    ids = [t.id for t in sources]
+    coding_ids = list(session.exec(select(Coding.id).where(col(Coding.transcript_id).in_(ids))))
+    session.execute(sa.delete(Memo).where(col(Memo.target) == "coding", col(Memo.target_id).in_(coding_ids)))
+    session.execute(sa.delete(Memo).where(col(Memo.target) == "transcript", col(Memo.target_id).in_(ids)))
+    session.execute(sa.delete(Coding).where(col(Coding.transcript_id).in_(ids)))
+    for transcript in sorted(sources, key=lambda t: t.translation_of_id is None):  # translations first
+        _delete_transcript(transcript.path)
+        session.delete(transcript)
+        session.flush()
+    return len(sources)
 
 
 def _delete_transcript(stored: str) -> None:

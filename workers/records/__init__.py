@@ -8,11 +8,11 @@ call it and write. A new :data:`PIPELINE_VERSION` is rolled out by ``keireki rec
 from .build import PIPELINE_VERSION, build_records
 from .dates import PartialDate, month_index, parse_partial_date
 from .sme import employer_size, is_sme
-from .types import TABLE_NAMES, Cell, ParticipantInput, ParticipantRecords, ResponseInput, Row
+from .types import TABLE_NAMES, Cell, CodingInput, ParticipantInput, ParticipantRecords, ResponseInput, Row
 from .values import pseudonym, to_bool
 
 __all__ = [
-    "PIPELINE_VERSION", "TABLE_NAMES", "Cell", "ParticipantInput", "ParticipantRecords", "PartialDate",
+    "PIPELINE_VERSION", "TABLE_NAMES", "Cell", "CodingInput", "ParticipantInput", "ParticipantRecords", "PartialDate",
     "ResponseInput", "Row", "build_records", "employer_size", "is_sme", "month_index", "parse_partial_date",
     "pseudonym", "to_bool",
 ]

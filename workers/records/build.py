@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from instruments.contract import FIRMS, PARTICIPANTS, SKILL_EVENTS
 
+from .coded import coded_rows
 from .dates import month_index
 from .episodes import Episode, derive_episode, sort_key, transitions
 from .extract import Extracted, RawRow, extract
@@ -18,7 +19,7 @@ from .sme import is_sme
 from .types import Cell, ParticipantInput, ParticipantRecords, ResponseInput, Row
 from .values import normalise_name, pseudonym
 
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "1.1.0"
 
 _PARTICIPANT_COLUMNS = PARTICIPANTS.column_names
 _FIRM_COLUMNS = FIRMS.column_names
@@ -155,6 +156,10 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         skill_rows.append(tuple(values.get(c) for c in _SKILL_COLUMNS))
         flags.extend(_dangling_episode(values, len(episodes)))
     firm_rows = _firm_rows(code, [r for r in extracted.rows if r.table == "firms"], pseudonym_key, flags)
+    coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
+                                                    n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
+    skill_rows.extend(coded_skill)
+    flags.extend(coded_flags)
 
     last_month = max((month_index(e.reference.year, e.reference.month) for e in episodes), default=0)
     first, states = sts(episodes, nationality, last_month)
@@ -169,4 +174,5 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         sequences_spell=tuple(spells(code, first, states)),
         sts=states,
         sts_first_month=first if states else None,
+        coded_segments=tuple(segments),
     )

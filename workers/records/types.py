@@ -17,7 +17,30 @@ Row = tuple[Cell, ...]
 #: Names of the row tables of :class:`ParticipantRecords`, in the order they are written.
 TABLE_NAMES = (
     "participants", "episodes", "transitions", "skill_events", "firms", "quality_flags", "sequences_spell",
+    "coded_segments",
 )
+
+
+@dataclass(frozen=True)
+class CodingInput:
+    """A coded passage of one of the participant's transcripts (from the coding area)."""
+
+    transcript_ref: str
+    language: str
+    paragraph: int
+    start: int
+    end: int
+    code: str
+    coder: str  #: pseudonymous coder reference, or ``consensus``
+    #: The contract's skill_event for a skill-construction code, else None.
+    event: str | None = None
+    actor: str | None = None
+    skill_domain: str | None = None
+    episode_no: int | None = None
+    #: True when the coding becomes a skill event (consensus, or any coder in a single-coder study).
+    counts: bool = False
+    quote: str = ""
+    memo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,8 @@ class ParticipantInput:
     consented_at: datetime | None = None
     status: str | None = None
     interview_date: date | None = None
+    #: Coded passages of the participant's transcripts, in any order (the converter sorts them).
+    codings: tuple[CodingInput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,7 @@ class ParticipantRecords:
     sts: tuple[str, ...]
     #: Month index of the first STS month (None when there is no sequence).
     sts_first_month: int | None = None
+    coded_segments: tuple[Row, ...] = ()
 
     def tables(self) -> dict[str, tuple[Row, ...]]:
         """The row tables by name (``participants`` … ``sequences_spell``)."""

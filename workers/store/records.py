@@ -21,6 +21,7 @@ from instruments.model import Instrument
 from webapp.models import RECORD_TABLES, Channel, Consent, InstrumentVersion, Participant, Response, Study, utcnow
 from webapp.services.studies import instrument_of
 from workers.records import PIPELINE_VERSION, ParticipantInput, ParticipantRecords, ResponseInput
+from workers.store.coded import load_codings
 
 _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
 _INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
@@ -78,6 +79,7 @@ def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded
             .order_by(col(Response.submitted_at), col(Response.id))):
         responses.setdefault(row.participant_id, []).append(row)
     versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
+    coded = load_codings(session, ids)
     out = []
     for person in people:
         consent = consents.get(person.id)
@@ -86,6 +88,7 @@ def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded
             participant_type=person.participant_type, form_language=person.form_language,
             recruitment_channel=channels.get(person.channel_id), status=person.status,
             consent_version=consent[0] if consent else None, consented_at=consent[1] if consent else None,
+            codings=coded.get(person.id, ()),
         )
         own = responses.get(person.id, [])
         given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)

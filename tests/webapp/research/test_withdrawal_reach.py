@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
+from tests.webapp.exports.conftest import insert_records
 from tests.webapp.research import factories as f
 from webapp.exports import services
 from webapp.models import AuditEvent, DeliveryAttempt, Job
@@ -33,6 +34,7 @@ def _bundle(session: Session, study: Any, *, with_pii: bool) -> Job:
 def study_with_copies(app: Flask, session: Session, make_study: Any, make_user: Any) -> Any:
     def _build(choice: str) -> dict[str, Any]:
         study = make_study()
+        insert_records(session, study)  # other participants' records: every table has rows to export
         interviewer = make_user(study=study, role="interviewer")
         person = f.participant(session, study, withdrawal_data=choice,
                                contact={"name": "Nguyen Van A", "email": ADDRESS})

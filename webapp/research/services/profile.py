@@ -19,7 +19,7 @@ from webapp.models import (
     User,
 )
 from webapp.research.services.answers import AnswerItem, RepeatItem, answer_items
-from webapp.services import contacts
+from webapp.services import charts, contacts
 from webapp.services.careers import career_timeline, labels_for, study_instruments  # noqa: F401  (the area's names)
 from webapp.services.studies import instrument_of
 
@@ -91,3 +91,35 @@ def bookings(*, session: Session, participant: Participant) -> list[BookingView]
                         .where(Booking.participant_id == participant.id)
                         .order_by(Booking.starts_at)).all()  # type: ignore[arg-type]
     return [BookingView(booking=b, interviewer=u.name or u.email) for b, u in rows]
+
+
+#: Colours of the skill events on the timeline (the built-in codes' colours).
+EVENT_COLOURS = {"recognise": "#1f77b4", "cultivate": "#2ca02c", "ascribe": "#ff7f0e", "limit_deny": "#d62728"}
+
+
+def coded_markers(*, session: Session, participant: Participant, timeline: charts.Timeline,
+                  skill_events: list[dict[str, Any]], link: Any) -> list[charts.Marker]:
+    """Markers of the coded skill events (``source = coding``) on their episodes; ``link(transcript_id,
+    paragraph)`` is the URL of the passage (None: no link for this user)."""
+    from webapp.models import Transcript
+
+    refs = {t.ref: t.id for t in session.exec(select(Transcript).where(Transcript.participant_id == participant.id))}
+    segments = {s.episode_no: s for s in timeline.segments}
+    placed: dict[int, int] = {}
+    out = []
+    for event in skill_events:
+        segment = segments.get(event.get("episode_no") or -1)
+        transcript_id = refs.get(event.get("transcript_ref") or "")
+        if event.get("source") != "coding" or segment is None or transcript_id is None:
+            continue
+        href = link(transcript_id, event.get("paragraph"))
+        if href is None:
+            continue
+        n = placed.get(segment.episode_no, 0)
+        placed[segment.episode_no] = n + 1
+        where = f"{event.get('transcript_ref')} ¶{event.get('paragraph')}"
+        parts = (event.get("event"), event.get("actor") or "", where)
+        title = " · ".join(str(p) for p in parts)
+        out.append(charts.marker_on(segment, n, colour=EVENT_COLOURS.get(str(event.get("event")), "#5b6470"),
+                                    title=title, href=href))
+    return out

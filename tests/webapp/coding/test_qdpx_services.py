@@ -1,0 +1,111 @@
+"""REFI-QDA export and import through the services: validity, round trip into a fresh study, refusals."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.webapp.coding.factories import interviewed, offsets, skill
+from tests.webapp.research import factories as rf
+from webapp.coding.core import qdpx
+from webapp.coding.services import CodingError, codebook, codings, consensus, qdpx_export, qdpx_import
+from webapp.coding.services import transcripts as sources
+from webapp.models import AuditEvent, Coding, Memo, Transcript
+
+
+def coded_study(session: Session, make_study: Any) -> Any:
+    study = make_study()
+    setup = interviewed(session, study)
+    second = rf.user(session, study, "researcher")
+    text = sources.read_text(setup.transcript)
+    mentor = codebook.add(session=session, study=study, name="mentoring", labels={"en": "Mentoring"},
+                          parent_id=setup.codes["cultivate"].id, colour="#aa00cc")
+    first = codings.apply(session=session, transcript=setup.transcript, code=setup.codes["cultivate"],
+                          coder=setup.interviewer, span=codings.Span(*offsets(text, "先輩が溶接を教えてくれました 🔧")),
+                          memo="senpai teaches", **skill(episode_no=2))
+    codings.apply(session=session, transcript=setup.transcript, code=setup.codes["cultivate"], coder=second,
+                  span=codings.Span(*offsets(text, "先輩が溶接を教えてくれました")), **skill(episode_no=2))
+    codings.apply(session=session, transcript=setup.transcript, code=mentor, coder=second,
+                  span=codings.Span(*offsets(text, "ကျွန်တော် ဂဟေဆော်တာ")))
+    consensus.adopt(session=session, coding=first, lead=second)
+    codings.add_memo(session=session, study_id=study.id, target="transcript", target_id=setup.transcript.id,
+                     author=second, text="Tôi học hàn — a Vietnamese line")
+    return setup
+
+
+def test_export_validates_and_is_audited(session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    data = qdpx_export.export(session=session, study=setup.study, actor="user:x", user_id=None,
+                              reason="sharing with the NVivo team")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("project.qde")
+        assert qdpx.validate(xml) == []
+        assert archive.read(f"Sources/{setup.transcript.guid}.txt").decode() == sources.read_text(setup.transcript)
+    assert b"TI-0001" in xml  # the case
+    assert b"@example.org" not in xml  # coders are pseudonymous
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "qda.export")).one()
+    assert event.detail["reason"] == "sharing with the NVivo team"
+    assert event.detail["selections"] == 4
+
+
+def test_round_trip_into_a_fresh_study(session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    data = qdpx_export.export(session=session, study=setup.study, actor="x", user_id=None, reason="round trip")
+    fresh = make_study()
+    report = qdpx_import.import_project(session=session, study=fresh, data=data, create_missing=True)
+    assert report.codings_added == 4
+    assert report.codes_created == ["mentoring"]
+    # the fresh study has no participant TI-0001: the episodes are dropped and said so
+    assert all("episode 2" in line for line in report.codings_skipped)
+    assert len(report.codings_skipped) == 3
+    original = session.exec(select(Coding).where(Coding.study_id == setup.study.id)).all()
+    copied = session.exec(select(Coding).where(Coding.study_id == fresh.id)).all()
+
+    def shape(rows: Any, study: Any) -> list[tuple[Any, ...]]:
+        names = {c.id: c.name for c in codebook.codes(session=session, study=study, include_inactive=True)}
+        return sorted((names[c.code_id], c.start, c.end, c.paragraph, c.consensus, c.actor, c.skill_domain)
+                      for c in rows)
+
+    assert shape(copied, fresh) == shape(original, setup.study)
+    transcript = session.exec(select(Transcript).where(Transcript.study_id == fresh.id)).one()
+    assert sources.read_text(transcript) == sources.read_text(setup.transcript)
+    quote = next(c for c in copied if c.start == sources.read_text(transcript).index("ကျွန်"))
+    assert sources.read_text(transcript)[quote.start:quote.end] == "ကျွန်တော် ဂဟေဆော်တာ"
+    assert {m.text for m in session.exec(select(Memo).where(Memo.study_id == fresh.id))} == {
+        "senpai teaches", "Tôi học hàn — a Vietnamese line"}
+    again = qdpx_import.import_project(session=session, study=fresh, data=data, create_missing=True)
+    assert again.codings_added == 0
+    assert sum("already imported" in line for line in again.codings_skipped) == 4
+
+
+def test_import_into_the_same_study_matches_by_content_hash(session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    project = qdpx_export.project(session=session, study=setup.study)
+    project.sources[0].name = "renamed in NVivo"
+    for selection in project.sources[0].selections:
+        selection.guid = qdpx_export._guid("new", selection.guid)
+    project.codes.append(qdpx.QCode("0badc0de-0000-4000-8000-000000000001", "Only In NVivo"))
+    report = qdpx_import.import_project(session=session, study=setup.study, data=qdpx.write(project))
+    assert report.sources_matched == ["renamed in NVivo"]
+    assert report.codes_unmatched == ["Only In NVivo"]
+    assert report.codings_added == 4
+
+
+def test_hostile_file_changes_nothing(session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    before = len(session.exec(select(Coding)).all())
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", b" " * (40 * 1024 * 1024))
+    xxe = io.BytesIO()
+    with zipfile.ZipFile(xxe, "w") as archive:
+        archive.writestr("project.qde", b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                                        b'<Project xmlns="urn:QDA-XML:project:1.0" name="&x;"/>')
+    for data, message in ((bomb.getvalue(), "zip bomb"), (xxe.getvalue(), "DTD"), (b"PK\x03\x04junk", "not a .qdpx")):
+        with pytest.raises(CodingError, match=message):
+            qdpx_import.import_project(session=session, study=setup.study, data=data, create_missing=True)
+    assert len(session.exec(select(Coding)).all()) == before

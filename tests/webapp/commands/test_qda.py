@@ -1,0 +1,64 @@
+"""``keireki qda export`` then ``keireki qda import`` into a fresh study; a hostile file is refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlmodel import Session, select
+
+from tests.webapp.coding.factories import interviewed, offsets, skill
+from webapp.coding.core import qdpx
+from webapp.coding.services import codings
+from webapp.coding.services import transcripts as sources
+from webapp.commands.qda import qda_group
+from webapp.models import Coding
+
+
+def test_export_then_import_into_a_fresh_study(app: Flask, session: Session, make_study: Any,
+                                               tmp_path: Path) -> None:
+    setup = interviewed(session, make_study())
+    text = sources.read_text(setup.transcript)
+    codings.apply(session=session, transcript=setup.transcript, code=setup.codes["ascribe"], coder=setup.interviewer,
+                  span=codings.Span(*offsets(text, "Vietnamese workers are only for simple tasks")),
+                  **skill(actor="employer_manager", skill_domain="other"))
+    fresh = make_study()
+    session.commit()
+    out = tmp_path / "study.qdpx"
+    runner = app.test_cli_runner()
+    result = runner.invoke(qda_group, ["export", "--study", setup.study.slug, "--out", str(out),
+                                       "--reason", "to the NVivo team"])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        assert qdpx.validate(archive.read("project.qde")) == []
+    result = runner.invoke(qda_group, ["import", str(out), "--study", fresh.slug, "--create-missing"])
+    assert result.exit_code == 0, result.output
+    assert "codings: 1 imported" in result.output
+    copied = session.exec(select(Coding).where(Coding.study_id == fresh.id)).one()
+    assert (copied.start, copied.end, copied.actor) == (*offsets(text, "Vietnamese workers are only for simple tasks"),
+                                                        "employer_manager")
+
+
+def test_import_reports_unmatched_and_refuses_hostile_files(app: Flask, session: Session, make_study: Any,
+                                                            tmp_path: Path) -> None:
+    study = make_study()
+    session.commit()
+    runner = app.test_cli_runner()
+    minimal = Path(__file__).parents[1] / "coding" / "data" / "minimal.qdpx"
+    result = runner.invoke(qda_group, ["import", str(minimal), "--study", study.slug])
+    assert result.exit_code == 0, result.output
+    assert "source not matched: P001 interview 1" in result.output
+    assert "code not matched: skill event" in result.output
+    evil = tmp_path / "evil.qdpx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../etc/cron.d/x", b"boom")
+    evil.write_bytes(buffer.getvalue())
+    result = runner.invoke(qda_group, ["import", str(evil), "--study", study.slug])
+    assert result.exit_code != 0
+    assert "refused, nothing changed" in result.output
+    assert runner.invoke(qda_group, ["export", "--study", study.slug, "--out", str(tmp_path / "x.qdpx"),
+                                     "--reason", "x"]).exit_code != 0
