@@ -104,3 +104,21 @@ def test_the_debrief_page_has_the_staff_layout_and_links_participant_and_intervi
     code = re.search(r'href="/studies/[^/]+/participants/([^"]+)"', page.text)
     assert code is not None
     assert f'href="/studies/{slug}/schedule/interviews/{booking.id}"' in page.text
+
+
+def test_interview_languages_are_checkboxes_and_the_zone_a_list_with_localised_names(
+    client: FlaskClient, make_user: Any, sign_in: Any, setup_booking: Any
+) -> None:
+    s = setup_booking()
+    owner = make_user(study=s["study"], role="owner", ui_language="ja")
+    sign_in(owner)
+    person = s["interviewer"]
+    page = client.get(f"/studies/{s['study'].slug}/schedule/availability?user={person.id}")
+    assert page.status_code == 200
+    assert "<select multiple" not in page.text
+    assert re.search(r'<input [^>]*type="checkbox"[^>]*name="languages"[^>]*value="my"', page.text) or \
+        re.search(r'<input [^>]*name="languages" type="checkbox" value="my"', page.text)
+    assert re.search(r'<select [^>]*id="timezone"', page.text)
+    assert '<option selected value="Asia/Tokyo">日本時間 — Asia/Tokyo</option>' in page.text
+    types = client.get(f"/studies/{s['study'].slug}/schedule/types/new")
+    assert "<select multiple" not in types.text
