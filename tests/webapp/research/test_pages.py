@@ -425,3 +425,16 @@ def test_free_text_in_the_answers_only_for_roles_that_read_them(client: FlaskCli
     sign_in(make_user(study=s, role=role))
     html = page(client, f"/studies/{s.slug}/participants?q={words}")
     assert re.findall(r">((?:SIE|TI|MGR)-\d{4})</a>", html) == codes
+
+
+def test_the_overview_status_table_is_full_width_and_its_scroll_box_reachable_by_keyboard(
+        client: FlaskClient, study: dict[str, Any], make_user: Any, sign_in: Any) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role="viewer"))
+    html = page(client, f"/studies/{s.slug}/")
+    section = html[html.index('<section class="card wide">'):]
+    section = section[:section.index("</section>")]
+    assert "Withdrawn" in section
+    assert "Quota" in section
+    assert re.search(r'<div class="table-scroll" tabindex="0" role="region" aria-label="[^"]+">', section)
+    assert "Self-initiated ex…" not in html
