@@ -38,7 +38,7 @@ def _consume(root: str, consumer: int, publishing_done: Any) -> None:
     with _connection(Path(root)) as conn:
         queue = conn.SimpleQueue(QUEUE)
         idle = 0
-        while idle < 20 or not publishing_done.is_set():
+        while idle < 100 or not publishing_done.is_set():  # 10 s without a message after the last publish
             try:
                 message = queue.get(timeout=0.1)
             except queue.Empty:
