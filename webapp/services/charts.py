@@ -6,7 +6,6 @@ No chart library and no inline styles (the CSP forbids them): colours are SVG pr
 from __future__ import annotations
 
 import textwrap
-
 from dataclasses import dataclass, field
 from datetime import date
 
