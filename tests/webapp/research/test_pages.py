@@ -438,3 +438,19 @@ def test_the_overview_status_table_is_full_width_and_its_scroll_box_reachable_by
     assert "Quota" in section
     assert re.search(r'<div class="table-scroll" tabindex="0" role="region" aria-label="[^"]+">', section)
     assert "Self-initiated ex…" not in html
+
+
+def test_transitions_are_named_by_their_labels_not_codes(client: FlaskClient, session: Session,
+                                                         study: dict[str, Any], make_user: Any,
+                                                         sign_in: Any) -> None:
+    s, main = study["study"], study["people"][0]
+    f.record(session, main, "transitions", from_episode=None, to_episode=1, month=f.month(2019, 4),
+             kind="entry_to_japan", from_status=None, to_status="ti_2")
+    session.commit()
+    sign_in(make_user(study=s, role="researcher"))
+    html = page(client, f"/studies/{s.slug}/participants/SIE-0000")
+    assert "ti_to_ssw_new_employer" not in html
+    assert "Technical intern to specified skilled worker, new employer" in html
+    assert "entry_to_japan" not in html
+    assert "Entry to Japan" in html
+    assert "(? →" not in html
