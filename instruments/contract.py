@@ -302,6 +302,8 @@ SEQUENCES_SPELL = Table(
         _c("begin", "integer", "First month index of the spell"),
         _c("end", "integer", "Last month index of the spell"),
         _c("status", "code", "State", "state"),
+        _c("first_episode", "integer", "Episode holding the spell's first month (episode_no)"),
+        _c("last_episode", "integer", "Episode holding the spell's last month (episode_no)"),
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:34:35.756542
+Create Date: 2026-12-02 04:54:15.726922
 """
 from collections.abc import Sequence
 
@@ -529,6 +529,8 @@ def upgrade() -> None:
     sa.Column('begin', sa.Integer(), nullable=True),
     sa.Column('end', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=True),
+    sa.Column('first_episode', sa.Integer(), nullable=True),
+    sa.Column('last_episode', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_sequences_spell_participant_id_participant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_rec_sequences_spell_study_id_study')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rec_sequences_spell'))

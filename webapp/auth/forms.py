@@ -6,6 +6,8 @@ import zoneinfo
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
@@ -31,8 +33,23 @@ def _zones() -> tuple[str, ...]:
     return tuple(z for z in sorted(zoneinfo.available_timezones()) if "/" in z or z == "UTC")
 
 
+@lru_cache(maxsize=16)
+def _zone_labels(locale: str) -> tuple[tuple[str, str], ...]:
+    """(zone, "localised place name — zone") for every zone, in ``locale`` (Babel's names; computed once)."""
+    out = []
+    for zone in _zones():
+        try:
+            place = get_timezone_location(zone, locale=locale)
+        except (LookupError, ValueError):
+            place = zone
+        out.append((zone, f"{place} — {zone.replace('_', ' ')}"))
+    return tuple(out)
+
+
 def timezone_choices() -> list[SelectChoice]:
-    return choices([(z, z) for z in _zones()])
+    """Every time zone, labelled with its place name in the page language (a select one can type into)."""
+    locale = str(get_locale() or "en")
+    return choices(list(_zone_labels(locale)))
 
 
 def language_name(tag: str) -> str:

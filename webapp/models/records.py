@@ -52,7 +52,8 @@ RECORD_TABLES: dict[str, sa.Table] = {
 RECORD_TABLES["sequences_spell"] = _table(
     "sequences_spell",
     [sa.Column("participant_code", sa.Text), sa.Column("begin", sa.Integer), sa.Column("end", sa.Integer),
-     sa.Column("status", sa.String(32))],
+     sa.Column("status", sa.String(32)), sa.Column("first_episode", sa.Integer),
+     sa.Column("last_episode", sa.Integer)],
 )
 RECORD_TABLES["sequences_sts"] = _table(
     "sequences_sts",

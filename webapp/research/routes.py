@@ -104,8 +104,10 @@ def participants(study: Study) -> tuple[str, int]:
     session = db_session()
     opts = listing.options(session=session, study=study)
     filters = listing.parse_filters(request.args, opts)
-    page = listing.list_participants(session=session, study=study, filters=filters)
-    return render_template("research/participants.html", page=page, filters=filters, opts=opts), 200
+    search_answers = _may("view_records")
+    page = listing.list_participants(session=session, study=study, filters=filters, search_answers=search_answers)
+    return render_template("research/participants.html", page=page, filters=filters, opts=opts,
+                           search_answers=search_answers), 200
 
 
 def _participant_or_404(*, session: Session, code: str) -> Participant:

@@ -60,9 +60,11 @@ bp.context_processor(_labels)
 def init_app(app: Flask) -> None:
     """Register the scheduling blueprint (called by ``create_app``)."""
     from webapp.schedule.routes import admin, debrief, interviews, participant  # noqa: F401  (routes register)
+    from webapp.schedule.services.messages import MODE_NAMES
     from webapp.services.withdrawal import participant_withdrawn
 
     app.register_blueprint(bp)
+    app.jinja_env.globals["MODE_NAMES"] = MODE_NAMES
     bookings_cancelled.connect(_cancel_for_withdrawal)
     participant_withdrawn.connect(_erase_messages)
 

@@ -17,7 +17,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -26,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from webapp.auth.forms import MultiCheckboxField, timezone_choices
 from webapp.extensions import LANGUAGE_NAMES
 from webapp.schedule.services.messages import MODE_NAMES
 from webapp.services.contacts import MESSAGING_APPS
@@ -211,7 +211,7 @@ class TypeForm(FlaskForm):
         default=30,
         validators=[InputRequired(), NumberRange(min=5, max=240)],
     )
-    modes = SelectMultipleField(
+    modes = MultiCheckboxField(
         _l("Modes"),
         choices=opts(MODE_NAMES.items()),
         validators=[DataRequired(message=_l("Choose at least one mode."))],
@@ -220,7 +220,7 @@ class TypeForm(FlaskForm):
     video_link = StringField(
         _l("Video link"), validators=[Optional(), URL(message=_l("Enter a web address.")), Length(max=500)]
     )
-    languages = SelectMultipleField(_l("Languages"), choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])
+    languages = MultiCheckboxField(_l("Languages"), choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])
     interpreter_available = BooleanField(_l("An interpreter is available"))
     active = BooleanField(_l("Participants can book it"), default=True)
 
@@ -248,5 +248,12 @@ class TranscriptForm(FlaskForm):
 
 
 class InterviewerForm(FlaskForm):
-    timezone = StringField("", validators=[Optional()])
-    languages = SelectMultipleField("", choices=opts(LANGUAGE_NAMES.items()), validators=[Optional()])
+    """An interviewer's time zone (a list of zones with localised names) and languages (checkboxes)."""
+
+    timezone = SelectField(_l("Time zone"), validators=[Optional()])
+    languages = MultiCheckboxField(_l("Interview languages"), choices=opts(LANGUAGE_NAMES.items()),
+                                   validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()

@@ -5,6 +5,7 @@ No chart library and no inline styles (the CSP forbids them): colours are SVG pr
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,7 +36,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class BarRow:
-    label: str  #: shortened to fit; ``title`` has it whole
+    label: str  #: the label's ``lines`` joined (shortened only past two lines); ``title`` has it whole
     title: str
     value: int
     target: int | None
@@ -43,6 +44,7 @@ class BarRow:
     width: float  #: of the bar
     target_x: float | None  #: x of the target marker
     text_x: float  #: where the value is written
+    lines: tuple[str, ...] = ()  #: the label wrapped at words onto at most two lines
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,16 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def bar_chart(bars: list[Bar], *, width: int = 480, label_width: int = 170, row_height: int = 30,
-              label_chars: int = 18) -> BarChart:
+def wrap_label(text: str, limit: int) -> tuple[str, ...]:
+    """``text`` on at most two lines of about ``limit`` characters, cut at words; an ellipsis only past that."""
+    lines = textwrap.wrap(text, width=limit, break_long_words=True) or [""]
+    if len(lines) <= 2:
+        return tuple(lines)
+    return lines[0], shorten(" ".join(lines[1:]), limit)
+
+
+def bar_chart(bars: list[Bar], *, width: int = 480, label_width: int = 170, row_height: int = 36,
+              label_chars: int = 20) -> BarChart:
     """Horizontal bars, one row per bar, scaled to the largest value or target (target = a red tick)."""
     plot = width - label_width - 60
     scale_max = max([b.value for b in bars] + [b.target or 0 for b in bars] + [1])
@@ -70,7 +80,8 @@ def bar_chart(bars: list[Bar], *, width: int = 480, label_width: int = 170, row_
     for i, bar in enumerate(bars):
         length = plot * bar.value / scale_max
         target_x = label_width + plot * bar.target / scale_max if bar.target else None
-        rows.append(BarRow(label=shorten(bar.label, label_chars), title=bar.label, value=bar.value,
+        lines = wrap_label(bar.label, label_chars)
+        rows.append(BarRow(label=" ".join(lines), lines=lines, title=bar.label, value=bar.value,
                            target=bar.target, y=i * row_height + 4,
                            width=round(length, 1),
                            target_x=round(target_x, 1) if target_x is not None else None,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from html import escape
 
 from instruments.contract import VOCABULARIES
-from workers.exports.labels import code_labels, label_in
+from workers.exports.labels import code_descriptions, code_labels, label_in
 from workers.exports.schema import STS_GAP, STS_PAD, ExportTable
 from workers.exports.tabular import month_columns
 
@@ -50,11 +50,16 @@ def _sts_note(width: int) -> str:
 
 
 def _code_rows(vocab: str, languages: tuple[str, ...]) -> list[list[str]]:
-    labels = code_labels(vocab)
-    return [
-        [code, str(i), *(label_in(labels[code], lang) for lang in languages)]
-        for i, code in enumerate(VOCABULARIES[vocab], start=1)
-    ]
+    """code, number, then per language the label (with its description where the code list has them)."""
+    labels, descriptions = code_labels(vocab), code_descriptions(vocab)
+
+    def cell(code: str, lang: str) -> str:
+        label = label_in(labels[code], lang)
+        description = label_in(descriptions[code], lang) if descriptions.get(code) else ""
+        return f"{label}: {description}" if description else label
+
+    return [[code, str(i), *(cell(code, lang) for lang in languages)]
+            for i, code in enumerate(VOCABULARIES[vocab], start=1)]
 
 
 def _md_cell(text: str) -> str:

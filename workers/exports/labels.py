@@ -2,7 +2,8 @@
 
 A choice list matches a vocabulary when it offers exactly the vocabulary's codes (a list of the same
 name is preferred). Codes without such a list are labelled in English from the code itself, and the
-English label stands for every language.
+English label stands for every language. The sequence state alphabet (``state``) has its own labels and
+descriptions in every study language, in ``states.yaml`` next to this module.
 """
 
 from __future__ import annotations
@@ -38,9 +39,26 @@ def _fallback(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
 
+@cache
+def _states() -> dict[str, dict[str, dict[str, str]]]:
+    data: Any = yaml.safe_load((Path(__file__).parent / "states.yaml").read_text(encoding="utf-8"))
+    return {str(code): {part: {str(k): str(v) for k, v in texts.items()} for part, texts in entry.items()}
+            for code, entry in data.items()}
+
+
+def code_descriptions(vocab: str) -> dict[str, dict[str, str]]:
+    """code -> {language: description} for vocabularies that have descriptions (the states), else {}."""
+    if vocab != "state":
+        return {}
+    return {code: dict(entry.get("description", {})) for code, entry in _states().items()}
+
+
 def code_labels(vocab: str, *, lists_path: Path | None = None) -> dict[str, dict[str, str]]:
     """code -> {language: label} for a vocabulary (English fallback under ``"en"``)."""
     codes = VOCABULARIES[vocab]
+    if vocab == "state":
+        states = _states()
+        return {code: dict(states[code]["label"]) if code in states else {"en": _fallback(code)} for code in codes}
     lists = _lists(lists_path or bundled_dir() / "lists.yaml")
     candidates = sorted(lists.items(), key=lambda item: item[0] != vocab)
     match = next((choices for _name, choices in candidates if set(choices) == set(codes)), None)

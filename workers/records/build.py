@@ -14,7 +14,7 @@ from .extract import Extracted, RawRow, extract
 from .plan import plan_for
 from .quality import Flag, episode_flags, flag_rows
 from .required import required_problems
-from .sequences import spells, sts
+from .sequences import spells, sts_with_episodes
 from .sme import is_sme
 from .types import Cell, ParticipantInput, ParticipantRecords, ResponseInput, Row
 from .values import normalise_name, pseudonym
@@ -162,7 +162,7 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     flags.extend(coded_flags)
 
     last_month = max((month_index(e.reference.year, e.reference.month) for e in episodes), default=0)
-    first, states = sts(episodes, nationality, last_month)
+    first, states, owners = sts_with_episodes(episodes, nationality, last_month)
     versions = ";".join(sorted({f"{r.instrument.id}@{r.instrument.version}" for r in counted}))
     return ParticipantRecords(
         participants=(_participant_row(participant, extracted.participant, episodes, versions),),
@@ -171,7 +171,7 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         skill_events=tuple(skill_rows),
         firms=tuple(firm_rows),
         quality_flags=tuple(flag_rows(code, flags)),
-        sequences_spell=tuple(spells(code, first, states)),
+        sequences_spell=tuple(spells(code, first, states, owners)),
         sts=states,
         sts_first_month=first if states else None,
         coded_segments=tuple(segments),

@@ -13,7 +13,9 @@ STS covers the months from the first episode's start to the last episode's end, 
 response's month. Where spells overlap the later-starting one holds the month (the overlap is
 flagged). A month no episode covers is ``*`` (TraMineR's missing-state code, ``nr = "*"``): a gap is
 ``unemployed`` only when an episode says so. ``%`` (void) is added by the exports after the end only.
-SPELL rows are the runs of equal states in STS, so they never overlap and agree with STS.
+SPELL rows are the runs of equal states in STS, so they never overlap and agree with STS; each names
+the episodes holding its first and last month (``first_episode``, ``last_episode``: ``episode_no``
+of the episodes table) so a spell joins back to the episodes it covers.
 """
 
 from __future__ import annotations
@@ -50,29 +52,43 @@ def state(episode: Episode, nationality: str | None) -> str:
 
 def sts(episodes: list[Episode], nationality: str | None, last_month: int) -> tuple[int, tuple[str, ...]]:
     """(first month index, monthly states) of episodes in time order; ``last_month`` caps the end."""
+    first, states, _owners = sts_with_episodes(episodes, nationality, last_month)
+    return first, states
+
+
+def sts_with_episodes(
+    episodes: list[Episode], nationality: str | None, last_month: int
+) -> tuple[int, tuple[str, ...], tuple[int | None, ...]]:
+    """As :func:`sts`, with the number (1-based, as in the episodes table) of the episode holding each month."""
     spans = []
-    for episode in episodes:
+    for number, episode in enumerate(episodes, start=1):
         span = episode.span()
         if span is None or span[0] > last_month:
             continue
-        spans.append((span[0], min(span[1], last_month), state(episode, nationality)))
+        spans.append((span[0], min(span[1], last_month), state(episode, nationality), number))
     if not spans:
-        return 0, ()
+        return 0, (), ()
     first = min(s[0] for s in spans)
-    months = [GAP] * (max(s[1] for s in spans) - first + 1)
+    size = max(s[1] for s in spans) - first + 1
+    months = [GAP] * size
+    owners: list[int | None] = [None] * size
     # Episodes are in start order, so painting in order lets the later-starting spell win an overlap.
-    for begin, end, name in spans:
+    for begin, end, name, number in spans:
         months[begin - first:end - first + 1] = [name] * (end - begin + 1)
-    return first, tuple(months)
+        owners[begin - first:end - first + 1] = [number] * (end - begin + 1)
+    return first, tuple(months), tuple(owners)
 
 
-def spells(participant_code: str, first: int, states: tuple[str, ...]) -> list[Row]:
-    """SPELL rows (participant_code, begin, end, status): runs of one state, gaps left out."""
+def spells(participant_code: str, first: int, states: tuple[str, ...],
+           owners: tuple[int | None, ...] = ()) -> list[Row]:
+    """SPELL rows (participant_code, begin, end, status, first_episode, last_episode): runs of one state,
+    gaps left out; the episode columns are empty when ``owners`` is not given."""
     rows: list[Row] = []
     run_start = 0
     for index in range(1, len(states) + 1):
         if index == len(states) or states[index] != states[run_start]:
             if states[run_start] != GAP:
-                rows.append((participant_code, first + run_start, first + index - 1, states[run_start]))
+                rows.append((participant_code, first + run_start, first + index - 1, states[run_start],
+                             owners[run_start] if owners else None, owners[index - 1] if owners else None))
             run_start = index
     return rows

@@ -73,7 +73,7 @@ def test_bundle_reads_one_snapshot_while_records_change(fresh_database: str, tmp
     episodes = _csv(zf, "episodes.csv")[1:]
     assert [line.split(",")[0] for line in episodes] == ['"SIE-0001"', '"TI-0002"', '"TI-0002"', '"TI-0002"']
     assert len(_csv(zf, "transitions.csv")) == 3
-    assert "ti" in {line.split(",")[-1].strip('"') for line in _csv(zf, "sequences_spell.csv")[1:]}
+    assert "ti" in {line.split(",")[3].strip('"') for line in _csv(zf, "sequences_spell.csv")[1:]}
     assert _csv(zf, "sequences_sts.csv")[2].startswith("TI-0002,home_work,home_work,ti,ti,ssw")
     assert result.counts["episodes"] == 4
     assert result.counts["transitions"] == 2

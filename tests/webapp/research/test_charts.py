@@ -90,7 +90,10 @@ def test_episode_numbers_stay_readable() -> None:
     assert light.text_colour == "#1b1f23"
 
 
-def test_long_bar_labels_are_shortened_but_kept_whole_in_the_title() -> None:
-    row = charts.bar_chart([charts.Bar("Supervising organisation, Aichi prefecture", 3)]).rows[0]
-    assert row.label == "Supervising organ…"
-    assert row.title == "Supervising organisation, Aichi prefecture"
+def test_long_bar_labels_wrap_onto_two_lines_and_are_kept_whole_in_the_title() -> None:
+    row = charts.bar_chart([charts.Bar("Self-initiated expatriate", 3)]).rows[0]
+    assert row.lines == ("Self-initiated", "expatriate")  # not "Self-initiated ex…"
+    row = charts.bar_chart([charts.Bar("Supervising organisation, Aichi prefecture, Nagoya office", 3)]).rows[0]
+    assert len(row.lines) == 2
+    assert row.lines[1].endswith("…")
+    assert row.title == "Supervising organisation, Aichi prefecture, Nagoya office"

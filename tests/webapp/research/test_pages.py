@@ -398,3 +398,59 @@ def test_no_query_breaks_the_lists(client: FlaskClient, session: Session, make_s
             assert response.status_code == 200, (path, args)
 
     lists_answer()
+
+
+@pytest.mark.parametrize(("query", "codes"), [
+    ("?q=SIE-0001", ["SIE-0001"]),
+    ("?q=sie0001", ["SIE-0001"]),
+    ("?q=ti+0002", ["TI-0002"]),
+    ("?q=0002&type=ti", ["TI-0002"]),
+    ("?q=%25", []),
+])
+def test_the_list_searches_by_code_without_dash_or_case(client: FlaskClient, study: dict[str, Any],
+                                                        make_user: Any, sign_in: Any, query: str,
+                                                        codes: list[str]) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role="viewer"))
+    html = page(client, f"/studies/{s.slug}/participants{query}")
+    assert re.findall(r">((?:SIE|TI|MGR)-\d{4})</a>", html) == codes
+
+
+@pytest.mark.parametrize(("role", "codes"), [("researcher", ["SIE-0000"]), ("viewer", [])])
+@pytest.mark.parametrize("words", ["tanaka seiko", "ငါ"])
+def test_free_text_in_the_answers_only_for_roles_that_read_them(client: FlaskClient, study: dict[str, Any],
+                                                                make_user: Any, sign_in: Any, role: str,
+                                                                codes: list[str], words: str) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role=role))
+    html = page(client, f"/studies/{s.slug}/participants?q={words}")
+    assert re.findall(r">((?:SIE|TI|MGR)-\d{4})</a>", html) == codes
+
+
+def test_the_overview_status_table_is_full_width_and_its_scroll_box_reachable_by_keyboard(
+        client: FlaskClient, study: dict[str, Any], make_user: Any, sign_in: Any) -> None:
+    s = study["study"]
+    sign_in(make_user(study=s, role="viewer"))
+    html = page(client, f"/studies/{s.slug}/")
+    section = html[html.index('<section class="card wide">'):]
+    section = section[:section.index("</section>")]
+    assert "Withdrawn" in section
+    assert "Quota" in section
+    assert re.search(r'<div class="table-scroll" tabindex="0" role="region" aria-label="[^"]+">', section)
+    assert "Self-initiated ex…" not in html
+
+
+def test_transitions_are_named_by_their_labels_not_codes(client: FlaskClient, session: Session,
+                                                         study: dict[str, Any], make_user: Any,
+                                                         sign_in: Any) -> None:
+    s, main = study["study"], study["people"][0]
+    f.record(session, main, "transitions", from_episode=None, to_episode=1, month=f.month(2019, 4),
+             kind="entry_to_japan", from_status=None, to_status="ti_2")
+    session.commit()
+    sign_in(make_user(study=s, role="researcher"))
+    html = page(client, f"/studies/{s.slug}/participants/SIE-0000")
+    assert "ti_to_ssw_new_employer" not in html
+    assert "Technical intern to specified skilled worker, new employer" in html
+    assert "entry_to_japan" not in html
+    assert "Entry to Japan" in html
+    assert "(? →" not in html

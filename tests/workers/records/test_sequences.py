@@ -23,7 +23,8 @@ def test_states_of_episodes(entry: dict[str, str], state: str) -> None:
     records = run((INTAKE, jobs({"start": "2020-01", "end": "2020-03", **entry})))
     assert records.sts == (state, state, state)
     assert rows(records, "sequences_spell") == [{"participant_code": "TI-0001", "begin": month_index(2020, 1),
-                                                  "end": month_index(2020, 3), "status": state}]
+                                                  "end": month_index(2020, 3), "status": state,
+                                                  "first_episode": 1, "last_episode": 1}]
 
 
 def test_gaps_are_unknown_months_and_spells_skip_them() -> None:
@@ -40,7 +41,20 @@ def test_the_later_starting_spell_holds_overlapping_months() -> None:
     records = run((INTAKE, jobs({"start": "2018-01", "end": "2018-06", "status": "eng_hum"},
                                 {"start": "2018-03", "end": "2018-04", "status": "student"})))
     assert records.sts == ("eng_hum", "eng_hum", "student_jp", "student_jp", "eng_hum", "eng_hum")
-    assert [s["status"] for s in rows(records, "sequences_spell")] == ["eng_hum", "student_jp", "eng_hum"]
+    assert [(s["status"], s["first_episode"], s["last_episode"]) for s in rows(records, "sequences_spell")] == [
+        ("eng_hum", 1, 1), ("student_jp", 2, 2), ("eng_hum", 1, 1)]
+
+
+def test_a_spell_of_consecutive_episodes_in_one_state_names_its_first_and_last_episode() -> None:
+    records = run((INTAKE, jobs({"start": "2018-01", "end": "2018-12", "status": "ti_1"},
+                                {"start": "2019-01", "end": "2020-12", "status": "ti_2"},
+                                {"start": "2021-01", "end": "2021-06", "status": "ssw_1"})))
+    assert [(s["status"], s["first_episode"], s["last_episode"]) for s in rows(records, "sequences_spell")] == [
+        ("ti", 1, 2), ("ssw", 3, 3)]
+    episodes = rows(records, "episodes")
+    spell = rows(records, "sequences_spell")[0]
+    assert spell["begin"] == episodes[spell["first_episode"] - 1]["start_month"]
+    assert spell["end"] == episodes[spell["last_episode"] - 1]["end_month"]
 
 
 def test_sequences_stop_at_the_response_month() -> None:

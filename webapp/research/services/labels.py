@@ -17,6 +17,15 @@ STATUSES = {"screened": _l("Screened"), "consented": _l("Consented"), "submitted
             "interviewed": _l("Interviewed"), "withdrawn": _l("Withdrawn")}
 BOOKING_STATUSES = {"booked": _l("Booked"), "cancelled": _l("Cancelled"), "completed": _l("Completed"),
                     "no_show": _l("Did not come"), "rescheduled": _l("Rescheduled")}
+#: Kinds of career transitions (contract vocabulary ``transition_kind``; no instrument list names them).
+TRANSITION_KINDS = {
+    "status_change": _l("Change of residence status"), "employer_change": _l("Change of employer"),
+    "occupation_change": _l("Change of occupation"), "return_home": _l("Return to the home country"),
+    "to_overseas_subsidiary": _l("Move to an overseas subsidiary"),
+    "ti_to_ssw_same_employer": _l("Technical intern to specified skilled worker, same employer"),
+    "ti_to_ssw_new_employer": _l("Technical intern to specified skilled worker, new employer"),
+    "promotion": _l("Promotion"), "entry_to_japan": _l("Entry to Japan"),
+}
 JOB_STATUSES = {"queued": _l("Waiting"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
 QUALITY_FLAGS = {
     "any": _l("Any flag"),
@@ -61,5 +70,5 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.globals.update(
         type_label=lambda c: label(PARTICIPANT_TYPES, c), status_label=lambda c: label(STATUSES, c),
         booking_label=lambda c: label(BOOKING_STATUSES, c), job_label=lambda c: label(JOB_STATUSES, c),
-        flag_label=lambda c: label(QUALITY_FLAGS, c),
+        flag_label=lambda c: label(QUALITY_FLAGS, c), transition_label=lambda c: label(TRANSITION_KINDS, c),
     )

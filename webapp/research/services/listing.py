@@ -1,15 +1,21 @@
-"""The participant list of a study: filters (type, status, language, channel, quality flag) and paging."""
+"""The participant list of a study: search, filters (type, status, language, channel, quality flag) and paging.
+
+The search box finds a participant by code, ignoring case and punctuation ("ti0046" finds TI-0046); roles that
+may read answers (``view_records``) also find participants whose submitted answers contain the text.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from instruments.contract import VOCABULARIES
-from webapp.models import RECORD_TABLES, Channel, Participant, Study
+from webapp.models import RECORD_TABLES, Channel, Participant, Response, Study
 
 PER_PAGE = 50
 #: The flag filter's value for "any flag at all".
@@ -23,6 +29,8 @@ class Filters:
     language: str = ""
     channel: int | None = None
     flag: str = ""
+    #: The search text (code, or with ``answers`` also free text in the answers).
+    q: str = ""
     page: int = 1
     #: Filter values that were not understood (shown, then ignored).
     ignored: list[str] = field(default_factory=list)
@@ -30,7 +38,7 @@ class Filters:
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The filters as URL arguments (for paging links), with ``changes`` applied."""
         args = {"type": self.participant_type, "status": self.status, "language": self.language,
-                "channel": self.channel or "", "flag": self.flag, "page": self.page}
+                "channel": self.channel or "", "flag": self.flag, "q": self.q, "page": self.page}
         args.update(changes)
         return {k: v for k, v in args.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
@@ -91,8 +99,29 @@ def parse_filters(args: Any, opts: Options) -> Filters:
             f.channel = ids[channel]
         else:
             f.ignored.append("channel")
+    f.q = " ".join(str(args.get("q", "") or "").split())[:100]
     f.page = page_number(args.get("page"), high=100_000)
     return f
+
+
+def _bare(text: str) -> str:
+    """Letters and digits only, upper case: the form codes are compared in."""
+    return re.sub(r"[\W_]+", "", text).upper()
+
+
+def search_condition(q: str, *, answers: bool) -> Any:
+    """Participants whose code matches ``q`` (case and punctuation ignored), or, with ``answers``, whose
+    submitted answers contain it (as stored, or JSON-escaped as SQLite's JSON column keeps non-ASCII text)."""
+    bare_code = sa.func.upper(sa.func.replace(sa.func.replace(Participant.code, "-", ""), "_", ""))
+    wanted = _bare(q)
+    conditions: list[Any] = [bare_code.contains(wanted, autoescape=True)] if wanted else []
+    if answers:
+        text = sa.cast(Response.answers, sa.Text)
+        escaped = json.dumps(q)[1:-1]
+        matching = sa.select(col(Response.participant_id)).where(
+            sa.or_(text.icontains(q, autoescape=True), text.icontains(escaped, autoescape=True)))
+        conditions.append(Participant.id.in_(matching))  # type: ignore[union-attr]
+    return sa.or_(*conditions) if conditions else sa.false()
 
 
 def page_number(raw: object, *, high: int) -> int:
@@ -106,9 +135,12 @@ def page_number(raw: object, *, high: int) -> int:
     return int(text) if 0 < int(text) <= high else 1
 
 
-def list_participants(*, session: Session, study: Study, filters: Filters, per_page: int = PER_PAGE) -> Page:
+def list_participants(*, session: Session, study: Study, filters: Filters, per_page: int = PER_PAGE,
+                      search_answers: bool = False) -> Page:
     flags = RECORD_TABLES["quality_flags"]
     where: list[Any] = [Participant.study_id == study.id]
+    if filters.q:
+        where.append(search_condition(filters.q, answers=search_answers))
     if filters.participant_type:
         where.append(Participant.participant_type == filters.participant_type)
     if filters.status:

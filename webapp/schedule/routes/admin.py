@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 
-from webapp.auth.roles import study_view
+from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.db import db_session
 from webapp.models import (
     AvailabilityOverride,
@@ -38,11 +38,12 @@ from webapp.schedule.forms import (
     valid_zone,
 )
 from webapp.schedule.routes.common import allowed, researcher_language, type_name
+from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
 from webapp.schedule.services.messages import safe_zone
 from webapp.schedule.services.outbox import Viewer, message_recipient, outbox_items
-from webapp.services import audit
+from webapp.services import audit, contacts
 from webapp.services.mail import list_outbox, read_outbox
 
 
@@ -271,7 +272,14 @@ def outbox(study: Study) -> Any:
         .order_by(col(DeliveryAttempt.at).desc())
         .limit(300)
     ).all()
-    manual = [row for row in attempts if row[0].status == "manual"]
+    manual = [
+        hand.build(session=session, attempt=a, booking=b, participant=p, viewer=current_user,
+                      may_see_contact=contacts.may_see(session=session, participant=p, user_id=current_user.id,
+                                                       permissions=PERMISSIONS[g.role]))
+        for a, b, p in attempts
+        if a.status == "manual"
+    ]
+    session.commit()  # the contact views shown with the messages are audited
     marked = [row[0] for row in attempts if row[0].detail.get("by_hand")]
     senders = {
         u.id: u.name or u.email
@@ -294,6 +302,7 @@ def outbox(study: Study) -> Any:
         by_hand=by_hand,
         mark_form=ActionForm(formdata=None),
         zone=zone,
+        zone_name=str(zone),
         smtp=_smtp_configured(),
     )
 
@@ -349,4 +358,6 @@ def manual_sent(study: Study, attempt_id: int) -> Any:
         flash(_("This message was already marked as sent."), "success")
     else:
         flash(_("This message is not one to send by hand."), "error")
+    if request.args.get("back") == "interview":
+        return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
     return redirect(url_for("schedule.outbox", study=study.slug))

@@ -32,6 +32,7 @@ from webapp.schedule.routes.common import (
     slot_days,
     type_name,
 )
+from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services import transcripts
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
 from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
@@ -41,13 +42,27 @@ from webapp.services import audit, contacts
 from webapp.services.contacts import MESSAGING_APPS
 
 
-def _day_arg(zone: ZoneInfo) -> date:
-    """The ``date`` argument, or today in ``zone`` when it is missing, malformed or far off."""
+def _next_interview_day(study: Study, zone: ZoneInfo) -> date | None:
+    """The local day of the viewer's next upcoming (booked) interview, if any."""
+    query = select(Booking.starts_at).where(
+        Booking.study_id == study.id, Booking.status == "booked", col(Booking.starts_at) >= utcnow()
+    )
+    if not allowed("schedule"):
+        query = query.where(Booking.interviewer_id == current_user.id)
+    first = db_session().exec(query.order_by(col(Booking.starts_at)).limit(1)).first()
+    return first.astimezone(zone).date() if first is not None else None
+
+
+def _day_arg(study: Study, zone: ZoneInfo) -> date:
+    """The ``date`` argument; without one the day of the next upcoming interview, else today in ``zone``."""
+    today = datetime.now(zone).date()
+    if "date" not in request.args:
+        return _next_interview_day(study, zone) or today
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        return datetime.now(zone).date()
-    return day if 1900 <= day.year <= 2200 else datetime.now(zone).date()
+        return today
+    return day if 1900 <= day.year <= 2200 else today
 
 
 @bp.route("/studies/<study>/schedule/")
@@ -59,7 +74,7 @@ def agenda(study: Study) -> Any:
     zone_name = safe_zone(current_user.timezone)
     zone = ZoneInfo(zone_name)
     view = "week" if request.args.get("view") == "week" else "day"
-    day = _day_arg(zone)
+    day = _day_arg(study, zone)
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     days = 7 if view == "week" else 1
     since = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
@@ -132,6 +147,7 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "type_name": type_name(itype, language),
         "interviewer": interviewer,
         "when": format_when(booking.starts_at, zone, language),
+        "zone_name": zone.replace("_", " "),
         "when_participant": format_when(booking.starts_at, booking.participant_tz, language),
         "when_japan": format_when(booking.starts_at, JAPAN, language),
         "mode": MODE_NAMES.get(booking.mode, booking.mode),
@@ -186,9 +202,19 @@ def interview(study: Study, booking_id: int) -> Any:
         )
         db_session().commit()
     outcome_form = OutcomeForm(formdata=None, outcome=booking.status if booking.status != "booked" else "completed")
+    context = _interview_context(booking, language)
+    manual = [
+        hand.build(session=db_session(), attempt=a, booking=booking, participant=context["participant"],
+                   viewer=current_user, may_see_contact=context["may_contact"])
+        for a in context["attempts"]
+        if a.status == "manual" and context["participant"] is not None
+    ]
+    if manual:
+        db_session().commit()  # the contact views shown with the messages are audited
     return render_template(
         "schedule/interview.html",
-        **_interview_context(booking, language),
+        **context,
+        manual=manual,
         outcome_form=outcome_form,
         notes_form=NotesForm(formdata=None, notes=notes),
         transcript_form=TranscriptForm(formdata=None),
