@@ -109,12 +109,23 @@ def _check_structure(c: Collector) -> None:
             _check_group(c, node)
         else:
             _check_question(c, node)
+    _check_choice_names(c)
+
+
+def _check_choice_names(c: Collector) -> None:
+    inst = c.instrument
+    # an XLSForm may allow them (ODK stores the name, so two 'king' counties give the same answer)
+    allowed = from_xlsform(inst) and str(inst.settings.get("allow_choice_duplicates", "")).strip().lower() in (
+        "yes", "true", "true()", "1")
     for list_name, choices in inst.choice_lists.items():
         if not choices:
             c.error(None, f"choices.{list_name}", "empty choice list")
         names: set[str] = set()
         for choice in choices:
-            if choice.name in names:
+            if choice.name in names and allowed:
+                c.warning(choice.location, f"choices.{list_name}", f"duplicate choice name {choice.name!r} "
+                          "(allow_choice_duplicates): both give the same answer, labelled by the first")
+            elif choice.name in names:
                 c.error(choice.location, f"choices.{list_name}", f"duplicate choice name {choice.name!r}")
             names.add(choice.name)
 

@@ -8,11 +8,12 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert
 from wtforms import Form
 
-from instruments import Instrument, load
+from instruments import Instrument, InstrumentError, load
 from instruments.checker import check_instrument
 from instruments.cli import instruments_cli
 from instruments.engine import filtered_choices
@@ -104,3 +105,24 @@ def test_choice_filter_on_a_missing_column_is_empty_with_a_warning(tmp_path: Pat
     question = next(inst.questions())
     # XPath reads the missing column as empty: no choice matches (as in ODK); a quoted 'yes' would
     assert filtered_choices(inst, question, {}, today=date(2026, 6, 1)) == ()
+
+
+def test_duplicate_choice_names_with_allow_choice_duplicates_are_a_warning(tmp_path: Path) -> None:
+    def book(name: str, allow: str | None) -> Path:
+        return workbook(tmp_path / name, {
+            "survey": [["type", "name", "label", "choice_filter"], ["select_one state", "state", "State", None],
+                       ["select_one counties", "county", "County", "state=${state}"]],
+            "choices": [["list_name", "name", "label", "state"], ["state", "wa", "Washington", None],
+                        ["state", "tx", "Texas", None], ["counties", "king", "King", "wa"],
+                        ["counties", "king", "King", "tx"]],
+            "settings": [SETTINGS[0] + ["allow_choice_duplicates"], SETTINGS[1] + [allow]]})
+
+    with pytest.raises(InstrumentError, match="allow_choice_duplicates"):  # as pyxform without the setting
+        load(book("strict.xlsx", None))
+    path = book("dupes.xlsx", "yes")
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert _severities(inst, "choices.counties") == {"warning"}
+    county = next(q for q in inst.questions() if q.name == "county")
+    kept = filtered_choices(inst, county, {"state": "tx"}, today=date(2026, 6, 1))
+    assert [(c.name, c.extra["state"]) for c in kept] == [("king", "tx")]
