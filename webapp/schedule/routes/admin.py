@@ -41,7 +41,7 @@ from webapp.schedule.routes.common import allowed, researcher_language, type_nam
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
 from webapp.schedule.services.messages import safe_zone
-from webapp.schedule.services.outbox import Viewer, message_recipient, outbox_items
+from webapp.schedule.services.outbox import Viewer, message_body, message_recipient, outbox_items
 from webapp.services import audit
 from webapp.services.mail import list_outbox, read_outbox
 
@@ -316,7 +316,6 @@ def outbox_message(study: Study, name: str) -> Any:
     message = read_outbox(name)
     if message is None or str(message.get("X-Keireki-Study", "")) != study.slug:
         abort(404)
-    body = message.get_body(("plain",))
     attachments = [(a.get_filename(), a.get_content_type(), a.get_param("method")) for a in message.iter_attachments()]
     to = message_recipient(session=db_session(), viewer=_viewer(), name=name, message=message)
     return render_template(
@@ -325,7 +324,7 @@ def outbox_message(study: Study, name: str) -> Any:
         name=name,
         to=to,
         message=message,
-        body=body.get_content() if body is not None else "",
+        body=message_body(viewer=_viewer(), message=message),
         attachments=attachments,
     )
 
