@@ -219,7 +219,9 @@ def test_messages_pages_show_contacts_only_to_contact_roles(app: Flask, client: 
     own, _ = worlds
     own_study = session.exec(select(Study).where(Study.slug == own.slug)).one()
     address = f"pham.{uuid.uuid4().hex[:8]}@example.org"
-    sent = send_mail(to=address, subject="Your interview", body="See you", study=own.slug,
+    token = uuid.uuid4().hex  # a participant's manage link: a bearer token
+    sent = send_mail(to=address, subject="Your interview", body=f"See you. Manage: https://k.example/i/{token}",
+                     study=own.slug,
                      about=(own.values["code"], "participant"), settings=app.config["KEIREKI"])
     assert sent.path is not None
     try:
@@ -240,6 +242,10 @@ def test_messages_pages_show_contacts_only_to_contact_roles(app: Flask, client: 
             assert (address in page.text) is may_see
             if not may_see:
                 assert "p…@….org" in page.text
+            assert token not in page.text or (may_see and page is pages[1])
+        if may_open:  # the message page's body: the manage link only for contact roles, cut to /i/… for others
+            assert (token in pages[1].text) is may_see
+            assert ("/i/…" in pages[1].text) is not may_see
         views = session.exec(select(AuditEvent).where(AuditEvent.action == "contact.view",
                                                       AuditEvent.target == f"participant:{own.values['code']}",
                                                       AuditEvent.user_id == user.id)).all()

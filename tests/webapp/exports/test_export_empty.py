@@ -14,6 +14,7 @@ from tests.webapp.exports.conftest import insert_records
 from tests.workers.exports.test_writers import DATA
 from webapp.db import db_session
 from webapp.exports import services
+from webapp.exports.cli import export_command
 from webapp.models import Job, Study
 from workers import jobs
 from workers.tasks.exports import build_export
@@ -46,3 +47,10 @@ def test_an_export_with_empty_tables_is_built(fresh_database: str, tmp_path: Pat
         assert len(firms) == 1  # the header only
         assert len(participants) == (2 if data is not None else 1)
         assert jobs.claim(session=session, job_id=job.id) is None  # done for good
+        out = tmp_path / "cli"  # the CLI path (keireki export): the same bundle, built in the command
+        result = app.test_cli_runner().invoke(export_command, ["--study", "empty", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        (made,) = out.glob("*.zip")
+        with zipfile.ZipFile(made) as zf:
+            assert len(zf.read("firms.csv").decode().splitlines()) == 1
+            assert len(zf.read("participants.csv").decode().splitlines()) == (2 if data is not None else 1)

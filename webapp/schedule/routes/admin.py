@@ -42,7 +42,7 @@ from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
 from webapp.schedule.services.messages import safe_zone
-from webapp.schedule.services.outbox import Viewer, message_recipient, outbox_items
+from webapp.schedule.services.outbox import Viewer, message_body, message_recipient, outbox_items
 from webapp.services import audit, contacts
 from webapp.services.mail import list_outbox, read_outbox
 
@@ -325,7 +325,6 @@ def outbox_message(study: Study, name: str) -> Any:
     message = read_outbox(name)
     if message is None or str(message.get("X-Keireki-Study", "")) != study.slug:
         abort(404)
-    body = message.get_body(("plain",))
     attachments = [(a.get_filename(), a.get_content_type(), a.get_param("method")) for a in message.iter_attachments()]
     to = message_recipient(session=db_session(), viewer=_viewer(), name=name, message=message)
     return render_template(
@@ -334,7 +333,7 @@ def outbox_message(study: Study, name: str) -> Any:
         name=name,
         to=to,
         message=message,
-        body=body.get_content() if body is not None else "",
+        body=message_body(viewer=_viewer(), message=message),
         attachments=attachments,
     )
 

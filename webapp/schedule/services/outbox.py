@@ -4,6 +4,7 @@ Also what a withdrawal does to the participant's messages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -76,6 +77,21 @@ def message_recipient(*, session: Session, viewer: Viewer, name: str, message: E
     _audit_views(session=session, viewer=viewer, targets={f"participant:{code}" if code else f"outbox:{name}"},
                  where="outbox message")
     return to
+
+
+#: A participant's personal link in a message body (``/i/<token>``, the booking's manage page): a bearer token.
+_MANAGE_LINK = re.compile(r"/i/[A-Za-z0-9_-]+")
+
+
+def message_body(*, viewer: Viewer, message: EmailMessage) -> str:
+    """The plain body of one message as this viewer may see it: a participant's manage link (a bearer token)
+    only for roles that may see contacts (the view is audited with the To: by :func:`message_recipient`);
+    others see ``/i/…``."""
+    part = message.get_body(("plain",))
+    body = str(part.get_content()) if part is not None else ""
+    if viewer.may_see_contacts or not _to_participant(str(message.get(AUDIENCE_HEADER, ""))):
+        return body
+    return _MANAGE_LINK.sub("/i/…", body)
 
 
 def erase_messages(*, session: Session, participant: Participant, address: str | None, erase: bool,
