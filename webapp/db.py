@@ -240,7 +240,9 @@ def run_unit(fn: Callable[[Session], T], *, session: Session | None = None, atte
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _take_write_lock_from_now_on(session: Session) -> None:
+def take_write_lock_from_now_on(session: Session) -> None:
+    """Make every later transaction of ``session`` begin with the write lock (``BEGIN IMMEDIATE`` on
+    SQLite): for a command or task whose remaining work is a run of read-then-write units (seeding)."""
     bind = session.bind
     if isinstance(bind, sa.Engine) and not bind.get_execution_options().get("sqlite_immediate"):
         session.bind = bind.execution_options(sqlite_immediate=True)
@@ -263,7 +265,7 @@ def replayed(view: Callable[..., Any]) -> Callable[..., Any]:
                 session = g.get("db_session")
                 if session is not None:
                     session.rollback()
-                    _take_write_lock_from_now_on(session)  # a GET that writes: run again as a writer
+                    take_write_lock_from_now_on(session)  # a GET that writes: run again as a writer
                 if not is_transient(exc):
                     raise
                 if committed() or attempt == ATTEMPTS - 1:

@@ -225,6 +225,12 @@ def seed_command(study_slug: str, participants: int, seed_value: int, interviewe
         click.echo(f"no intake instrument for: {', '.join(outcome.skipped_types)}")
     if interviewed > 0:
         from webapp.commands.demo_interviews import seed_interviews
+        from webapp.db import take_write_lock_from_now_on
+
+        # Interviews, debriefs and codings read then write: while `make run` serves and converts, a deferred
+        # read upgraded to a write is refused at once on SQLite, so each of their transactions locks up front.
+        session.commit()
+        take_write_lock_from_now_on(session)
 
         talks = seed_interviews(session=session, study=study, participant_ids=outcome.participant_ids,
                                 rng=random.Random(f"interviews:{seed_value}"), now=utcnow(),
