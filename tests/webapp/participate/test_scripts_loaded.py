@@ -31,3 +31,18 @@ def test_rules_js_only_on_pages_with_relevance_rules(journey: Journey) -> None:
     assert data["rules"] == {}
     assert not any("rules.js" in s for s in scripts), scripts
     assert any("/form.js?v=" in s for s in scripts)
+
+
+def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(journey: Journey) -> None:
+    from urllib.parse import urljoin
+
+    journey.screen("manager")
+    journey.consent()
+    url = f"/s/{STUDY}/form/firm"
+    page = journey.get(url + "?r=ignored").get_data(as_text=True)
+    hrefs = dict(re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang="([^"]+)"', page))
+    links = {tag: href for href, tag in hrefs.items()}
+    assert links["ja"] == "?lang=ja", links
+    target = urljoin("http://localhost" + url + "?r=ignored", links["ja"])
+    assert target == f"http://localhost{url}?lang=ja"
+    assert '<html lang="ja"' in journey.get(target.removeprefix("http://localhost")).get_data(as_text=True)
