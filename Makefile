@@ -29,7 +29,7 @@ translations: $(STAMP)
 # Extract UI strings and update every language's catalog (new strings arrive untranslated: the test fails).
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-output -k _l -F babel.cfg -o webapp/translations/messages.pot webapp
-	@for lang in ja vi id tl my zh_Hans ne en; do \
+	@for lang in ja vi id tl my zh_Hans ne km th en; do \
 		if [ -f webapp/translations/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations -l $$lang; \
 		else \
@@ -44,6 +44,10 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
 		&& echo "installed chromium"; fi
+	@# Khmer and Thai fonts, as phones have them: the 320 px line-breaking test measures real glyphs.
+	@if ! fc-list 2>/dev/null | grep -qi khmer && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q --no-install-recommends fonts-khmeros fonts-thai-tlwg-ttf >/dev/null 2>&1 \
+		&& echo "installed Khmer and Thai fonts"; fi
 
 # The export bundle's external readers (tests/webapp/exports/test_external_readers.py): R with haven, PSPP and
 # LibreOffice Calc (headless) from Debian; and Java for ODK Validate (its jar ships in the pyxform wheel;

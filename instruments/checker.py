@@ -13,7 +13,7 @@ from pathlib import Path
 from instruments.checks_expr import check_expressions
 from instruments.checks_records import check_records
 from instruments.errors import InstrumentError
-from instruments.findings import Collector, Finding
+from instruments.findings import Collector, Finding, from_xlsform
 from instruments.loader import bundled_paths, load
 from instruments.model import QUESTION_TYPES, Group, Instrument, Location, Question, Text
 from instruments.study import Study
@@ -44,7 +44,7 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
     for node in instrument.walk():
         if isinstance(node, Group):
             # XLSForm allows unlabelled groups; Keireki's YAML pages have a title
-            needed = (not node.repeat or bool(node.label)) and not _from_xlsform(instrument)
+            needed = (not node.repeat or bool(node.label)) and not from_xlsform(instrument)
             yield f"{node.name}.label", node.label, node.location, needed
             continue
         # XLSForm allows a question shown by its hint, media or guidance alone
@@ -60,10 +60,6 @@ def texts(instrument: Instrument) -> Iterator[tuple[str, Text, Location | None, 
             yield f"choices.{list_name}.{choice.name}.label", choice.label, choice.location, True
 
 
-def _from_xlsform(instrument: Instrument) -> bool:
-    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".csv", ".md"))
-
-
 def coverage(instrument: Instrument) -> dict[str, float]:
     """Language -> percent of the instrument's texts present in that language."""
     items = [text for _, text, _, needed in texts(instrument) if needed or any(text.values())]
@@ -76,14 +72,17 @@ def coverage(instrument: Instrument) -> dict[str, float]:
 def _check_translations(c: Collector) -> None:
     inst = c.instrument
     default = inst.default_language
+    # ODK accepts a form whose texts miss the default language (or a choice without a label): the page
+    # shows another language's text (or the choice's name), so an XLSForm gets a warning, not an error
+    lenient = c.warning if from_xlsform(inst) else c.error
     for field_name, text, where, needed in texts(inst):
         present = {lang for lang, value in text.items() if value.strip()}
         if not present:
             if needed:
-                c.error(where, field_name, f"no text (needs at least {default})")
+                lenient(where, field_name, f"no text (needs at least {default})")
             continue
         if default not in present:
-            c.error(where, field_name, f"missing the default language {default}")
+            lenient(where, field_name, f"missing the default language {default}")
         missing = [lang for lang in inst.languages if lang != default and lang not in present]
         if missing:
             c.warning(where, field_name, f"untranslated: {', '.join(missing)}")

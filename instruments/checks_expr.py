@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from instruments.errors import ExpressionError
 from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
-from instruments.findings import Collector
+from instruments.findings import Collector, from_xlsform
 from instruments.model import Group, Location, Question
 
 _TEXTUAL = ("text", "select_multiple", "date", "partial_date", "phone", "email", "acknowledge", "note")
@@ -126,8 +126,10 @@ def _check_column(c: Collector, site: Site, node: Column) -> None:
     assert isinstance(site.owner, Question)
     columns = {"name"} | {k for ch in c.instrument.choice_lists.get(site.owner.choices or "", ()) for k in ch.extra}
     if node.name not in columns:
-        c.error(site.location, site.field, f"choice column {node.name!r} does not exist "
-                f"(columns: {', '.join(sorted(columns))})")
+        # XPath reads a missing column as empty, so ODK accepts ``pastel=yes``: an XLSForm gets a warning
+        report = c.warning if from_xlsform(c.instrument) else c.error
+        report(site.location, site.field, f"choice column {node.name!r} does not exist, so it is empty for "
+               f"every choice (columns: {', '.join(sorted(columns))}; a text needs quotes: '{node.name}')")
 
 
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:
@@ -135,8 +137,11 @@ def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str
     for node in walk(tree):
         if isinstance(node, Ref) and node.name.startswith("last-saved#"):
             saved = node.name.removeprefix("last-saved#")
-            if saved not in scope.nodes:  # the participant's previous response, or ""
+            if saved not in scope.nodes:
                 c.error(site.location, site.field, f"unknown reference ${{{node.name}}}")
+            else:  # Response is unique per participant and instrument: nothing was saved before
+                c.warning(site.location, site.field, f"${{{node.name}}} is always empty in Keireki: a participant "
+                          "submits an instrument once, so there is no previous response to read")
         elif isinstance(node, Ref):
             refs.append(node.name)
             if node.name not in scope.nodes:

@@ -22,7 +22,7 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".xlsx", ".xls")
+            out += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".xlsx", ".xls", ".xlsm")
                           and p.name not in NOT_INSTRUMENTS)
         else:
             out.append(path)

@@ -43,7 +43,8 @@ class Converted:
 _WITH_UNIT = re.compile(r"(?P<before>[^\d+\-.,]*?)(?P<number>[+-]?[\d.,'٫٬]*\d[\d.,'٫٬]*)(?P<after>\D*)")
 #: Words that multiply the number before them (``15万`` is 150,000, not 15): never dropped as a unit.
 _MULTIPLIERS = ("万", "千", "百", "億", "十", "k", "m", "b", "tr", "ng", "jt", "juta", "rb", "ribu", "lakh",
-                "lac", "हजार", "लाख", "သောင်း", "သိန်း", "ထောင်")
+                "lac", "हजार", "लाख", "သောင်း", "သိန်း", "ထောင်", "พัน", "หมื่น", "แสน", "ล้าน", "ពាន់", "ម៉ឺន",
+                "សែន", "លាន")
 
 
 def _strip_unit(text: str) -> str:
@@ -54,7 +55,8 @@ def _strip_unit(text: str) -> str:
     after = match["after"].lower()
     if any(m in after for m in _MULTIPLIERS):
         return text
-    if any(not unicodedata.category(ch).startswith(("S", "L")) for ch in match["before"] + match["after"]):
+    # Letters with their vowel signs and other marks (Khmer នាក់, Thai ปี, Hindi साल): a word.
+    if any(not unicodedata.category(ch).startswith(("S", "L", "M")) for ch in match["before"] + match["after"]):
         return text
     return match["number"]
 

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from instruments.model import Instrument, Location
 
 
+def from_xlsform(instrument: Instrument) -> bool:
+    """Whether ``instrument`` was read from an XLSForm (where Keireki accepts what ODK accepts)."""
+    return (instrument.source or "").lower().endswith((".xlsx", ".xls", ".xlsm", ".csv", ".md"))
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: str  #: "error" | "warning"

@@ -263,7 +263,7 @@ def load_text(text: str, *, source: str, base_dir: str | Path | None = None) -> 
 def load(path: str | Path) -> Instrument:
     """Load an instrument from a YAML file or an XLSForm (``.xlsx``, ``.xls``, or pyxform's ``.md``)."""
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xls", ".md"):
+    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".md"):
         from instruments.xlsform import read_xlsform
 
         return read_xlsform(path)

@@ -27,6 +27,7 @@ TYPES = {
     "rank": "select_multiple",
     "geopoint": "geopoint", "gps": "geopoint", "location": "geopoint", "geotrace": "geotrace",
     "geoshape": "geoshape", "range": "integer",
+    "phone number": "text",
     "time": "text", "dateTime": "text", "datetime": "text", "date time": "text",
 }
 #: Metadata: recorded by the device in ODK; Keireki keeps them as hidden values the server knows.
@@ -40,6 +41,7 @@ EXTERNAL = ("xml-external", "csv-external")
 #: How a type is honoured, for the warning (types absent here are fully supported).
 NOTES = {
     "rank": "rank is collected as a multiple choice (the order is not kept)",
+    "phone number": "the old 'phone number' type is collected as text (not as contact data)",
     "time": "a time is collected as text", "dateTime": "a date-time is collected as text",
     "datetime": "a date-time is collected as text", "date time": "a date-time is collected as text",
     "select one external": "external choices come from the external_choices sheet",

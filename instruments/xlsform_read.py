@@ -58,7 +58,7 @@ def _check_size(path: Path, limits: Limits) -> None:
     if size > limits.max_bytes:
         raise InstrumentError(f"the workbook is {size:,} bytes, more than the limit of {limits.max_bytes:,} "
                               "(KEIREKI_XLSFORM_MAX_BYTES)", where)
-    if path.suffix.lower() != ".xlsx":
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return
     try:
         with zipfile.ZipFile(path) as archive:
@@ -162,7 +162,7 @@ def read_definition(path: str | Path, limits: Limits | None = None) -> tuple[Any
     limits = limits or Limits.from_env()
     _check_size(path, limits)
     try:
-        if path.suffix.lower() == ".xlsx":
+        if path.suffix.lower() in (".xlsx", ".xlsm"):  # .xlsm: an .xlsx with macros (never run)
             return _read_xlsx(path, limits)
         return get_xlsform(str(path)), {}
     except InstrumentError:

@@ -190,13 +190,29 @@ def count(session: Session, table: Any, *where: Any) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one())
 
 
-@pytest.fixture
-def fresh_limits(app: Flask) -> Iterator[None]:
-    """Rate-limit counters emptied before and after the test (they live in process memory)."""
+def _reset_limits() -> None:
     from webapp.extensions import limiter
 
-    with app.app_context():
+    if getattr(limiter, "_storage", None) is not None:  # no app made yet: nothing counted
         limiter.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits_each_test() -> Iterator[None]:
+    """Rate-limit counters (process memory, shared by every app of the run) emptied before and after each
+    test, so one test's failing calls (e.g. the role matrix's unauthenticated API calls) never meet another's
+    per-address failure limit."""
+    _reset_limits()
+    yield
+    _reset_limits()
+
+
+@pytest.fixture
+def fresh_limits(app: Flask) -> Iterator[None]:
+    """Rate-limit counters emptied before and after the test (kept for the tests that name it; every test
+    gets the same through ``_fresh_limits_each_test``)."""
+    with app.app_context():
+        _reset_limits()
     yield
     with app.app_context():
-        limiter.reset()
+        _reset_limits()

@@ -207,6 +207,20 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"sqlite_immediate": True})
 
 
+def without_write_lock(session: Session, work: Callable[[], T]) -> T:
+    """Run CPU-heavy ``work`` (an argon2 hash) outside the session's write transaction.
+
+    A write session holds SQLite's write lock from its first statement (``BEGIN IMMEDIATE``), so a hash
+    inside it would keep every other writer waiting. When the transaction has written nothing yet it is
+    ended first (a commit of nothing; loaded rows stay usable, ``expire_on_commit`` is off) and the next
+    statement begins a new one. A transaction that has written is left open (its lock is needed).
+    """
+    if session.in_transaction() and not (session.info.get("keireki_wrote") or session.new or session.dirty
+                                         or session.deleted):
+        session.commit()
+    return work()
+
+
 #: The older name of :func:`begin_write` (bookings, reminders, submissions).
 begin_serialised = begin_write
 

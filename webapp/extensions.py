@@ -14,11 +14,12 @@ from flask_wtf.csrf import CSRFProtect
 #: UI languages with complete catalogs: BCP 47 tag -> Babel locale name.
 UI_LANGUAGES: dict[str, str] = {
     "en": "en", "ja": "ja", "vi": "vi", "id": "id", "tl": "tl", "my": "my", "zh-Hans": "zh_Hans", "ne": "ne",
+    "km": "km", "th": "th",
 }
 #: Each language's own name, for language pickers.
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English", "ja": "日本語", "vi": "Tiếng Việt", "id": "Bahasa Indonesia", "tl": "Filipino",
-    "my": "မြန်မာ", "zh-Hans": "简体中文", "ne": "नेपाली",
+    "my": "မြန်မာ", "zh-Hans": "简体中文", "ne": "नेपाली", "km": "ខ្មែរ", "th": "ไทย",
 }
 
 csrf = CSRFProtect()
@@ -31,6 +32,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 LANGUAGE_ALIASES: dict[str, str] = {
     "fil": "tl", "tgl": "tl", "in": "id", "ind": "id", "jpn": "ja", "vie": "vi", "mya": "my", "bur": "my",
     "nep": "ne", "npi": "ne", "zho": "zh", "chi": "zh", "cmn": "zh", "eng": "en",
+    "khm": "km", "tha": "th",
 }
 
 

@@ -28,7 +28,7 @@ def _ids(path: Path) -> str:
 
 def test_the_study_has_its_instruments() -> None:
     study = load_study()
-    assert len(study.languages) == 8
+    assert len(study.languages) == 10
     instruments = load_bundled()
     assert check_study(study, instruments) == []
     for step in ("screening", "consent", "debrief"):

@@ -274,6 +274,11 @@ def test_engine_never_fails_on_malformed_drafts(answers: dict[str, object]) -> N
         ("integer", "50人", "ja", 50),  # a unit after the number
         ("integer", "５０", "ja", 50),  # full-width digits
         ("integer", "२५", "ne", 25),  # Devanagari digits
+        ("integer", "២៥", "km", 25),  # Khmer digits
+        ("integer", "๒๕", "th", 25),  # Thai digits
+        ("integer", "1,500,000", "th", 1500000),
+        ("integer", "25 នាក់", "km", 25),  # a unit with vowel signs after the number ("people")
+        ("integer", "25ปี", "th", 25),  # "years"
         ("integer", "¥50,000", "ja", 50000),
         ("decimal", "2,5", "vi", "2.5"),  # the decimal comma
         ("decimal", "2,5", "id", "2.5"),
@@ -285,7 +290,8 @@ def test_numbers_in_the_participants_own_writing(qtype: str, raw: str, locale: s
     assert convert_answer(Question(name="x", type=qtype), raw, locale=locale).value == value
 
 
-@pytest.mark.parametrize(("raw", "locale"), [("15万", "ja"), ("10-20", "en"), ("2,5", "en"), ("1.5", "vi")])
+@pytest.mark.parametrize(("raw", "locale"), [("15万", "ja"), ("10-20", "en"), ("2,5", "en"), ("1.5", "vi"),
+                                                ("5ล้าน", "th"), ("5 លាន", "km")])
 def test_numbers_that_cannot_be_read_safely_are_refused(raw: str, locale: str) -> None:
     # 15万 is 150,000: a multiplier is never dropped as a unit; "2,5" is no English number; in
     # Vietnamese "1.5" is neither a decimal (comma) nor grouped thousands.

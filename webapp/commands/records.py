@@ -36,7 +36,7 @@ def _study_id(slug: str | None) -> int | None:
 
 @records_group.command("rebuild")
 @click.option("--study", "study_slug", default=None, help="Only this study (its slug); default: all studies.")
-@click.option("--batch", default=200, show_default=True, type=click.IntRange(1, 10_000),
+@click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 10_000),
               help="Participants per job (one transaction each).")
 @click.option("--inline", is_flag=True, help="Convert in this process instead of on the workers.")
 @click.option("--timeout", default=0, type=click.IntRange(0),

@@ -121,3 +121,23 @@ def display(instrument: Instrument, question: Question, value: Any, language: st
             return ", ".join(labels.get(v, str(v)) for v in value)
         return labels.get(str(value), str(value))
     return "" if value is None else str(value)
+
+
+DATE_TYPES = ("partial_date", "date", "month", "year")
+
+
+def entry_summary(instrument: Instrument, questions: list[Question], entry: dict[str, Any], language: str) -> str:
+    """One line for a repeat entry (a job): its first typed name, its dates ("2019-04 – 2020-01", or
+    "2019-04 –" while open), its first choice; a number only with its question ("Employees: 25")."""
+    given = [q for q in questions if entry.get(q.name) not in (None, "", [])]
+    name = next((display(instrument, q, entry[q.name], language) for q in given if q.type == "text"), "")
+    dates = [display(instrument, q, entry[q.name], language) for q in given if q.type in DATE_TYPES]
+    span = " – ".join(dates) + (" –" if len(dates) == 1 else "")
+    choice = next((display(instrument, q, entry[q.name], language) for q in given if q.choices), "")
+    parts = [p for p in (name, span, choice) if p]
+    if not parts:
+        parts = [
+            f"{instrument.text(q.label, language) or q.name}: {display(instrument, q, entry[q.name], language)}"
+            for q in given[:2]
+        ]
+    return " · ".join(parts)

@@ -21,7 +21,7 @@ from instruments import engine
 from instruments.model import Group, Instrument, Question
 from webapp.db import db_session
 from webapp.forms import page_service, pages
-from webapp.forms.rows import display, page_rows
+from webapp.forms.rows import display, entry_summary, page_rows
 from webapp.models import Draft, Participant, Study, utcnow
 from webapp.participate import bp, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
@@ -143,11 +143,10 @@ def _entries(
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             entry = {}
-        summary = [display(c.instrument, q, entry[q.name], g.language) for q in shown if q.name in entry][:3]
         out.append(
             {
                 "n": i + 1,
-                "summary": " · ".join(s for s in summary if s),
+                "summary": entry_summary(c.instrument, shown, entry, g.language),
                 "incomplete": any(k.startswith(f"{repeat.name}[{i}].") for k in issues),
             }
         )

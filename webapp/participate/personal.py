@@ -151,4 +151,8 @@ def leave(study: str) -> ResponseReturnValue:
     s = state.enter(study)
     state.forget(s)
     flash(_("This phone no longer shows your answers. Use your personal link or code to come back."))
-    return redirect(url_for("participate.start", study=s.slug))
+    response = redirect(url_for("participate.start", study=s.slug))
+    # What form.js kept in the browser's storage (answers typed offline) goes too; form.js also clears it
+    # itself, for browsers that honour this header only over HTTPS.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response

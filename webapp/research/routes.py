@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 
 from webapp.auth.forms import role_choices
 from webapp.auth.roles import PERMISSIONS, study_view
+from webapp.auth.transcripts import may_code
 from webapp.db import db_session
 from webapp.extensions import current_language
-from webapp.models import AuditEvent, Participant, Study, utcnow
+from webapp.models import AuditEvent, Participant, Study, Transcript, utcnow
 from webapp.research.forms import WithdrawForm
 from webapp.research.services import dashboard, listing, profile
 from webapp.research.services.labels import PARTICIPANT_TYPES, label
@@ -116,8 +117,13 @@ def _participant_or_404(*, session: Session, code: str) -> Participant:
 
 
 def _passage_link(transcript_id: int, paragraph: Any) -> str | None:
-    """The coding page of a transcript at a paragraph, for roles that may code (None otherwise)."""
+    """The coding page of a transcript at a paragraph, for a viewer who may open that transcript (None
+    otherwise: an interviewer sees no link to an interview they did not conduct)."""
     if "coding.transcript" not in current_app.view_functions or not _may("code"):
+        return None
+    session = db_session()
+    transcript = session.get(Transcript, transcript_id)
+    if transcript is None or not may_code(session=session, user=current_user.user, transcript=transcript):
         return None
     return url_for("coding.transcript", study=g.study.slug, transcript_id=transcript_id, _anchor=f"p-{paragraph}")
 

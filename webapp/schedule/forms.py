@@ -6,6 +6,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
 
+from babel.dates import get_timezone_location
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -82,11 +83,19 @@ def valid_zone(name: str | None) -> str | None:
     return name if name and name in _ZONES else None
 
 
-def zone_choices(current: str) -> list[SelectChoice]:
+def zone_name(zone: str, locale: str = "en") -> str:
+    """A time zone as a reader of ``locale`` names it ("Giờ Việt Nam", "ベトナム時間"), by Babel."""
+    try:
+        return str(get_timezone_location(zone, locale=locale))
+    except (LookupError, ValueError):
+        return zone.replace("_", " ")
+
+
+def zone_choices(current: str, locale: str = "en") -> list[SelectChoice]:
     zones = list(COMMON_ZONES)
     if current not in zones:
         zones.insert(0, current)
-    return opts((z, z.replace("_", " ")) for z in zones)
+    return opts((z, zone_name(z, locale)) for z in zones)
 
 
 class ZoneForm(FlaskForm):

@@ -1,4 +1,13 @@
-"""Password hashing with argon2 (argon2-cffi's defaults: Argon2id, RFC 9106 low-memory profile)."""
+"""Password hashing with argon2 (argon2-cffi's defaults: Argon2id, RFC 9106 low-memory profile:
+t=3, m=64 MiB, p=4 — above OWASP's minimum of m=19 MiB, t=2, p=1).
+
+One hash takes about 0.1 s of CPU and 64 MiB of memory; argon2-cffi releases the GIL while hashing, so the
+web server's threads hash on every core. Callers hash outside a write transaction where they can
+(``webapp.db.without_write_lock``), so a burst of hashes never holds SQLite's write lock. The number of
+hashes at once is deliberately not bounded by a semaphore here: a holder of the write lock (``demo seed``
+seeds a person as one transaction) waiting for a hashing slot behind a queue of screenings held every other
+writer past the 30 s busy timeout (bench/README.md, soak).
+"""
 
 from __future__ import annotations
 

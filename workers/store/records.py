@@ -24,7 +24,6 @@ from workers.records import PIPELINE_VERSION, ParticipantInput, ParticipantRecor
 from workers.store.coded import load_codings
 
 _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
-_INSTRUMENTS: dict[int, Instrument] = {}  # InstrumentVersion.id -> Instrument (versions are immutable)
 #: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
 _COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
 _KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
@@ -42,12 +41,16 @@ class Loaded:
 
 
 def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Instrument]:
-    wanted = set(version_ids) - _INSTRUMENTS.keys()
-    if wanted:
-        for version in session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted))):
-            assert version.id is not None
-            _INSTRUMENTS[version.id] = instrument_of(version)
-    return _INSTRUMENTS
+    """The batch's instruments by version id, read from this session's database each batch.
+
+    Parsing is cached by :func:`instrument_of` (keyed by id *and* fingerprint); an id alone names different
+    versions in different databases (tests, or a database restored in a running process).
+    """
+    wanted = set(version_ids)
+    if not wanted:
+        return {}
+    versions = session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted)))
+    return {version.id: instrument_of(version) for version in versions if version.id is not None}
 
 
 def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded]:

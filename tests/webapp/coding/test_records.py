@@ -55,8 +55,7 @@ def test_codings_become_skill_events_and_coded_segments(app: Flask, client: Flas
 
     outcome = convert_batch(session=session, participant_ids=[person.id])
     assert outcome.failed == {}
-    intake = [e["source"] for e in _rows(session, "skill_events", person.id)]
-    assert set(intake) <= {"intake"}  # the intake's own events (how many is the intake mapping's business)
+    assert [e["source"] for e in _rows(session, "skill_events", person.id)] == ["intake"]
     segments = _rows(session, "coded_segments", person.id)
     assert [s["coder"] for s in segments] == [f"C{interviewer.id:03d}", f"C{lead.id:03d}"]
     assert segments[0]["quote"] == "部長は私の日本語を認めてくれた"
@@ -72,11 +71,23 @@ def test_codings_become_skill_events_and_coded_segments(app: Flask, client: Flas
     assert (event["transcript_ref"], event["paragraph"], event["start"], event["end"]) == \
         (transcript.ref, 2, span.start, span.end)
     assert text[event["start"]:event["end"]] == "部長は私の日本語を認めてくれた"
-    assert [e["source"] for e in _rows(session, "skill_events", person.id)].count("intake") == len(intake)
+    assert [e["source"] for e in _rows(session, "skill_events", person.id)].count("intake") == 1
 
     sign_in_client(app, client, lead)
     page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
     assert f'href="/studies/{study.slug}/coding/transcripts/{transcript.id}#p-2"' in page  # the event opens the passage
+    link = f'/studies/{study.slug}/coding/transcripts/{transcript.id}'
+    sign_in_client(app, client, interviewer)  # conducted the interview: the link, and it opens
+    page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
+    assert f'href="{link}#p-2"' in page
+    assert client.get(link).status_code == 200
+    other = rf.user(session, study, "interviewer")  # interviews them next, did not conduct this one: no link
+    rf.booking(session, person, other, starts_at=datetime(2026, 6, 2, 9, tzinfo=UTC), status="confirmed")
+    sign_in_client(app, client, other)
+    page = client.get(f"/studies/{study.slug}/participants/{person.code}").get_data(as_text=True)
+    assert "Tokyo Soft KK" in page  # the career record is shown to the assigned interviewer
+    assert link not in page
+    assert client.get(link).status_code == 403
 
     before = record_rows(session, person.id)
     convert_batch(session=session, participant_ids=[person.id])

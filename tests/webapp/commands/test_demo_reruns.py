@@ -12,8 +12,7 @@ from flask import Flask
 from tests.conftest import make_test_app
 from webapp.commands.demo import demo_group
 from webapp.db import db_session, get_db
-from webapp.models import Job, Participant
-from webapp.services import responses
+from webapp.models import Job, Participant, Response
 from webapp.services.studies import load_bundled_study
 
 
@@ -47,15 +46,37 @@ def test_a_rerun_with_the_same_seed_adds_no_duplicate_people(seeded_app: Flask) 
     assert _count(seeded_app, Participant) == 8  # another seed: other people
 
 
-def test_a_failed_run_leaves_no_half_seeded_participant(seeded_app: Flask,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_submit(**_kwargs: object) -> None:
-        raise RuntimeError("the disk is full")  # a fault injected after create, consent and save
+def _refuse_the_second_response(app: Flask, backend: str) -> None:
+    """The database itself refuses to store a second response (a trigger): a fault from outside the
+    project, after the second person was created, consented and saved."""
+    with get_db(app).engine.begin() as conn:
+        if backend == "sqlite":
+            conn.exec_driver_sql("CREATE TRIGGER refuse_response BEFORE INSERT ON response "
+                                 "WHEN (SELECT count(*) FROM response) >= 1 "
+                                 "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+        else:
+            conn.exec_driver_sql("CREATE FUNCTION refuse_response() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                                 "BEGIN IF (SELECT count(*) FROM response) >= 1 THEN "
+                                 "RAISE EXCEPTION 'the disk is full'; END IF; RETURN NEW; END $$")
+            conn.exec_driver_sql("CREATE TRIGGER refuse_response BEFORE INSERT ON response FOR EACH ROW "
+                                 "EXECUTE FUNCTION refuse_response()")
 
-    monkeypatch.setattr(responses, "submit_response", broken_submit)
-    result = seeded_app.test_cli_runner().invoke(demo_group, ["seed", "--participants", "3", "--seed", "7"])
+
+def _accept_responses(app: Flask, backend: str) -> None:
+    with get_db(app).engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse_response" + ("" if backend == "sqlite" else " ON response"))
+        if backend != "sqlite":
+            conn.exec_driver_sql("DROP FUNCTION refuse_response()")
+
+
+def test_a_failed_run_leaves_no_half_seeded_participant(seeded_app: Flask, backend: str) -> None:
+    _refuse_the_second_response(seeded_app, backend)
+    try:
+        result = seeded_app.test_cli_runner().invoke(demo_group, ["seed", "--participants", "3", "--seed", "7"])
+    finally:
+        _accept_responses(seeded_app, backend)
     assert result.exit_code != 0
-    assert _count(seeded_app, Participant) == 0
-    monkeypatch.undo()
+    assert _count(seeded_app, Participant) == 1  # the first person whole, nothing of the second
+    assert _count(seeded_app, Response) == 1
     _seed(seeded_app, "--participants", "3", "--seed", "7")
-    assert _count(seeded_app, Participant) == 3
+    assert _count(seeded_app, Participant) == 3  # the rerun adds the two missing people, no duplicate

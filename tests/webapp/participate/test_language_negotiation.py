@@ -30,6 +30,15 @@ HEADERS = [
     ("id-ID", "id"),
     ("in-ID", "id"),  # the withdrawn code of Indonesian some Android versions still send
     ("ja-JP", "ja"),
+    ("km-KH", "km"),
+    ("km", "km"),
+    ("km-KH,km;q=0.9,en-US;q=0.8,en;q=0.7", "km"),  # Chrome on a Khmer Android phone
+    ("khm", "km"),
+    ("th-TH", "th"),
+    ("th", "th"),
+    ("th-TH,th;q=0.9,en;q=0.8", "th"),
+    ("th-TH-u-nu-thai", "th"),  # Thai with Thai digits, as some Android phones send
+    ("en-US;q=0.5,th-TH", "th"),
     ("en-GB", "en"),
     ("en-US;q=0.1,fil", "tl"),  # quality, not specificity, decides
     ("en;q=0,ja", "ja"),
@@ -63,7 +72,7 @@ def test_participant_pages_follow_the_browser(
 
 
 @pytest.mark.parametrize(("header", "expected"), [("fil-PH", "tl"), ("zh-CN", "zh-Hans"), ("ne-NP", "ne"),
-                                                  ("de", "en")])
+                                                  ("km-KH", "km"), ("th-TH", "th"), ("de", "en")])
 def test_pages_outside_a_study_follow_the_browser(client: FlaskClient, header: str, expected: str) -> None:
     page = client.get("/auth/signin", headers={"Accept-Language": header})
     end_request_session()

@@ -38,11 +38,13 @@ def test_booking_across_the_switch_shows_and_stores_the_right_times(
     page = client.get(url)
     assert page.status_code == 200
     html = page.text
+    # The page shows one day's times; the other days are links (?day=): read them all.
+    every = html + "".join(client.get(f"{url}&day={d}").text for d in re.findall(r"day=([\d-]{10})#times", html))
     # every slot is 17:00 in Tokyo = 08:00 UTC, whatever the participant's offset
-    values = re.findall(r'name="slot" value="([^"]+)"', html)
+    values = re.findall(r'name="slot" value="([^"]+)"', every)
     assert values
     assert all(v.endswith("T0800Z") for v in values)
-    labels = re.findall(r'value="(\d{8})T0800Z"[^>]*>\s*<span>([^<]+)<', html)
+    labels = re.findall(r'value="(\d{8})T0800Z"[^>]*>\s*<span>([^<]+)<', every)
     shown = {f"{d[:4]}-{d[4:6]}-{d[6:]}": t for d, t in labels}
     assert shown[before].strip() == time_before  # Vietnamese writes 24-hour times
     assert shown[after].strip() == time_after

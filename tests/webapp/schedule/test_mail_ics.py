@@ -198,3 +198,16 @@ def test_withdrawal_cancels_with_method_cancel_and_voids_reminders(
     new = sorted(set(folder.glob("*.eml")) - before)
     assert len(new) == 2
     assert all(re.search(r"method=\"?CANCEL", p.read_text()) for p in new)
+
+
+def test_the_participants_message_names_the_interviewer_the_team_and_the_video_link(
+    app: Flask, session: Session, make_study: Any
+) -> None:
+    study = make_study()
+    booking = make_booking(session, study, language="en")
+    parts = messages.load_parts(session, booking)
+    _subject, body = messages.participant_text(parts, purpose="confirmation", manage_url="https://k.example/i/abc")
+    assert f"Your interviewer: {parts.interviewer.name or parts.interviewer.email}" in body
+    assert f"write to the research team at {app.config['KEIREKI'].mail_from}" in body
+    assert booking.mode == "video"
+    assert "https://meet.example.org/x" in body  # the type's video link (tests/webapp/schedule/conftest.py)

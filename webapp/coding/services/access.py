@@ -12,23 +12,9 @@ from typing import Any
 from sqlmodel import Session
 
 from webapp.auth.roles import can
-from webapp.models import Booking, Transcript
+from webapp.auth.transcripts import may_code, may_code_booking
 
-
-def may_code_booking(*, session: Session, user: Any, booking: Booking) -> bool:
-    """Whether ``user`` may read and code the transcripts of ``booking``."""
-    if can(session=session, user=user, study_id=booking.study_id, permission="code_all"):
-        return True
-    return (can(session=session, user=user, study_id=booking.study_id, permission="code")
-            and booking.interviewer_id == getattr(user, "id", None) and booking.status != "cancelled")
-
-
-def may_code(*, session: Session, user: Any, transcript: Transcript) -> bool:
-    """An interview's transcript: as its booking; an imported source without interview: owners, researchers."""
-    if transcript.booking_id is None:
-        return can(session=session, user=user, study_id=transcript.study_id, permission="code_all")
-    booking = session.get(Booking, transcript.booking_id)
-    return booking is not None and may_code_booking(session=session, user=user, booking=booking)
+__all__ = ["may_code", "may_code_booking", "may_lead"]
 
 
 def may_lead(*, session: Session, user: Any, study_id: int) -> bool:

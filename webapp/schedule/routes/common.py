@@ -75,6 +75,7 @@ def slot_days(slots: list[Slot], *, zone: str, language: str, page: int) -> dict
     loc, tz, jst = babel_locale(language), ZoneInfo(zone), ZoneInfo(JAPAN)
     groups = []
     for day, day_slots in shown:
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         items = [
             {
                 "value": s.start.strftime(SLOT_FORMAT),
@@ -85,9 +86,9 @@ def slot_days(slots: list[Slot], *, zone: str, language: str, page: int) -> dict
         ]
         groups.append(
             {
-                "label": format_skeleton(
-                    "MMMMEd", datetime(day.year, day.month, day.day, 12, tzinfo=UTC), tzinfo=UTC, locale=loc
-                ),
+                "label": format_skeleton("MMMMEd", noon, tzinfo=UTC, locale=loc),
+                "short": format_skeleton("MMMEd", noon, tzinfo=UTC, locale=loc),
+                "key": day.isoformat(),
                 "slots": items,
             }
         )

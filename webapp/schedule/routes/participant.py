@@ -23,6 +23,7 @@ from webapp.schedule.forms import (
     opts,
     valid_zone,
     zone_choices,
+    zone_name,
 )
 from webapp.schedule.routes.common import parse_slot, slot_days
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
@@ -42,8 +43,17 @@ from webapp.schedule.services.booking import (
 )
 from webapp.schedule.services.contact import ContactChoice, ContactInvalid, parse_contact
 from webapp.schedule.services.ics import content_type
-from webapp.schedule.services.messages import JAPAN, MODE_NAMES, calendar, format_when, load_parts
-from webapp.services import responses
+from webapp.schedule.services.messages import (
+    JAPAN,
+    MODE_NAMES,
+    babel_locale,
+    calendar,
+    format_when,
+    interviewer_name,
+    load_parts,
+    team_address,
+)
+from webapp.services import contacts, responses
 from webapp.services.studies import study_or_404
 
 
@@ -90,6 +100,14 @@ def _no_booking_page(session: Session, study: Study, participant: Participant, t
     return None
 
 
+def _known_contact(session: Session, participant: Participant) -> dict[str, Any]:
+    """What the participant already gave (e-mail, phone, app) to prefill the booking form, first channel chosen."""
+    record = contacts.read(session=session, participant_id=participant.id or 0)
+    known = {key: record[key] for key in ("email", "phone", "messaging_app", "messaging_id") if record.get(key)}
+    kinds = contacts.kinds_of(record)
+    return {**known, "channel": kinds[0]} if kinds else known
+
+
 def _contact_of(form: BookForm) -> ContactChoice | None:
     """The contact typed on the booking form, or None with the error set on its field."""
     try:
@@ -106,8 +124,15 @@ def _contact_of(form: BookForm) -> ContactChoice | None:
 
 
 def _submit(
-    *, session: Session, study: Study, participant: Participant, itype: InterviewType, form: BookForm, token: str,
-    zone: str, now: datetime,
+    *,
+    session: Session,
+    study: Study,
+    participant: Participant,
+    itype: InterviewType,
+    form: BookForm,
+    token: str,
+    zone: str,
+    now: datetime,
 ) -> tuple[Any, int, bool]:
     """Book from a valid form: (a redirect or None, the page's status, whether the slot was just taken)."""
     start = parse_slot(form.slot.data)
@@ -155,13 +180,19 @@ def book_page(study_slug: str, token: str) -> Any:
     wanted = request.args.get("type", "")
     itype = next((t for t in types if str(t.id) == wanted), types[0] if types else None)
     zone = _zone()
-    form = BookForm()
+    form = BookForm() if request.method == "POST" else BookForm(data=_known_contact(session, participant))
     status, taken = 200, False
     if itype is not None:
         form.mode.choices = opts((m, MODE_NAMES.get(m, m)) for m in itype.modes)
     if itype is not None and form.validate_on_submit():
         done, status, taken = _submit(
-            session=session, study=study, participant=participant, itype=itype, form=form, token=token, zone=zone,
+            session=session,
+            study=study,
+            participant=participant,
+            itype=itype,
+            form=form,
+            token=token,
+            zone=zone,
             now=now,
         )
         if done is not None:
@@ -173,9 +204,10 @@ def book_page(study_slug: str, token: str) -> Any:
         eligible = eligible_interviewers(session=session, itype=itype, language=participant.form_language)
         slots = open_slots(session=session, itype=itype, eligible=eligible, now=now)
     zone_form = ZoneForm(formdata=None, tz=zone)
-    zone_form.tz.choices = zone_choices(zone)
+    zone_form.tz.choices = zone_choices(zone, babel_locale(language))
     return render_template(
         "schedule/book.html",
+        zone_label=zone_name(zone, babel_locale(language)),
         study=study,
         token=token,
         form=form,
@@ -231,7 +263,7 @@ def _manage_page(token: str, *, form: RescheduleForm | None = None, taken: bool 
         slots = open_slots(session=session, itype=itype, eligible=eligible, now=now, exclude_booking=booking.id)
         days = slot_days([s for s in slots if s.start != booking.starts_at], zone=zone, language=language, page=_page())
     zone_form = ZoneForm(formdata=None, tz=zone)
-    zone_form.tz.choices = zone_choices(zone)
+    zone_form.tz.choices = zone_choices(zone, babel_locale(language))
     parts = load_parts(session, booking)
     return render_template(
         "schedule/manage.html",
@@ -251,6 +283,8 @@ def _manage_page(token: str, *, form: RescheduleForm | None = None, taken: bool 
         place=itype.place if booking.mode == "in_person" else None,
         link=itype.video_link if booking.mode == "video" else None,
         study=parts.study,
+        interviewer=interviewer_name(parts.interviewer),
+        team=team_address(),
         notice_hours=itype.min_notice_hours,
     ), status
 

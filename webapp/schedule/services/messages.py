@@ -88,6 +88,16 @@ def load_parts(session: Session, booking: Booking) -> Parts:
     return Parts(booking, itype, participant, study, interviewer, email)
 
 
+def interviewer_name(user: User) -> str:
+    """How the participant sees their interviewer: the name, else the e-mail address."""
+    return user.name or user.email
+
+
+def team_address() -> str:
+    """The research team's address for participants (the sender of the study's mail, ``KEIREKI_MAIL_FROM``)."""
+    return str(current_app.config["KEIREKI"].mail_from)
+
+
 def _how(p: Parts) -> str:
     mode = str(MODE_NAMES.get(p.booking.mode, p.booking.mode))
     if p.booking.mode == "in_person" and p.itype.place:
@@ -163,7 +173,9 @@ def participant_text(p: Parts, *, purpose: str, manage_url: str | None) -> tuple
             _("Date and time: %(when)s", when=format_when(b.starts_at, b.participant_tz, language)),
             _("Japan time: %(when)s", when=format_when(b.starts_at, JAPAN, language)),
             _how(p),
+            _("Your interviewer: %(name)s", name=interviewer_name(p.interviewer)),
             _("Participant code: %(code)s", code=p.participant.code),
+            _("Questions: write to the research team at %(address)s", address=team_address()),
         ]
         if purpose == "cancel" and b.status == "rescheduled":
             lines.append(_("We need to find a new time for your interview. The research team will contact you."))

@@ -6,6 +6,7 @@
  // After a validation error the summary (links to each field) takes the focus, as autofocus does without JS.
  var summary = document.getElementById("err-summary");
  if (summary && document.activeElement !== summary) summary.focus();
+ keep(document.getElementById("pf"));
  var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
  if (!block || !form) return;
  var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
@@ -50,4 +51,38 @@
  form.addEventListener("change", update);
  form.addEventListener("input", update);
  update();
+
+ // Typed answers stay in localStorage (per draft and page) until the server answers the submit (a redirect);
+ // put back after a reload; an offline submit is sent on "online"; "leave" clears them (docs/participate.md).
+ function keep(f) {
+  var S, n = document.getElementById("kept"), E = [].slice;
+  function drop(s) { E.call(Object.keys(S)).forEach(function (k) { if (!k.indexOf("kd:") && (!s || /1$/.test(S[k]))) S.removeItem(k); }); }
+  try { S = localStorage; } catch (e) { return; }
+  E.call(document.querySelectorAll("[data-leave]")).forEach(function (l) { l.onsubmit = function () { drop(); }; });
+  if (!f || !f.dataset.draft) return;
+  var k = "kd:" + f.dataset.draft + location.pathname, v = performance.getEntriesByType("navigation")[0], o;
+  if (v && v.redirectCount) drop(1);
+  function ok(e) { return e.name && !/hidden|file|password|submit/.test(e.type); }
+  function on(e) { return !/radio|checkbox/.test(e.type) || e.checked; }
+  function all() { return JSON.stringify(E.call(f.elements).filter(ok).filter(on).map(function (e) { return [e.name, e.value]; })); }
+  function say(a) { n.textContent = n.getAttribute(a); n.hidden = false; f.before(n); }
+  function put(s) { try { S.setItem(k, all() + s); } catch (e) { /* full */ } }
+  o = (S.getItem(k) || "").slice(0, -1);
+  if (o && o !== all()) {
+   o = JSON.parse(o);
+   E.call(f.elements).filter(ok).forEach(function (e) {
+    var p = o.filter(function (p) { return p[0] === e.name; });
+    if (/radio|checkbox/.test(e.type)) e.checked = p.some(function (p) { return p[1] === e.value; });
+    else if (p.length) e.value = o.splice(o.indexOf(p[0]), 1)[0][1];
+   });
+   say("data-back");
+  }
+  f.addEventListener("input", function () { put(0); });
+  f.addEventListener("submit", function (ev) {
+   put(1);
+   if (navigator.onLine) return;
+   ev.preventDefault(); say("data-off");
+   addEventListener("online", function () { f.requestSubmit(ev.submitter); }, {once: true});
+  });
+ }
 })();

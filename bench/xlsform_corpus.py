@@ -1,0 +1,91 @@
+"""Real-world XLSForm acceptance: of the workbooks pyxform converts, how many ``instruments check`` accepts.
+
+    .venv/bin/python bench/xlsform_corpus.py FOLDER [--validate] [--list]
+
+Walks ``FOLDER`` for ``.xlsx``/``.xls``/``.xlsm`` workbooks, converts each with pyxform (the reference
+implementation; ``--validate`` also runs ODK Validate, which needs Java) and runs Keireki's check (load, then
+every check ``keireki instruments check`` runs) on the ones pyxform accepts. Prints how many forms pyxform
+accepts, how many of those Keireki accepts (%), and a table of the first error of each refused form, with the
+quoted names and numbers taken out so that the same reason is counted once. ``--list`` also prints each
+refused file with its first error.
+
+The corpus is not part of the repository: bring real forms from their public repositories (for example
+pyxform's ``tests/example_xls`` and ``tests/bug_example_xls``) into a folder of your own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from pyxform.xls2xform import convert
+
+from instruments.checker import check_instrument
+from instruments.errors import InstrumentError
+from instruments.loader import load
+
+SUFFIXES = {".xlsx", ".xls", ".xlsm"}
+
+
+def pyxform_accepts(path: Path, *, validate: bool) -> bool:
+    """True when pyxform converts ``path`` (and ODK Validate passes it with ``validate``)."""
+    try:
+        convert(xlsform=str(path), validate=validate, warnings=[])
+    except Exception:  # noqa: BLE001 - any refusal by pyxform, whatever its class, means "not in the corpus"
+        return False
+    return True
+
+
+def keireki_first_error(path: Path) -> str | None:
+    """The first error ``instruments check`` reports for ``path``, or None when it accepts the form."""
+    try:
+        instrument = load(path)
+    except InstrumentError as exc:
+        return exc.message
+    except Exception as exc:  # noqa: BLE001 - a crash is a finding of this benchmark, reported as such
+        return f"crash: {type(exc).__name__}: {exc}"
+    errors = [f for f in check_instrument(instrument) if f.severity == "error"]
+    return f"{errors[0].field}: {errors[0].message}" if errors else None
+
+
+def reason(message: str) -> str:
+    """``message`` without the names and numbers of one form, so that equal reasons group together."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|«[^»]*»", "…", message)
+    text = re.sub(r"\d+", "N", text)
+    return text[:110]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--validate", action="store_true", help="also run ODK Validate (needs Java)")
+    parser.add_argument("--list", action="store_true", help="print every refused file with its first error")
+    args = parser.parse_args(argv)
+    books = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    accepted_by_pyxform = [p for p in books if pyxform_accepts(p, validate=args.validate)]
+    refused: dict[Path, str] = {}
+    for path in accepted_by_pyxform:
+        error = keireki_first_error(path)
+        if error is not None:
+            refused[path] = error
+    total = len(accepted_by_pyxform)
+    ok = total - len(refused)
+    print(f"workbooks found:        {len(books)}")
+    print(f"pyxform accepts:        {total}")
+    print(f"of those Keireki accepts: {ok} ({100 * ok / total if total else 0:.1f} %)")
+    if refused:
+        print("\n| first error | forms |\n|---|---|")
+        for text, count in Counter(reason(m) for m in refused.values()).most_common():
+            print(f"| {text} | {count} |")
+    if args.list:
+        print()
+        for path, message in refused.items():
+            print(f"{path.relative_to(args.folder)}: {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
