@@ -29,7 +29,6 @@ def language_links() -> list[dict[str, Any]]:
     study: Study | None = getattr(g, "study", None)
     if study is None or request.endpoint is None:
         return []
-    args = {**(request.view_args or {})}
     links = []
     for tag in study.languages:
         if tag not in LANGUAGE_NAMES:
@@ -39,7 +38,9 @@ def language_links() -> list[dict[str, Any]]:
                 "tag": tag,
                 "name": LANGUAGE_NAMES[tag],
                 "current": tag == g.language,
-                "url": url_for(request.endpoint, **args, lang=tag),
+                # Relative to the page's own URL (its path, no query): the same address as
+                # url_for(request.endpoint, **request.view_args, lang=tag), some 300 bytes fewer on a page.
+                "url": f"?lang={tag}",
             }
         )
     return links

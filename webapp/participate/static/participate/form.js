@@ -1,4 +1,5 @@
-/* Instant show/hide of questions with the page's compiled relevance rules (KeirekiRules, rules.js).
+/* Instant show/hide of questions with the page's compiled relevance rules (KeirekiRules, rules.js, loaded only
+   on pages that have such rules).
    The server evaluates the same rules, so the page works without this script. */
 (function () {
  "use strict";
@@ -7,7 +8,7 @@
  if (summary && document.activeElement !== summary) summary.focus();
  keep(document.getElementById("pf"));
  var block = document.getElementById("rules"), form = document.getElementById("pf") || document.querySelector("form[method=post]");
- if (!block || !form || !window.KeirekiRules) return;
+ if (!block || !form) return;
  var data = JSON.parse(block.textContent), rules = data.rules || {}, known = data.answers || {};
  function value(name) {
   var els = form.elements[name];
@@ -23,6 +24,7 @@
   return multi ? out : (out[0] || "");
  }
  function update() {
+  if (!window.KeirekiRules) return;  // a page without relevance rules does not load rules.js
   Object.keys(rules).forEach(function (name) {
    var w = document.getElementById("w-" + name), show;
    if (!w) return;

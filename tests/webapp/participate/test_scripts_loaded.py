@@ -1,0 +1,48 @@
+"""A page loads the rule evaluator (rules.js) only when it has relevance rules to evaluate; form.js always."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.webapp.participate.journey import STUDY, Journey
+
+_RULES = re.compile(r'<script type="application/json" id="rules">(.*?)</script>', re.S)
+
+
+def _scripts(body: str) -> tuple[dict[str, object], list[str]]:
+    found = _RULES.search(body)
+    assert found, "no rules block on the page"
+    return json.loads(found.group(1).replace("<\\/", "</")), re.findall(r'<script src="([^"]+)"', body)
+
+
+def test_rules_js_only_on_pages_with_relevance_rules(journey: Journey) -> None:
+    screening = journey.get(f"/s/{STUDY}/screening").get_data(as_text=True)
+    data, scripts = _scripts(screening)
+    assert data["rules"], "screening shows 'sme' only to managers"
+    assert any("/rules.js?v=" in s for s in scripts)
+    assert any("/form.js?v=" in s for s in scripts)
+
+    journey.screen("manager")
+    journey.consent()
+    firm = journey.get(f"/s/{STUDY}/form/firm")
+    assert firm.status_code == 200
+    data, scripts = _scripts(firm.get_data(as_text=True))
+    assert data["rules"] == {}
+    assert not any("rules.js" in s for s in scripts), scripts
+    assert any("/form.js?v=" in s for s in scripts)
+
+
+def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(journey: Journey) -> None:
+    from urllib.parse import urljoin
+
+    journey.screen("manager")
+    journey.consent()
+    url = f"/s/{STUDY}/form/firm"
+    page = journey.get(url + "?r=ignored").get_data(as_text=True)
+    hrefs = dict(re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang="([^"]+)"', page))
+    links = {tag: href for href, tag in hrefs.items()}
+    assert links["ja"] == "?lang=ja", links
+    target = urljoin("http://localhost" + url + "?r=ignored", links["ja"])
+    assert target == f"http://localhost{url}?lang=ja"
+    assert '<html lang="ja"' in journey.get(target.removeprefix("http://localhost")).get_data(as_text=True)
