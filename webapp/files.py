@@ -47,6 +47,9 @@ def make_private(settings: Settings) -> None:
         _tighten(settings.instance_dir / name, 0o600)
     database = _sqlite_file(settings.database_url)
     if database is not None:
-        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            return  # an unusable database path: the app starts and /healthz names the database as down
         for suffix in ("", "-wal", "-shm"):
             _tighten(database.with_name(database.name + suffix), 0o600)

@@ -31,7 +31,8 @@ def test_503_names_a_missing_worker(fresh_database: str, tmp_path: Path) -> None
 
 
 def test_503_names_a_database_that_is_down(tmp_path: Path) -> None:
-    app = make_test_app(database_url=f"sqlite:///{tmp_path}/missing-dir/nope.db", instance_dir=tmp_path)
+    (tmp_path / "a-file").write_text("")  # the database's folder cannot be made under a regular file
+    app = make_test_app(database_url=f"sqlite:///{tmp_path}/a-file/nope.db", instance_dir=tmp_path)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"].startswith("error")
