@@ -124,85 +124,111 @@ def _indexed_repeat(node: Call, ctx: Context) -> Value:
     return normalise(entry.get(field_node.name)) if isinstance(entry, Mapping) else ""
 
 
+def _position(node: Call, ctx: Context) -> Value:
+    path = ctx.entry_path
+    last = path[-1] if path else None
+    if not isinstance(last, tuple) or len(last) != 2 or not isinstance(last[1], int):
+        raise ExpressionError("position(..) is only meaningful inside a repeat", node.pos)
+    return float(last[1] + 1)
+
+
+def _today(ctx: Context) -> str:
+    return ctx.today.isoformat() if isinstance(ctx.today, date) else ""
+
+
+#: Functions that need the call's unevaluated arguments or the context (``if`` evaluates one branch only).
+_CONTEXT_FUNCTIONS: dict[str, Any] = {
+    "if": lambda node, ctx: _eval(node.args[1] if to_bool(_eval(node.args[0], ctx)) else node.args[2], ctx),
+    "today": lambda node, ctx: _today(ctx),
+    "now": lambda node, ctx: ctx.now or _today(ctx),
+    "indexed-repeat": _indexed_repeat,
+    "true": lambda node, ctx: True,
+    "false": lambda node, ctx: False,
+    "position": _position,
+}
+
+
+def _choice_name(values: list[Value], ctx: Context) -> Value:
+    question = re.sub(r"^\$\{|\}$", "", to_string(values[1])).split("/")[-1]
+    labels = ctx.labels.get(question) if isinstance(ctx.labels, Mapping) else None
+    return str(labels.get(to_string(values[0]), "")) if isinstance(labels, Mapping) else ""
+
+
+def _count(values: list[Value]) -> Value:
+    first = values[0]
+    if isinstance(first, list):
+        return float(len(first))
+    return 0.0 if to_string(first) == "" else 1.0
+
+
+def _int(values: list[Value]) -> Value:
+    number = to_number(values[0])
+    # copysign keeps JavaScript's -0 for int(-0.5), so 1 div int(-0.5) agrees with rules.js
+    return math.copysign(float(math.trunc(number)), number) if math.isfinite(number) else number
+
+
+#: Functions of their evaluated arguments (besides :data:`VALUE_FUNCTIONS`); ``pos`` for error positions.
+_EAGER_FUNCTIONS: dict[str, Any] = {
+    "coalesce": lambda v, pos: next((x for x in v if to_string(x) != ""), ""),
+    "concat": lambda v, pos: "".join(to_string(x) for x in v),
+    "not": lambda v, pos: not to_bool(v[0]),
+    "selected": lambda v, pos: to_string(v[1]) in split_selected(v[0]),
+    "count-selected": lambda v, pos: float(len(split_selected(v[0]))),
+    "string-length": lambda v, pos: float(len(to_string(v[0]))),
+    "regex": lambda v, pos: _regex(to_string(v[1]), pos).search(to_string(v[0])) is not None,
+    "count": lambda v, pos: _count(v),
+    "int": lambda v, pos: _int(v),
+    "number": lambda v, pos: to_number(v[0]),
+    "string": lambda v, pos: to_string(v[0]),
+    "contains": lambda v, pos: to_string(v[1]) in to_string(v[0]),
+    "starts-with": lambda v, pos: to_string(v[0]).startswith(to_string(v[1])),
+}
+
+
 def _call(node: Call, ctx: Context) -> Value:
-    name, args = node.name, node.args
-    if name == "if":
-        return _eval(args[1] if to_bool(_eval(args[0], ctx)) else args[2], ctx)
-    if name == "today":
-        return ctx.today.isoformat() if isinstance(ctx.today, date) else ""
-    if name == "now":
-        return ctx.now or (ctx.today.isoformat() if isinstance(ctx.today, date) else "")
-    if name == "indexed-repeat":
-        return _indexed_repeat(node, ctx)
-    if name == "true":
-        return True
-    if name == "false":
-        return False
-    if name == "position":
-        path = ctx.entry_path
-        last = path[-1] if path else None
-        if not isinstance(last, tuple) or len(last) != 2 or not isinstance(last[1], int):
-            raise ExpressionError("position(..) is only meaningful inside a repeat", node.pos)
-        return float(last[1] + 1)
-    values = [_eval(arg, ctx) for arg in args]
+    name = node.name
+    special = _CONTEXT_FUNCTIONS.get(name)
+    if special is not None:
+        return special(node, ctx)
+    values = [_eval(arg, ctx) for arg in node.args]
     if name == "jr:choice-name":
-        question = re.sub(r"^\$\{|\}$", "", to_string(values[1])).split("/")[-1]
-        labels = ctx.labels.get(question) if isinstance(ctx.labels, Mapping) else None
-        return str(labels.get(to_string(values[0]), "")) if isinstance(labels, Mapping) else ""
+        return _choice_name(values, ctx)
     if name in VALUE_FUNCTIONS:
         return VALUE_FUNCTIONS[name](values)
-    if name == "coalesce":
-        return next((v for v in values if to_string(v) != ""), "")
-    if name == "concat":
-        return "".join(to_string(v) for v in values)
-    first = values[0]
-    if name == "not":
-        return not to_bool(first)
-    if name == "selected":
-        return to_string(values[1]) in split_selected(first)
-    if name == "count-selected":
-        return float(len(split_selected(first)))
-    if name == "string-length":
-        return float(len(to_string(first)))
-    if name == "regex":
-        return _regex(to_string(values[1]), node.pos).search(to_string(first)) is not None
-    if name == "count":
-        if isinstance(first, list):
-            return float(len(first))
-        return 0.0 if to_string(first) == "" else 1.0
-    if name == "int":
-        number = to_number(first)
-        # copysign keeps JavaScript's -0 for int(-0.5), so 1 div int(-0.5) agrees with rules.js
-        return math.copysign(float(math.trunc(number)), number) if math.isfinite(number) else number
-    if name == "number":
-        return to_number(first)
-    if name == "string":
-        return to_string(first)
-    if name == "contains":
-        return to_string(values[1]) in to_string(first)
-    if name == "starts-with":
-        return to_string(first).startswith(to_string(values[1]))
-    raise ExpressionError(f"unknown function {name}()", node.pos)
+    eager = _EAGER_FUNCTIONS.get(name)
+    if eager is None:
+        raise ExpressionError(f"unknown function {name}()", node.pos)
+    return eager(values, node.pos)
+
+
+def _leaf(node: Node, ctx: Context) -> tuple[bool, Value]:
+    """``(True, value)`` for the nodes without operators, ``(False, "")`` for the others."""
+    if isinstance(node, Number | String):
+        return True, node.value
+    if isinstance(node, Ref):
+        return True, _lookup(node.name, ctx)
+    if isinstance(node, Current):
+        return True, normalise(ctx.current)
+    if isinstance(node, Column):
+        choice = ctx.choice if isinstance(ctx.choice, Mapping) else {}
+        return True, normalise(choice.get(node.name, ""))
+    if isinstance(node, Parent):
+        return True, ""
+    return False, ""
 
 
 def _eval(node: Node, ctx: Context) -> Value:
-    if isinstance(node, Number):
-        return node.value
-    if isinstance(node, String):
-        return node.value
-    if isinstance(node, Ref):
-        return _lookup(node.name, ctx)
-    if isinstance(node, Current):
-        return normalise(ctx.current)
-    if isinstance(node, Column):
-        choice = ctx.choice if isinstance(ctx.choice, Mapping) else {}
-        return normalise(choice.get(node.name, ""))
-    if isinstance(node, Parent):
-        return ""
+    done, value = _leaf(node, ctx)
+    if done:
+        return value
     if isinstance(node, Negate):
         return -to_number(_eval(node.operand, ctx))
     if isinstance(node, Call):
         return _call(node, ctx)
+    return _binary(node, ctx)
+
+
+def _binary(node: Any, ctx: Context) -> Value:
     op = node.op
     if op == "and":
         return to_bool(_eval(node.left, ctx)) and to_bool(_eval(node.right, ctx))

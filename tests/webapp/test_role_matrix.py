@@ -131,19 +131,43 @@ def test_every_study_page_declares_its_permission(app: Flask) -> None:
     assert len(study_rules(app)) >= 6  # the research pages at least
 
 
+def _matrix_user(session: Session, own: World, own_study: Study, kind: str) -> Any:
+    if kind == "interviewer":
+        return own.values["interviewer"]  # the interviewer of the booking: finer checks pass too
+    if kind == "admin":
+        return f.user(session, is_admin=True)
+    if kind == "none":
+        return f.user(session)
+    return f.user(session, own_study, kind)
+
+
+def _matrix_problem(app: Flask, rule: Any, response: Any, *, kind: str, role: str | None, permission: str | None,
+                    is_own: bool) -> str | None:
+    """What is wrong with one answer of the matrix, or None."""
+    status = response.status_code
+    if status >= 500:
+        return "server error"
+    if permission is None:  # token-authenticated API: a session alone opens nothing
+        return "open without a token" if status < 400 else None
+    allowed = kind == "admin" or (is_own and role is not None and permission in PERMISSIONS[role])
+    if not allowed:
+        return "should be refused" if status not in (403, 404) else None
+    if status in (401, 403) and (
+        rule.endpoint.startswith(("research.", "codebook."))
+        and not getattr(app.view_functions[rule.endpoint], "keireki_object_check", False)
+    ):
+        return "should be allowed"
+    if status == 302 and "/auth/signin" in response.headers.get("Location", ""):
+        return "sent to sign in"
+    return None
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_role_matrix(app: Flask, client: FlaskClient, session: Session, worlds: tuple[World, World],
                      kind: str) -> None:
     own, other = worlds
     own_study = session.exec(select(Study).where(Study.slug == own.slug)).one()
-    if kind == "interviewer":
-        user = own.values["interviewer"]  # the interviewer of the booking: finer checks pass too
-    elif kind == "admin":
-        user = f.user(session, is_admin=True)
-    elif kind == "none":
-        user = f.user(session)
-    else:
-        user = f.user(session, own_study, kind)
+    user = _matrix_user(session, own, own_study, kind)
     sign_in_client(app, client, user)
     token = csrf_token(client)
     role = "owner" if kind == "admin" else None if kind == "none" else kind
@@ -155,28 +179,13 @@ def test_role_matrix(app: Flask, client: FlaskClient, session: Session, worlds: 
             url = _url(app, rule, world)
             for method in _methods(rule):
                 response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
-                status = response.status_code
-                where = f"{kind} {method} {url} ({rule.endpoint}, needs {permission}) -> {status}"
+                where = f"{kind} {method} {url} ({rule.endpoint}, needs {permission}) -> {response.status_code}"
                 checked += 1
                 _check_headers(response, where)
-                if status >= 500:
-                    problems.append(where + ": server error")
-                    continue
-                if permission is None:  # token-authenticated API: a session alone opens nothing
-                    if status < 400:
-                        problems.append(where + ": open without a token")
-                    continue
-                allowed = kind == "admin" or (is_own and role is not None and permission in PERMISSIONS[role])
-                if not allowed:
-                    if status not in (403, 404):
-                        problems.append(where + ": should be refused")
-                elif status in (401, 403) and (
-                    rule.endpoint.startswith(("research.", "codebook."))
-                    and not getattr(app.view_functions[rule.endpoint], "keireki_object_check", False)
-                ):
-                    problems.append(where + ": should be allowed")
-                elif status == 302 and "/auth/signin" in response.headers.get("Location", ""):
-                    problems.append(where + ": sent to sign in")
+                problem = _matrix_problem(app, rule, response, kind=kind, role=role, permission=permission,
+                                          is_own=is_own)
+                if problem:
+                    problems.append(f"{where}: {problem}")
     assert problems == []
     assert checked >= 2 * len(study_rules(app))
 
