@@ -11,6 +11,7 @@ import csv
 import ctypes
 import ctypes.util
 import hashlib
+import io
 import json
 import shutil
 import tempfile
@@ -145,8 +146,13 @@ def build_bundle(
         if contacts is not None:
             counts["contacts"] = _write_contacts(contacts(), files / "contacts.csv", bom=options.bom)
             step()
+        extra_tables: list[tuple[str, list[str]]] = []
         for extra_name, data in (extra() if extra is not None else {}).items():
             (files / extra_name).write_bytes(data)
+            if extra_name.endswith(".csv"):  # described in datapackage.json like every table of the bundle
+                header, n_rows = _csv_shape(data)
+                extra_tables.append((extra_name[: -len(".csv")], header))
+                counts[extra_name[: -len(".csv")]] = n_rows
         listed = [tables[n] for n in TABULAR_TABLES]
         descriptor = datapackage(
             study=meta.study,
@@ -157,6 +163,7 @@ def build_bundle(
             bom=options.bom,
             contacts=contacts is not None,
             version=meta.pipeline_version,
+            extra_tables=extra_tables,
         )
         (files / "datapackage.json").write_text(
             json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -179,6 +186,13 @@ def build_bundle(
     return BundleResult(
         path=final, filename=filename, size=final.stat().st_size, sha256=sha256_file(final), counts=counts
     )
+
+
+def _csv_shape(data: bytes) -> tuple[list[str], int]:
+    """The header and the number of data rows of a CSV file another area adds to the bundle."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    header = next(reader, [])
+    return header, sum(1 for _ in reader)
 
 
 @contextmanager

@@ -96,8 +96,10 @@ def datapackage(
     bom: bool,
     contacts: bool,
     version: str,
+    extra_tables: list[tuple[str, list[str]]] | None = None,
 ) -> dict[str, Any]:
-    """The descriptor: one resource per CSV file, in bundle order."""
+    """The descriptor: one resource per CSV file, in bundle order (``extra_tables``: name and header of the
+    CSV files other areas add, such as the codebook and agreement of the coding; their fields are text)."""
     resources = [_resource(t.name, t.label, _schema(t), bom=bom) for t in tables]
     resources.append(
         _resource("sequences_sts", "State sequences, STS format", sts_schema(sts_width, states), bom=bom)
@@ -125,6 +127,9 @@ def datapackage(
                 bom=bom,
             )
         )
+    for name, header in extra_tables or []:
+        schema = {"fields": [{"name": n, "type": "string", "title": n} for n in header], "missingValues": [""]}
+        resources.append(_resource(name, name.replace("_", " ").capitalize(), schema, bom=bom))
     return {
         "profile": "tabular-data-package",
         "name": _package_name(study),

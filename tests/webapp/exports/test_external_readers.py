@@ -495,6 +495,10 @@ def test_stata_files_within_stata_limits_and_read_by_pandas(bundles: dict[str, B
 
 # ---- LibreOffice Calc ------------------------------------------------------------------------------------------
 
+#: CSV files of the bundle that are not sheets of tables.xlsx: the STS file, contacts, and the coding's files.
+NOT_IN_WORKBOOK = ("sequences_sts", "contacts", "codes", "codes_labels", "agreement_by_code", "coded_segments")
+
+
 @pytest.mark.parametrize("which", BUNDLES)
 def test_libreoffice_opens_the_workbook(bundles: dict[str, Bundle], which: str, tmp_path: Path) -> None:
     soffice = program("soffice")
@@ -507,7 +511,7 @@ def test_libreoffice_opens_the_workbook(bundles: dict[str, Bundle], which: str, 
          f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(out), str(bundle.path / "tables.xlsx")])
     sheets = sorted(p.name.removeprefix("tables-").removesuffix(".csv") for p in out.glob("tables-*.csv"))
     expected_sheets = sorted(r["name"] for r in bundle.package["resources"]
-                             if r["name"] not in ("sequences_sts", "contacts"))
+                             if r["name"] not in NOT_IN_WORKBOOK)
     assert sheets == expected_sheets
     for sheet in sheets:
         fields = bundle.fields(sheet)
