@@ -4,6 +4,7 @@ marked as sent by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -288,7 +289,7 @@ def outbox(study: Study) -> Any:
     by_hand = {
         a.id: {
             "who": senders.get(a.detail.get("sent_by"), "?"),
-            "when": datetime.fromisoformat(a.detail["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "when": datetime.fromisoformat(a.detail["sent_at"]),
         }
         for a in marked
     }
@@ -335,7 +336,16 @@ def outbox_message(study: Study, name: str) -> Any:
         message=message,
         body=message_body(viewer=_viewer(), message=message),
         attachments=attachments,
+        sent_at=_date_of(message),
     )
+
+
+def _date_of(message: Any) -> datetime | None:
+    """The message's ``Date`` header as an instant (shown in the reader's zone), None when unreadable."""
+    try:
+        return parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
+    except (TypeError, ValueError):
+        return None
 
 
 @bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
