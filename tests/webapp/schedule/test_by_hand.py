@@ -78,7 +78,7 @@ def test_an_owner_gets_the_text_in_the_participants_language_the_handle_and_the_
 @pytest.mark.parametrize(("role", "sees_links", "may_mark"), [
     ("owner", True, True),
     ("researcher", False, True),
-    ("assigned", True, False),
+    ("assigned", True, True),  # their own interview: they may send it and mark it
     ("interviewer", False, False),
 ])
 def test_role_matrix_of_the_contact_links_on_the_interview_page(
