@@ -90,7 +90,8 @@ def test_a_file_is_stored_encrypted_and_a_refused_one_keeps_the_other_answers(
     assert response.headers["Location"].endswith(path)  # the refused recording stops the page
     draft = _draft(session, person)
     key = draft.answers["photo"]
-    assert key.endswith(".png") and len(key) == 36
+    assert key.endswith(".png")
+    assert len(key) == 36
     assert "voice" not in draft.answers
     typed = [k for k in data if k not in ("photo", "voice", "action")]
     assert all(k in draft.answers for k in typed if data[k] not in ("", []))  # nothing else was lost
@@ -98,7 +99,8 @@ def test_a_file_is_stored_encrypted_and_a_refused_one_keeps_the_other_answers(
     assert (upload.name, upload.media_type, upload.size, upload.question) == ("me.png", "image/png", len(png()),
                                                                               "photo")
     on_disk = _stored(app, upload).read_bytes()
-    assert b"PNG" not in on_disk and decrypt_bytes(on_disk) == png()
+    assert b"PNG" not in on_disk
+    assert decrypt_bytes(on_disk) == png()
     body = journey.get(path).get_data(as_text=True)
     assert "This file is not a sound recording this form can take" in body
     assert "File received: me.png (1 kB)" in body
@@ -122,7 +124,8 @@ def test_too_large_and_empty_files_are_refused(journey: Journey, session: Sessio
     journey.post(path, _page_data(intake, path, photo=(io.BytesIO(JPEG), "big.jpg"),
                                   doc=(io.BytesIO(b""), "empty.txt"), action="next"))
     answers = _draft(session, person).answers
-    assert "photo" not in answers and "doc" not in answers
+    assert "photo" not in answers
+    assert "doc" not in answers
     body = journey.get(path).get_data(as_text=True)
     assert "The file is too large" in body
     assert "The file is empty." in body
@@ -139,7 +142,8 @@ def test_replace_and_remove(journey: Journey, session: Session, bundled_study: A
     assert _draft(session, person).answers["photo"] == first_key
     journey.post(path, _page_data(intake, path, photo=(io.BytesIO(JPEG), "two.jpg"), action="save"))
     second_key = _draft(session, person).answers["photo"]
-    assert second_key != first_key and second_key.endswith(".jpg")
+    assert second_key != first_key
+    assert second_key.endswith(".jpg")
     session.expire_all()
     assert session.exec(select(Upload).where(Upload.key == first_key)).first() is None
     assert not first_file.exists()  # the replaced file is deleted
@@ -213,7 +217,8 @@ def test_researchers_download_with_an_audit(journey: Journey, session: Session, 
     link = f"/studies/{STUDY}/participants/{person.code}/uploads/{upload.key}"
     assert link in page
     got = client.get(link)
-    assert got.status_code == 200 and got.data == png(3)
+    assert got.status_code == 200
+    assert got.data == png(3)
     assert got.headers["Content-Type"] == "image/png"
     assert got.headers["Content-Disposition"].startswith("attachment")
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "upload.view")).one()
