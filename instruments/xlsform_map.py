@@ -211,6 +211,9 @@ class Mapper:
         if own:
             return str(own), {}
         known = (*TYPES, *METADATA, *UPLOADS, *EXTERNAL)
+        old_style = re.fullmatch(r"add (.+) prompt", kind)  # pyxform's oldest names: "add text prompt"
+        if old_style and old_style.group(1) in known:
+            kind = old_style.group(1)
         if kind not in known and kind.lower() in known:  # pyxform accepts "Text", "dateTime", "Integer"
             kind = kind.lower()
         extra: dict[str, str] = {} if kind in ("text", "integer", "decimal", "date", "note", "calculate",

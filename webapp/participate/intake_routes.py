@@ -473,7 +473,7 @@ def _file_line(upload: Any) -> str:
 
 
 def _page_of(instrument: Instrument, path: str) -> str | None:
-    name = path.split("[")[0].split(".")[0]
+    name = path.split("[")[0]  # a top-level path is the name itself (names may hold dots)
     for group in instrument.groups:
         if any(node.name == name for node in group.walk()):
             return group.name
