@@ -176,8 +176,9 @@ def _check_question(c: Collector, q: Question) -> None:
     else:
         if q.choices:
             c.warning(q.location, f"{q.name}.choices", f"a {q.type} question does not use choices")
-        if q.choice_filter:
-            c.error(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions")
+        if q.choice_filter:  # pyxform ignores it on other questions: an XLSForm gets a warning
+            report = c.warning if from_xlsform(inst) else c.error
+            report(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions (ignored)")
     if q.type == "calculate" and not q.calculation and not (q.default or q.xlsform.get("trigger")):
         c.error(q.location, f"{q.name}.calculation", "a calculate question needs a calculation")
     if q.calculation and q.type != "calculate":

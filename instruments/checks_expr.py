@@ -111,8 +111,10 @@ def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
             for side in (node.left, node.right):
                 if _question_type(scope, site, side) == "select_multiple":
                     what = _describe(side)
-                    c.error(site.location, site.field, f"{what} is a select_multiple: compare it with "
-                            f"selected({what}, 'code'), not {node.op}")
+                    # ODK compares the space-separated names, so an XLSForm may: a warning there
+                    report = c.warning if from_xlsform(c.instrument) else c.error
+                    report(site.location, site.field, f"{what} is a select_multiple: compare it with "
+                           f"selected({what}, 'code'), not {node.op}")
         if isinstance(node, Binary) and node.op in _ARITHMETIC:
             _check_arithmetic(c, scope, site, (node.left, node.right))
         elif isinstance(node, Negate):

@@ -173,3 +173,19 @@ def test_dots_in_names_and_the_oldest_type_names(tmp_path: Path) -> None:
     group = pages.visible_pages(inst, {}, date(2026, 6, 1))[0]
     form = build_form_class(instrument=inst, questions=pages.questions(group), language="en", base=Form)()
     assert 'name="trans.port"' in "".join(str(field()) for field in form)
+
+
+def test_what_odk_lets_through_is_a_warning_for_an_xlsform(tmp_path: Path) -> None:
+    """onadata's choice_filter.xlsx compares a select_multiple with '='; a subdistrict form puts a
+    choice_filter on a text question (pyxform ignores it)."""
+    path = workbook(tmp_path / "lenient.xlsx", {
+        "survey": [["type", "name", "label", "choice_filter"], ["select_multiple c", "county", "County", None],
+                   ["select_one t", "city", "City", "county = ${county}"], ["text", "other", "Other", "x = 1"]],
+        "choices": [["list_name", "name", "label", "county"], ["c", "a", "A", None], ["c", "b", "B", None],
+                    ["t", "x", "X", "a"], ["t", "y", "Y", "b"]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert _errors(inst) == []
+    assert _severities(inst, "city.choice_filter") == {"warning"}
+    assert _severities(inst, "other.choice_filter") == {"warning"}
