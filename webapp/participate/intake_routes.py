@@ -70,8 +70,29 @@ def _page_or_404(c: Ctx, page: str) -> Group:
     return group
 
 
+def _page_takes_files(args: dict[str, Any]) -> bool:
+    """Whether page ``args["page"]`` of a study's instruments asks for a file (its POST may then carry one
+    up to ``KEIREKI_UPLOAD_MAX_BYTES``; every other page keeps the small body limit)."""
+    from sqlmodel import select
+
+    from webapp.models import InstrumentVersion
+    from webapp.services.studies import study_by_slug
+
+    session = db_session()
+    found = study_by_slug(session=session, slug=str(args.get("study", "")))
+    if found is None:
+        return False
+    ids = session.exec(select(InstrumentVersion.id).where(InstrumentVersion.study_id == found.id)).all()
+    for version_id in ids:
+        version = version_by_id(session=session, version_id=version_id)  # type: ignore[arg-type]
+        group = pages.find_page(instrument_of(version), str(args.get("page", ""))) if version else None
+        if group is not None and any(isinstance(n, Question) and n.type in UPLOAD_TYPES for n in group.walk()):
+            return True
+    return False
+
+
 @bp.route("/<study>/form/<page>", methods=["GET", "POST"])
-@allows_upload
+@allows_upload(when=_page_takes_files)
 def form_page(study: str, page: str) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
@@ -344,7 +365,7 @@ def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
 
 
 @bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
-@allows_upload
+@allows_upload(when=_page_takes_files)
 def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):

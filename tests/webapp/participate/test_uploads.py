@@ -4,6 +4,7 @@ exported (the files only with personal data), erased on withdrawal, downloaded b
 
 from __future__ import annotations
 
+import gc
 import io
 import struct
 import zlib
@@ -224,3 +225,17 @@ def test_researchers_download_with_an_audit(journey: Journey, session: Session, 
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "upload.view")).one()
     assert event.detail == {"question": "photo", "file": upload.key}
     assert client.get(f"/studies/{STUDY}/participants/{person.code}/uploads/{'0' * 32}.png").status_code == 404
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # werkzeug's test client leaves its >500 kB body open
+def test_only_pages_asking_for_files_take_large_bodies(journey: Journey, session: Session, bundled_study: Any,
+                                                       app: Flask) -> None:
+    person, intake, path = _to_upload_page(journey, session, bundled_study)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    big = png() + b"\x00" * (limit + 10)  # a photo larger than any other page may send
+    assert journey.post(path, _page_data(intake, path, photo=(io.BytesIO(big), "big.png"),
+                                         action="save")).status_code == 303
+    assert _draft(session, person).answers["photo"].endswith(".png")
+    # the same body to a page without an upload question is refused as before
+    assert journey.post(f"/s/{STUDY}/form/_first", {"x": "1" * (limit + 10)}).status_code == 413
+    gc.collect()  # here, where the warning is ignored, not in the next test
