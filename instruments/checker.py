@@ -115,7 +115,9 @@ def _check_names(c: Collector) -> None:
             isinstance(other, Question) and other.type == "calculate")
         if where in seen or (calculated and other is not node):
             first = seen.get(where, calculations.get(node.name, other.location))
-            why = " (calculations need names unique in the whole instrument)" if where not in seen else ""
+            why = (" (calculations need names unique in the whole instrument)" if where not in seen else
+                   " (answers outside repeats are stored together: names differ across groups)" if not repeats
+                   else f" (in the entries of the repeat {repeats[-1]!r})")
             c.error(node.location, f"{node.name}.name", f"duplicate name {node.name!r} (first at {first}){why}")
         else:
             seen[where] = node.location
