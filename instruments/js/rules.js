@@ -46,6 +46,9 @@
   }
   return op === "<" ? x < y : op === "<=" ? x <= y : op === ">" ? x > y : x >= y;
  }
+ // node-sets ([ ], /x, |): evaluator.py nodes_of, collapse
+ const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k), nodes = v => Array.isArray(v) ? v.slice() : v === "" ? [] : [v];
+ function coll(k) { const s = k.filter(x => !isObj(x)); return !s.length ? k : s.length < 2 ? norm(s[0]) : s.map(x => str(norm(x))); }
  const flat = v => v.flatMap(x => Array.isArray(x) ? sel(x) : [x]);
  const idx = (v, d) => { const x = num(v); return x !== x ? d : Math.trunc(Math.max(Math.min(x, 1e15), -1e15)); };
  const ISO = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?$/;
@@ -130,12 +133,12 @@
     const y = d.getUTCFullYear(), m = d.getUTCMonth(), e = d.getUTCDate(), w = d.getUTCDay();
     const k = {Y: String(y).padStart(4, "0"), y: two(y % 100), m: two(m + 1), n: String(m + 1), d: two(e),
      e: String(e), b: MON.substr(m * 3, 3), a: DAY.substr(w * 3, 3)};
-    return b.replace(/%([A-Za-z])/g, (x, q) => Object.prototype.hasOwnProperty.call(k, q) ? k[q] : x);
+    return b.replace(/%([A-Za-z])/g, (x, q) => has(k, q) ? k[q] : x);
    }
    case "pulldata": return "";
    case "jr:choice-name": {
     const q = b.replace(/^\$\{|\}$/g, "").split("/").pop(), l = c.labels && c.labels[q];
-    return l && Object.prototype.hasOwnProperty.call(l, s) ? String(l[s]) : "";
+    return l && has(l, s) ? String(l[s]) : "";
    }
    case "uuid": return globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : "";
   }
@@ -149,11 +152,20 @@
    case "r": return norm(g(a));
    case ".": return norm(c.value);
    case "..": return "";
-   case "c": return norm(c.choice && Object.prototype.hasOwnProperty.call(c.choice, a) ? c.choice[a] : "");
+   case "c": return norm(c.choice && has(c.choice, a) ? c.choice[a] : "");
    case "neg": return -num(ev(a, g, c));
    case "and": return bool(ev(a, g, c)) && bool(ev(t[2], g, c));
    case "or": return bool(ev(a, g, c)) || bool(ev(t[2], g, c));
    case "f": return fn(a, t.slice(2), g, c);
+   case "[]": return coll(nodes(ev(a, g, c)).filter((x, i) => {
+    const o = isObj(x), p = ev(t[2], g, Object.assign({}, c, {choice: o ? x : {}, value: o ? "" : x, position: i + 1}));
+    return typeof p === "number" ? p === i + 1 : bool(p);
+   }));
+   case "/": return coll(nodes(ev(a, g, c)).flatMap(x => {
+    const v = isObj(x) && has(x, t[2]) ? [norm(x[t[2]])] : [];
+    return v.length && Array.isArray(v[0]) && v[0].length && v[0].every(isObj) ? v[0] : v;
+   }));
+   case "|": { const l = nodes(ev(a, g, c)); return coll(l.concat(nodes(ev(t[2], g, c)).filter(x => !l.includes(x) || !isObj(x)))); }
   }
   const l = ev(a, g, c), r = ev(t[2], g, c), x = num(l), y = num(r);
   switch (o) {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -381,7 +382,7 @@ def submit_response(
 def answer_at(answers: dict[str, Any], path: str) -> bool:
     """Whether ``path`` (``jobs[1].start``) names an answer in ``answers``."""
     scope: Any = answers
-    for part in path.split("."):
+    for part in re.split(r"(?<=\])\.", path):  # names may hold dots: only "]." separates steps
         name, _, index = part.partition("[")
         if not isinstance(scope, dict) or name not in scope:
             return False
