@@ -60,6 +60,11 @@ def test_bundles_with_and_without_personal_data(session: Session, make_study: An
     agreement = {r["code"]: r for r in _csv(plain, "agreement_by_code.csv")}
     assert float(agreement["cultivate"]["kappa"]) == 1.0
     assert "codes.csv" in plain.read("README.txt").decode()
+    book = plain.read("codebook.md").decode()
+    assert "## codes — " in book
+    assert "## agreement_by_code — " in book
+    assert "## coded_segments" not in book
+    assert "| mentoring | cultivate | Mentoring | 指導 |" in book  # the study's codes, in en and ja
     events = [e for e in _csv(plain, "skill_events.csv") if e["source"] == "coding"]
     assert [(e["coder"], e["transcript_ref"]) for e in events] == [("consensus", setup.transcript.ref)]
 
@@ -70,6 +75,7 @@ def test_bundles_with_and_without_personal_data(session: Session, make_study: An
     segments = _csv(full, "coded_segments.csv")
     assert {s["quote"] for s in segments} == {"先輩が溶接を教えてくれました"}
     assert len(segments) == 3
+    assert "## coded_segments — " in full.read("codebook.md").decode()
     with zipfile.ZipFile(io.BytesIO(full.read(f"{study.slug}.qdpx"))) as project:
         assert qdpx.validate(project.read("project.qde")) == []
 
