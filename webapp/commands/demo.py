@@ -174,8 +174,12 @@ def demo_group() -> None:
 
 
 def _seed_coding(*, session: Any, study: Any, booking_ids: list[int], seed_value: int, inline: bool) -> None:
-    from webapp.commands.demo_coding import seed_coding
+    from webapp.commands.demo_coding import await_records, seed_coding
 
+    if not inline:  # code once their records exist, so codings name the participants' own episodes
+        waited = await_records(session=session, participant_ids=sorted(set(_participants(session, booking_ids))))
+        click.echo(f"career records of the interviewed: {waited.by_worker} converted by the worker"
+                   + (f", {waited.here} here (no worker converted them)" if waited.here else ""))
     coded = seed_coding(session=session, study=study, booking_ids=booking_ids,
                         rng=random.Random(f"coding:{seed_value}"))
     if coded.skipped:

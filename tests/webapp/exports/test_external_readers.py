@@ -130,6 +130,8 @@ def _codebook(text: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str,
     code_lists: dict[str, dict[str, tuple[int, str]]] = {}
     for section in re.split(r"\n## ", lists_part)[1:]:
         name = section.split("\n", 1)[0].strip()
+        if "| Code | Integer |" not in section:  # the study's codes of the coding: no integers
+            continue
         rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
                 if line.startswith("| ") and not line.startswith("| Code")]
         code_lists[name] = {row[0]: (int(row[1]), row[2]) for row in rows}
