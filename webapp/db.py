@@ -25,11 +25,13 @@ The transaction rule (docs/development.md, "Transactions"):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import random
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -40,6 +42,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
+#: Slow requests and long write-lock holds, with their timings (see :func:`timed`).
+timing_log = logging.getLogger("keireki.timing")
 T = TypeVar("T")
 
 #: Request methods whose sessions only read (their transactions start deferred).
@@ -49,6 +53,103 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 #: Attempts of a unit of work (the first run included) and the first backoff in seconds.
 ATTEMPTS = 4
 BACKOFF = 0.05
+#: Seconds a writer waits for SQLite's write lock before its unit of work counts as busy (``busy_timeout``).
+LOCK_TIMEOUT = 30.0
+#: A request slower than this (seconds) is logged on ``keireki.timing`` with its timings.
+SLOW_REQUEST = 1.0
+#: A transaction holding SQLite's write lock longer than this (seconds) is logged on ``keireki.timing``.
+LONG_WRITE = 0.5
+
+
+# -- timings: where a request's time goes --------------------------------------------------------------
+
+def note_time(name: str, seconds: float) -> None:
+    """Add ``seconds`` to the current request's timing ``name`` (``lock``: waiting for the write lock,
+    ``write``: holding it, ``hash``: argon2). Outside a request it does nothing. A dict add: cheap."""
+    if has_request_context():
+        timings = g.setdefault("keireki_timings", {})
+        timings[name] = timings.get(name, 0.0) + seconds
+
+
+@contextlib.contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Count the time spent in the block as the request's timing ``name`` (see :func:`note_time`)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        note_time(name, time.perf_counter() - started)
+
+
+def _doing() -> str:
+    return f"{request.method} {request.path}" if has_request_context() else "a task or command"
+
+
+def _start_timing() -> None:
+    g.keireki_started = time.perf_counter()
+
+
+def _report_timing(response: Any) -> Any:
+    """``Server-Timing`` (not in production): ``lock`` (waiting for the write lock), ``write`` (holding
+    it), ``hash`` (argon2) and ``app`` (the whole request in the app), in ms; a log line when slow."""
+    started = g.get("keireki_started")
+    if started is None:
+        return response
+    timings = {**g.get("keireki_timings", {}), "app": time.perf_counter() - started}
+    if not current_app.config["KEIREKI"].production:
+        response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
+    if timings["app"] >= SLOW_REQUEST:
+        timing_log.warning("slow request %s: %s", _doing(),
+                           ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
+    return response
+
+
+# -- SQLite's write lock, queued in the process --------------------------------------------------------
+
+class _Connection(sqlite3.Connection):
+    """pysqlite's connection, timing a write transaction when it ends (commit, rollback or close) and
+    logging a long hold."""
+
+    keireki_locked_at: float | None = None
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._unlocked()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._unlocked()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._unlocked()
+
+    def _unlocked(self) -> None:
+        locked_at, self.keireki_locked_at = self.keireki_locked_at, None
+        if locked_at is None:
+            return
+        held = time.perf_counter() - locked_at
+        note_time("write", held)
+        if held >= LONG_WRITE:
+            timing_log.warning("held the SQLite write lock %.0f ms (%s)", held * 1000, _doing())
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    """``BEGIN IMMEDIATE``, timed (the wait for the lock, and from then on the hold)."""
+    dbapi = conn.connection.dbapi_connection
+    started = time.perf_counter()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        note_time("lock", time.perf_counter() - started)
+    if isinstance(dbapi, _Connection):
+        dbapi.keireki_locked_at = time.perf_counter()
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -59,7 +160,8 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": LOCK_TIMEOUT, "check_same_thread": False,
+                                                     "factory": _Connection}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -77,8 +179,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: sa.Connection) -> None:
-            immediate = conn.get_execution_options().get("sqlite_immediate")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if conn.get_execution_options().get("sqlite_immediate"):
+                _begin_immediate(conn)
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -130,6 +234,8 @@ class Database:
 def init_db(app: Flask) -> None:
     engine = app.config.get("KEIREKI_ENGINE") or make_engine(app.config["KEIREKI"].database_url)
     app.extensions["keireki.db"] = Database(engine)
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timing)
+    app.after_request(_report_timing)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -7,6 +7,7 @@ web server's threads hash on every core. Callers hash outside a write transactio
 hashes at once is deliberately not bounded by a semaphore here: a holder of the write lock (``demo seed``
 seeds a person as one transaction) waiting for a hashing slot behind a queue of screenings held every other
 writer past the 30 s busy timeout (bench/README.md, soak).
+Each hash's time is counted as the request's ``hash`` timing (``webapp.db.timed``; ``Server-Timing``).
 """
 
 from __future__ import annotations
@@ -16,22 +17,26 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from webapp.db import timed
+
 _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with timed("hash"):
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; never raises for a wrong password or a malformed hash."""
-    if not password_hash:
-        _hasher.hash(password)  # spend the same time as a real check
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with timed("hash"):
+        if not password_hash:
+            _hasher.hash(password)  # spend the same time as a real check
+            return False
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:
