@@ -30,7 +30,9 @@ import functools
 import logging
 import random
 import sqlite3
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -106,10 +108,60 @@ def _report_timing(response: Any) -> Any:
 
 # -- SQLite's write lock, queued in the process --------------------------------------------------------
 
-class _Connection(sqlite3.Connection):
-    """pysqlite's connection, timing a write transaction when it ends (commit, rollback or close) and
-    logging a long hold."""
+class WriteQueue:
+    """A first-come first-served lock in front of SQLite's write lock, one per database file per process.
 
+    SQLite makes a waiting writer poll (``busy_timeout`` sleeps up to 100 ms between tries), so with many
+    web threads waiting the lock sat idle between holders and a newcomer could overtake a writer that had
+    waited for seconds. The process's writers queue here instead, and the lock is handed to the next one
+    the moment it is released; only the head of the queue polls SQLite (against other processes: the
+    worker, ``demo seed``). Timeout: :data:`LOCK_TIMEOUT`, then the unit counts as busy (replayed).
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._mutex:
+            try:
+                self._waiters.remove(turn)
+            except ValueError:
+                return True  # handed over just as the wait ran out
+        return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next writer's turn; the lock stays held
+            else:
+                self._held = False
+
+
+_QUEUES: dict[str, WriteQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def _queue_for(path: str) -> WriteQueue:
+    with _QUEUES_LOCK:
+        return _QUEUES.setdefault(path, WriteQueue())
+
+
+class _Connection(sqlite3.Connection):
+    """pysqlite's connection, releasing the process's :class:`WriteQueue` when a write transaction ends
+    (commit, rollback or close) and logging a long hold."""
+
+    keireki_queue: WriteQueue | None = None
     keireki_locked_at: float | None = None
 
     def commit(self) -> None:
@@ -132,24 +184,55 @@ class _Connection(sqlite3.Connection):
 
     def _unlocked(self) -> None:
         locked_at, self.keireki_locked_at = self.keireki_locked_at, None
-        if locked_at is None:
+        if locked_at is None or self.keireki_queue is None:
             return
+        self.keireki_queue.release()
         held = time.perf_counter() - locked_at
         note_time("write", held)
         if held >= LONG_WRITE:
             timing_log.warning("held the SQLite write lock %.0f ms (%s)", held * 1000, _doing())
 
 
-def _begin_immediate(conn: sa.Connection) -> None:
-    """``BEGIN IMMEDIATE``, timed (the wait for the lock, and from then on the hold)."""
+def _begin_immediate(conn: sa.Connection, queue: WriteQueue) -> None:
+    """``BEGIN IMMEDIATE`` after this process's earlier writers (:class:`WriteQueue`), timed.
+
+    Against other processes (the worker, ``demo seed``) the head of the queue tries SQLite's lock every
+    1-10 ms itself (``busy_timeout`` off for the try: its sleeps grow to 100 ms, so a lock released
+    meanwhile sat idle), within the same :data:`LOCK_TIMEOUT` as the wait in the queue.
+    """
     dbapi = conn.connection.dbapi_connection
     started = time.perf_counter()
+    deadline = started + LOCK_TIMEOUT
+    if not queue.acquire(LOCK_TIMEOUT):
+        note_time("lock", time.perf_counter() - started)
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
     try:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _take_sqlite_lock(conn, deadline)
+    except BaseException:
+        queue.release()
+        raise
     finally:
         note_time("lock", time.perf_counter() - started)
     if isinstance(dbapi, _Connection):
+        dbapi.keireki_queue = queue
         dbapi.keireki_locked_at = time.perf_counter()
+    else:  # pragma: no cover - a connection made without our factory: do not keep the queue
+        queue.release()
+
+
+def _take_sqlite_lock(conn: sa.Connection, deadline: float) -> None:
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        for attempt in range(1_000_000):
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not is_transient(exc) or time.perf_counter() >= deadline:
+                    raise
+            time.sleep(min(0.001 * 2 ** min(attempt, 4), 0.01) * (0.5 + random.random()))  # noqa: S311
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -162,6 +245,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": LOCK_TIMEOUT, "check_same_thread": False,
                                                      "factory": _Connection}, **kwargs)
+        queue = _queue_for(engine.url.database or ":memory:")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -174,13 +258,13 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             # do). The database cannot be corrupted by a crash or power loss; a power loss (not a process
             # crash) may undo the last transactions committed before it (README.md "Database").
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: sa.Connection) -> None:
             if conn.get_execution_options().get("sqlite_immediate"):
-                _begin_immediate(conn)
+                _begin_immediate(conn, queue)
             else:
                 conn.exec_driver_sql("BEGIN")
 
