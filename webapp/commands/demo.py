@@ -162,13 +162,27 @@ def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, r
         try:
             responses.submit_response(session=session, participant=created, draft=draft, now=now)
         except responses.IncompleteError:
-            continue  # e.g. no job at all where the form asks for one: a person could not submit that
+            _discard(session, created)  # e.g. no job at all where the form asks for one: make another
+            continue
         break
     assert created.id is not None
     created.demo_key = key
     session.add(created)
     session.commit()
     return person, created.id
+
+
+def _discard(session: Any, participant: Any) -> None:
+    """Remove a person who could not submit (their consent, draft and contact too), so a seed leaves no
+    half-made participant behind (they showed as consented people who never answered)."""
+    import sqlalchemy as sa
+
+    from webapp.models import Consent, Contact, Draft
+
+    for model in (Consent, Draft, Contact):
+        session.execute(sa.delete(model).where(model.participant_id == participant.id))
+    session.delete(participant)
+    session.commit()
 
 
 @click.group("demo")
