@@ -85,7 +85,10 @@ def _timing_figures(timings: list[dict[str, float]]) -> dict[str, str]:
     """p50 / p99 / max in ms of each part of a save's time: where it went."""
     figures = {}
     for name in ("app", "lock", "write", "hash", "outside"):
-        values = sorted(t.get(name, 0.0) for t in timings) or [0.0]
+        if not any(name in t for t in timings):
+            figures[f"save_{name}_ms"] = "none reported"  # lock and write: SQLite only
+            continue
+        values = sorted(t.get(name, 0.0) for t in timings)
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
         figures[f"save_{name}_ms"] = (f"p50 {1000 * values[len(values) // 2]:.0f} / p99 {1000 * p99:.0f} / "
                                       f"max {1000 * values[-1]:.0f}")
