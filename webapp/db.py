@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import random
 import sqlite3
 import threading
@@ -155,6 +156,18 @@ _QUEUES_LOCK = threading.Lock()
 def _queue_for(path: str) -> WriteQueue:
     with _QUEUES_LOCK:
         return _QUEUES.setdefault(path, WriteQueue())
+
+
+def _reset_queues_after_fork() -> None:
+    """A forked child (Celery's prefork pool) starts with every queue free: a turn the parent's thread
+    held at the fork is not the child's, and no thread of the child waits."""
+    global _QUEUES_LOCK
+    _QUEUES_LOCK = threading.Lock()
+    for queue in _QUEUES.values():
+        queue.__init__()  # type: ignore[misc]
+
+
+os.register_at_fork(after_in_child=_reset_queues_after_fork)
 
 
 class _Connection(sqlite3.Connection):

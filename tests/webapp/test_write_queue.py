@@ -162,3 +162,25 @@ def test_slow_requests_are_logged_with_their_timings_and_production_sends_no_hea
     assert any(r.getMessage().startswith("slow request GET /auth/signin: app ") for r in caplog.records)
     app.config["KEIREKI"] = dataclasses.replace(app.config["KEIREKI"], env="production")
     assert "Server-Timing" not in app.test_client().get("/auth/signin").headers
+
+
+def test_a_forked_child_starts_with_the_queue_free(engine: sa.Engine) -> None:
+    """Celery's prefork pool forks the worker: a turn held by the parent at the fork is not the child's."""
+    import multiprocessing
+
+    first = _writer(engine)  # the parent holds the queue (and SQLite's lock)
+    try:
+        queue = db._queue_for(engine.url.database or "")  # noqa: SLF001
+        child = multiprocessing.get_context("fork").Process(target=_take_and_exit, args=(queue,))
+        child.start()
+        child.join(30)
+        assert child.exitcode == 0
+    finally:
+        first.rollback()
+        first.close()
+
+
+def _take_and_exit(queue: WriteQueue) -> None:
+    import os
+
+    os._exit(0 if queue.acquire(0.5) else 1)  # noqa: SLF001
