@@ -23,9 +23,9 @@ from webapp.db import db_session
 from webapp.forms import page_service, pages
 from webapp.forms.rows import display, entry_summary, page_rows
 from webapp.models import Draft, Participant, Study, utcnow
-from webapp.participate import bp, contact, state
+from webapp.participate import bp, career, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
-from webapp.services import responses
+from webapp.services import careers, responses
 from webapp.services.studies import instrument_of, version_by_id
 
 _ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
@@ -115,8 +115,14 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
             row["full"] = row["group"].max_count is not None and len(row["entries"]) >= row["group"].max_count
     index = visible.index(group)
     first = index == 0
+    drawn = None
+    if any(r.record == "episodes" for r in pages.repeats(group)):
+        answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
+        drawn = career.draw(instrument=c.instrument, answers=answers, today=c.today, language=g.language,
+                            slug=c.study.slug)
     return render_template(
         "participate/form_page.html",
+        career=drawn,
         study=c.study,
         participant=c.person,
         group=group,
@@ -411,8 +417,13 @@ def review(study: str) -> ResponseReturnValue:
                 "missing": [m for m in missing if _page_of(c.instrument, m) == group.name],
             }
         )
+    drawn = career.draw(instrument=c.instrument, answers=answers, today=c.today, language=g.language,
+                        slug=c.study.slug)
+    said = (c.draft.meta or {}).get("timeline")
     return render_template(
         "participate/review.html",
+        career=drawn,
+        confirmed=drawn is not None and isinstance(said, dict) and said.get("confirmed") == drawn.digest,
         study=c.study,
         participant=c.person,
         sections=sections,
@@ -438,6 +449,21 @@ def _page_of(instrument: Instrument, path: str) -> str | None:
         if any(node.name == name for node in group.walk()):
             return group.name
     return None
+
+
+@bp.route("/<study>/review/career", methods=["POST"])
+def confirm_career(study: str) -> ResponseReturnValue:
+    """"Yes, this is my career": the career the answers draw now is kept as confirmed (until it changes)."""
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
+    found = careers.timeline_of(c.instrument, answers, c.today)
+    if found and request.form.get("career") == "yes":
+        meta = {**(c.draft.meta or {}), "timeline": {"confirmed": careers.timeline_digest(found)}}
+        responses.save_page(session=db_session(), draft=c.draft, answers=c.draft.answers, meta=meta,
+                            page=c.draft.page, now=utcnow())
+    return redirect(url_for("participate.review", study=c.study.slug) + "#career", code=303)
 
 
 @bp.route("/<study>/submit", methods=["POST"])
