@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_skeleton
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from instruments.model import Group, Instrument
@@ -29,10 +29,10 @@ WIDTH = 320  #: the viewBox width: drawn 1:1 on a 320 px phone
 ROW = 50  #: height of one episode's row (two text lines and the bar): a tap target
 PAD = 4
 RIGHT = 12  #: room right of the axis for an ongoing spell's arrow
-#: Text of a row is cut past this many columns (a wide CJK character counts two): the name (14 px), the
-#: status and dates (12 px).
+#: Text of a row is cut past this many columns (a wide CJK character counts two): the name and the dates
+#: on the first line, the residence status on the second.
 COLUMNS = 40
-SUB_COLUMNS = 46
+SUB_COLUMNS = 48
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,9 @@ class Line:
     n: int
     y: int
     href: str
-    label: str
-    sub: str
+    label: str  #: number and name, cut to leave room for the dates on the same line
+    dates: str
+    sub: str  #: the residence status
     colour: str
     bars: tuple[Bar, ...]
     arrow: float | int | None  #: x of the arrow of an ongoing spell
@@ -85,22 +86,26 @@ class Drawing:
     digest: str = ""  #: what a confirmation confirms (``careers.timeline_digest``)
 
 
-def _locale() -> str:
-    return str(get_locale() or "en")
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language, sep="-")
+    except (ValueError, LookupError):
+        return Locale.parse("en")
 
 
-def month_text(index: int, *, long: bool = False) -> str:
+def month_text(index: int, language: str, *, long: bool = False) -> str:
+    """A month in ``language`` as CLDR writes it: ``Mar 2019``, ``2019年3月`` (``March 2019`` when long)."""
     year, month = month_of(index)
-    return format_skeleton("yMMMM" if long else "yMMM", date(year, month, 1), locale=_locale())
+    return format_skeleton("yMMMM" if long else "yMMM", date(year, month, 1), locale=_locale(language))
 
 
-def date_text(value: PartialDate | None, *, long: bool = False) -> str:
+def date_text(value: PartialDate | None, language: str, *, long: bool = False) -> str:
     """A partial date in the participant's language: ``2019``, ``Mar 2019`` (``March 2019`` when long)."""
     if value is None:
         return "?"
     if value.month is None:
         return str(value.year)
-    return month_text(month_index(value.year, value.month), long=long)
+    return month_text(month_index(value.year, value.month), language, long=long)
 
 
 def _wide(ch: str) -> int:
@@ -153,7 +158,8 @@ class _Urls:
 
 
 def _texts(item: Answered, instrument: Instrument, labels: dict[str, dict[str, str]], language: str,
-           ) -> tuple[str, str]:
+           ) -> tuple[str, str, str]:
+    """The entry's name (employer, job title, or what the entry is), its dates and its residence status."""
     episode = item.episode
     values = episode.raw.values
     name = next((str(values[k]) for k in ("employer_name", "job_title") if values.get(k)), "")
@@ -161,11 +167,8 @@ def _texts(item: Answered, instrument: Instrument, labels: dict[str, dict[str, s
         repeat = next((r for g in instrument.groups for r in pages.repeats(g) if r.name == item.repeat), None)
         name = instrument.text(repeat.label, language) if repeat else item.repeat
     status = labels.get("residence_status", {}).get(episode.status or "", "")
-    end = "" if episode.ongoing else date_text(episode.end)
-    period = f"{date_text(episode.start)} – {end}".rstrip()
-    if not status:
-        return name, period
-    return name, f"{_cut(status, max(SUB_COLUMNS - _columns(period) - 4, 8))} · {period}"
+    end = "" if episode.ongoing else date_text(episode.end, language)
+    return name, f"{date_text(episode.start, language)} – {end}".rstrip(), status
 
 
 def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, language: str, slug: str) -> Drawing | None:
@@ -191,14 +194,14 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
     out = Drawing(height=0, axis_y=0, digest=timeline_digest(found),
                   fix=url_for("participate.form_page", study=slug, page=last.name) if last else "")
     for n, item in enumerate(found, start=1):
-        name, sub = _texts(item, instrument, labels, language)
-        label, short = _cut(f"{n}. {name}"), sub
+        name, dates, status = _texts(item, instrument, labels, language)
+        label, short = _cut(f"{n}. {name}", max(COLUMNS - _columns(dates) - 2, 12)), _cut(status, SUB_COLUMNS)
         episode = item.episode
         span, certain = episode.span(), episode.certain()
         colour = charts.STATUS_COLOURS.get(episode.status or "", charts.NO_STATUS_COLOUR)
         y = len(out.lines) * ROW
         if span is None or certain is None:
-            out.undated.append(Line(n, 0, urls.edit(item), label, short, colour, (), None, None))
+            out.undated.append(Line(n, 0, urls.edit(item), label, dates, short, colour, (), None, None))
             continue
         bars = [Bar(x(span[0]), _n(max((span[1] - span[0] + 1) * per, 2.0)), True)]
         sure = (certain[0], max(certain[1], certain[0]))
@@ -208,7 +211,7 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
             bars = [Bar(bars[0].x, bars[0].width, False)]
         right = x(span[1] + 1)
         open_end = right if episode.end is None and not episode.ongoing else None
-        out.lines.append(Line(n, y, urls.edit(item), label, short, colour, tuple(bars),
+        out.lines.append(Line(n, y, urls.edit(item), label, dates, short, colour, tuple(bars),
                               right if episode.ongoing else None, open_end))
     gaps, overlaps = breaks([a.episode for a in dated])
     number = {i: dated[i - 1] for i in range(1, len(dated) + 1)}
@@ -216,7 +219,8 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
         before, after = number[gap.before].episode, number[gap.after].episode
         q = len(out.questions) + 1
         text = _("Between %(start)s and %(end)s — were you in Japan? Working?",
-                 start=date_text(before.end or before.start, long=True), end=date_text(after.start, long=True))
+                 start=date_text(before.end or before.start, language, long=True),
+                 end=date_text(after.start, language, long=True))
         out.questions.append(Question(q, text, urls.add(number[gap.after].repeat), _("Add what you did then")))
         out.bands.append(Band(x(gap.first_month), _n(gap.months * per), "gap", q))
     for overlap in overlaps:
@@ -224,7 +228,8 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
         n1 = found.index(number[overlap.first]) + 1
         n2 = found.index(number[overlap.second]) + 1
         text = _("%(start)s – %(end)s: %(first)s and %(second)s are at the same time. Is that right?",
-                 start=month_text(overlap.first_month, long=True), end=month_text(overlap.last_month, long=True),
+                 start=month_text(overlap.first_month, language, long=True),
+                 end=month_text(overlap.last_month, language, long=True),
                  first=n1, second=n2)
         out.questions.append(Question(q, text, urls.edit(number[overlap.second]), _("Edit %(n)s", n=n2)))
         out.bands.append(Band(x(overlap.first_month), _n((overlap.months + 1) * per), "ov", q))
