@@ -146,13 +146,16 @@ def _entries(
     entries = (c.draft.answers if answers is None else answers).get(repeat.name)
     out = []
     shown = [q for q in pages.questions(repeat) if pages.answerable(q) and not q.is_contact]
+    raw = (c.draft.meta or {}).get("raw") or {}
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             entry = {}
+        head = f"{repeat.name}[{i}]."
+        typed = {p[len(head):]: v for p, v in raw.items() if p.startswith(head)}
         out.append(
             {
                 "n": i + 1,
-                "summary": entry_summary(c.instrument, shown, entry, g.language),
+                "summary": entry_summary(c.instrument, shown, entry, g.language, typed),
                 "incomplete": any(k.startswith(f"{repeat.name}[{i}].") for k in issues),
             }
         )
@@ -433,10 +436,11 @@ def review(study: str) -> ResponseReturnValue:
 
 
 def _lines(c: Ctx, questions: list[Question], scope: dict[str, Any]) -> list[dict[str, Any]]:
+    typed = (c.draft.meta or {}).get("raw") or {}
     return [
         {
             "label": c.instrument.text(q.label, g.language),
-            "value": display(c.instrument, q, scope[q.name], g.language),
+            "value": display(c.instrument, q, scope[q.name], g.language, typed.get(q.name)),
         }
         for q in questions
         if pages.answerable(q) and q.name in scope and q.type != "acknowledge"
