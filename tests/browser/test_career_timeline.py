@@ -63,7 +63,7 @@ def test_the_timeline_is_drawn_edited_and_confirmed(phone: Any, served: Served, 
     page.goto(f"{served.url}/s/{STUDY}/form/japan_jobs")
     timeline = page.locator("#career")
     assert timeline.locator("svg a").count() == 2
-    question = timeline.locator(".tlq li").first.inner_text()
+    question = timeline.locator("ol li").first.inner_text()
     assert all(word in question for word in WORDS[lang]), question
     assert timeline.locator("svg").bounding_box()["width"] <= PHONE["width"]
     _fits(page)
@@ -84,7 +84,7 @@ def test_the_timeline_is_drawn_edited_and_confirmed(phone: Any, served: Served, 
     page.goto(f"{served.url}/s/{STUDY}/review")
     timeline = page.locator("#career")
     assert timeline.locator("svg a").count() == 2
-    assert timeline.locator(".tlq").count() == 0  # the gap is gone
+    assert timeline.locator("ol").count() == 0  # the gap is gone
     _fits(page)
     shot(page, f"career-{lang}-{'js' if javascript else 'nojs'}-review")
     timeline.locator("form button[name='career']").click()

@@ -15,6 +15,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_skeleton
+from babel.lists import format_list
 from flask import url_for
 from flask_babel import gettext as _
 
@@ -171,6 +172,13 @@ def _texts(item: Answered, instrument: Instrument, labels: dict[str, dict[str, s
     return name, f"{date_text(episode.start, language)} – {end}".rstrip(), status
 
 
+def career_page(instrument: Instrument) -> Group | None:
+    """The page the career is drawn on: the last one with entries that are career episodes (the jobs in
+    Japan), where the participant completes it; the review draws it too."""
+    found = [g for g in instrument.groups if any(r.record == "episodes" for r in pages.repeats(g))]
+    return found[-1] if found else None
+
+
 def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, language: str, slug: str) -> Drawing | None:
     """The drawing of the draft's career, None when it has no episode yet."""
     found = timeline_of(instrument, answers, today)
@@ -223,16 +231,18 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
                  end=date_text(after.start, language, long=True))
         out.questions.append(Question(q, text, urls.add(number[gap.after].repeat), _("Add what you did then")))
         out.bands.append(Band(x(gap.first_month), _n(gap.months * per), "gap", q))
+    together: dict[tuple[int, int], set[int]] = {}  # the same months overlapping: one question
     for overlap in overlaps:
+        together.setdefault((overlap.first_month, overlap.last_month), set()).update((overlap.first, overlap.second))
+    for (first, last), entries in together.items():
         q = len(out.questions) + 1
-        n1 = found.index(number[overlap.first]) + 1
-        n2 = found.index(number[overlap.second]) + 1
-        text = _("%(start)s – %(end)s: %(first)s and %(second)s are at the same time. Is that right?",
-                 start=month_text(overlap.first_month, language, long=True),
-                 end=month_text(overlap.last_month, language, long=True),
-                 first=n1, second=n2)
-        out.questions.append(Question(q, text, urls.edit(number[overlap.second]), _("Edit %(n)s", n=n2)))
-        out.bands.append(Band(x(overlap.first_month), _n((overlap.months + 1) * per), "ov", q))
+        names = format_list([str(n) for n in sorted(entries)], locale=_locale(language))
+        text = _("%(start)s – %(end)s: %(entries)s are at the same time. Is that right?",
+                 start=month_text(first, language, long=True), end=month_text(last, language, long=True),
+                 entries=names)
+        latest = max(entries)
+        out.questions.append(Question(q, text, urls.edit(number[latest]), _("Edit %(n)s", n=latest)))
+        out.bands.append(Band(x(first), _n((last - first + 1) * per), "ov", q))
     out.axis_y = len(out.lines) * ROW + 4
     out.height = out.axis_y + (34 if out.bands else 18)
     years = last_year - first_year + 1

@@ -116,7 +116,7 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
     index = visible.index(group)
     first = index == 0
     drawn = None
-    if any(r.record == "episodes" for r in pages.repeats(group)):
+    if group is career.career_page(c.instrument):
         answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
         drawn = career.draw(instrument=c.instrument, answers=answers, today=c.today, language=g.language,
                             slug=c.study.slug)
