@@ -246,7 +246,7 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
     out.axis_y = len(out.lines) * ROW + 4
     out.height = out.axis_y + (34 if out.bands else 18)
     years = last_year - first_year + 1
-    step = next(s for s in (1, 2, 5, 10, 20, 50) if years / s * 34 <= WIDTH - PAD - RIGHT or s == 50)
+    step = next(s for s in (1, 2, 5, 10, 20, 50) if years / s * 48 <= WIDTH - PAD - RIGHT or s == 50)
     out.ticks = [(x(month_index(year, 1)), str(year)) for year in range(first_year, last_year + 1)
                  if (year - first_year) % step == 0]
     return out
