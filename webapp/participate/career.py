@@ -198,9 +198,9 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
     def x(month: int) -> float | int:
         return _n(PAD + (month - lo) * per)
 
-    last = _page_of(instrument, found[-1].repeat if not dated else dated[-1].repeat)
+    fix = career_page(instrument)
     out = Drawing(height=0, axis_y=0, digest=timeline_digest(found),
-                  fix=url_for("participate.form_page", study=slug, page=last.name) if last else "")
+                  fix=url_for("participate.form_page", study=slug, page=fix.name) if fix else "")
     for n, item in enumerate(found, start=1):
         name, dates, status = _texts(item, instrument, labels, language)
         label, short = _cut(f"{n}. {name}", max(COLUMNS - _columns(dates) - 2, 12)), _cut(status, SUB_COLUMNS)
@@ -234,15 +234,15 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
     together: dict[tuple[int, int], set[int]] = {}  # the same months overlapping: one question
     for overlap in overlaps:
         together.setdefault((overlap.first_month, overlap.last_month), set()).update((overlap.first, overlap.second))
-    for (first, last), entries in together.items():
+    for (begin, finish), entries in together.items():
         q = len(out.questions) + 1
         names = format_list([str(n) for n in sorted(entries)], locale=_locale(language))
         text = _("%(start)s – %(end)s: %(entries)s are at the same time. Is that right?",
-                 start=month_text(first, language, long=True), end=month_text(last, language, long=True),
+                 start=month_text(begin, language, long=True), end=month_text(finish, language, long=True),
                  entries=names)
         latest = max(entries)
         out.questions.append(Question(q, text, urls.edit(number[latest]), _("Edit %(n)s", n=latest)))
-        out.bands.append(Band(x(first), _n((last - first + 1) * per), "ov", q))
+        out.bands.append(Band(x(begin), _n((finish - begin + 1) * per), "ov", q))
     out.axis_y = len(out.lines) * ROW + 4
     out.height = out.axis_y + (34 if out.bands else 18)
     years = last_year - first_year + 1
