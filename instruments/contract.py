@@ -124,6 +124,8 @@ PARTICIPANTS = Table(
         _c("n_employers_japan", "integer", "Number of employers in Japan"),
         _c("n_episodes", "integer", "Number of career episodes"),
         _c("interview_date", "date", "Date of the in-depth interview"),
+        _c("timeline_confirmed", "boolean",
+           "Participant confirmed the drawn timeline of their career (false: shown, not confirmed)"),
         _c("instrument_versions", "string", "Instrument versions answered"),
         _c("pipeline_version", "string", "Records pipeline version"),
     ),

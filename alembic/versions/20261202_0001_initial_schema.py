@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 14:18:42.753233
+Create Date: 2026-12-02 15:26:22.006051
 """
 from collections.abc import Sequence
 
@@ -494,6 +494,7 @@ def upgrade() -> None:
     sa.Column('n_employers_japan', sa.Integer(), nullable=True),
     sa.Column('n_episodes', sa.Integer(), nullable=True),
     sa.Column('interview_date', sa.String(length=10), nullable=True),
+    sa.Column('timeline_confirmed', sa.Boolean(), nullable=True),
     sa.Column('instrument_versions', sa.Text(), nullable=True),
     sa.Column('pipeline_version', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_rec_participants_participant_id_participant'), ondelete='CASCADE'),

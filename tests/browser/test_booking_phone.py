@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from tests.browser.conftest import Served
+from tests.browser.conftest import Served, shot
 from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
 from webapp.models import Study
 
@@ -53,6 +53,7 @@ def test_booking_fits_two_screens_and_confirms_who_and_how(
     assert len(response.body()) <= 15 * 1024 - 4300  # the page's HTML; with app.css + schedule.css + tz.js ≤ 15 kB
     assert "Asia/Ho" not in page.locator("main").inner_text()
     assert ZONE[language] in page.locator("main").inner_text()
+    shot(page, f"booking-{language}")
     assert page.evaluate("document.documentElement.scrollHeight") <= 2 * SCREEN["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"]
     assert page.locator("#email").input_value() == "an@example.org"  # already given: filled in
@@ -64,9 +65,13 @@ def test_booking_fits_two_screens_and_confirms_who_and_how(
     days = page.locator(".dl")
     assert days.count() >= 2
     first = page.locator("input[name=slot]").first.get_attribute("value")
+    page.locator("input[name=mode][value=phone]").check()  # chosen before the day: kept (the days are buttons)
+    page.locator("#email").fill("an.new@example.org")
     with page.expect_navigation():
         days.nth(1).click()
     assert page.locator(".dl").nth(1).get_attribute("aria-current") == "date"
+    assert page.locator("input[name=mode][value=phone]").is_checked()
+    assert page.locator("#email").input_value() == "an.new@example.org"
     visible = page.locator("input[name=slot]")
     assert visible.first.get_attribute("value") != first
     assert visible.count() > 0
@@ -82,3 +87,11 @@ def test_booking_fits_two_screens_and_confirms_who_and_how(
     assert "https://meet.example.org/x" in text
     cancel = page.locator("a.button[href*='cancel=1']")
     assert (cancel.bounding_box() or {"height": 0})["height"] >= 44
+
+    # Cancelling offers to book again: straight to the picker of the same interview type.
+    cancel.click()
+    page.locator("form[action$='/cancel'] button[type=submit]").click()
+    page.locator("a.button[href*='/again']").click()
+    assert "/again" in page.url
+    assert page.locator("input[name=slot]").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"]

@@ -110,8 +110,14 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else ""
 
 
-def display(instrument: Instrument, question: Question, value: Any, language: str) -> str:
-    """An answer as the participant reads it on the review page."""
+DATE_TYPES = ("partial_date", "date", "month", "year")
+
+
+def display(instrument: Instrument, question: Question, value: Any, language: str, typed: Any = None) -> str:
+    """An answer as the participant reads it on the review page; a date they typed in another form (an era
+    date, ``令和6年4月``) is shown as typed beside the stored value: ``令和6年4月 (2024-04)``."""
+    if question.type in DATE_TYPES and isinstance(typed, str) and typed.strip() and typed != str(value):
+        return f"{typed.strip()} ({value})"
     if question.choices and value is not None:
         labels = {
             c.name: instrument.text(c.label, language)
@@ -123,15 +129,16 @@ def display(instrument: Instrument, question: Question, value: Any, language: st
     return "" if value is None else str(value)
 
 
-DATE_TYPES = ("partial_date", "date", "month", "year")
-
-
-def entry_summary(instrument: Instrument, questions: list[Question], entry: dict[str, Any], language: str) -> str:
+def entry_summary(instrument: Instrument, questions: list[Question], entry: dict[str, Any], language: str,
+                  typed: dict[str, Any] | None = None) -> str:
     """One line for a repeat entry (a job): its first typed name, its dates ("2019-04 – 2020-01", or
-    "2019-04 –" while open), its first choice; a number only with its question ("Employees: 25")."""
+    "2019-04 –" while open; an era date as typed beside it), its first choice; a number only with its
+    question ("Employees: 25"). ``typed``: what was typed of the entry's answers, by question (``meta.raw``)."""
+    typed = typed or {}
     given = [q for q in questions if entry.get(q.name) not in (None, "", [])]
     name = next((display(instrument, q, entry[q.name], language) for q in given if q.type == "text"), "")
-    dates = [display(instrument, q, entry[q.name], language) for q in given if q.type in DATE_TYPES]
+    dates = [display(instrument, q, entry[q.name], language, typed.get(q.name)) for q in given
+             if q.type in DATE_TYPES]
     span = " – ".join(dates) + (" –" if len(dates) == 1 else "")
     choice = next((display(instrument, q, entry[q.name], language) for q in given if q.choices), "")
     parts = [p for p in (name, span, choice) if p]

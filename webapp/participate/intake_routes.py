@@ -24,10 +24,10 @@ from webapp.db import db_session
 from webapp.forms import page_service, pages
 from webapp.forms.rows import display, entry_summary, page_rows
 from webapp.models import Draft, Participant, Study, utcnow
-from webapp.participate import bp, contact, state
+from webapp.participate import bp, career, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.security import allows_upload
-from webapp.services import responses, uploads
+from webapp.services import careers, responses, uploads
 from webapp.services.studies import instrument_of, version_by_id
 
 _ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
@@ -140,8 +140,14 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
             row["full"] = row["group"].max_count is not None and len(row["entries"]) >= row["group"].max_count
     index = visible.index(group)
     first = index == 0
+    drawn = None
+    if group is career.career_page(c.instrument):
+        answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
+        drawn = career.draw(instrument=c.instrument, answers=answers, today=c.today, language=g.language,
+                            slug=c.study.slug)
     return render_template(
         "participate/form_page.html",
+        career=drawn,
         study=c.study,
         participant=c.person,
         group=group,
@@ -184,13 +190,16 @@ def _entries(
     entries = (c.draft.answers if answers is None else answers).get(repeat.name)
     out = []
     shown = [q for q in pages.questions(repeat) if pages.answerable(q) and not q.is_contact]
+    raw = (c.draft.meta or {}).get("raw") or {}
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             entry = {}
+        head = f"{repeat.name}[{i}]."
+        typed = {p[len(head):]: v for p, v in raw.items() if p.startswith(head)}
         out.append(
             {
                 "n": i + 1,
-                "summary": entry_summary(c.instrument, shown, entry, g.language),
+                "summary": entry_summary(c.instrument, shown, entry, g.language, typed),
                 "incomplete": any(k.startswith(f"{repeat.name}[{i}].") for k in issues),
             }
         )
@@ -463,8 +472,13 @@ def review(study: str) -> ResponseReturnValue:
                 "missing": [m for m in missing if _page_of(c.instrument, m) == group.name],
             }
         )
+    drawn = career.draw(instrument=c.instrument, answers=answers, today=c.today, language=g.language,
+                        slug=c.study.slug)
+    said = (c.draft.meta or {}).get("timeline")
     return render_template(
         "participate/review.html",
+        career=drawn,
+        confirmed=drawn is not None and isinstance(said, dict) and said.get("confirmed") == drawn.digest,
         study=c.study,
         participant=c.person,
         sections=sections,
@@ -478,11 +492,12 @@ def _lines(c: Ctx, questions: list[Question], scope: dict[str, Any]) -> list[dic
         session=db_session(), participant_id=c.person.id,  # type: ignore[arg-type]
         keys=[scope.get(q.name) for q in questions if q.type in UPLOAD_TYPES],
     )
+    typed = (c.draft.meta or {}).get("raw") or {}
     return [
         {
             "label": c.instrument.text(q.label, g.language),
             "value": _file_line(files[scope[q.name]]) if q.type in UPLOAD_TYPES and scope[q.name] in files
-            else display(c.instrument, q, scope[q.name], g.language),
+            else display(c.instrument, q, scope[q.name], g.language, typed.get(q.name)),
         }
         for q in questions
         if pages.answerable(q) and q.name in scope and q.type != "acknowledge"
@@ -499,6 +514,21 @@ def _page_of(instrument: Instrument, path: str) -> str | None:
         if any(node.name == name for node in group.walk()):
             return group.name
     return None
+
+
+@bp.route("/<study>/review/career", methods=["POST"])
+def confirm_career(study: str) -> ResponseReturnValue:
+    """"Yes, this is my career": the career the answers draw now is kept as confirmed (until it changes)."""
+    c = _context(study)
+    if not isinstance(c, Ctx):
+        return c
+    answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
+    found = careers.timeline_of(c.instrument, answers, c.today)
+    if found and request.form.get("career") == "yes":
+        meta = {**(c.draft.meta or {}), "timeline": {"confirmed": careers.timeline_digest(found)}}
+        responses.save_page(session=db_session(), draft=c.draft, answers=c.draft.answers, meta=meta,
+                            page=c.draft.page, now=utcnow())
+    return redirect(url_for("participate.review", study=c.study.slug) + "#career", code=303)
 
 
 @bp.route("/<study>/submit", methods=["POST"])

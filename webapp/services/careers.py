@@ -1,9 +1,13 @@
 """A participant's career as the web pages show it: their episodes (``rec_episodes`` rows), the labels of
 the study's codes, and the timeline drawn from them (the research area's participant page and the
-interviewer's debrief page)."""
+interviewer's debrief page); and the career of answers not yet converted (a draft), as the participant
+confirms it on the review page (``timeline_of``, ``timeline_digest``, ``timeline_verdict``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -14,6 +18,7 @@ from instruments.model import Instrument
 from webapp.models import RECORD_TABLES, InstrumentVersion, Participant, Study
 from webapp.services import charts
 from webapp.services.studies import instrument_of
+from workers.records.career import Answered, answered_episodes
 
 
 def episodes_of(*, session: Session, participant: Participant) -> list[dict[str, Any]]:
@@ -69,3 +74,26 @@ def career_timeline(*, episodes: list[dict[str, Any]], labels: dict[str, dict[st
             ongoing=bool(row.get("ongoing")), residence_status=status,
             label=" · ".join(p for p in parts if p)))
     return charts.timeline(items, today=today)
+
+
+def timeline_of(instrument: Instrument, answers: Mapping[str, Any], today: date) -> list[Answered]:
+    """The episodes of answers not yet converted (a draft's), in time order, as the records will have them."""
+    return answered_episodes(instrument, answers, reference=today)
+
+
+def timeline_digest(found: list[Answered]) -> str:
+    """A fingerprint of a drawn career: what the participant confirmed is the career that is submitted."""
+    data = [[a.repeat, a.index, a.episode.raw.values] for a in found]
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def timeline_verdict(*, instrument: Instrument, answers: Mapping[str, Any], meta: Mapping[str, Any],
+                     today: date) -> bool | None:
+    """``participants.timeline_confirmed`` of a submission: True when the participant confirmed the career
+    these answers draw, False when it was shown and not confirmed (or changed since), None with no episode."""
+    found = timeline_of(instrument, answers, today)
+    if not found:
+        return None
+    said = meta.get("timeline")
+    return isinstance(said, Mapping) and said.get("confirmed") == timeline_digest(found)

@@ -23,6 +23,7 @@ from instruments.model import Instrument
 from webapp.crypto import hash_token
 from webapp.db import begin_serialised, without_write_lock
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
+from webapp.services import careers
 from webapp.services.passwords import hash_code, verify_code
 from webapp.services.studies import current_version, instrument_of, version_by_id
 
@@ -357,6 +358,9 @@ def submit_response(
         session.rollback()
         raise IncompleteError(missing)
     meta = _kept_meta(current.meta or {}, answers)
+    verdict = careers.timeline_verdict(instrument=instrument, answers=answers, meta=current.meta or {}, today=today)
+    if verdict is not None:
+        meta["timeline_confirmed"] = verdict
     answers = {**answers, **engine.metadata_answers(instrument, start=person.created_at, end=now,
                                                     username=person.code)}
     response = Response(

@@ -19,7 +19,7 @@ from .sme import is_sme
 from .types import Cell, ParticipantInput, ParticipantRecords, ResponseInput, Row
 from .values import normalise_name, pseudonym
 
-PIPELINE_VERSION = "1.1.0"
+PIPELINE_VERSION = "1.2.0"
 
 _PARTICIPANT_COLUMNS = PARTICIPANTS.column_names
 _FIRM_COLUMNS = FIRMS.column_names
@@ -58,8 +58,15 @@ def _dangling_episode(event: dict[str, Cell], count: int) -> list[Flag]:
                  f"skill event {event.get('event_no')} names episode {number}; the record has {count}")]
 
 
+def timeline_confirmed(responses: Sequence[ResponseInput]) -> bool | None:
+    """The participant's word on the timeline of their career drawn on the review page (the last response
+    that asked): True, False (shown, not confirmed), None when no response asked."""
+    said = [r.meta.get("timeline_confirmed") for r in responses]
+    return next((v for v in reversed(said) if isinstance(v, bool)), None)
+
+
 def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], episodes: list[Episode],
-                     versions: str) -> Row:
+                     versions: str, confirmed: bool | None) -> Row:
     japan = [e for e in episodes if e.in_japan]
     derived: dict[str, Cell] = {"n_episodes": len(episodes)}
     if episodes:
@@ -85,7 +92,7 @@ def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], e
         "consent_version": participant.consent_version,
         "consented_at": _utc(participant.consented_at), "status": participant.status,
         "interview_date": participant.interview_date.isoformat() if participant.interview_date else None,
-        "instrument_versions": versions, "pipeline_version": PIPELINE_VERSION,
+        "timeline_confirmed": confirmed, "instrument_versions": versions, "pipeline_version": PIPELINE_VERSION,
     }
     cells = {**derived, **{k: v for k, v in answered.items() if v is not None}}
     cells.update({k: v for k, v in facts.items() if v is not None or k not in cells})
@@ -165,7 +172,8 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     first, states, owners = sts_with_episodes(episodes, nationality, last_month)
     versions = ";".join(sorted({f"{r.instrument.id}@{r.instrument.version}" for r in counted}))
     return ParticipantRecords(
-        participants=(_participant_row(participant, extracted.participant, episodes, versions),),
+        participants=(_participant_row(participant, extracted.participant, episodes, versions,
+                                       timeline_confirmed(counted)),),
         episodes=tuple(e.row(code, n) for n, e in enumerate(episodes, start=1)),
         transitions=tuple(transitions(episodes, participant_code=code, nationality=nationality)),
         skill_events=tuple(skill_rows),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from instruments.contract import vocabulary
 
+from .career import breaks
 from .dates import compare
 from .episodes import Episode
 from .types import Row
@@ -28,8 +29,6 @@ class Flag:
 def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]:
     """Flags of episodes in time order (numbered 1..n): dates, overlaps, gaps, working age."""
     flags: list[Flag] = []
-    latest_end: int | None = None  # latest month any earlier spell may reach (for gaps)
-    surely: list[tuple[int, int, int]] = []  # (episode, latest start, earliest end) of earlier spells
     for number, episode in enumerate(episodes, start=1):
         start, end = episode.start, episode.end
         if start and end and compare(end, start) < 0:
@@ -47,20 +46,14 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
                 and start.year - birth_year < MIN_WORKING_AGE:
             detail = f"job starts {start.iso()}, born {birth_year}: aged {start.year - birth_year} at most"
             flags.append(Flag(number, "under_15_at_start", detail))
-        span, certain = episode.span(), episode.certain()
-        if span is None or certain is None:
-            continue
-        # Only certain overlaps are flagged: the months both spells surely cover must meet beyond a
-        # handover month ("2018" to "2019" then "2019-04" may be a clean change of job).
-        overlaps = [(other, min(end, certain[1]) - max(start, certain[0]))
-                    for other, start, end in surely if max(start, certain[0]) < min(end, certain[1])]
-        for other, months in overlaps:
-            flags.append(Flag(number, "overlap", f"overlaps episode {other} by {months} month(s) at least"))
-        if not overlaps and latest_end is not None and span[0] - latest_end - 1 > MAX_GAP_MONTHS:
-            flags.append(Flag(number, "gap_over_12_months",
-                              f"{span[0] - latest_end - 1} months without an episode before it"))
-        latest_end = span[1] if latest_end is None else max(latest_end, span[1])
-        surely.append((number, *certain))
+    gaps, overlaps = breaks(episodes)
+    # Only certain overlaps are flagged (see breaks): "2018" to "2019" then "2019-04" may be a clean change.
+    for overlap in overlaps:
+        detail = f"overlaps episode {overlap.first} by {overlap.months} month(s) at least"
+        flags.append(Flag(overlap.second, "overlap", detail))
+    for gap in gaps:
+        if gap.months > MAX_GAP_MONTHS:
+            flags.append(Flag(gap.after, "gap_over_12_months", f"{gap.months} months without an episode before it"))
     return flags
 
 

@@ -230,10 +230,49 @@ def test_cancel_sends_method_cancel(app: Flask, client: FlaskClient, session: Se
         .where(col(Reminder.booking_id) == booking.id, col(Reminder.status) == "pending")
     ).scalar_one()
     assert pending == 0
-    # the page of the cancelled interview says how to book again, and the participant can
-    assert f'href="/s/{s["study"].slug}/resume"' in client.get(f"/i/{token}").text
-    again = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview")
+    # the page of the cancelled interview links straight to the picker of the same interview type
+    link = f'href="/i/{token}/again?type={booking.interview_type_id}"'
+    assert link in client.get(f"/i/{token}").text
+    again = client.get(f"/i/{token}/again?type={booking.interview_type_id}")
+    assert again.status_code == 200
     assert 'name="slot"' in again.text
+    assert f'action="/i/{token}/again?' in again.text
+    assert 'value="p@example.org"' in again.text  # the contact given before, prefilled
+    slot = re.search(r'name="slot" value="([^"]+)"', again.text).group(1)  # type: ignore[union-attr]
+    rebooked = client.post(f"/i/{token}/again?tz=Asia/Tokyo", data={
+        "csrf_token": csrf_of(again.text), "slot": slot, "tz": "Asia/Tokyo", "mode": "video", "channel": "email",
+        "email": "p@example.org"})
+    assert rebooked.status_code == 302
+    new_token = manage_token(rebooked)
+    assert new_token != token
+    statuses = session.exec(select(Booking.status).where(Booking.participant_id == s["participant"].id)).all()
+    assert sorted(statuses) == ["booked", "cancelled"]
+    # the old page's "book again" now leads to the interview that is booked, not to a second one
+    assert client.get(f"/i/{token}/again").status_code == 302
+    assert client.get(f"/i/{new_token}/again").headers["Location"].endswith(f"/i/{new_token}")
+    assert client.get("/i/not-a-token/again").status_code == 404
+
+
+def test_a_day_tapped_after_choosing_the_mode_keeps_the_mode_and_the_contact(
+    client: FlaskClient, setup_booking: Any
+) -> None:
+    """Without JavaScript the days are buttons of the booking form: what was chosen and typed comes back."""
+    s = setup_booking()
+    url = f"/s/{s['study'].slug}/p/{s['token']}/interview?tz=Asia/Tokyo"
+    page = client.get(url)
+    days = re.findall(r'name="d" formaction="([^"]+day=(\d{4}-\d{2}-\d{2})#times)"', page.text)
+    assert len(days) >= 2
+    action, key = days[1]
+    first_slot = re.search(r'name="slot" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    picked = client.post(action.replace("&amp;", "&").split("#")[0], data={
+        "csrf_token": csrf_of(page.text), "slot": first_slot, "tz": "Asia/Tokyo", "mode": "phone",
+        "channel": "phone", "phone": "090-1234-5678", "d": ""})
+    assert picked.status_code == 200
+    assert re.search(r'value="phone"[^>]* checked|checked[^>]* value="phone"', picked.text)
+    assert 'value="090-1234-5678"' in picked.text
+    assert re.search(rf'day={key}#times"[^>]*aria-current="date"', picked.text)
+    assert f'value="{first_slot}" checked' not in picked.text  # the other day's time is not kept chosen
+    assert "role=\"alert\"" not in picked.text  # nothing was wrong: no error message
 
 
 def test_inside_minimum_notice_no_change_or_cancel(client: FlaskClient, session: Session, setup_booking: Any) -> None:

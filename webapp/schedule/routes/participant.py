@@ -130,7 +130,7 @@ def _submit(
     participant: Participant,
     itype: InterviewType,
     form: BookForm,
-    token: str,
+    here: Any,
     zone: str,
     now: datetime,
 ) -> tuple[Any, int, bool]:
@@ -158,7 +158,7 @@ def _submit(
     except SlotTaken:
         return None, 409, True
     except AlreadyBooked:
-        return redirect(url_for("schedule.book", study_slug=study.slug, token=token)), 302, False
+        return redirect(here()), 302, False
     except NotBookable:
         form.mode.errors = [_("Please choose how you would like to talk.")]
         return None, 422, False
@@ -170,28 +170,66 @@ def _submit(
 def book_page(study_slug: str, token: str) -> Any:
     """Free slots in the participant's zone and language; booking with a contact for confirmations."""
     session = db_session()
-    now = utcnow()
     study, participant = _participant_of(session, study_slug, token)
-    language = _language(participant)
-    other = _no_booking_page(session, study, participant, token, now)
+    _language(participant)
+    other = _no_booking_page(session, study, participant, token, utcnow())
     if other is not None:
         return other
+
+    def here(**kwargs: Any) -> str:
+        return url_for("schedule.book", study_slug=study.slug, token=token, **kwargs)
+
+    return _book(session=session, study=study, participant=participant, here=here)
+
+
+@bp.route("/i/<token>/again", methods=["GET", "POST"])
+def book_again(token: str) -> Any:
+    """"Book again" from the page of a cancelled interview: the picker for the same interview type."""
+    session = db_session()
+    booking = booking_by_manage_token(session=session, token=token, now=utcnow())
+    participant = session.get(Participant, booking.participant_id) if booking is not None else None
+    if booking is None or participant is None or participant.status == "withdrawn":
+        abort(404)
+    study = session.get(Study, participant.study_id)
+    assert study is not None
+    _language(participant)
+    if booking.status == "booked" or upcoming_booking(session=session, participant_id=participant.id or 0,
+                                                      now=utcnow()) is not None:
+        flash(_("You already have an interview"), "success")
+        return redirect(url_for("schedule.manage", token=token))
+
+    def here(**kwargs: Any) -> str:
+        return url_for("schedule.book_again", token=token, **kwargs)
+
+    return _book(session=session, study=study, participant=participant, here=here,
+                 default_type=booking.interview_type_id)
+
+
+def _book(*, session: Session, study: Study, participant: Participant, here: Any,
+          default_type: int | None = None) -> Any:
+    """The booking page at the URL ``here(**query)``: the days as buttons of the form, so that what is chosen
+    and typed (mode, contact) goes along with a tap on another day, with or without JavaScript."""
+    now = utcnow()
+    language = g.language
     types = active_types(session=session, study_id=study.id or 0)
-    wanted = request.args.get("type", "")
+    wanted = request.args.get("type", "") or str(default_type or "")
     itype = next((t for t in types if str(t.id) == wanted), types[0] if types else None)
     zone = _zone()
     form = BookForm() if request.method == "POST" else BookForm(data=_known_contact(session, participant))
     status, taken = 200, False
+    picking = request.method == "POST" and "d" in request.form  # a day's button (schedule/_macros.html)
     if itype is not None:
         form.mode.choices = opts((m, MODE_NAMES.get(m, m)) for m in itype.modes)
-    if itype is not None and form.validate_on_submit():
+    if picking:
+        form.slot.data = None  # another day: its times, with everything else as it was
+    elif itype is not None and form.validate_on_submit():
         done, status, taken = _submit(
             session=session,
             study=study,
             participant=participant,
             itype=itype,
             form=form,
-            token=token,
+            here=here,
             zone=zone,
             now=now,
         )
@@ -209,7 +247,7 @@ def book_page(study_slug: str, token: str) -> Any:
         "schedule/book.html",
         zone_label=zone_name(zone, babel_locale(language)),
         study=study,
-        token=token,
+        here=here,
         form=form,
         zone_form=zone_form,
         zone=zone,
