@@ -249,7 +249,7 @@ def _write_contacts(rows: Iterable[Sequence[str | None]], path: Path, *, bom: bo
 
 
 def _zip(path: Path, files: Path, names: list[str], readme: str, created_at: datetime) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
         info = zipfile.ZipInfo("README.txt", date_time=created_at.astimezone(UTC).timetuple()[:6])
         info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
         zf.writestr(info, readme.encode("utf-8"))
