@@ -39,6 +39,7 @@ _CT = "application/vnd.openxmlformats-officedocument"
 _CONTROL_RE2 = r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f]|\x{FFFE}|\x{FFFF}"
 _ESCAPE_RE = re.compile(r"(_x[0-9a-fA-F]{4}_)|([\x00-\x08\x0b-\x1f\ufffe\uffff])")
 _XML_RE2 = r"[&<>]"
+_SPECIAL_RE2 = f"{_XML_RE2}|{_CONTROL_RE2}"
 #: Text whose leading or trailing white space a reader keeps only with ``xml:space="preserve"``.
 _SPACE_RE2 = r"^\s|\s$"
 
@@ -49,6 +50,8 @@ def _control_escaped(text: str) -> str:
 
 def xml_text(values: pa.Array) -> pa.Array:
     """String cells as XML text: ``& < >`` as entities, control characters as Excel's ``_xHHHH_``."""
+    if not pc.any(pc.match_substring_regex(values, _SPECIAL_RE2)).as_py():  # the usual case: one pass
+        return values
     if pc.any(pc.match_substring_regex(values, _CONTROL_RE2)).as_py():  # rare: one column of one batch in Python
         values = pa.array([None if v is None else _control_escaped(v) for v in values.to_pylist()], pa.string())
     if pc.any(pc.match_substring_regex(values, _XML_RE2)).as_py():
@@ -92,9 +95,8 @@ class Sheet:
         cells = [self._cells(letters, kind, values, numbers)
                  for letters, kind, values in zip(self.letters, self.kinds, batch.columns, strict=True)]
         rows = pc.binary_join_element_wise(pa.scalar('<row r="'), numbers, pa.scalar('">'), *cells,
-                                           pa.scalar("</row>"), "")
-        text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), rows), "")
-        self.spool.write(text[0].as_buffer())
+                                           pa.scalar("</row>"), "", null_handling="skip")  # missing: no cell
+        self.spool.write(_concatenated(rows))
         self.rows += n
 
     @staticmethod
@@ -112,9 +114,8 @@ class Sheet:
             spaced = pc.any(pc.match_substring_regex(text, _SPACE_RE2)).as_py()  # a batch at a time, as is cheap
             kind_attr = ' t="inlineStr"><is><t xml:space="preserve">' if spaced else ' t="inlineStr"><is><t>'
             close = "</t></is></c>"
-        joined = pc.binary_join_element_wise(pa.scalar(f'<c r="{letters}'), numbers, pa.scalar('"' + kind_attr),
-                                             text, pa.scalar(close), "")
-        return pc.fill_null(joined, "")  # a missing value is no cell
+        return pc.binary_join_element_wise(pa.scalar(f'<c r="{letters}'), numbers, pa.scalar('"' + kind_attr),
+                                           text, pa.scalar(close), "")  # null where the value is missing
 
     def finish(self) -> None:
         """Put the sheet into the workbook: its head (with the dimension), the spooled rows, its tail."""
@@ -135,6 +136,14 @@ class Sheet:
             shutil.copyfileobj(rows, out, 1 << 20)
             out.write(tail.encode())
         self.spool_path.unlink()
+
+
+def _concatenated(strings: pa.Array) -> memoryview:
+    """The values of a string array without nulls, one after the other: the bytes of its data buffer between
+    its first and last offsets (no copy)."""
+    offsets = memoryview(strings.buffers()[1]).cast("i")  # type: ignore[arg-type]
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return memoryview(strings.buffers()[2])[first:last]  # type: ignore[arg-type]
 
 
 def _cell_text(text: str) -> str:
