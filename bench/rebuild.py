@@ -81,7 +81,7 @@ def _wait_ready(log: Path, timeout: float = 120) -> None:
     raise RuntimeError(f"the worker did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
-def one_run(app, url: str, broker: str, tmp: Path, concurrency: int, batch: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def one_run(app, url: str, broker: str, tmp: Path, concurrency: int, batch: int | None) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from tests.support.processes import celery_worker, worker_env
     from webapp.db import db_session, get_db
     from workers.store.records import participant_ids
@@ -120,7 +120,8 @@ def one_run(app, url: str, broker: str, tmp: Path, concurrency: int, batch: int)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="responses to seed")
-    parser.add_argument("--batch", type=int, default=20, help="participants per job (records rebuild --batch)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="participants per job (records rebuild --batch; default: its default on PostgreSQL)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of 1 and of 2 workers, alternating")
     parser.add_argument("--pool", type=int, default=2000, help="distinct synthetic answer sets")
     parser.add_argument("--database-url", default=os.environ.get("KEIREKI_DATABASE_URL") or DEFAULT_SERVER)
@@ -149,6 +150,9 @@ def main() -> int:
         start = time.perf_counter()
         bench_records.seed(seeder, args.n, min(args.pool, args.n))
         get_db(seeder).engine.dispose()
+        from workers.tasks.records import REBUILD_BATCH_POSTGRESQL
+
+        args.batch = args.batch or REBUILD_BATCH_POSTGRESQL
         print(f"seeded {args.n} responses in {time.perf_counter() - start:.1f} s; jobs of {args.batch}",
               flush=True)
         settings = load_settings(env={"KEIREKI_ENV": "development"}, instance_dir=tmp, database_url=url,
