@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from workers.exports import xlsx
 from workers.exports.schema import STS_PAD, STS_SOURCE, ExportTable
 

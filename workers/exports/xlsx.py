@@ -141,9 +141,9 @@ class Sheet:
 def _concatenated(strings: pa.Array) -> memoryview:
     """The values of a string array without nulls, one after the other: the bytes of its data buffer between
     its first and last offsets (no copy)."""
-    offsets = memoryview(strings.buffers()[1]).cast("i")  # type: ignore[arg-type]
+    offsets = memoryview(strings.buffers()[1]).cast("i")
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    return memoryview(strings.buffers()[2])[first:last]  # type: ignore[arg-type]
+    return memoryview(strings.buffers()[2])[first:last]
 
 
 def _cell_text(text: str) -> str:
