@@ -302,9 +302,9 @@ def main() -> int:
     report.write(f"ratio bundle / COPY     {whole:.2f}x   (goal <= 10x: {'met' if whole <= 10 else 'NOT met'})\n")
     copy_cpu = figures["copy_cpu_s"] + figures["copy_server_cpu_s"]
     bundle_cpu = figures["bundle_cpu_s"] + figures["bundle_server_cpu_s"]
-    report.write(f"CPU, this process + PostgreSQL: COPY {figures['copy_cpu_s']:.1f} + "
-                 f"{figures['copy_server_cpu_s']:.1f} s, bundle {figures['bundle_cpu_s']:.1f} + "
-                 f"{figures['bundle_server_cpu_s']:.1f} s = {bundle_cpu / copy_cpu:.2f}x\n")
+    report.write(f"CPU, this process + PostgreSQL: COPY {figures['copy_cpu_s']:.2f} + "
+                 f"{figures['copy_server_cpu_s']:.2f} s, bundle {figures['bundle_cpu_s']:.2f} + "
+                 f"{figures['bundle_server_cpu_s']:.2f} s = {bundle_cpu / copy_cpu:.2f}x\n")
     report.write(f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
                  f"({os.cpu_count()} cores)\n")
     for label, key in (("tables (CSV+XLSX+Parquet)", "step_tables_s"), ("STS", "step_sts_s"),

@@ -54,7 +54,8 @@ def test_cells_read_back_as_written(tmp_path: Path) -> None:
         "share": pa.array([1 / 3, 0.1 + 0.2, 1e20, -0.0, 6.5, None, *[2.25] * (n - 6)], pa.float64()),
         "flag": pa.array([i % 2 == 0 if i % 4 else None for i in range(n)], pa.bool_()),
     })
-    assert reference[:4] == TEXTS[:4] and reference[9] == "ベトナム"
+    assert reference[:4] == TEXTS[:4]
+    assert reference[9] == "ベトナム"
     path = _write(tmp_path, [batch.slice(0, 5), batch.slice(5)], ["string", "number", "number", "boolean"])
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["people & <things>", "empty"]
@@ -83,7 +84,9 @@ def test_same_rows_same_bytes_and_nothing_left_behind(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "a" / "t.xlsx") as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml").decode()
         assert '<dimension ref="A1:A15"/>' in sheet
-        assert "bell_x0007_x" in sheet and "_x005F_x0041_ literal" in sheet and "cr_x000D_\nlf" in sheet
+        assert "bell_x0007_x" in sheet
+        assert "_x005F_x0041_ literal" in sheet
+        assert "cr_x000D_\nlf" in sheet
         assert "a &amp; b &lt;c&gt; d" in sheet
         assert "2000-01-01T00:00:00Z" in zf.read("docProps/core.xml").decode()
 
