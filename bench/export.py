@@ -14,7 +14,9 @@
       cursors, batches, neutralisation, the STS file);
    c. the whole bundle (CSV, XLSX, Parquet, SAV, DTA, datapackage, codebook, README, zip).
 Prints the times, the headline ratio whole bundle / COPY (goal <= 10x), each part of the bundle against COPY,
-the ratio CSV part / COPY and the child's peak RSS (goal < 300 MB).
+the ratio CSV part / COPY and the child's peak RSS (goal < 300 MB). Wall-clock ratios on a shared machine move
+with its load (printed), so the CPU seconds of both sides are printed too: the measuring process plus the
+PostgreSQL server processes serving it (``/proc/<pid>/stat`` of the database's backends).
 """
 
 from __future__ import annotations
@@ -43,6 +45,32 @@ STATES = ("home_work", "pre_departure", "ti", "ssw", "eng_hum", "unemployed")
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds (user + system) of every server process connected to the benchmark's database, by pid:
+    PostgreSQL runs here, so ``/proc/<pid>/stat`` tells what COPY or the bundle's queries cost the server."""
+    import psycopg
+
+    libpq = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> pg_backend_pid()")]
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    return out
+
+
+def _cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _copy_in(raw, table: str, columns: list[str], rows) -> None:  # type: ignore[no-untyped-def]
@@ -170,9 +198,10 @@ def measure(url: str, study_id: int) -> dict[str, float]:
         libpq = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         copy_dir = tmp / "copy"
         copy_dir.mkdir()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         copied = 0
         with psycopg.connect(libpq) as conn, conn.cursor() as cur:
+            server = _backend_cpu(url)
             for name, table in tables.items():
                 keys = ", ".join(f'"{k}" COLLATE "C"' if k in ("participant_code", "firm_ref", "kind") else f'"{k}"'
                                  for k in table.primary_key)
@@ -183,7 +212,9 @@ def measure(url: str, study_id: int) -> dict[str, float]:
                     for chunk in copy:
                         fh.write(chunk)
                         copied += len(chunk)
+            out["copy_server_cpu_s"] = _cpu_delta(server, _backend_cpu(url))
         out["copy_s"] = time.perf_counter() - start
+        out["copy_cpu_s"] = time.process_time() - cpu
         out["copy_mb"] = copied / 1e6
         # b. The CSV part of the bundle.
         csv_dir = tmp / "csv"
@@ -201,12 +232,15 @@ def measure(url: str, study_id: int) -> dict[str, float]:
         out["rss_after_csv_mb"] = _rss_mb()
         release_memory()  # as the bundle does after each of its steps
         # c. The whole bundle.
-        start = time.perf_counter()
+        server = _backend_cpu(url)
+        start, cpu = time.perf_counter(), time.process_time()
         marks: list[float] = []
         result = services.build_study_bundle(session=session, study=study, out_dir=tmp / "bundle",
                                             request=services.ExportRequest(),
                                             progress=lambda done, total: marks.append(time.perf_counter()))
         out["bundle_s"] = time.perf_counter() - start
+        out["bundle_cpu_s"] = time.process_time() - cpu
+        out["bundle_server_cpu_s"] = _cpu_delta(server, _backend_cpu(url))
         steps = [b - a for a, b in zip([start, *marks], marks, strict=False)]
         n_tab = len(TABULAR_TABLES)
         out["step_tables_s"] = sum(steps[:n_tab])  # CSV + XLSX + Parquet of every table
@@ -266,6 +300,13 @@ def main() -> int:
                  f"STS {figures['step_sts_s']:.1f} s, SAV + DTA {figures['step_stats_s']:.1f} s, "
                  f"docs + zip {figures['step_rest_s']:.1f} s\n")
     report.write(f"ratio bundle / COPY     {whole:.2f}x   (goal <= 10x: {'met' if whole <= 10 else 'NOT met'})\n")
+    copy_cpu = figures["copy_cpu_s"] + figures["copy_server_cpu_s"]
+    bundle_cpu = figures["bundle_cpu_s"] + figures["bundle_server_cpu_s"]
+    report.write(f"CPU, this process + PostgreSQL: COPY {figures['copy_cpu_s']:.2f} + "
+                 f"{figures['copy_server_cpu_s']:.2f} s, bundle {figures['bundle_cpu_s']:.2f} + "
+                 f"{figures['bundle_server_cpu_s']:.2f} s = {bundle_cpu / copy_cpu:.2f}x\n")
+    report.write(f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+                 f"({os.cpu_count()} cores)\n")
     for label, key in (("tables (CSV+XLSX+Parquet)", "step_tables_s"), ("STS", "step_sts_s"),
                        ("SAV + DTA", "step_stats_s"), ("docs + zip", "step_rest_s")):
         report.write(f"  {label:<25} {figures[key] / figures['copy_s']:.2f}x COPY\n")

@@ -36,20 +36,21 @@ def _study_id(slug: str | None) -> int | None:
 
 @records_group.command("rebuild")
 @click.option("--study", "study_slug", default=None, help="Only this study (its slug); default: all studies.")
-@click.option("--batch", default=20, show_default=True, type=click.IntRange(1, 10_000),
-              help="Participants per job (one transaction each).")
+@click.option("--batch", default=None, type=click.IntRange(1, 10_000),
+              help="Participants per job (one transaction each); default 20 on SQLite, 100 on PostgreSQL.")
 @click.option("--inline", is_flag=True, help="Convert in this process instead of on the workers.")
 @click.option("--timeout", default=0, type=click.IntRange(0),
               help="Stop waiting after this many seconds (0: never).")
 @with_appcontext
-def rebuild_command(study_slug: str | None, batch: int, inline: bool, timeout: int) -> None:
+def rebuild_command(study_slug: str | None, batch: int | None, inline: bool, timeout: int) -> None:
     """Re-derive the career records of every participant (of one study)."""
     from webapp.db import db_session
     from workers.records import PIPELINE_VERSION
     from workers.store.records import participant_ids
-    from workers.tasks.records import convert_batch, enqueue_rebuild
+    from workers.tasks.records import convert_batch, enqueue_rebuild, rebuild_batch
 
     session = db_session()
+    batch = batch or rebuild_batch(session)
     study_id = _study_id(study_slug)
     ids = participant_ids(session=session, study_id=study_id)
     click.echo(f"rebuilding {len(ids)} participants with pipeline {PIPELINE_VERSION}"

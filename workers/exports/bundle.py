@@ -43,6 +43,8 @@ Progress = Callable[[int, int], None]
 #: Zip time of every file but README.txt: the same rows give the same bytes.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 20
+#: Files that are compressed already (the workbook is a zip, Parquet zstd, a .qdpx a zip): stored as they are.
+_COMPRESSED = (".xlsx", ".parquet", ".qdpx")
 
 
 @dataclass(frozen=True)
@@ -263,13 +265,15 @@ def _write_contacts(rows: Iterable[Sequence[str | None]], path: Path, *, bom: bo
 
 
 def _zip(path: Path, files: Path, names: list[str], readme: str, created_at: datetime) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
         info = zipfile.ZipInfo("README.txt", date_time=created_at.astimezone(UTC).timetuple()[:6])
         info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
         zf.writestr(info, readme.encode("utf-8"))
         for name in names:
             member = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-            member.compress_type, member.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            stored = name.endswith(_COMPRESSED)  # deflating them again costs time and saves nothing
+            member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
             with open(files / name, "rb") as src, zf.open(member, "w", force_zip64=True) as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
 

@@ -4,8 +4,8 @@ Both files of a table are written from one data frame read column by column from
 file, written just before (no second read of the database). Code columns become numbers (the 1-based
 position of the code in its vocabulary) carrying the codes' labels as value labels; booleans become
 0/1; times become ISO text. pyreadstat needs the whole frame at once, so its columns are kept compact:
-numbers in one float array each (float32 for codes and booleans), text Arrow-backed (no Python object
-per cell). ReadStat stamps the time of writing into both headers; it is replaced by a fixed time so
+numbers in one float array each (float32 for codes and booleans), text as references to one Python
+string per distinct value. ReadStat stamps the time of writing into both headers; it is replaced by a fixed time so
 the same rows give the same bytes.
 """
 
@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,8 +41,16 @@ def _series(col: ExportColumn, values: pa.ChunkedArray) -> pd.Series:
         return _numbers(values, pa.float64())
     if col.kind == "datetime":
         values = pa.chunked_array([iso_times(chunk) for chunk in values.chunks], type=pa.string())
-    return pd.Series(values.combine_chunks() if values.num_chunks != 1 else values.chunk(0),
-                     dtype=pd.ArrowDtype(pa.string()), copy=False)
+    return _texts(values.combine_chunks() if values.num_chunks != 1 else values.chunk(0))
+
+
+def _texts(values: pa.Array) -> pd.Series:
+    """Text as Python strings, each distinct one made once (the column holds references to them): pyreadstat
+    reads every cell through Python, and an object column reads twice as fast as an Arrow-backed one."""
+    encoded = pc.dictionary_encode(values)
+    words = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return pd.Series(words[codes], dtype=object, copy=False)
 
 
 def _numbers(values: pa.ChunkedArray, kind: pa.DataType) -> pd.Series:

@@ -14,7 +14,6 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-import xlsxwriter
 
+from workers.exports import xlsx
 from workers.exports.schema import STS_PAD, STS_SOURCE, ExportTable
 
 Rows = Iterable[Sequence[Any]] | Iterable[pa.RecordBatch]
-#: Fixed document time of the workbook, so the same rows give the same bytes.
-FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 - xlsxwriter wants a naive time
 BATCH_ROWS = 5000
 
 _ARROW: dict[str, pa.DataType] = {
@@ -101,57 +98,15 @@ def _one_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
                                        for column in combined.columns], schema=schema)
 
 
-def open_workbook(path: Path, tmpdir: Path) -> xlsxwriter.Workbook:
-    """An XLSX workbook flushed row by row (``constant_memory``) with a fixed document time."""
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "tmpdir": str(tmpdir),
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    workbook.set_properties({"created": FIXED_TIME})
-    return workbook
+def open_workbook(path: Path, tmpdir: Path) -> xlsx.Workbook:
+    """The bundle's XLSX workbook, written sheet by sheet as the tables stream (see :mod:`workers.exports.xlsx`)."""
+    return xlsx.Workbook(path, tmpdir)
 
 
-class _Sheet:
-    """A worksheet written a record batch at a time: each column turned into Python values at once,
-    text neutralised and times as ISO text, then the cells row by row (``constant_memory`` needs rows
-    in order)."""
-
-    def __init__(self, workbook: xlsxwriter.Workbook, table: ExportTable) -> None:
-        self.sheet = workbook.add_worksheet(table.name[:31])
-        self.bold = workbook.add_format({"bold": True})
-        self.sheet.write_row(0, 0, table.column_names, self.bold)
-        self.row = 1
-        kinds = [c.kind for c in table.columns]
-        self.writers = [self.sheet.write_boolean if kind == "boolean"
-                        else self.sheet.write_number if kind in ("integer", "number")
-                        else self.sheet.write_string for kind in kinds]
-        self.kinds = kinds
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        if self.row + batch.num_rows > 1_048_576:
-            raise ValueError("table too large for one XLSX worksheet (1,048,576 rows)")
-        cells = []
-        for kind, values in zip(self.kinds, batch.columns, strict=True):
-            if kind == "datetime":
-                values = iso_times(values)
-            elif pa.types.is_string(values.type):
-                values = _neutralised(values)
-            cells.append(values.to_pylist())
-        columns = list(enumerate(zip(self.writers, cells, strict=True)))
-        row = self.row
-        for i in range(batch.num_rows):
-            for col, (write, values) in columns:
-                value = values[i]
-                if value is not None:
-                    write(row, col, value)
-            row += 1
-        self.row = row
+def _add_sheet(workbook: xlsx.Workbook, table: ExportTable) -> xlsx.Sheet:
+    kinds = ["boolean" if c.kind == "boolean" else "number" if c.kind in ("integer", "number") else "string"
+             for c in table.columns]
+    return workbook.add_sheet(table.name, table.column_names, kinds)
 
 
 #: A cell a spreadsheet would run as a formula, and text that is a plain number (left alone), in RE2 syntax.
@@ -198,7 +153,7 @@ def write_table(
     table: ExportTable,
     rows: Rows,
     directory: Path,
-    workbook: xlsxwriter.Workbook | None,
+    workbook: xlsx.Workbook | None,
     bom: bool = False,
     parquet: bool = True,
     batch_size: int = BATCH_ROWS,
@@ -211,7 +166,7 @@ def write_table(
     """
     schema = arrow_schema(table)
     text_schema = csv_schema(table)
-    sheet = _Sheet(workbook, table) if workbook is not None else None
+    sheet = _add_sheet(workbook, table) if workbook is not None else None
     count = 0
     with ExitStack() as stack:
         fh = stack.enter_context(open(directory / f"{table.name}.csv", "wb"))
@@ -225,11 +180,12 @@ def write_table(
             else None
         )
         for record in record_batches(table, rows, batch_size):
-            csv_out.write_batch(_csv_batch(record, table, text_schema))
+            text = _csv_batch(record, table, text_schema)  # the sheet shows what the CSV file holds
+            csv_out.write_batch(text)
             if writer_pq is not None:
                 writer_pq.write_batch(record)
             if sheet is not None:
-                sheet.write(record)
+                sheet.write(text)
             count += record.num_rows
         if count == 0:  # Arrow writes the header with the first batch
             csv_out.write_batch(pa.RecordBatch.from_pylist([], schema=text_schema))

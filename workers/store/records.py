@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from instruments.contract import TABLES
@@ -44,12 +45,14 @@ def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Inst
     """The batch's instruments by version id, read from this session's database each batch.
 
     Parsing is cached by :func:`instrument_of` (keyed by id *and* fingerprint); an id alone names different
-    versions in different databases (tests, or a database restored in a running process).
+    versions in different databases (tests, or a database restored in a running process). The definition
+    column (a few hundred kB of JSON each) is deferred: read only for a version not parsed yet.
     """
     wanted = set(version_ids)
     if not wanted:
         return {}
-    versions = session.exec(select(InstrumentVersion).where(col(InstrumentVersion.id).in_(wanted)))
+    versions = session.exec(select(InstrumentVersion).options(defer(InstrumentVersion.definition))  # type: ignore[arg-type]
+                            .where(col(InstrumentVersion.id).in_(wanted)))  # read only if not parsed yet
     return {version.id: instrument_of(version) for version in versions if version.id is not None}
 
 

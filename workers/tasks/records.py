@@ -112,16 +112,26 @@ def rebuild(self: Any, job_id: int) -> None:
     jobs.run(self, job_id, _convert_job)
 
 
-#: Participants per rebuild job (one write transaction each). Measured on SQLite with the demo's people
-#: (load average 13): 200 held the write lock about 3 s, 50 0.4 s, 20 0.14 s — a participant's save waits
-#: behind one batch, so it stays a fraction of a second.
+#: Participants per rebuild job (one write transaction each). SQLite: measured with the demo's people (load
+#: average 13), 200 held the write lock about 3 s, 50 0.4 s, 20 0.14 s — a participant's save waits behind one
+#: batch, so it stays a fraction of a second. PostgreSQL locks only the batch's rows, and a job's own cost (claim,
+#: load, replace in every table, finish: ~25 statements) is paid per job: 100 per job took half the worker CPU per
+#: participant of 20 (bench/rebuild.py).
 REBUILD_BATCH = 20
+REBUILD_BATCH_POSTGRESQL = 100
+
+
+def rebuild_batch(session: Session) -> int:
+    """Participants per rebuild job on this session's database."""
+    return REBUILD_BATCH_POSTGRESQL if session.get_bind().dialect.name == "postgresql" else REBUILD_BATCH
 
 
 def enqueue_rebuild(*, session: Session, participant_ids: Sequence[int], study_id: int | None = None,
-                    batch: int = REBUILD_BATCH, created_by: int | None = None, kind: str = "rebuild") -> list[Job]:
-    """Queue the conversion of ``participant_ids`` as jobs of ``batch`` participants each."""
+                    batch: int | None = None, created_by: int | None = None, kind: str = "rebuild") -> list[Job]:
+    """Queue the conversion of ``participant_ids`` as jobs of ``batch`` participants each (default:
+    :func:`rebuild_batch`)."""
     ids = list(participant_ids)
+    batch = batch or rebuild_batch(session)
     return [
         jobs.enqueue(session=session, kind=kind, task=REBUILD_TASK,
                      params={"participant_ids": ids[i:i + batch]}, study_id=study_id, created_by=created_by,
