@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, g, request, session
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import defer
-from sqlmodel import select
+from sqlmodel import col, select
 
 from webapp.crypto import DecryptionError, decrypt_json, encrypt_json
 from webapp.db import db_session
@@ -27,18 +27,18 @@ _KEY = "kp"
 #: The study of a slug and this browser's participant (``pid``, None for nobody) in one query, built once.
 _STUDY_AND_PERSON = (
     select(Study, Participant)
-    .outerjoin(Participant, and_(Participant.id == bindparam("pid"), Participant.study_id == Study.id))
-    .where(Study.slug == bindparam("slug"))
+    .outerjoin(Participant, and_(col(Participant.id) == bindparam("pid"), col(Participant.study_id) == Study.id))
+    .where(col(Study.slug) == bindparam("slug"))
     .limit(1)
 )
 #: The same with the participant's intake draft and the draft's instrument version (definition deferred).
 _WITH_DRAFT = (
     select(Study, Participant, Draft, InstrumentVersion)
-    .outerjoin(Participant, and_(Participant.id == bindparam("pid"), Participant.study_id == Study.id))
-    .outerjoin(Draft, Draft.participant_id == Participant.id)
-    .outerjoin(InstrumentVersion, InstrumentVersion.id == Draft.instrument_version_id)
+    .outerjoin(Participant, and_(col(Participant.id) == bindparam("pid"), col(Participant.study_id) == Study.id))
+    .outerjoin(Draft, col(Draft.participant_id) == Participant.id)
+    .outerjoin(InstrumentVersion, col(InstrumentVersion.id) == Draft.instrument_version_id)
     .options(defer(InstrumentVersion.definition))  # type: ignore[arg-type]
-    .where(Study.slug == bindparam("slug"))
+    .where(col(Study.slug) == bindparam("slug"))
     .limit(1)
 )
 
@@ -50,11 +50,11 @@ def load_study(slug: str, *, with_draft: bool = False) -> Study:
         abort(404)
     pid = dict(session.get(_KEY, {}).get(slug, {})).get("pid")
     params = {"slug": slug, "pid": pid if isinstance(pid, int) else None}
-    row = db_session().exec(_WITH_DRAFT if with_draft else _STUDY_AND_PERSON, params=params).first()  # type: ignore[call-overload]
+    row = db_session().exec(_WITH_DRAFT if with_draft else _STUDY_AND_PERSON, params=params).first()
     if row is None:
         abort(404)
     g.kp_loaded = tuple(row)  # held for the request: the session's identity map keeps rows only while used
-    return row[0]  # type: ignore[no-any-return]
+    return row[0]
 
 
 def loaded_draft(person: Participant) -> tuple[Draft, InstrumentVersion | None] | None:
