@@ -238,9 +238,10 @@ def _relevance(page: _Page, nodes: list[Question | Group], shown: set[str], stat
                typed: dict[str, Any]) -> None:
     """Step 3: questions switched on by this post and still empty appear; contact details of a
     question now hidden are not kept."""
-    out, instrument = page.out, page.instrument
+    out = page.out
+    is_relevant = engine.relevance(page.instrument, state, today=page.today)
     for node in nodes:
-        relevant = engine.is_relevant(instrument, node, state, entry=page.entry, today=page.today)
+        relevant = is_relevant(node, page.entry)
         if isinstance(node, Question) and node.is_contact and not relevant:
             out.contact[node.name] = None
             out.contact_pending.pop(node.name, None)
@@ -288,9 +289,8 @@ def apply_page(
                  PageOutcome(answers=new, meta=copy.deepcopy(meta or {})))
     asked = page_questions(group)
     nodes: list[Question | Group] = [*asked, *(repeats(group) if not entry else [])]
-    shown_state = _with_contact(answers, known, entry)
-    shown = {n.name for n in nodes if n.name in seen
-             or engine.is_relevant(instrument, n, shown_state, entry=entry, today=today)}
+    was_relevant = engine.relevance(instrument, _with_contact(answers, known, entry), today=today)
+    shown = {n.name for n in nodes if n.name in seen or was_relevant(n, entry)}
     typed = {q.name: clean(raw.get(q.name, [] if q.type == "select_multiple" else "")) for q in asked}
     for question in asked:
         _normalise(page, question, typed[question.name])
