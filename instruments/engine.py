@@ -8,7 +8,7 @@ always given by the caller.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -208,6 +208,17 @@ def is_relevant(instrument: Instrument, node: Node, answers: Mapping[str, Any], 
     """Whether ``node`` is shown (and stored): its own and every enclosing group's ``relevant``."""
     state = with_calculations(instrument, answers, today=today)
     return _relevant(instrument, node, state, _path(entry), today)
+
+
+def relevance(instrument: Instrument, answers: Mapping[str, Any], *, today: date) -> Callable[..., bool]:
+    """:func:`is_relevant` for many nodes on the same answers: ``relevant(node, entry=None)``. The
+    calculations are worked out once, not once per node (a page asks for each of its questions)."""
+    state = with_calculations(instrument, answers, today=today)
+
+    def relevant(node: Node, entry: Entry = None) -> bool:
+        return _relevant(instrument, node, state, _path(entry), today)
+
+    return relevant
 
 
 def _required(question: Question, ctx: Context) -> bool:

@@ -353,29 +353,35 @@ def get_db(app: Flask | None = None) -> Database:
     return database
 
 
+#: ``session.info`` key of the sessions :func:`db_session` hands out: only they tell the request what they wrote.
+_WATCHED = "keireki_watched"
+
+
 def _note_flush(session: Session, _context: Any) -> None:
-    session.info["keireki_wrote"] = True
+    if _WATCHED in session.info:
+        session.info["keireki_wrote"] = True
 
 
 def _note_statement(state: Any) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if _WATCHED in state.session.info and (state.is_insert or state.is_update or state.is_delete):
         state.session.info["keireki_wrote"] = True
 
 
 def _note_commit(session: Session) -> None:
-    if session.info.pop("keireki_wrote", False):
+    if session.info.pop("keireki_wrote", False) and _WATCHED in session.info:
         g.keireki_committed = True
 
 
-def _note_rollback(session: Session) -> None:
+def _note_rollback(session: Session, _transaction: Any) -> None:
     session.info.pop("keireki_wrote", None)
 
 
-def _watch(session: Session) -> None:
-    event.listen(session, "after_flush", _note_flush)
-    event.listen(session, "do_orm_execute", _note_statement)
-    event.listen(session, "after_commit", _note_commit)
-    event.listen(session, "after_soft_rollback", lambda s, _t: _note_rollback(s))
+# Listened to once on the class (listening on each new session costs more than a page's queries); the
+# listeners look only at the sessions marked by db_session().
+event.listen(Session, "after_flush", _note_flush)
+event.listen(Session, "do_orm_execute", _note_statement)
+event.listen(Session, "after_commit", _note_commit)
+event.listen(Session, "after_soft_rollback", _note_rollback)
 
 
 def db_session() -> Session:
@@ -386,7 +392,7 @@ def db_session() -> Session:
     if "db_session" not in g:
         write = has_request_context() and request.method not in READ_METHODS
         session = get_db().session(write=write)
-        _watch(session)
+        session.info[_WATCHED] = True
         g.db_session = session
     session_: Session = g.db_session
     return session_

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_login.config import COOKIE_NAME
 from flask_wtf.csrf import CSRFProtect
 
 #: UI languages with complete catalogs: BCP 47 tag -> Babel locale name.
@@ -22,8 +23,25 @@ LANGUAGE_NAMES: dict[str, str] = {
     "my": "မြန်မာ", "zh-Hans": "简体中文", "ne": "नेपाली", "km": "ខ្មែរ", "th": "ไทย",
 }
 
+class KeirekiLoginManager(LoginManager):
+    """Flask-Login's manager, whose strong session protection leaves alone sessions nobody signed in with.
+
+    Flask-Login treats a session without its identifier (``_id``, set at sign-in) as a stolen one and
+    rewrites it (and clears the remember cookie) every time ``current_user`` is looked at: every page of a
+    participant, whose session holds only the CSRF token and their place in the study, was sent back with
+    two ``Set-Cookie`` headers and a re-signed cookie. A session with a signed-in user, or a request with a
+    remember cookie (Keireki sets none), is checked exactly as before.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if "_user_id" not in session and remember not in request.cookies:
+            return False
+        return bool(super()._session_protection_failed())
+
+
 csrf = CSRFProtect()
-login_manager = LoginManager()
+login_manager = KeirekiLoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 

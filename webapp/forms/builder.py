@@ -178,7 +178,17 @@ def build_form_class(
 def raw_value(form: Form, question: Question) -> str | list[str]:
     """What was typed or chosen for ``question`` in a submitted form (a list for select_multiple)."""
     field: Field | None = getattr(form, field_name(question), None)
-    raw = [str(v) for v in (field.raw_data or [])] if field is not None else []
+    return _raw([str(v) for v in (field.raw_data or [])] if field is not None else [], question)
+
+
+def posted_value(formdata: Any, question: Question) -> str | list[str]:
+    """:func:`raw_value` read straight from submitted form data (a ``MultiDict``), without building a form:
+    what the question's field would hold (nothing for a question that has no field)."""
+    has_field = question.type in FIELD_BUILDERS and question.type not in NOT_ANSWERED
+    return _raw([str(v) for v in formdata.getlist(question.name)] if has_field and formdata else [], question)
+
+
+def _raw(raw: list[str], question: Question) -> str | list[str]:
     if question.type == "select_multiple":
         return raw[:500]
     if isinstance(field, FileField):

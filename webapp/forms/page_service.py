@@ -38,7 +38,7 @@ from typing import Any
 from instruments import engine
 from instruments.errors import AnswerError
 from instruments.model import Group, Instrument, Question
-from webapp.forms.builder import build_form_class, raw_value
+from webapp.forms.builder import posted_value
 from webapp.forms.pages import Entry, answerable, entry_prefix, questions, repeats
 
 #: Longest text kept as typed when it cannot be accepted (what is longer is cut there).
@@ -86,9 +86,21 @@ def whole(instrument: Instrument) -> Group:
 
 
 def read_raw(*, instrument: Instrument, questions: list[Question], language: str) -> dict[str, Any]:
-    """What the request's form holds for each question (text, or a list for select_multiple)."""
-    form = build_form_class(instrument=instrument, questions=questions, language=language)()
-    return {q.name: raw_value(form, q) for q in questions}
+    """What the request's form holds for each question (text, or a list for select_multiple).
+
+    Read as the page's form fields (:func:`webapp.forms.build_form_class`) would read it — the posted form
+    data, or a JSON body's — without building the form (labels in ``language``, choices, a CSRF token
+    nobody uses: as much work as the rest of a save).
+    """
+    del instrument, language  # the fields' values do not depend on them
+    from flask import request
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    formdata: Any = request.form
+    if not formdata and request.is_json:
+        body = request.get_json(silent=True)
+        formdata = ImmutableMultiDict(body) if isinstance(body, dict) else None
+    return {q.name: posted_value(formdata, q) for q in questions}
 
 
 def read_seen() -> frozenset[str]:
@@ -226,9 +238,10 @@ def _relevance(page: _Page, nodes: list[Question | Group], shown: set[str], stat
                typed: dict[str, Any]) -> None:
     """Step 3: questions switched on by this post and still empty appear; contact details of a
     question now hidden are not kept."""
-    out, instrument = page.out, page.instrument
+    out = page.out
+    is_relevant = engine.relevance(page.instrument, state, today=page.today)
     for node in nodes:
-        relevant = engine.is_relevant(instrument, node, state, entry=page.entry, today=page.today)
+        relevant = is_relevant(node, page.entry)
         if isinstance(node, Question) and node.is_contact and not relevant:
             out.contact[node.name] = None
             out.contact_pending.pop(node.name, None)
@@ -276,9 +289,8 @@ def apply_page(
                  PageOutcome(answers=new, meta=copy.deepcopy(meta or {})))
     asked = page_questions(group)
     nodes: list[Question | Group] = [*asked, *(repeats(group) if not entry else [])]
-    shown_state = _with_contact(answers, known, entry)
-    shown = {n.name for n in nodes if n.name in seen
-             or engine.is_relevant(instrument, n, shown_state, entry=entry, today=today)}
+    was_relevant = engine.relevance(instrument, _with_contact(answers, known, entry), today=today)
+    shown = {n.name for n in nodes if n.name in seen or was_relevant(n, entry)}
     typed = {q.name: clean(raw.get(q.name, [] if q.type == "select_multiple" else "")) for q in asked}
     for question in asked:
         _normalise(page, question, typed[question.name])

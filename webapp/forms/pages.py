@@ -21,7 +21,8 @@ Entry = tuple[str, int] | None
 
 def visible_pages(instrument: Instrument, answers: dict[str, Any], today: date) -> list[Group]:
     """The pages the participant sees, in order (a page whose ``relevant`` is false is skipped)."""
-    return [g for g in instrument.groups if engine.is_relevant(instrument, g, answers, today=today)]
+    relevant = engine.relevance(instrument, answers, today=today)
+    return [g for g in instrument.groups if relevant(g)]
 
 
 def find_page(instrument: Instrument, name: str) -> Group | None:

@@ -58,13 +58,14 @@ def page_rows(
     )
     form = form_class(data=form_values(page_questions, values))
     rules = _rules(group)
+    relevant = engine.relevance(instrument, state, today=today)
     compiled: dict[str, list[Any]] = {}
     referenced: set[str] = set()
     rows: list[dict[str, Any]] = []
     for node in nodes:
         row: dict[str, Any] = {
             "name": node.name,
-            "hidden": not engine.is_relevant(instrument, node, state, entry=entry, today=today),
+            "hidden": not relevant(node, entry),
         }
         exprs = rules.get(node.name, ())
         if exprs:

@@ -43,18 +43,19 @@ class Ctx:
 
 
 def _context(study: str) -> Ctx | WerkzeugResponse:
-    s = state.enter(study)
+    s = state.enter(study, with_draft=True)  # one query: the study, the participant, the draft, its version
     person = state.participant(s)
     if person is None:
         return redirect(url_for("participate.start", study=s.slug))
     if person.status != "consented":
         return go_on(s, person)  # type: ignore[return-value]
-    draft = intake_draft(person) or responses.open_draft(
-        session=db_session(), participant=person, now=utcnow()
-    )
+    draft, version = state.loaded_draft(person) or (None, None)
+    if draft is None:
+        draft = responses.open_draft(session=db_session(), participant=person, now=utcnow())
     if draft is None:
         return redirect(url_for("participate.thanks", study=s.slug))
-    version = version_by_id(session=db_session(), version_id=draft.instrument_version_id)
+    if version is None:
+        version = version_by_id(session=db_session(), version_id=draft.instrument_version_id)
     assert version is not None
     return Ctx(s, person, draft, instrument_of(version), utcnow().date())
 

@@ -11,19 +11,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request, session
+from flask import abort, g, request, session
+from sqlalchemy import and_, bindparam
+from sqlalchemy.orm import defer
+from sqlmodel import col, select
 
 from webapp.crypto import DecryptionError, decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES, best_language
-from webapp.models import Participant, Study, utcnow
-from webapp.services.studies import study_or_404
+from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
+from webapp.services.studies import SLUG_MAX
 
 _KEY = "kp"
 
+#: The study of a slug and this browser's participant (``pid``, None for nobody) in one query, built once.
+_STUDY_AND_PERSON = (
+    select(Study, Participant)
+    .outerjoin(Participant, and_(col(Participant.id) == bindparam("pid"), col(Participant.study_id) == Study.id))
+    .where(col(Study.slug) == bindparam("slug"))
+    .limit(1)
+)
+#: The same with the participant's intake draft and the draft's instrument version (definition deferred).
+_WITH_DRAFT = (
+    select(Study, Participant, Draft, InstrumentVersion)
+    .outerjoin(Participant, and_(col(Participant.id) == bindparam("pid"), col(Participant.study_id) == Study.id))
+    .outerjoin(Draft, col(Draft.participant_id) == Participant.id)
+    .outerjoin(InstrumentVersion, col(InstrumentVersion.id) == Draft.instrument_version_id)
+    .options(defer(InstrumentVersion.definition))  # type: ignore[arg-type]
+    .where(col(Study.slug) == bindparam("slug"))
+    .limit(1)
+)
 
-def load_study(slug: str) -> Study:
-    return study_or_404(session=db_session(), slug=slug)
+
+def load_study(slug: str, *, with_draft: bool = False) -> Study:
+    """The study of ``slug`` (404 when there is none), loaded with this browser's participant (so
+    :func:`participant` finds it without a query) and, ``with_draft``, their draft (:func:`loaded_draft`)."""
+    if not slug or len(slug) > SLUG_MAX:
+        abort(404)
+    pid = dict(session.get(_KEY, {}).get(slug, {})).get("pid")
+    params = {"slug": slug, "pid": pid if isinstance(pid, int) else None}
+    row = db_session().exec(_WITH_DRAFT if with_draft else _STUDY_AND_PERSON, params=params).first()
+    if row is None:
+        abort(404)
+    g.kp_loaded = tuple(row)  # held for the request: the session's identity map keeps rows only while used
+    return row[0]
+
+
+def loaded_draft(person: Participant) -> tuple[Draft, InstrumentVersion | None] | None:
+    """``person``'s draft and its instrument version as :func:`enter` with ``with_draft`` loaded them, or
+    None (not loaded for this participant in this request, or no draft)."""
+    loaded = g.get("kp_loaded", ())
+    if len(loaded) < 4 or loaded[1] is not person or loaded[2] is None:
+        return None
+    return loaded[2], loaded[3]
 
 
 #: The state's secrets, kept encrypted under ``"sec"``.
@@ -34,6 +74,13 @@ def _secrets(raw: dict[str, Any]) -> dict[str, Any]:
     sealed = raw.get("sec")
     if not isinstance(sealed, str):
         return {}
+    opened_here: dict[str, dict[str, Any]] = g.setdefault("kp_opened", {})  # a page reads them 2-3 times
+    if sealed not in opened_here:
+        opened_here[sealed] = _open(sealed)
+    return dict(opened_here[sealed])
+
+
+def _open(sealed: str) -> dict[str, Any]:
     try:
         opened = decrypt_json(sealed.encode())
     except (DecryptionError, ValueError, TypeError):
@@ -109,9 +156,9 @@ def switched_language() -> str:
     return str(request.form.get("switch_language", "")) if request.method == "POST" else ""
 
 
-def enter(slug: str) -> Study:
-    """Load the study of this request and set ``g.study`` and ``g.language``."""
-    study = load_study(slug)
+def enter(slug: str, *, with_draft: bool = False) -> Study:
+    """Load the study of this request (see :func:`load_study`) and set ``g.study`` and ``g.language``."""
+    study = load_study(slug, with_draft=with_draft)
     g.study = study
     g.language = choose_language(study)
     return study

@@ -393,3 +393,16 @@ def test_expired_drafts_are_deleted_by_the_beat_task(journey: Journey, session: 
     session.commit()
     assert expire_drafts() == 1
     assert count(session, Draft, Draft.participant_id == person.id) == 0
+
+
+def test_a_form_page_leaves_the_participants_cookies_alone(journey: Journey, bundled_study: Any) -> None:
+    """Showing a page changes nothing in the session: no re-signed session cookie and no remember cookie
+    cleared on every page (Flask-Login's strong session protection did both for sessions nobody signed in
+    with)."""
+    journey.screen("ti")
+    journey.consent()
+    page = journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
+    assert page.status_code == 200
+    again = journey.get(journey.path())
+    assert again.status_code == 200
+    assert again.headers.getlist("Set-Cookie") == []
