@@ -2,7 +2,9 @@
 
 The server hands a page ``compile_rules(instrument)`` (JSON) and the script ``rules_js_path()``; the
 page then shows and hides questions instantly with the same semantics as the Python engine, without
-anyone writing the rules twice.
+anyone writing the rules twice. ``rules.js`` has the operators and :data:`CORE_FUNCTIONS`; the other
+functions are in ``rules-more.js`` (``rules_more_js_path()``), which a page needs only when
+:func:`needs_more` says so for its trees.
 """
 
 from __future__ import annotations
@@ -17,9 +19,30 @@ from instruments.model import Group, Instrument, Question
 _KEYS = ("relevant", "required", "constraint", "calculation", "choice_filter", "repeat_count")
 
 
+#: The functions ``rules.js`` itself evaluates: what relevance rules use. Any other is in ``rules-more.js``.
+CORE_FUNCTIONS = frozenset({
+    "if", "today", "true", "false", "now", "position", "coalesce", "concat", "not", "selected", "count-selected",
+    "string-length", "regex", "count", "int", "number", "string", "boolean", "contains", "starts-with", "ends-with",
+})
+
+
 def rules_js_path() -> Path:
-    """The browser evaluator (under 4 KB, no eval)."""
+    """The browser evaluator (about 3.3 KB minified, no eval)."""
     return Path(__file__).parent / "js" / "rules.js"
+
+
+def rules_more_js_path() -> Path:
+    """The browser evaluator's other functions (dates, rounding, substrings, ...), loaded after ``rules.js``."""
+    return Path(__file__).parent / "js" / "rules-more.js"
+
+
+def needs_more(tree: Any) -> bool:
+    """Whether a compiled tree calls a function outside :data:`CORE_FUNCTIONS` (so needs ``rules-more.js``)."""
+    if not isinstance(tree, list) or not tree:
+        return False
+    if tree[0] == "f" and tree[1] not in CORE_FUNCTIONS:
+        return True
+    return any(needs_more(child) for child in tree[1:] if isinstance(child, list))
 
 
 def compile_rules(instrument: Instrument) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from instruments import engine
 from instruments.errors import ExpressionError
 from instruments.expressions import references, to_json
 from instruments.model import Group, Instrument, Question
+from instruments.rules import needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
 from webapp.forms.pages import Entry, answerable, items, scope_of
 
@@ -102,6 +103,13 @@ def page_rows(
     }
     data = {"today": today.isoformat(), "rules": compiled, "answers": known}
     return rows, json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def rule_scripts(rules: str) -> tuple[bool, bool]:
+    """For the JSON block of :func:`page_rows`: whether the page needs ``rules.js`` (it has relevance rules)
+    and ``rules-more.js`` (a rule calls a function outside ``instruments.rules.CORE_FUNCTIONS``)."""
+    compiled = json.loads(rules).get("rules") or {}
+    return bool(compiled), any(needs_more(tree) for tree in compiled.values())
 
 
 def _plain(value: Any) -> Any:

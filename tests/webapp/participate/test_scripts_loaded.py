@@ -21,6 +21,7 @@ def test_rules_js_only_on_pages_with_relevance_rules(journey: Journey) -> None:
     data, scripts = _scripts(screening)
     assert data["rules"], "screening shows 'sme' only to managers"
     assert any("/rules.js?v=" in s for s in scripts)
+    assert not any("rules-more.js" in s for s in scripts), "its rules call only rules.js's functions"
     assert any("/form.js?v=" in s for s in scripts)
 
     journey.screen("manager")
@@ -46,3 +47,15 @@ def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(
     target = urljoin("http://localhost" + url + "?r=ignored", links["ja"])
     assert target == f"http://localhost{url}?lang=ja"
     assert '<html lang="ja"' in journey.get(target.removeprefix("http://localhost")).get_data(as_text=True)
+
+
+def test_rules_more_js_only_where_a_rule_calls_one_of_its_functions() -> None:
+    from webapp.forms.rows import rule_scripts
+
+    def block(rules: dict[str, object]) -> str:
+        return json.dumps({"today": "2026-12-02", "rules": rules, "answers": {}}).replace("/", "\\/")
+
+    assert rule_scripts(block({})) == (False, False)
+    assert rule_scripts(block({"a": ["=", ["r", "b"], ["s", "x/y"]]})) == (True, False)
+    later = ["f", "not", ["<", ["f", "format-date", ["r", "d"], ["s", "%Y"]], ["s", "2020"]]]
+    assert rule_scripts(block({"a": ["=", ["r", "b"], ["s", "x"]], "c": later})) == (True, True)
