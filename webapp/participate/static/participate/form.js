@@ -43,7 +43,7 @@
  // Tell the server which questions were on screen: what this script showed is not "newly shown" after Next.
  form.addEventListener("submit", function () {
   var seen = [];
-  Array.prototype.forEach.call(form.querySelectorAll("[data-q]"), function (w) { if (!w.hidden) seen.push(w.getAttribute("data-q")); });
+  Array.prototype.forEach.call(form.querySelectorAll(".q,.rep"), function (w) { if (!w.hidden) seen.push(w.id.slice(2)); });
   var input = form.elements._seen || document.createElement("input");
   input.type = "hidden"; input.name = "_seen"; input.value = seen.join(" ");
   if (!input.parentNode) form.appendChild(input);
