@@ -165,9 +165,15 @@ def _walk(app: Any, participant_type: str, language: str) -> list[tuple[str, int
                     if "/entry/" not in location:
                         break
                     url = location
-        instrument, answers = draft()
-        client.post(path, data={**fill(instrument, group, answers), "action": "save"})
-        meter.measure(f"{participant_type} {group.name}", path)
+        url = path
+        for part in range(1, 20):  # a long page is cut into parts: each is measured, then answered
+            meter.measure(f"{participant_type} {group.name}" + (f", part {part}" if part > 1 else ""), url)
+            instrument, answers = draft()
+            location = client.post(url, data={**fill(instrument, group, answers), "action": "next"}).headers.get(
+                "Location", "")
+            if not location.startswith(f"{path}?part="):
+                break
+            url = location
     meter.measure(f"{participant_type} review", f"{base}/review")
     client.post(f"{base}/submit")
     thanks = meter.measure(f"{participant_type} thanks", f"{base}/thanks")

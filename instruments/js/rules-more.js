@@ -1,9 +1,9 @@
 /* Keireki rules, the functions relevance rules rarely use: loaded after rules.js (which calls them as
-   KeirekiRules.more[name](values, first as text, second as text, trees, context)) only by pages whose
-   rules need one of them. Same semantics as instruments/expressions/functions.py. */
+   KeirekiRules.more[name](argument trees, get, context)) only by pages whose rules need one of them.
+   Same semantics as instruments/expressions/functions.py. */
 (function (w) {
  "use strict";
- const R = w.KeirekiRules, {own, isObj, isBool, isNum, norm, str, num, sel} = R._;
+ const R = w.KeirekiRules, {own, isObj, isBool, isNum, norm, str, num, bool, sel, ev} = R._;
  const flat = v => v.flatMap(x => Array.isArray(x) ? sel(x) : [x]);
  const idx = (v, d) => { const x = num(v); return x !== x ? d : Math.trunc(Math.max(Math.min(x, 1e15), -1e15)); };
  const ISO = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?$/;
@@ -32,7 +32,28 @@
   Array.from(a).forEach((x, i) => { if (!(x in t)) t[x] = i < to.length ? to[i] : ""; });
   return Array.from(s).map(x => x in t ? t[x] : x).join("");
  }
- Object.assign(R.more, {
+ // Functions that decide which arguments to evaluate; then those that take the evaluated values, with the
+ // first and second as text (s, b).
+ const lazy = {
+  if: (as, g, c) => ev(as[bool(ev(as[0], g, c)) ? 1 : 2], g, c),
+  now: (as, g, c) => c.now || c.today || "",
+  position: (as, g, c) => {
+   if (!c.position) throw new Error("position(..) outside a repeat");
+   return c.position;
+  }
+ };
+ const eager = {
+  coalesce: v => v.filter(x => str(x) !== "").concat([""])[0],
+  concat: v => v.map(str).join(""),
+  "string-length": (v, s) => Array.from(s).length,
+  regex: (v, s, b) => new RegExp(b).test(s),
+  count: (v, s) => Array.isArray(v[0]) ? v[0].length : s === "" ? 0 : 1,
+  int: v => Math.trunc(num(v[0])),
+  number: v => num(v[0]),
+  string: (v, s) => s,
+  boolean: v => bool(v[0]),
+  contains: (v, s, b) => s.includes(b),
+  "ends-with": (v, s, b) => s.endsWith(b),
   "indexed-repeat": (v, s, b, as) => {
    if (as[0][0] !== "r" || as[1][0] !== "r") throw new Error("indexed-repeat");
    const e = norm(v[1]), i = Math.trunc(num(v[2]));
@@ -76,5 +97,12 @@
    return l && own(l, s) ? String(l[s]) : "";
   },
   uuid: () => globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : ""
+ };
+ Object.assign(R.more, lazy);
+ Object.keys(eager).forEach(n => {
+  R.more[n] = (as, g, c) => {
+   const v = as.map(x => ev(x, g, c));
+   return eager[n](v, str(v[0]), v.length > 1 ? str(v[1]) : "", as, c);
+  };
  });
 })(typeof window !== "undefined" ? window : globalThis);

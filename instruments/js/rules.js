@@ -1,8 +1,8 @@
 /* Keireki rules: evaluates compiled expressions (instruments/expressions/compiled.py) as values.py
    does. No eval. API: docs/instruments.md "Expressions in the browser".
-   This file has the operators and the functions relevance rules use (instruments/rules.py
-   CORE_FUNCTIONS); the others (dates, rounding, substrings, ...) are in rules-more.js, which a page
-   loads after this one only when its rules call one of them. */
+   This file has the operators and the few functions most relevance rules use (instruments/rules.py
+   CORE_FUNCTIONS); the others are in rules-more.js, which a page loads after this one only when its
+   rules call one of them (every page counts its scripts towards its 15 kB). */
 (function (w) {
  "use strict";
  const NUM = /^[ \t\n\r]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*$/;
@@ -51,34 +51,18 @@
   return op === "<" ? x < y : op === "<=" ? x <= y : op === ">" ? x > y : x >= y;
  }
  const R = w.KeirekiRules = {more: {}, _: {own, isObj, isStr, isBool, isNum, norm, str, num, bool, sel}};
+ R._.ev = (t, g, c) => ev(t, g, c);
  function fn(n, as, g, c) {
-  if (n === "if") return ev(as[bool(ev(as[0], g, c)) ? 1 : 2], g, c);
-  if (n === "today") return c.today || "";
   if (n === "true" || n === "false") return n === "true";
-  if (n === "now") return c.now || c.today || "";
-  if (n === "position") {
-   if (!c.position) throw new Error("position(..) outside a repeat");
-   return c.position;
-  }
-  const v = as.map(x => ev(x, g, c)), f = v[0], s = str(f), b = v.length > 1 ? str(v[1]) : "";
+  if (n === "today") return c.today || "";
+  if (own(R.more, n)) return R.more[n](as, g, c);
+  const v = as.map(x => ev(x, g, c)), f = v[0], b = v.length > 1 ? str(v[1]) : "";
   switch (n) {
-   case "coalesce": return v.filter(x => str(x) !== "").concat([""])[0];
-   case "concat": return v.map(str).join("");
    case "not": return !bool(f);
    case "selected": return sel(f).includes(b);
    case "count-selected": return sel(f).length;
-   case "string-length": return Array.from(s).length;
-   case "regex": return new RegExp(b).test(s);
-   case "count": return Array.isArray(f) ? f.length : s === "" ? 0 : 1;
-   case "int": return Math.trunc(num(f));
-   case "number": return num(f);
-   case "string": return s;
-   case "boolean": return bool(f);
-   case "contains": return s.includes(b);
-   case "starts-with": return s.startsWith(b);
-   case "ends-with": return s.endsWith(b);
+   case "starts-with": return str(f).startsWith(b);
   }
-  if (own(R.more, n)) return R.more[n](v, s, b, as, c);
   throw new Error("unknown function " + n);
  }
  function ev(t, g, c) {

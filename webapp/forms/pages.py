@@ -50,7 +50,7 @@ def repeats(group: Group) -> list[Group]:
 #: Estimated bytes of questions per page part: what stays within the 30 KB page budget once the
 #: page's frame, stylesheets and scripts (about 14 KB with rules.js and the offline keeping of form.js)
 #: are added.
-PART_BUDGET = 12_000
+PART_BUDGET = 4_000
 
 
 def _weight(instrument: Instrument, question: Question, language: str) -> int:
