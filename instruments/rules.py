@@ -4,7 +4,8 @@ The server hands a page ``compile_rules(instrument)`` (JSON) and the script ``ru
 page then shows and hides questions instantly with the same semantics as the Python engine, without
 anyone writing the rules twice. ``rules.js`` has the operators and :data:`CORE_FUNCTIONS`; the other
 functions are in ``rules-more.js`` (``rules_more_js_path()``), which a page needs only when
-:func:`needs_more` says so for its trees.
+:func:`needs_more` says so for its trees. A page whose trees are all :func:`is_lite` (comparisons, and/or,
+not/selected/count-selected/starts-with) loads ``rules-lite.js`` alone instead, the same semantics in less.
 """
 
 from __future__ import annotations
@@ -31,6 +32,27 @@ def rules_js_path() -> Path:
 def rules_more_js_path() -> Path:
     """The browser evaluator's other functions (dates, strings, numbers, ...), loaded after ``rules.js``."""
     return Path(__file__).parent / "js" / "rules-more.js"
+
+
+#: What ``rules-lite.js`` evaluates (as ``rules.js`` does): the trees of most relevance rules.
+LITE_OPERATORS = frozenset({"s", "n", "r", "=", "!=", "<", "<=", ">", ">=", "and", "or"})
+LITE_FUNCTIONS = frozenset({"not", "selected", "count-selected", "starts-with"})
+
+
+def rules_lite_js_path() -> Path:
+    """The small evaluator for pages whose rules are all :func:`is_lite` (under 1.5 kB minified)."""
+    return Path(__file__).parent / "js" / "rules-lite.js"
+
+
+def is_lite(tree: Any) -> bool:
+    """Whether ``rules-lite.js`` evaluates a compiled tree (as ``rules.js`` does)."""
+    if not isinstance(tree, list) or not tree:
+        return False
+    if tree[0] == "f":
+        return tree[1] in LITE_FUNCTIONS and all(is_lite(child) for child in tree[2:])
+    if tree[0] in ("s", "n", "r"):
+        return True
+    return tree[0] in LITE_OPERATORS and all(is_lite(child) for child in tree[1:])
 
 
 def needs_more(tree: Any) -> bool:

@@ -217,9 +217,12 @@ def thanks(study: str) -> ResponseReturnValue:
 #: functions (rules-more.js, only on pages whose rules call one).
 RULES_JS = Path(instruments.__file__).parent / "js" / "rules.js"
 RULES_MORE_JS = RULES_JS.with_name("rules-more.js")
+RULES_LITE_JS = RULES_JS.with_name("rules-lite.js")  #: instead of rules.js where every rule is simple
+SCRIPTS = {"rules.js": "participate.rules_js", "rules-more.js": "participate.rules_more_js",
+           "rules-lite.js": "participate.rules_lite_js"}
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def _script(path: Path) -> bytes:
     return path.read_bytes()
 
@@ -238,3 +241,8 @@ def rules_js() -> Response:
 @bp.route("/static/rules-more.js")
 def rules_more_js() -> Response:
     return _script_response(RULES_MORE_JS)
+
+
+@bp.route("/static/rules-lite.js")
+def rules_lite_js() -> Response:
+    return _script_response(RULES_LITE_JS)
