@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -192,7 +193,8 @@ def _booking(meter: Meter, url: str) -> None:
     days = re.findall(r'class="dl" href="([^"]+)"', page)
     if len(days) < 2:
         raise SystemExit(f"{url}: fewer than two days offered")
-    page = meter.measure("booking, another day", days[1].replace("&amp;", "&")).get_data(as_text=True)
+    another = urljoin(url, days[1].replace("&amp;", "&"))  # the day links are relative to the page
+    page = meter.measure("booking, another day", another).get_data(as_text=True)
     slot = re.search(r'name="slot" value="([^"]+)"', page)
     assert slot is not None
     action = re.search(r'<form method="post" action="([^"]+)"', page)

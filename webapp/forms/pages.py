@@ -47,10 +47,12 @@ def repeats(group: Group) -> list[Group]:
     return [node for node in items(group) if isinstance(node, Group)]
 
 
-#: Estimated bytes of questions per page part: what stays within the 30 KB page budget once the
-#: page's frame, stylesheets and scripts (about 14 KB with rules.js and the offline keeping of form.js)
-#: are added.
-PART_BUDGET = 4_000
+#: Estimated bytes of questions per page part: what keeps a page within 15 kB (bench/page_weight.py) once
+#: the page's frame (header, language links, buttons; about 3.3 kB in Burmese or Khmer), stylesheets (3.9 kB)
+#: and scripts (form.js and rules-lite.js, 4.1 kB) are added.
+PART_BUDGET = 3_500
+#: Entries of a repeat group counted for its list's weight on the page.
+LISTED_ENTRIES = 3
 
 
 def _weight(instrument: Instrument, question: Question, language: str) -> int:
@@ -62,13 +64,21 @@ def _weight(instrument: Instrument, question: Question, language: str) -> int:
     return size
 
 
+def _list_weight(instrument: Instrument, repeat: Group, language: str) -> int:
+    """Rough bytes of a repeat group's list on its page: a few entries, each a summary with Edit and Remove
+    (both naming the entry for screen readers)."""
+    label = len(instrument.text(repeat.label, language).encode())
+    return 300 + label + LISTED_ENTRIES * (350 + 2 * label)
+
+
 def parts(instrument: Instrument, group: Group, language: str, budget: int = PART_BUDGET) -> list[Group]:
     """``group`` cut into consecutive parts that each fit the page budget in ``language`` (a long repeat
     entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits."""
     chunks: list[list[Question | Group]] = [[]]
     size = 0
     for node in items(group):
-        weight = _weight(instrument, node, language) if isinstance(node, Question) else 400
+        weight = _weight(instrument, node, language) if isinstance(node, Question) else _list_weight(
+            instrument, node, language)
         if chunks[-1] and size + weight > budget:
             chunks.append([])
             size = 0

@@ -351,6 +351,13 @@ def _entry_at(c: Ctx, page: str, n: int) -> EntryAt:
     return EntryAt(group, repeat, n, count, chunks, int(part))
 
 
+def _list_url(c: Ctx, at: EntryAt) -> str:
+    """The page (the part of it) with the entry's repeat list, where saving or cancelling an entry goes back."""
+    chunks = pages.parts(c.instrument, at.group, g.language)
+    part = next((i for i, chunk in enumerate(chunks, 1) if at.repeat in chunk.children), 1)
+    return _page_url(c, at.group, part)
+
+
 def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
     return url_for("participate.entry", study=c.study.slug, page=at.group.name, n=at.n, r=at.repeat.name,
                    part=part if part > 1 else None)
@@ -368,7 +375,7 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
 
 
 def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
-    page_url = url_for("participate.form_page", study=c.study.slug, page=at.group.name)
+    page_url = _list_url(c, at)
     action = request.form.get("action", "")
     if action == "cancel":
         return redirect(page_url, code=303)
@@ -412,7 +419,7 @@ def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         rules=rules,
         title=c.instrument.text(at.repeat.label, g.language) or at.repeat.name,
         page_title=c.instrument.text(at.group.label, g.language),
-        page_url=url_for("participate.form_page", study=c.study.slug, page=at.group.name),
+        page_url=_list_url(c, at),
         is_new=at.n == at.count + 1,
         part=at.part,
         parts=len(at.chunks),
