@@ -82,7 +82,9 @@ TABLE = [
 ]
 
 
-def _run_node(cases: list[dict[str, Any]], scripts: tuple[Path, ...] = (RULES_JS, RULES_MORE_JS)) -> list[dict[str, Any]]:
+def _run_node(
+    cases: list[dict[str, Any]], scripts: tuple[Path, ...] = (RULES_JS, RULES_MORE_JS)
+) -> list[dict[str, Any]]:
     assert NODE is not None
     done = subprocess.run(  # noqa: S603 - fixed arguments
         [NODE, "-e", HARNESS, *map(str, scripts)], input=json.dumps(cases), capture_output=True, text=True,
@@ -145,7 +147,8 @@ def test_rules_js_alone_evaluates_the_core_functions_and_rules_more_js_the_other
     assert set(CORE_FUNCTIONS) < set(FUNCTIONS)
     core = [t for t in TABLE if not needs_more(to_json(parse(t)))]
     more = [t for t in TABLE if needs_more(to_json(parse(t)))]
-    assert len(core) > 25 and len(more) > 40
+    assert len(core) > 25
+    assert len(more) > 40
     contexts = CONTEXTS[:1]
     cases = [_case(t, ctx) for t in core for ctx in contexts]
     alone = _run_node(cases, (RULES_JS,))
@@ -232,15 +235,16 @@ def test_rules_lite_js_agrees_with_python_on_the_trees_it_takes() -> None:
     table = [
         "${status} = 'ti_2'", "starts-with(${status}, 'ti_')", "${num_text} = 34", "${num_text} = '34'",
         "${dec} = 2.5", "${dec} != '2.5'", "${age} > 30", "${age} >= '34'", "${missing} < 5", "${missing} = ''",
-        "${arrival} < '2019-05-01'", "'b' > 'a'", "${skills} = 'welding forklift'", "selected(${skills}, 'forklift')",
+        "${arrival} < '2019-05-01'", "'b' > 'a'", "${skills} = 'welding forklift'",
+        "selected(${skills}, 'forklift')",
         "not(selected(${skills}, 'x')) and count-selected(${skills}) = 2", "${one} = 'x'", "${blank} < 'a'",
         "${spaces} = 12", "${neg} < 0", "${salary} > 180000", "${ja} = '東京都' or ${age} = 0",
         "count-selected(${missing}) = 0", "starts-with(${skills}, 'weld')", "${zero} = ''", "${zero} = 0",
     ]
     rng = random.Random(20261202)
     atoms = ["${age}", "${salary}", "${name}", "${skills}", "${arrival}", "${missing}", "${zero}", "${neg}",
-             "${num_text}", "${dec}", "${status}", "${one}", "${blank}", "${flag}", "0", "1", "2.5", "'x'", "''", "'12'",
-             "'-0'", "'ti_2'", "'welding'", "'2019-04'"]
+             "${num_text}", "${dec}", "${status}", "${one}", "${blank}", "${flag}", "0", "1", "2.5", "'x'", "''",
+             "'12'", "'-0'", "'ti_2'", "'welding'", "'2019-04'"]
     ops = ["or", "and", "=", "!=", "<", "<=", ">", ">="]
 
     def gen(depth: int) -> str:
@@ -263,7 +267,8 @@ def test_rules_lite_js_agrees_with_python_on_the_trees_it_takes() -> None:
     )
     got = json.loads(done.stdout)
     want = ["error" if e["type"] == "error" else e["test"] for e in expected]
-    assert sum(w is True for w in want) > 50 and sum(w is False for w in want) > 50
+    assert sum(w is True for w in want) > 50
+    assert sum(w is False for w in want) > 50
     mismatches = [(t, w, g) for t, w, g in zip(texts, want, got, strict=True) if w != g]
     assert not mismatches, mismatches[:5]
     assert not is_lite(to_json(parse("string-length(${name}) > 2")))

@@ -107,8 +107,8 @@ def page_rows(
 
 def rule_scripts(rules: str) -> tuple[str, ...]:
     """For the JSON block of :func:`page_rows`: the evaluator scripts the page needs, by name: none (no
-    relevance rules), ``rules-lite.js`` (every rule :func:`instruments.rules.is_lite`), else ``rules.js`` and, where a rule calls one of its functions,
-    ``rules-more.js``."""
+    relevance rules), ``rules-lite.js`` (every rule :func:`instruments.rules.is_lite`), else ``rules.js`` and,
+    where a rule calls one of its functions, ``rules-more.js``."""
     data = json.loads(rules)
     compiled = data.get("rules") or {}
     if not compiled:

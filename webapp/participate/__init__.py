@@ -30,5 +30,5 @@ def init_app(app: Flask) -> None:
     register_file_route(app, "participate.rules_js", routes.RULES_JS)
     register_file_route(app, "participate.rules_more_js", routes.RULES_MORE_JS)
     register_file_route(app, "participate.rules_lite_js", routes.RULES_LITE_JS)
-    app.add_template_global(routes.SCRIPTS, "rule_script_endpoints")
+    app.jinja_env.globals["rule_script_endpoints"] = routes.SCRIPTS
     app.register_blueprint(channels_bp)
