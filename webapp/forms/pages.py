@@ -15,6 +15,7 @@ from typing import Any
 from instruments import engine
 from instruments.convert import NOT_ANSWERED
 from instruments.model import Group, Instrument, Question
+from webapp.forms.builder import RADIO_LIMIT
 
 Entry = tuple[str, int] | None
 
@@ -50,17 +51,22 @@ def repeats(group: Group) -> list[Group]:
 #: Estimated bytes of questions per page part: what keeps a page within 15 kB (bench/page_weight.py) once
 #: the page's frame (header, language links, buttons; about 3.3 kB in Burmese or Khmer), stylesheets (3.9 kB)
 #: and scripts (form.js and rules-lite.js, 4.1 kB) are added.
-PART_BUDGET = 3_500
+PART_BUDGET = 3_300
 #: Entries of a repeat group counted for its list's weight on the page.
 LISTED_ENTRIES = 3
 
 
 def _weight(instrument: Instrument, question: Question, language: str) -> int:
-    """Rough bytes a question adds to a page: its texts, its options and their markup."""
-    size = 160 + len(instrument.text(question.label, language).encode())
+    """Rough bytes a question adds to a page: its texts, its options and their markup (_fields.html: an
+    option of a drop-down list is short, a radio button or checkbox carries the question's name)."""
+    size = 100 + 4 * len(question.name) + len(instrument.text(question.label, language).encode())
     size += len(instrument.text(question.hint, language).encode()) if question.hint else 0
-    for choice in instrument.choice_lists.get(question.choices or "", ()):
-        size += 70 + len(instrument.text(choice.label, language).encode())
+    choices = instrument.choice_lists.get(question.choices or "", ())
+    listed = question.type == "select_one" and (
+        len(choices) > RADIO_LIMIT or bool(question.appearance and "minimal" in question.appearance))
+    for choice in choices:
+        size += (20 if listed else 50 + len(question.name)) + len(choice.name)
+        size += len(instrument.text(choice.label, language).encode())
     return size
 
 
