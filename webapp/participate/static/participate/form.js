@@ -55,7 +55,9 @@
   try { S = localStorage; } catch (e) { return; }
   A("[data-leave]").forEach(l => { l.onsubmit = () => drop(); });
   if (!f || !f.dataset.draft) return;
-  const k = "kd:" + f.dataset.draft + location.pathname, v = performance.getEntriesByType("navigation")[0];
+  // Per draft, page and part of it (?part=2: other questions, the same path).
+  const k = "kd:" + f.dataset.draft + location.pathname + (/[?&]part=\d+/.exec(location.search) || [""])[0];
+  const v = performance.getEntriesByType("navigation")[0];
   if (v && v.redirectCount) drop(1);
   const ok = e => e.name && !/hidden|file|password|submit/.test(e.type);
   const el = () => [...f.elements].filter(ok);
