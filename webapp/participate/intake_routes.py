@@ -109,7 +109,7 @@ def _part_of(c: Ctx, group: Group) -> PartAt:
     chunks = pages.parts(c.instrument, group, g.language)
     part = request.args.get("part", "1")
     # A part number beyond this language's parts (the page was cut differently in another one): the last part.
-    return PartAt(group, chunks, min(int(part), len(chunks)) if part.isdigit() and part != "0" else 1)
+    return PartAt(group, chunks, max(1, min(int(part), len(chunks))) if part.isdigit() else 1)
 
 
 def _page_url(c: Ctx, group: Group, part: int = 1, **args: Any) -> str:

@@ -402,3 +402,31 @@ def test_expired_drafts_are_deleted_by_the_beat_task(journey: Journey, session: 
     session.commit()
     assert expire_drafts() == 1
     assert count(session, Draft, Draft.participant_id == person.id) == 0
+
+
+def test_a_long_page_is_shown_in_parts_and_next_and_back_move_through_them(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
+    """A page cut into parts (every participant page within 15 kB): each part has only its questions,
+    Next goes to the next part, Back to the one before, a part number out of range shows the nearest part."""
+    journey.screen("ti")
+    journey.consent()
+    instrument = _instrument(session, bundled_study, "ti_intake")
+    group = pages.find_page(instrument, "before_japan")
+    assert group is not None
+    chunks = pages.parts(instrument, group, "en")
+    assert len(chunks) == 2  # its two lists of entries (jobs, training) weigh more than one part
+    first, second = ({n.name for n in chunk.children} for chunk in chunks)
+    url = f"/s/{STUDY}/form/before_japan"
+    one = journey.get(url).get_data(as_text=True)
+    assert all(f'id="w-{name}"' in one for name in first)
+    assert not any(f'id="w-{name}"' in one for name in second)
+    assert "Part 1 of 2" in one
+    two = journey.get(f"{url}?part=2").get_data(as_text=True)
+    assert all(f'id="w-{name}"' in two for name in second)
+    assert "Part 2 of 2" in two
+    assert journey.post(f"{url}?part=2", {"action": "save"}).headers["Location"].endswith(f"{url}?part=2&saved=1")
+    assert journey.post(f"{url}?part=2", {"action": "back"}).headers["Location"].endswith(url)
+    assert journey.post(url, {"action": "back"}).headers["Location"].endswith("/form/background")
+    assert "Part 2 of 2" in journey.get(f"{url}?part=999").get_data(as_text=True)
+    assert "Part 1 of 2" in journey.get(f"{url}?part=00").get_data(as_text=True)
