@@ -51,6 +51,9 @@ class Tally:
     acknowledged: list[int] = field(default_factory=list)
     save_seconds: list[float] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    #: Per save: the server's Server-Timing figures (s) and ``outside``, the client's time minus ``app``
+    #: (waiting for one of waitress's threads, and the network).
+    timings: list[dict[str, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, method: str, path: str, resp: requests.Response, seconds: float) -> None:
@@ -58,9 +61,38 @@ class Tally:
             if method == "POST":
                 self.saves += 1
                 self.save_seconds.append(seconds)
+                timing = server_timing(resp.headers.get("Server-Timing", ""))
+                if "app" in timing:
+                    self.timings.append({**timing, "outside": max(0.0, seconds - timing["app"])})
                 self.slowest = sorted([*self.slowest, (seconds, f"{time.strftime('%H:%M:%S')} {path}")])[-5:]
             if not 200 <= resp.status_code < 400:
                 self.bad.append(f"{resp.status_code} {method} {path}")
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """``lock;dur=1.2, app;dur=30.5`` as ``{"lock": 0.0012, "app": 0.0305}`` (seconds)."""
+    out: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        try:
+            out[name] = float(rest) / 1000
+        except ValueError:
+            continue
+    return out
+
+
+def _timing_figures(timings: list[dict[str, float]]) -> dict[str, str]:
+    """p50 / p99 / max in ms of each part of a save's time: where it went."""
+    figures = {}
+    for name in ("app", "lock", "write", "hash", "outside"):
+        if not any(name in t for t in timings):
+            figures[f"save_{name}_ms"] = "none reported"  # lock and write: SQLite only
+            continue
+        values = sorted(t.get(name, 0.0) for t in timings)
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        figures[f"save_{name}_ms"] = (f"p50 {1000 * values[len(values) // 2]:.0f} / p99 {1000 * p99:.0f} / "
+                                      f"max {1000 * values[-1]:.0f}")
+    return figures
 
 
 class Participant:
@@ -314,6 +346,7 @@ def _soak(args: Any, env: dict[str, str], url: str, base: str, log: Path, before
     instruments = {t: instrument_of(InstrumentVersion(**versions[f"{t}_intake"]._mapping)) for t in ("ti", "sie")}
     tally = Tally()
     stop = threading.Event()
+    load_before = os.getloadavg()[0]
     seeding = subprocess.Popen([_keireki(), "demo", "seed", "--participants", str(args.seed_participants),  # noqa: S603
                                 "--seed", "5", "--interviewed", "0"], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -365,6 +398,10 @@ def _soak(args: Any, env: dict[str, str], url: str, base: str, log: Path, before
         "save_p99_ms": round(1000 * saves[min(len(saves) - 1, int(len(saves) * 0.99))]),
         "slow_client_delay_ms": round(1000 * (statistics.median(during or [before]) - before)),
         "demo_seed_exit": seeding.returncode, "worker_restarts": len(re.findall("worker exited", log.read_text())),
+        **_timing_figures(tally.timings),
+        "slow_requests_logged": len(re.findall("slow request", log.read_text())),
+        "long_write_locks_logged": len(re.findall("held the SQLite write lock", log.read_text() + seed_output)),
+        "load_average": f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1 min)",
     }
     for key, value in result.items():
         print(f"{key:28} {value}")

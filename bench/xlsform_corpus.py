@@ -1,13 +1,15 @@
 """Real-world XLSForm acceptance: of the workbooks pyxform converts, how many ``instruments check`` accepts.
 
-    .venv/bin/python bench/xlsform_corpus.py FOLDER [--validate] [--list]
+    .venv/bin/python bench/xlsform_corpus.py FOLDER [--validate] [--list] [--cache FILE]
 
 Walks ``FOLDER`` for ``.xlsx``/``.xls``/``.xlsm`` workbooks, converts each with pyxform (the reference
 implementation; ``--validate`` also runs ODK Validate, which needs Java) and runs Keireki's check (load, then
 every check ``keireki instruments check`` runs) on the ones pyxform accepts. Prints how many forms pyxform
 accepts, how many of those Keireki accepts (%), and a table of the first error of each refused form, with the
 quoted names and numbers taken out so that the same reason is counted once. ``--list`` also prints each
-refused file with its first error.
+refused file with its first error. ``--cache FILE`` keeps pyxform's verdicts (by file content) in a JSON
+file, so a second run checks only Keireki (ODK Validate takes seconds a form). Identical workbooks (the
+same bytes in several repositories) are counted once.
 
 The corpus is not part of the repository: bring real forms from their public repositories (for example
 pyxform's ``tests/example_xls`` and ``tests/bug_example_xls``) into a folder of your own.
@@ -16,6 +18,8 @@ pyxform's ``tests/example_xls`` and ``tests/bug_example_xls``) into a folder of 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import sys
 from collections import Counter
@@ -63,9 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--validate", action="store_true", help="also run ODK Validate (needs Java)")
     parser.add_argument("--list", action="store_true", help="print every refused file with its first error")
+    parser.add_argument("--cache", type=Path, help="JSON file keeping pyxform's verdicts between runs")
     args = parser.parse_args(argv)
-    books = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
-    accepted_by_pyxform = [p for p in books if pyxform_accepts(p, validate=args.validate)]
+    found = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in found}
+    first: dict[str, Path] = {}
+    books = [first.setdefault(d, p) for p, d in digests.items() if d not in first]
+    cache: dict[str, bool] = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
+    key = "validate" if args.validate else "convert"
+    for path in books:
+        if f"{key}:{digests[path]}" not in cache:
+            cache[f"{key}:{digests[path]}"] = pyxform_accepts(path, validate=args.validate)
+    if args.cache:
+        args.cache.write_text(json.dumps(cache, indent=0, sort_keys=True))
+    accepted_by_pyxform = [p for p in books if cache[f"{key}:{digests[p]}"]]
     refused: dict[Path, str] = {}
     for path in accepted_by_pyxform:
         error = keireki_first_error(path)
@@ -73,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             refused[path] = error
     total = len(accepted_by_pyxform)
     ok = total - len(refused)
-    print(f"workbooks found:        {len(books)}")
+    print(f"workbooks found:        {len(found)} ({len(books)} distinct)")
     print(f"pyxform accepts:        {total}")
     print(f"of those Keireki accepts: {ok} ({100 * ok / total if total else 0:.1f} %)")
     if refused:

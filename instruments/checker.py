@@ -92,19 +92,47 @@ def _check_translations(c: Collector) -> None:
             c.warning(where, field_name, f"language(s) not declared in 'languages': {', '.join(unknown)}")
 
 
+def _scoped(children: tuple[Question | Group, ...], repeats: tuple[str, ...] = ()
+            ) -> Iterator[tuple[Question | Group, tuple[str, ...]]]:
+    """Every node with the repeats around it: the answers' storage scope (the top level, or an entry)."""
+    for node in children:
+        yield node, repeats
+        if isinstance(node, Group):
+            yield from _scoped(node.children, (*repeats, node.name) if node.repeat else repeats)
+
+
+def _check_names(c: Collector) -> None:
+    """Names are unique where answers are stored: among the top level's questions (whatever their group)
+    and within each repeat's entries (a question inside a repeat may share a name with one outside, as
+    XLSForm allows); calculations are unique in the whole instrument."""
+    seen: dict[tuple[tuple[str, ...], str], Location | None] = {}
+    calculations: dict[str, Location | None] = {}
+    anywhere: dict[str, Question | Group] = {}
+    for node, repeats in _scoped(c.instrument.groups):
+        where = (repeats, node.name)
+        other = anywhere.setdefault(node.name, node)
+        calculated = isinstance(node, Question) and node.type == "calculate" or (
+            isinstance(other, Question) and other.type == "calculate")
+        if where in seen or (calculated and other is not node):
+            first = seen.get(where, calculations.get(node.name, other.location))
+            why = (" (calculations need names unique in the whole instrument)" if where not in seen else
+                   " (answers outside repeats are stored together: names differ across groups)" if not repeats
+                   else f" (in the entries of the repeat {repeats[-1]!r})")
+            c.error(node.location, f"{node.name}.name", f"duplicate name {node.name!r} (first at {first}){why}")
+        else:
+            seen[where] = node.location
+            if isinstance(node, Question) and node.type == "calculate":
+                calculations[node.name] = node.location
+        if not node.name.isascii() or not node.name.replace("_", "a").replace("-", "a").replace(".", "a").isalnum():
+            c.error(node.location, f"{node.name}.name", "names are ASCII letters, digits, '_', '-' and '.'")
+
+
 def _check_structure(c: Collector) -> None:
     inst = c.instrument
-    seen: dict[str, Location | None] = {}
     if len(set(inst.languages)) != len(inst.languages):
         c.error(None, "languages", "a language is listed twice")
+    _check_names(c)
     for node in inst.walk():
-        if node.name in seen:
-            first = seen[node.name]
-            c.error(node.location, f"{node.name}.name", f"duplicate name {node.name!r} (first at {first})")
-        else:
-            seen[node.name] = node.location
-        if not node.name.isascii() or not node.name.replace("_", "a").replace("-", "a").isalnum():
-            c.error(node.location, f"{node.name}.name", "names are ASCII letters, digits, '_' and '-'")
         if isinstance(node, Group):
             _check_group(c, node)
         else:
@@ -150,8 +178,9 @@ def _check_question(c: Collector, q: Question) -> None:
     else:
         if q.choices:
             c.warning(q.location, f"{q.name}.choices", f"a {q.type} question does not use choices")
-        if q.choice_filter:
-            c.error(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions")
+        if q.choice_filter:  # pyxform ignores it on other questions: an XLSForm gets a warning
+            report = c.warning if from_xlsform(inst) else c.error
+            report(q.location, f"{q.name}.choice_filter", "choice_filter is only for select questions (ignored)")
     if q.type == "calculate" and not q.calculation and not (q.default or q.xlsform.get("trigger")):
         c.error(q.location, f"{q.name}.calculation", "a calculate question needs a calculation")
     if q.calculation and q.type != "calculate":

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from instruments.errors import ExpressionError
-from instruments.expressions import Binary, Call, Column, Current, Negate, Node, Parent, Ref, parse, walk
+from instruments.expressions import Binary, Call, Column, Current, Filter, Negate, Node, Parent, Ref, Step, parse, walk
 from instruments.findings import Collector, from_xlsform
 from instruments.model import Group, Location, Question
 
@@ -111,8 +111,10 @@ def _check_types(c: Collector, scope: _Scope, site: Site, tree: Node) -> None:
             for side in (node.left, node.right):
                 if _question_type(scope, site, side) == "select_multiple":
                     what = _describe(side)
-                    c.error(site.location, site.field, f"{what} is a select_multiple: compare it with "
-                            f"selected({what}, 'code'), not {node.op}")
+                    # ODK compares the space-separated names, so an XLSForm may: a warning there
+                    report = c.warning if from_xlsform(c.instrument) else c.error
+                    report(site.location, site.field, f"{what} is a select_multiple: compare it with "
+                           f"selected({what}, 'code'), not {node.op}")
         if isinstance(node, Binary) and node.op in _ARITHMETIC:
             _check_arithmetic(c, scope, site, (node.left, node.right))
         elif isinstance(node, Negate):
@@ -132,9 +134,32 @@ def _check_column(c: Collector, site: Site, node: Column) -> None:
                f"every choice (columns: {', '.join(sorted(columns))}; a text needs quotes: '{node.name}')")
 
 
+def _in_predicates(tree: Node) -> set[int]:
+    """The nodes inside predicates ``[ ]``: there bare names are the entry's answers, ``position()`` and
+    ``.`` its position and value."""
+    return {id(n) for f in walk(tree) if isinstance(f, Filter) for n in walk(f.predicate)}
+
+
+def _path_checked(c: Collector, scope: _Scope, site: Site, node: Node, in_predicate: bool) -> bool:
+    """Check a step ``/x`` and what is inside a predicate (bare names there are the entry's questions);
+    True when ``node`` needs no other check."""
+    if isinstance(node, Step):
+        if node.name not in scope.nodes:
+            c.error(site.location, site.field, f"unknown question {node.name!r} in a path")
+        return True
+    if not in_predicate or not isinstance(node, Column | Call | Parent | Current):
+        return False
+    if isinstance(node, Column) and node.name not in scope.nodes:
+        c.error(site.location, site.field, f"unknown question {node.name!r} in a predicate [ ]")
+    return True
+
+
 def _check_refs(c: Collector, scope: _Scope, site: Site, tree: Node) -> list[str]:
     refs: list[str] = []
+    inside = _in_predicates(tree)
     for node in walk(tree):
+        if _path_checked(c, scope, site, node, id(node) in inside):
+            continue
         if isinstance(node, Ref) and node.name.startswith("last-saved#"):
             saved = node.name.removeprefix("last-saved#")
             if saved not in scope.nodes:

@@ -16,7 +16,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from instruments.errors import AnswerError, ExpressionError
 from instruments.expressions import Context, evaluate_bool
 from instruments.geo import parse_geo
-from instruments.model import GEO_TYPES, Choice, Instrument, Question
+from instruments.model import GEO_TYPES, UPLOAD_KEY, UPLOAD_TYPES, Choice, Instrument, Question
 from instruments.normalise import normalise_email, normalise_phone, normalise_text, parse_partial_date
 
 #: Longest accepted free text, in characters.
@@ -27,6 +27,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 _ACKNOWLEDGED = {"ok", "yes", "true", "1", "on"}
+_UPLOAD_KEY = re.compile(UPLOAD_KEY)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ def _convert(question: Question, text: str, region: str, locale: str | None = No
     if qtype in GEO_TYPES or qtype in ("phone", "email"):
         return Converted(parse_geo(text, qtype) if qtype in GEO_TYPES else
                          normalise_phone(text, region) if qtype == "phone" else normalise_email(text))
+    if qtype in UPLOAD_TYPES:  # the web app stored the file and passes its key (webapp/services/uploads.py)
+        if not _UPLOAD_KEY.fullmatch(text.strip()):
+            raise AnswerError("file")
+        return Converted(text.strip())
     if qtype == "acknowledge":
         if text.strip().lower() not in _ACKNOWLEDGED:
             raise AnswerError("choice", {"value": text})
@@ -147,7 +152,7 @@ def convert_answer(
     Choices are checked against ``choices`` (or ``instrument``'s list); the constraint is checked when
     ``answers`` and ``today`` are given. Raises :class:`AnswerError` with code ``required``,
     ``integer``, ``decimal``, ``date``, ``partial_date``, ``era_out_of_range``, ``choice``, ``phone``,
-    ``email``, ``geo``, ``too_long`` or ``constraint``. An empty answer is ``Converted(None)`` unless the
+    ``email``, ``geo``, ``file``, ``too_long`` or ``constraint``. An empty answer is ``Converted(None)`` unless the
     question is always required. Numbers are read with the separators of ``locale`` (the page's
     language tag, e.g. ``vi``) first, then English's.
     """

@@ -47,7 +47,14 @@ from dataclasses import dataclass, field
 QUESTION_TYPES = (
     "text", "integer", "decimal", "date", "partial_date", "select_one", "select_multiple", "note",
     "acknowledge", "phone", "email", "calculate", "hidden", "geopoint", "geotrace", "geoshape",
+    "image", "audio", "video", "file",
 )
+
+#: Uploads (XLSForm ``image``/``photo``, ``audio``, ``video``, ``file``): the answer is the stored file's key
+#: (``<32 hex>.<extension>``, see :data:`UPLOAD_KEY`); the file itself is kept encrypted by the web app.
+UPLOAD_TYPES = ("image", "audio", "video", "file")
+#: What an upload answer looks like: a random name and the extension of the detected file type.
+UPLOAD_KEY = r"[0-9a-f]{32}\.[a-z0-9]{1,8}"
 
 #: Geographic types: ``"lat lon [alt [acc]]"`` (geopoint) or points joined by ``;`` (geotrace, geoshape).
 GEO_TYPES = ("geopoint", "geotrace", "geoshape")

@@ -35,8 +35,8 @@ METADATA = ("start", "end", "today", "deviceid", "imei", "device id", "subscribe
             "username", "email", "audit", "start-geopoint", "background-geopoint", "instanceid", "uri:deviceid",
             "uri:email", "uri:phonenumber", "uri:simserial", "uri:subscriberid", "uri:username",
             "background-audio")
-#: Uploads: the question is shown (label, hint) but no file is collected by the web form.
-UPLOADS = ("image", "photo", "audio", "video", "file")
+#: Uploads: XLSForm type -> Keireki's upload type (a file input; the file is stored encrypted).
+UPLOADS = {"image": "image", "photo": "image", "audio": "audio", "video": "video", "file": "file"}
 EXTERNAL = ("xml-external", "csv-external")
 #: How a type is honoured, for the warning (types absent here are fully supported).
 NOTES = {
@@ -211,6 +211,9 @@ class Mapper:
         if own:
             return str(own), {}
         known = (*TYPES, *METADATA, *UPLOADS, *EXTERNAL)
+        old_style = re.fullmatch(r"add (.+) prompt", kind)  # pyxform's oldest names: "add text prompt"
+        if old_style and old_style.group(1) in known:
+            kind = old_style.group(1)
         if kind not in known and kind.lower() in known:  # pyxform accepts "Text", "dateTime", "Integer"
             kind = kind.lower()
         extra: dict[str, str] = {} if kind in ("text", "integer", "decimal", "date", "note", "calculate",
@@ -223,9 +226,7 @@ class Mapper:
         if kind in METADATA:
             return "hidden", extra
         if kind in UPLOADS:
-            self.warn(where, f"{name}.type", f"{kind}: the web form shows the question but does not collect "
-                      "files yet (see docs/instruments.md)")
-            return "note", extra
+            return UPLOADS[kind], extra
         if kind in EXTERNAL:
             self.warn(where, f"{name}.type", f"{kind}: data for pulldata() is not loaded; pulldata() gives ''")
             return "hidden", extra

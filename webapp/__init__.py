@@ -38,6 +38,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
     files.make_private(settings)
     db.init_db(app)
     extensions.init_babel(app)
+    from webapp.services import times
+
+    times.init_filters(app)
     extensions.init_csrf(app)
     extensions.init_login(app)
     extensions.init_limiter(app)

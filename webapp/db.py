@@ -25,11 +25,16 @@ The transaction rule (docs/development.md, "Transactions"):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import random
+import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -40,6 +45,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
+#: Slow requests and long write-lock holds, with their timings (see :func:`timed`).
+timing_log = logging.getLogger("keireki.timing")
 T = TypeVar("T")
 
 #: Request methods whose sessions only read (their transactions start deferred).
@@ -49,6 +56,196 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 #: Attempts of a unit of work (the first run included) and the first backoff in seconds.
 ATTEMPTS = 4
 BACKOFF = 0.05
+#: Seconds a writer waits for SQLite's write lock before its unit of work counts as busy (``busy_timeout``).
+LOCK_TIMEOUT = 30.0
+#: A request slower than this (seconds) is logged on ``keireki.timing`` with its timings.
+SLOW_REQUEST = 1.0
+#: A transaction holding SQLite's write lock longer than this (seconds) is logged on ``keireki.timing``.
+LONG_WRITE = 0.5
+
+
+# -- timings: where a request's time goes --------------------------------------------------------------
+
+def note_time(name: str, seconds: float) -> None:
+    """Add ``seconds`` to the current request's timing ``name`` (``lock``: waiting for the write lock,
+    ``write``: holding it, ``hash``: argon2). Outside a request it does nothing. A dict add: cheap."""
+    if has_request_context():
+        timings = g.setdefault("keireki_timings", {})
+        timings[name] = timings.get(name, 0.0) + seconds
+
+
+@contextlib.contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Count the time spent in the block as the request's timing ``name`` (see :func:`note_time`)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        note_time(name, time.perf_counter() - started)
+
+
+def _doing() -> str:
+    return f"{request.method} {request.path}" if has_request_context() else "a task or command"
+
+
+def _start_timing() -> None:
+    g.keireki_started = time.perf_counter()
+
+
+def _report_timing(response: Any) -> Any:
+    """``Server-Timing`` (not in production): ``lock`` (waiting for the write lock), ``write`` (holding
+    it), ``hash`` (argon2) and ``app`` (the whole request in the app), in ms; a log line when slow."""
+    started = g.get("keireki_started")
+    if started is None:
+        return response
+    timings = {**g.get("keireki_timings", {}), "app": time.perf_counter() - started}
+    if not current_app.config["KEIREKI"].production:
+        response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
+    if timings["app"] >= SLOW_REQUEST:
+        timing_log.warning("slow request %s: %s", _doing(),
+                           ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
+    return response
+
+
+# -- SQLite's write lock, queued in the process --------------------------------------------------------
+
+class WriteQueue:
+    """A first-come first-served lock in front of SQLite's write lock, one per database file per process.
+
+    SQLite makes a waiting writer poll (``busy_timeout`` sleeps up to 100 ms between tries), so with many
+    web threads waiting the lock sat idle between holders and a newcomer could overtake a writer that had
+    waited for seconds. The process's writers queue here instead, and the lock is handed to the next one
+    the moment it is released; only the head of the queue polls SQLite (against other processes: the
+    worker, ``demo seed``). Timeout: :data:`LOCK_TIMEOUT`, then the unit counts as busy (replayed).
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._mutex:
+            try:
+                self._waiters.remove(turn)
+            except ValueError:
+                return True  # handed over just as the wait ran out
+        return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next writer's turn; the lock stays held
+            else:
+                self._held = False
+
+
+_QUEUES: dict[str, WriteQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def _queue_for(path: str) -> WriteQueue:
+    with _QUEUES_LOCK:
+        return _QUEUES.setdefault(path, WriteQueue())
+
+
+def _reset_queues_after_fork() -> None:
+    """A forked child (Celery's prefork pool) starts with every queue free: a turn the parent's thread
+    held at the fork is not the child's, and no thread of the child waits."""
+    global _QUEUES_LOCK
+    _QUEUES_LOCK = threading.Lock()
+    for queue in _QUEUES.values():
+        queue.__init__()  # type: ignore[misc]
+
+
+os.register_at_fork(after_in_child=_reset_queues_after_fork)
+
+
+class _Connection(sqlite3.Connection):
+    """pysqlite's connection, releasing the process's :class:`WriteQueue` when a write transaction ends
+    (commit, rollback or close) and logging a long hold."""
+
+    keireki_queue: WriteQueue | None = None
+    keireki_locked_at: float | None = None
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._unlocked()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._unlocked()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._unlocked()
+
+    def _unlocked(self) -> None:
+        locked_at, self.keireki_locked_at = self.keireki_locked_at, None
+        if locked_at is None or self.keireki_queue is None:
+            return
+        self.keireki_queue.release()
+        held = time.perf_counter() - locked_at
+        note_time("write", held)
+        if held >= LONG_WRITE:
+            timing_log.warning("held the SQLite write lock %.0f ms (%s)", held * 1000, _doing())
+
+
+def _begin_immediate(conn: sa.Connection, queue: WriteQueue) -> None:
+    """``BEGIN IMMEDIATE`` after this process's earlier writers (:class:`WriteQueue`), timed.
+
+    Against other processes (the worker, ``demo seed``) the head of the queue tries SQLite's lock every
+    1-10 ms itself (``busy_timeout`` off for the try: its sleeps grow to 100 ms, so a lock released
+    meanwhile sat idle), within the same :data:`LOCK_TIMEOUT` as the wait in the queue.
+    """
+    dbapi = conn.connection.dbapi_connection
+    started = time.perf_counter()
+    deadline = started + LOCK_TIMEOUT
+    if not queue.acquire(LOCK_TIMEOUT):
+        note_time("lock", time.perf_counter() - started)
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+    try:
+        _take_sqlite_lock(conn, deadline)
+    except BaseException:
+        queue.release()
+        raise
+    finally:
+        note_time("lock", time.perf_counter() - started)
+    if isinstance(dbapi, _Connection):
+        dbapi.keireki_queue = queue
+        dbapi.keireki_locked_at = time.perf_counter()
+    else:  # pragma: no cover - a connection made without our factory: do not keep the queue
+        queue.release()
+
+
+def _take_sqlite_lock(conn: sa.Connection, deadline: float) -> None:
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        for attempt in range(1_000_000):
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not is_transient(exc) or time.perf_counter() >= deadline:
+                    raise
+            time.sleep(min(0.001 * 2 ** min(attempt, 4), 0.01) * (0.5 + random.random()))  # noqa: S311
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -59,7 +256,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": LOCK_TIMEOUT, "check_same_thread": False,
+                                                     "factory": _Connection}, **kwargs)
+        queue = _queue_for(engine.url.database or ":memory:")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -72,13 +271,15 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             # do). The database cannot be corrupted by a crash or power loss; a power loss (not a process
             # crash) may undo the last transactions committed before it (README.md "Database").
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: sa.Connection) -> None:
-            immediate = conn.get_execution_options().get("sqlite_immediate")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if conn.get_execution_options().get("sqlite_immediate"):
+                _begin_immediate(conn, queue)
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -130,6 +331,8 @@ class Database:
 def init_db(app: Flask) -> None:
     engine = app.config.get("KEIREKI_ENGINE") or make_engine(app.config["KEIREKI"].database_url)
     app.extensions["keireki.db"] = Database(engine)
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timing)
+    app.after_request(_report_timing)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -49,17 +49,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 UPLOAD_OVERHEAD = 256 * 1024
 
 
-def allows_upload(view: F) -> F:
+def allows_upload(view: F | None = None, *, when: Callable[[dict[str, Any]], bool] | None = None) -> Any:
     """Mark a view that takes a file upload: its requests may be ``KEIREKI_UPLOAD_MAX_BYTES`` (plus the form
-    around the file) instead of the small ``KEIREKI_MAX_CONTENT_LENGTH`` every other request keeps."""
-    view.keireki_upload = True  # type: ignore[attr-defined]
-    return view
+    around the file) instead of the small ``KEIREKI_MAX_CONTENT_LENGTH`` every other request keeps.
+    ``@allows_upload(when=f)``: only for requests whose URL arguments ``f`` accepts (a form page that asks
+    for a file); every other request to the view keeps the small limit."""
+
+    def mark(target: F) -> F:
+        target.keireki_upload = when or True  # type: ignore[attr-defined]
+        return target
+
+    return mark(view) if view is not None else mark
 
 
 def upload_limit() -> None:
     """Raise this request's body limit for views marked :func:`allows_upload` (before CSRF reads the form)."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if view is not None and getattr(view, "keireki_upload", False):
+    flag = getattr(view, "keireki_upload", False) if view is not None else False
+    if callable(flag) and request.method == "POST":
+        try:
+            flag = flag(dict(request.view_args or {}))
+        except Exception:  # noqa: BLE001 - a failing check keeps the small limit; the view reports the problem
+            flag = False
+    if flag is True:
         request.max_content_length = int(current_app.config["KEIREKI"].upload_max_bytes) + UPLOAD_OVERHEAD
 
 

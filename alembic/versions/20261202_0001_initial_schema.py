@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:54:15.726922
+Create Date: 2026-12-02 14:18:42.753233
 """
 from collections.abc import Sequence
 
@@ -621,6 +621,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_response_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_response_status'), ['status'], unique=False)
 
+    op.create_table('upload',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+    sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('question', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_upload_participant_id_participant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_upload')),
+    sa.UniqueConstraint('key', name=op.f('uq_upload_key'))
+    )
+    with op.batch_alter_table('upload', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_upload_participant_id'), ['participant_id'], unique=False)
+
     op.create_table('reminder',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=False),
@@ -776,6 +793,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reminder_booking_id'))
 
     op.drop_table('reminder')
+    with op.batch_alter_table('upload', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_upload_participant_id'))
+
+    op.drop_table('upload')
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_response_status'))
         batch_op.drop_index(batch_op.f('ix_response_participant_id'))

@@ -19,19 +19,21 @@ from instruments.expressions.nodes import (
     Call,
     Column,
     Current,
+    Filter,
     Negate,
     Node,
     Number,
     Parent,
     Ref,
+    Step,
     String,
 )
 from instruments.expressions.parser import FUNCTIONS, parse
 from instruments.expressions.values import Value, to_bool, to_number, to_string
 
 __all__ = [
-    "FUNCTIONS", "Binary", "Call", "Column", "Context", "Current", "EntryPath", "ExpressionError", "Negate",
-    "Node", "Number", "Parent", "Ref", "String", "Value", "evaluate", "evaluate_bool", "evaluate_string",
+    "FUNCTIONS", "Binary", "Call", "Column", "Context", "Current", "EntryPath", "ExpressionError", "Filter", "Negate",
+    "Node", "Number", "Parent", "Ref", "Step", "String", "Value", "evaluate", "evaluate_bool", "evaluate_string",
     "from_json", "parse", "references", "resolve_reference", "to_bool", "to_json", "to_number", "to_string",
     "walk",
 ]

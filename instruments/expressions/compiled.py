@@ -2,7 +2,8 @@
 
 Forms: ``["n", "12.5"]`` number (JavaScript-style text, so infinity survives JSON), ``["s", text]``,
 ``["r", name]`` reference, ``["."]``, ``[".."]``, ``["c", name]`` choice column, ``["neg", x]``,
-``[op, left, right]`` for ``or and = != < <= > >= + - * div mod``, ``["f", name, arg...]`` a call.
+``[op, left, right]`` for ``or and = != < <= > >= + - * div mod |``, ``["f", name, arg...]`` a call,
+``["[]", base, predicate]`` a predicate, ``["/", base, name]`` a step after it.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ from instruments.expressions.nodes import (
     Call,
     Column,
     Current,
+    Filter,
     Negate,
     Node,
     Number,
     Parent,
     Ref,
+    Step,
     String,
 )
 from instruments.expressions.parser import FUNCTIONS, parse
 from instruments.expressions.values import number_text
 
-_BINARY = ("or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod")
+_BINARY = ("or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod", "|")
 
 
 def to_json(node: Node | str) -> list[Any]:
@@ -49,6 +52,10 @@ def to_json(node: Node | str) -> list[Any]:
         return ["neg", to_json(node.operand)]
     if isinstance(node, Binary):
         return [node.op, to_json(node.left), to_json(node.right)]
+    if isinstance(node, Filter):
+        return ["[]", to_json(node.base), to_json(node.predicate)]
+    if isinstance(node, Step):
+        return ["/", to_json(node.base), node.name]
     return ["f", node.name, *(to_json(arg) for arg in node.args)]
 
 
@@ -74,9 +81,19 @@ def from_json(data: Any) -> Node:
         return Negate(from_json(rest[0]))
     if tag in _BINARY and len(rest) == 2:
         return Binary(tag, from_json(rest[0]), from_json(rest[1]))
+    if tag in ("[]", "/") and len(rest) == 2:
+        return _path_from_json(tag, rest)
     if tag == "f" and rest and isinstance(rest[0], str) and rest[0] in FUNCTIONS:
         return Call(rest[0], tuple(from_json(arg) for arg in rest[1:]))
     raise ExpressionError("malformed compiled expression", 0)
+
+
+def _path_from_json(tag: str, rest: list[Any]) -> Node:
+    if tag == "[]":
+        return Filter(from_json(rest[0]), from_json(rest[1]))
+    if not isinstance(rest[1], str):
+        raise ExpressionError("malformed compiled expression", 0)
+    return Step(from_json(rest[0]), rest[1])
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -90,6 +107,11 @@ def walk(node: Node) -> Iterator[Node]:
     elif isinstance(node, Call):
         for arg in node.args:
             yield from walk(arg)
+    elif isinstance(node, Filter):
+        yield from walk(node.base)
+        yield from walk(node.predicate)
+    elif isinstance(node, Step):
+        yield from walk(node.base)
 
 
 def references(node: Node | str) -> list[Ref]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -16,11 +16,13 @@ from instruments.expressions.nodes import (
     Call,
     Column,
     Current,
+    Filter,
     Negate,
     Node,
     Number,
     Parent,
     Ref,
+    Step,
     String,
 )
 from instruments.expressions.parser import parse
@@ -51,14 +53,17 @@ class Context:
     current: Any = ""
     #: the repeat entry being evaluated; a single ``(name, index)`` pair is accepted too
     entry: EntryPath | tuple[str, int] | None = None
-    #: the choice being filtered by a ``choice_filter``: its name and extra columns
-    choice: Mapping[str, str] | None = None
+    #: the choice being filtered by a ``choice_filter``: its name and extra columns; inside a predicate
+    #: ``[ ]``, the repeat entry being tested (its answers)
+    choice: Mapping[str, Any] | None = None
     #: values that are not stored answers (calculations), looked up after the answers
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: ``now()``: the time of the request (ISO text); today when empty
     now: str = ""
     #: ``jr:choice-name(value, '${q}')``: question name -> choice name -> label (one language)
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: ``position()`` inside a predicate: the 1-based index of the entry being tested
+    position: int | None = None
 
     @property
     def entry_path(self) -> EntryPath:
@@ -125,6 +130,8 @@ def _indexed_repeat(node: Call, ctx: Context) -> Value:
 
 
 def _position(node: Call, ctx: Context) -> Value:
+    if isinstance(ctx.position, int):
+        return float(ctx.position)
     path = ctx.entry_path
     last = path[-1] if path else None
     if not isinstance(last, tuple) or len(last) != 2 or not isinstance(last[1], int):
@@ -217,6 +224,43 @@ def _leaf(node: Node, ctx: Context) -> tuple[bool, Value]:
     return False, ""
 
 
+def nodes_of(value: Value) -> list[Any]:
+    """A value as an XPath node-set: a list's items (repeat entries, choice names); ``""`` is empty."""
+    if isinstance(value, list):
+        return list(value)
+    return [] if value == "" else [value]
+
+
+def collapse(items: list[Any]) -> Value:
+    """A node-set back as a value: repeat entries (or nothing) stay a list; one value is that value (a number
+    stays a number); several values are a list of their texts (entries among values are dropped)."""
+    if all(isinstance(item, Mapping) for item in items):
+        return items
+    values = [item for item in items if not isinstance(item, Mapping)]
+    return normalise(values[0]) if len(values) == 1 else [to_string(normalise(v)) for v in values]
+
+
+def _filter(node: Filter, ctx: Context) -> Value:
+    kept = []
+    for index, item in enumerate(nodes_of(_eval(node.base, ctx)), start=1):
+        entry = isinstance(item, Mapping)
+        inner = replace(ctx, choice=item if entry else {}, current="" if entry else item, position=index)
+        test = _eval(node.predicate, inner)
+        if (test == index) if isinstance(test, float) else to_bool(test):
+            kept.append(item)
+    return collapse(kept)
+
+
+def _step(node: Step, ctx: Context) -> Value:
+    found: list[Any] = []
+    for item in nodes_of(_eval(node.base, ctx)):
+        if isinstance(item, Mapping) and node.name in item:
+            value = normalise(item[node.name])
+            nested = isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value)
+            found.extend(value) if nested else found.append(value)  # type: ignore[arg-type]
+    return collapse(found)
+
+
 def _eval(node: Node, ctx: Context) -> Value:
     done, value = _leaf(node, ctx)
     if done:
@@ -225,6 +269,10 @@ def _eval(node: Node, ctx: Context) -> Value:
         return -to_number(_eval(node.operand, ctx))
     if isinstance(node, Call):
         return _call(node, ctx)
+    if isinstance(node, Filter):
+        return _filter(node, ctx)
+    if isinstance(node, Step):
+        return _step(node, ctx)
     return _binary(node, ctx)
 
 
@@ -235,6 +283,10 @@ def _binary(node: Any, ctx: Context) -> Value:
     if op == "or":
         return to_bool(_eval(node.left, ctx)) or to_bool(_eval(node.right, ctx))
     left, right = _eval(node.left, ctx), _eval(node.right, ctx)
+    if op == "|":  # a repeat entry in both sides is one node
+        first = nodes_of(left)
+        return collapse(first + [n for n in nodes_of(right)
+                                 if not any(n is m for m in first if isinstance(m, Mapping))])
     if op == "=":
         return equals(left, right)
     if op == "!=":

@@ -16,9 +16,10 @@ _TOKEN = re.compile(
   | (?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
   | (?P<str>'[^']*'|"[^"]*")
   | (?P<ref>\$\{(?P<refname>(?:last-saved\#)?[A-Za-z_][A-Za-z0-9_.-]*)\})
-  | (?P<path>(?:\.\./)+(?:[A-Za-z_][A-Za-z0-9_.-]*/)*(?P<relname>[A-Za-z_][A-Za-z0-9_-]*)
-             | /[A-Za-z_][A-Za-z0-9_-]*(?:/[A-Za-z_][A-Za-z0-9_-]*)*/(?P<absname>[A-Za-z_][A-Za-z0-9_-]*)
-             | \./(?P<dotname>[A-Za-z_][A-Za-z0-9_-]*))
+  | (?P<path>(?:\.\./)+(?:[A-Za-z_][A-Za-z0-9_.-]*/)*(?P<relname>[A-Za-z_][A-Za-z0-9_.-]*)
+             | /[A-Za-z_][A-Za-z0-9_.-]*(?:/[A-Za-z_][A-Za-z0-9_.-]*)*/(?P<absname>[A-Za-z_][A-Za-z0-9_.-]*)
+             | \./(?P<dotname>[A-Za-z_][A-Za-z0-9_.-]*))
+  | (?P<step>/(?P<stepname>[A-Za-z_][A-Za-z0-9_-]*))
   | (?P<dotdot>\.\.)
   | (?P<dot>\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:[-:][A-Za-z_][A-Za-z0-9_]*)*)
@@ -26,6 +27,9 @@ _TOKEN = re.compile(
   | (?P<lp>\()
   | (?P<rp>\))
   | (?P<comma>,)
+  | (?P<lb>\[)
+  | (?P<rb>\])
+  | (?P<bar>\|)
     """,
     re.VERBOSE,
 )
@@ -33,7 +37,9 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  #: num, str, ref (also an XPath path), dotdot, dot, name, op, lp, rp, comma, end
+    #: num, str, ref (also an XPath path), step (``/name`` after a predicate), dotdot, dot, name, op, lp, rp,
+    #: comma, lb, rb (``[ ]``), bar (``|``), end
+    kind: str
     text: str
     pos: int
 
@@ -57,6 +63,8 @@ def tokenize(text: str) -> list[Token]:
         kind = match.lastgroup or ""
         if kind in ("refname", "path", "relname", "absname", "dotname"):
             kind = "ref"
+        elif kind == "stepname":
+            kind = "step"
         if kind != "space":
             # an XPath path (``../x``, ``/data/group/x``, ``./x``) names a question by its last step:
             # names are unique in an instrument, so the path and ``${x}`` are the same question
@@ -64,6 +72,8 @@ def tokenize(text: str) -> list[Token]:
                          match.group(0)) if kind == "ref" else match.group(0)
             if kind == "str":
                 value = value[1:-1]
+            elif kind == "step":
+                value = match.group("stepname")
             tokens.append(Token(kind, value, pos))
         pos = match.end()
     tokens.append(Token("end", "", len(text)))

@@ -55,7 +55,7 @@ class Negate:
 
 @dataclass(frozen=True)
 class Binary:
-    """``op`` is one of ``or and = != < <= > >= + - * div mod``."""
+    """``op`` is one of ``or and = != < <= > >= + - * div mod |`` (``|``: XPath's union of node-sets)."""
 
     op: str
     left: Node
@@ -70,4 +70,24 @@ class Call:
     pos: int = 0
 
 
-Node = Number | String | Ref | Current | Parent | Column | Negate | Binary | Call
+@dataclass(frozen=True)
+class Filter:
+    """``base[predicate]`` (XPath predicate): the entries of a repeat (or the values) of ``base`` for which
+    ``predicate`` holds, evaluated with each entry as the context node (bare names are its answers,
+    ``position()`` its 1-based index); a number predicate keeps the entry at that position."""
+
+    base: Node
+    predicate: Node
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """``base/name`` after a predicate: the answers to ``name`` in the entries ``base`` selects."""
+
+    base: Node
+    name: str
+    pos: int = 0
+
+
+Node = Number | String | Ref | Current | Parent | Column | Negate | Binary | Call | Filter | Step

@@ -1,7 +1,9 @@
 """Recursive-descent parser of XLSForm expressions (an XPath 1.0 subset) into :mod:`nodes`.
 
 Precedence, lowest first: ``or``, ``and``, ``= !=``, ``< <= > >=``, ``+ -``, ``* div mod``, unary
-``-``. Function names and arities are checked here, so evaluation never meets an unknown function.
+``-``, ``|`` (union), then a primary with its predicates ``[ ]`` and steps ``/name`` (XPath's
+``UnionExpr``, ``FilterExpr`` and ``PathExpr``). Function names and arities are checked here, so
+evaluation never meets an unknown function.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from instruments.expressions.nodes import (
     Call,
     Column,
     Current,
+    Filter,
     Negate,
     Node,
     Number,
     Parent,
     Ref,
+    Step,
     String,
 )
 
@@ -96,9 +100,30 @@ class _Parser:
                 minus = self.advance()
                 operand = self.unary()
                 return self.made(Negate(operand, minus.pos), operand)
-            return self.primary()
+            return self.union()
         finally:
             self.active -= 1
+
+    def union(self) -> Node:
+        left = self.path()
+        while self.tok.kind == "bar":
+            bar = self.advance()
+            right = self.path()
+            left = self.made(Binary("|", left, right, bar.pos), left, right)
+        return left
+
+    def path(self) -> Node:
+        """A primary with its predicates and steps: ``${jobs}[2]/employer``, ``/data/jobs[position()=1]/x``."""
+        node = self.primary()
+        while self.tok.kind in ("lb", "step"):
+            tok = self.advance()
+            if tok.kind == "step":
+                node = self.made(Step(node, tok.text, tok.pos), node)
+                continue
+            predicate = self.binary(0)
+            self.expect("rb", "']'")
+            node = self.made(Filter(node, predicate, tok.pos), node, predicate)
+        return node
 
     def primary(self) -> Node:
         tok = self.tok

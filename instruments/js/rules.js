@@ -50,6 +50,9 @@
   }
   return op === "<" ? x < y : op === "<=" ? x <= y : op === ">" ? x > y : x >= y;
  }
+ // node-sets ([ ], /x, |): evaluator.py nodes_of, collapse
+ const has = own, nodes = v => Array.isArray(v) ? v.slice() : v === "" ? [] : [v];
+ function coll(k) { const s = k.filter(x => !isObj(x)); return !s.length ? k : s.length < 2 ? norm(s[0]) : s.map(x => str(norm(x))); }
  const R = w.KeirekiRules = {more: {}, _: {own, isObj, isStr, isBool, isNum, norm, str, num, bool, sel}};
  R._.ev = (t, g, c) => ev(t, g, c);
  function fn(n, as, g, c) {
@@ -78,6 +81,15 @@
    case "and": return bool(ev(a, g, c)) && bool(ev(t[2], g, c));
    case "or": return bool(ev(a, g, c)) || bool(ev(t[2], g, c));
    case "f": return fn(a, t.slice(2), g, c);
+   case "[]": return coll(nodes(ev(a, g, c)).filter((x, i) => {
+    const o = isObj(x), p = ev(t[2], g, Object.assign({}, c, {choice: o ? x : {}, value: o ? "" : x, position: i + 1}));
+    return typeof p === "number" ? p === i + 1 : bool(p);
+   }));
+   case "/": return coll(nodes(ev(a, g, c)).flatMap(x => {
+    const v = isObj(x) && has(x, t[2]) ? [norm(x[t[2]])] : [];
+    return v.length && Array.isArray(v[0]) && v[0].length && v[0].every(isObj) ? v[0] : v;
+   }));
+   case "|": { const l = nodes(ev(a, g, c)); return coll(l.concat(nodes(ev(t[2], g, c)).filter(x => !l.includes(x) || !isObj(x)))); }
   }
   const l = ev(a, g, c), r = ev(t[2], g, c), x = num(l), y = num(r);
   switch (o) {

@@ -100,8 +100,16 @@ def test_agenda_interview_participant_debrief_and_a_reminder_by_hand(browser: An
         page.goto(f"{served.url}/studies/{world['slug']}/schedule/interviews/{world['booking']}")
         page.get_by_role("button", name="Mark as sent").click()
         assert page.locator("a[href^='https://line.me/R/msg/text/?']").count() == 0
-        for path in ("", "participants", "schedule/availability", "schedule/types", "schedule/outbox"):
+        booking = f"schedule/interviews/{world['booking']}"
+        for path in ("", "participants", "schedule/availability", "schedule/types", "schedule/types/new",
+                     "schedule/outbox", f"{booking}/reschedule", f"{booking}/contact", "participants/TI-0046/contact",
+                     "audit", "exports", "api-tokens", "channels", "coding", "coding/codebook", "coding/agreement",
+                     "coding/qdpx"):
             page.goto(f"{served.url}/studies/{world['slug']}/{path}")
+            assert page.title(), path
+            findings += _serious(page, axe)
+        for path in ("/studies", "/auth/account"):
+            page.goto(f"{served.url}{path}")
             findings += _serious(page, axe)
     finally:
         context.close()

@@ -126,3 +126,66 @@ def test_duplicate_choice_names_with_allow_choice_duplicates_are_a_warning(tmp_p
     county = next(q for q in inst.questions() if q.name == "county")
     kept = filtered_choices(inst, county, {"state": "tx"}, today=date(2026, 6, 1))
     assert [(c.name, c.extra["state"]) for c in kept] == [("king", "tx")]
+
+
+def _errors(inst: Instrument) -> list[str]:
+    return [f"{f.field}: {f.message}" for f in check_instrument(inst) if f.severity == "error"]
+
+
+def test_a_name_inside_a_repeat_may_repeat_one_outside_it(tmp_path: Path) -> None:
+    """Kobo's household forms: ``name`` of the respondent and ``name`` of each household member (and a
+    repeat ``gps`` holding a question ``gps``), as XLSForm allows: answers are stored per entry."""
+    path = workbook(tmp_path / "household.xlsx", {
+        "survey": [["type", "name", "label"], ["text", "name", "Your name"],
+                   ["begin repeat", "member", "Members"], ["text", "name", "Their name"],
+                   ["integer", "age", "Age"], ["end repeat", None, None],
+                   ["begin repeat", "gps", "Places"], ["geopoint", "gps", "Where"], ["end repeat", None, None]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert _errors(inst) == []
+    shown = pages.visible_pages(inst, {}, date(2026, 6, 1))
+    assert [r.name for p in shown for r in [p, *pages.repeats(p)] if r.repeat] == ["member", "gps"]
+    assert 'name="name"' in _rendered(inst)
+
+
+def test_a_name_twice_where_answers_are_stored_together_is_still_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "twice.xlsx", {
+        "survey": [["type", "name", "label"], ["begin group", "a", "A"], ["integer", "price", "Price"],
+                   ["end group", None, None], ["begin group", "b", "B"], ["integer", "price", "Price"],
+                   ["end group", None, None]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])  # pyxform: unique within each group
+    assert any("price.name: duplicate name 'price'" in e for e in _errors(load(path)))
+
+
+def test_dots_in_names_and_the_oldest_type_names(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "old.xlsx", {
+        "survey": [["type", "name", "label"], ["add text prompt", "trans.port", "How"],
+                   ["add integer prompt", "count.all", "Count"],
+                   ["note", "shown", "Shown"]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert {q.name: q.type for q in inst.questions()} == {"trans.port": "text", "count.all": "integer",
+                                                           "shown": "note"}
+    assert _errors(inst) == []
+    group = pages.visible_pages(inst, {}, date(2026, 6, 1))[0]
+    form = build_form_class(instrument=inst, questions=pages.questions(group), language="en", base=Form)()
+    assert 'name="trans.port"' in "".join(str(field()) for field in form)
+
+
+def test_what_odk_lets_through_is_a_warning_for_an_xlsform(tmp_path: Path) -> None:
+    """onadata's choice_filter.xlsx compares a select_multiple with '='; a subdistrict form puts a
+    choice_filter on a text question (pyxform ignores it)."""
+    path = workbook(tmp_path / "lenient.xlsx", {
+        "survey": [["type", "name", "label", "choice_filter"], ["select_multiple c", "county", "County", None],
+                   ["select_one t", "city", "City", "county = ${county}"], ["text", "other", "Other", "x = 1"]],
+        "choices": [["list_name", "name", "label", "county"], ["c", "a", "A", None], ["c", "b", "B", None],
+                    ["t", "x", "X", "a"], ["t", "y", "Y", "b"]],
+        "settings": SETTINGS})
+    convert(xlsform=str(path), warnings=[])
+    inst = load(path)
+    assert _errors(inst) == []
+    assert _severities(inst, "city.choice_filter") == {"warning"}
+    assert _severities(inst, "other.choice_filter") == {"warning"}

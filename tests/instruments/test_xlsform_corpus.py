@@ -65,7 +65,7 @@ def test_not_honoured_is_a_warning_with_sheet_row_and_column(path: Path) -> None
         found = {(w.line, f) for _s, w, f, _m in inst.import_findings if w is not None}
         assert (20, "legacy.media") in found
         assert (20, "legacy.guidance_hint") in found
-        assert (17, "photo.type") in found  # uploads are shown, not collected
+        assert (17, "photo.type") not in found  # uploads are collected (webapp/services/uploads.py)
     if path.name == "logic.md":
         fields = {f for _s, _w, f, _m in inst.import_findings}
         assert {"settings.instance_name", "choices.yn.yes.media", "stamp.trigger", "shown.read_only"} <= fields
@@ -132,7 +132,9 @@ def test_types_map_to_what_the_web_form_can_do() -> None:
     assert kinds["start"] == ("hidden", "start")
     assert kinds["audit"] == ("hidden", "audit")
     assert kinds["code"] == ("text", "barcode")
-    assert kinds["photo"] == ("note", "photo")
+    assert kinds["photo"] == ("image", "photo")  # a file input; the XLSForm type is kept for the export
+    assert kinds["voice"][0] == "audio"
+    assert kinds["doc"][0] == "file"
     assert kinds["legacy"][0] == "select_one"
     assert kinds["legacy2"][0] == "select_multiple"
     score = next(q for q in inst.questions() if q.name == "score")

@@ -24,7 +24,7 @@ from tests.webapp.research import factories as f
 from webapp.auth.roles import PERMISSIONS
 from webapp.coding.services import codebook as coding_codebook
 from webapp.coding.services import transcripts as coding_sources
-from webapp.models import ApiToken, Channel, Coding, Job, Study, utcnow
+from webapp.models import ApiToken, Channel, Coding, DeliveryAttempt, Job, Study, utcnow
 from webapp.security import CSP
 
 KINDS = ("owner", "researcher", "interviewer", "viewer", "admin", "none")
@@ -47,7 +47,9 @@ def _world(session: Session, study: Study) -> World:
     job = Job(study_id=study.id, kind="export", status="done", result={})
     token = ApiToken(study_id=study.id, name="t", prefix="kt_x", token_hash=uuid.uuid4().hex,
                      created_by=interviewer.id)
-    session.add_all([channel, job, token])
+    # "Mark as sent" is checked for access only: a failed attempt (a manual one would add a contact view to the outbox)
+    by_hand = DeliveryAttempt(booking_id=booking.id, channel="phone", purpose="confirmation", status="failed")
+    session.add_all([channel, job, token, by_hand])
     session.flush()
     transcript = coding_sources.add(session=session, booking=booking, text="I: Hello\n\nP: Welding", name="t.txt",
                                     language="en", user=interviewer)
@@ -61,7 +63,7 @@ def _world(session: Session, study: Study) -> World:
         "action": "retire",
         "code": person.code, "channel_code": channel.code, "booking_id": booking.id,
         "type_id": booking.interview_type_id, "user_id": interviewer.id, "job_id": job.id, "token_id": token.id,
-        "item_id": 1, "table": "episodes", "name": "missing.eml", "interviewer": interviewer,
+        "item_id": 1, "attempt_id": by_hand.id, "table": "episodes", "name": "missing.eml", "interviewer": interviewer,
     })
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from instruments.contract import vocabulary
@@ -80,3 +81,12 @@ class ActionForm(FlaskForm):
 class QdpxExportForm(FlaskForm):
     reason = TextAreaField(_l("Reason for exporting the transcripts"),
                            validators=[DataRequired(), Length(min=10, max=500)])
+
+
+class QdpxImportForm(FlaskForm):
+    project = FileField(_l("Project file (.qdpx)"), validators=[FileRequired(), FileAllowed(["qdpx"])])
+    offsets = SelectField(_l("The positions in the file count"), default="auto", choices=[
+        SelectChoice(value="auto", label=_l("decide from the file")),
+        SelectChoice(value="codepoints", label=_l("characters (code points)")),
+        SelectChoice(value="utf16", label=_l("UTF-16 units (some NVivo versions)"))])
+    create_missing = BooleanField(_l("Create codes and transcripts that match nothing"))

@@ -6,7 +6,8 @@ checked with :func:`access.may_code` (an interviewer only the interviews they co
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -27,24 +28,27 @@ bp = Blueprint("coding", __name__, template_folder="templates", static_folder="s
                static_url_path="/coding-static")
 
 
-def _booking(booking_id: int) -> Booking:
-    session = db_session()
-    booking = session.get(Booking, booking_id) if 0 < booking_id < 2**31 else None
-    if booking is None or booking.study_id != g.study.id:
+Row = TypeVar("Row", Booking, Transcript, Coding)
+
+
+def _of_study(model: type[Row], row_id: int, may: Callable[[Row], bool] = lambda _row: True) -> Row:
+    """The study's row of ``model`` with this id (404 otherwise), if the user ``may`` have it (403 otherwise)."""
+    row = db_session().get(model, row_id) if 0 < row_id < 2**31 else None
+    if row is None or row.study_id != g.study.id:
         abort(404)
-    if not access.may_code_booking(session=session, user=current_user, booking=booking):
+    if not may(row):
         abort(403)
-    return booking
+    return row
+
+
+def _booking(booking_id: int) -> Booking:
+    return _of_study(Booking, booking_id,
+                     lambda b: access.may_code_booking(session=db_session(), user=current_user, booking=b))
 
 
 def _transcript(transcript_id: int) -> Transcript:
-    session = db_session()
-    transcript = session.get(Transcript, transcript_id) if 0 < transcript_id < 2**31 else None
-    if transcript is None or transcript.study_id != g.study.id:
-        abort(404)
-    if not access.may_code(session=session, user=current_user, transcript=transcript):
-        abort(403)
-    return transcript
+    return _of_study(Transcript, transcript_id,
+                     lambda t: access.may_code(session=db_session(), user=current_user, transcript=t))
 
 
 @bp.get("/studies/<study>/coding")
@@ -238,9 +242,7 @@ def transcript_memo(study: Study, transcript_id: int) -> ResponseReturnValue:
 @study_view("code")
 def remove(study: Study, coding_id: int) -> ResponseReturnValue:
     session = db_session()
-    coding = session.get(Coding, coding_id) if 0 < coding_id < 2**31 else None
-    if coding is None or coding.study_id != g.study.id:
-        abort(404)
+    coding = _of_study(Coding, coding_id)
     item = _transcript(coding.transcript_id)
     try:
         codings.remove(session=session, coding=coding, user=current_user,

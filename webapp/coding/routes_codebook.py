@@ -1,7 +1,8 @@
 """Codebook, agreement and consensus, and the REFI-QDA export: the study-wide coding pages.
 
 Viewers see the codebook and agreement figures (no transcript, no quote); owners and researchers change
-the codebook, see disagreements and record consensus codings; only owners export the ``.qdpx``.
+the codebook, see disagreements and record consensus codings; only owners export the ``.qdpx`` and import one
+(the same checks as ``keireki qda import``; a refused file changes nothing).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.roles import PERMISSIONS, study_view
-from webapp.coding.forms import ActionForm, CodeForm, MemoForm, MergeForm, QdpxExportForm
-from webapp.coding.services import CodingError, agreement, codebook, codings, consensus, qdpx_export
+from webapp.coding.core.qdpx_read import Limits
+from webapp.coding.forms import ActionForm, CodeForm, MemoForm, MergeForm, QdpxExportForm, QdpxImportForm
+from webapp.coding.services import CodingError, agreement, codebook, codings, consensus, qdpx_export, qdpx_import
 from webapp.db import db_session
 from webapp.extensions import current_language
 from webapp.models import Coding, Study
+from webapp.security import allows_upload
 from webapp.services import audit
 
 bp = Blueprint("codebook", __name__, template_folder="templates")
@@ -184,3 +187,24 @@ def qdpx(study: Study) -> ResponseReturnValue:
     response.headers["Content-Disposition"] = f'attachment; filename="{g.study.slug}.qdpx"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/studies/<study>/coding/qdpx/import", methods=["GET", "POST"])
+@study_view("manage")
+@allows_upload
+def qdpx_import_page(study: Study) -> ResponseReturnValue:
+    """Import a project coded in another tool (owners): what matched, was created, or could not be matched."""
+    form = QdpxImportForm()
+    report = None
+    if request.method == "POST" and form.validate_on_submit():
+        limits = Limits()
+        data = form.project.data.read(limits.max_bytes + 1)
+        try:
+            report = qdpx_import.import_project(session=db_session(), study=g.study, data=data, user=current_user,
+                                                create_missing=bool(form.create_missing.data), limits=limits,
+                                                offset_mode=form.offsets.data or "auto")
+        except CodingError as exc:
+            db_session().rollback()
+            form.project.errors = [str(exc)]
+    status = 400 if request.method == "POST" and report is None else 200
+    return render_template("coding/qdpx_import.html", study=g.study, form=form, report=report), status

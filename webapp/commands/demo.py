@@ -97,7 +97,9 @@ def _seed_one(session: Any, **kw: Any) -> tuple[Person, int]:
     from sqlmodel import Session
 
     from webapp.db import ATTEMPTS, backoff, is_transient
+    from webapp.services.responses import hashed_resume_code
 
+    kw["resume_code"] = hashed_resume_code()  # argon2: CPU work, done before the write lock is taken
     bind = session.get_bind()
     if not isinstance(bind, sa.Engine):  # a caller's open transaction (the tests'): seed inside it
         return _make_one(session, **kw)
@@ -138,7 +140,7 @@ def _queued_jobs(session: Any, participant_id: int) -> list[Any]:
 
 
 def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, rng: random.Random,
-              now: Any) -> tuple[Person, int]:
+              now: Any, resume_code: tuple[str, str]) -> tuple[Person, int]:
     from webapp.models import InstrumentVersion
     from webapp.services import responses
     from webapp.services.studies import instrument_of
@@ -147,7 +149,8 @@ def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, r
         person = make_person(rng, ptype, now.date())
         language = person.language if person.language in study.languages else study.default_language
         created = responses.create_participant(session=session, study=study, participant_type=ptype,
-                                               language=language, channel_code=None, now=now).participant
+                                               language=language, channel_code=None, now=now,
+                                               resume_code=resume_code).participant
         if consent is not None:
             responses.record_consent(session=session, participant=created, version=consent,
                                      language=language, withdrawal_data="keep", now=now)
@@ -159,7 +162,8 @@ def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, r
         try:
             responses.submit_response(session=session, participant=created, draft=draft, now=now)
         except responses.IncompleteError:
-            continue  # e.g. no job at all where the form asks for one: a person could not submit that
+            _discard(session, created)  # e.g. no job at all where the form asks for one: make another
+            continue
         break
     assert created.id is not None
     created.demo_key = key
@@ -168,14 +172,31 @@ def _make_one(session: Any, *, study: Any, ptype: str, key: str, consent: Any, r
     return person, created.id
 
 
+def _discard(session: Any, participant: Any) -> None:
+    """Remove a person who could not submit (their consent, draft and contact too), so a seed leaves no
+    half-made participant behind (they showed as consented people who never answered)."""
+    import sqlalchemy as sa
+
+    from webapp.models import Consent, Contact, Draft
+
+    for model in (Consent, Draft, Contact):
+        session.execute(sa.delete(model).where(model.participant_id == participant.id))
+    session.delete(participant)
+    session.commit()
+
+
 @click.group("demo")
 def demo_group() -> None:
     """Synthetic data for trying and measuring the platform (registered by webapp/cli.py)."""
 
 
 def _seed_coding(*, session: Any, study: Any, booking_ids: list[int], seed_value: int, inline: bool) -> None:
-    from webapp.commands.demo_coding import seed_coding
+    from webapp.commands.demo_coding import await_records, seed_coding
 
+    if not inline:  # code once their records exist, so codings name the participants' own episodes
+        waited = await_records(session=session, participant_ids=sorted(set(_participants(session, booking_ids))))
+        click.echo(f"career records of the interviewed: {waited.by_worker} converted by the worker"
+                   + (f", {waited.here} here (no worker converted them)" if waited.here else ""))
     coded = seed_coding(session=session, study=study, booking_ids=booking_ids,
                         rng=random.Random(f"coding:{seed_value}"))
     if coded.skipped:

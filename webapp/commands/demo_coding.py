@@ -1,14 +1,18 @@
 """Demo coding: synthetic transcripts (several languages, with an English translation) of the interviews held,
 coded by two coders who mostly agree, and a consensus on some of them.
 
-Run by ``keireki demo seed`` after the interviews (and, with ``--inline``, after the conversion, so codings
-can name the participant's own career episodes). Deterministic for a seed.
+Run by ``keireki demo seed`` after the interviews, once the interviewed participants' career records exist, so
+the codings name their own episodes: with ``--inline`` they were converted in the process; otherwise
+:func:`await_records` waits while the running worker (``make run``) converts them, and converts here whoever it
+has not converted after :data:`PATIENCE` seconds without progress (no worker running). Deterministic for a seed:
+the records, and so the episodes a coding names, are.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +55,49 @@ TEXTS: dict[str, list[str]] = {
 PLAN = {2: ("cultivate", "coworkers", "technical"), 4: ("recognise", "employer_manager", "technical"),
         6: ("limit_deny", "employer_manager", "language"), 8: ("ascribe", "self", "managerial")}
 OTHER_CODES = ("recognise", "cultivate", "ascribe", "limit_deny")
+
+
+#: Seconds the demo waits for the worker's next conversion before it converts the rest itself.
+PATIENCE = 30.0
+_POLL = 0.5
+
+
+def _unconverted(session: Any, participant_ids: Sequence[int]) -> set[int]:
+    from sqlmodel import col, select
+
+    from webapp.models import Response
+
+    pending = set(session.exec(select(Response.participant_id).where(
+        col(Response.participant_id).in_(list(participant_ids)), Response.status == "submitted")).all())
+    session.commit()  # each look is its own short transaction: the worker's writes go on between them
+    return pending
+
+
+@dataclass
+class Awaited:
+    by_worker: int = 0
+    here: int = 0
+
+
+def await_records(*, session: Any, participant_ids: Sequence[int], patience: float | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> Awaited:
+    """Wait until these participants' responses are converted (by the running worker); whoever is still
+    unconverted after ``patience`` seconds without progress is converted here."""
+    from workers.tasks.records import convert_batch
+
+    patience = PATIENCE if patience is None else patience
+    pending = _unconverted(session, participant_ids)
+    start = len(pending)
+    quiet = 0.0
+    while pending and quiet < patience:
+        sleep(_POLL)
+        now = _unconverted(session, participant_ids)
+        quiet = 0.0 if len(now) < len(pending) else quiet + _POLL
+        pending = now
+    outcome = Awaited(by_worker=start - len(pending), here=len(pending))
+    if pending:
+        convert_batch(session=session, participant_ids=sorted(pending))
+    return outcome
 
 
 @dataclass

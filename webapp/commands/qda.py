@@ -1,9 +1,9 @@
 """``keireki qda export|import``: exchange a study's coding with NVivo, ATLAS.ti, MAXQDA, QualCoder (REFI-QDA).
 
 ``export --study S --out FILE.qdpx [--reason "…"]`` writes the project (transcripts are personal data: the
-export is audited as ``qda.export`` with the reason). ``import FILE.qdpx --study S [--create-missing]``
-reads a project coded elsewhere and reports what it matched, created and could not match; a refused file
-changes nothing.
+export is audited as ``qda.export`` with the reason). ``import FILE.qdpx --study S [--create-missing]
+[--offsets auto|codepoints|utf16]`` reads a project coded elsewhere and reports what it matched, created and
+could not match; a refused file changes nothing.
 """
 
 from __future__ import annotations
@@ -73,8 +73,12 @@ def export_command(study_slug: str, out: Path, reason: str) -> None:
 @click.option("--study", "study_slug", required=True, help="The study's slug.")
 @click.option("--create-missing", is_flag=True,
               help="Create codes and sources that match nothing (else they are only reported).")
+@click.option("--offsets", "offset_mode", type=click.Choice(["auto", "codepoints", "utf16"]), default="auto",
+              show_default=True,
+              help="What the selections' positions count: code points (REFI-QDA, QualCoder), UTF-16 units "
+                   "(some NVivo versions: emoji count twice), or auto: decided from the file where it can be.")
 @with_appcontext
-def import_command(path: Path, study_slug: str, create_missing: bool) -> None:
+def import_command(path: Path, study_slug: str, create_missing: bool, offset_mode: str) -> None:
     """Import codings of a .qdpx coded in another tool."""
     from webapp.coding.core.qdpx_read import Limits
     from webapp.coding.services import CodingError, qdpx_import
@@ -85,9 +89,12 @@ def import_command(path: Path, study_slug: str, create_missing: bool) -> None:
         raise click.ClickException("the file is too large")
     try:
         report = qdpx_import.import_project(session=db_session(), study=_study(study_slug), data=path.read_bytes(),
-                                            create_missing=create_missing, limits=limits)
+                                            create_missing=create_missing, limits=limits,
+                                            offset_mode=offset_mode)
     except CodingError as exc:
-        raise click.ClickException(f"refused, nothing changed: {exc}") from exc
+        hint = " (--offsets codepoints or --offsets utf16)" if exc.reason == "ambiguous_offsets" else ""
+        raise click.ClickException(f"refused, nothing changed: {exc}{hint}") from exc
+    click.echo(f"offsets read as {report.offsets} ({report.offsets_why})")
     click.echo(f"sources: {len(report.sources_matched)} matched, {len(report.sources_created)} created, "
                f"{len(report.sources_unmatched)} not matched")
     click.echo(f"codes: {len(report.codes_matched)} matched, {len(report.codes_created)} created, "

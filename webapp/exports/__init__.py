@@ -13,10 +13,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from webapp.exports.routes import bp
+    from webapp.exports.services import bundle_files
+    from webapp.services import uploads
     from webapp.services.withdrawal import participant_withdrawn
 
     app.register_blueprint(bp)
     participant_withdrawn.connect(_delete_bundles)
+    bundle_files.connect(uploads.bundle_files)  # uploads.csv; the files only with personal data
 
 
 def _delete_bundles(participant: Any, **kw: Any) -> None:

@@ -241,15 +241,18 @@ _signals = Namespace()
 #: Sent while a bundle is built, with the study as sender and ``session``, ``with_pii`` and ``bom``; each
 #: receiver returns further files (name -> bytes). The coding area (a layer above) connects
 #: :func:`webapp.coding.services.bundle.files_for_export` in its ``init_app``: the codebook and agreement, and
-#: with personal data the coded segments and the ``.qdpx``. Receivers must not write.
+#: with personal data the coded segments and the ``.qdpx``. ``session`` reads the bundle's snapshot (it is
+#: bound to the snapshot's connection, read-only on PostgreSQL): receivers must not write.
 bundle_files = _signals.signal("keireki.exports.bundle-files")
 
 
-def extra_files(*, session: Session, study: Study, request: ExportRequest) -> dict[str, bytes]:
-    """The files other areas add to the bundle (see :data:`bundle_files`)."""
+def extra_files(*, conn: sa.Connection, study: Study, request: ExportRequest) -> dict[str, bytes]:
+    """The files other areas add to the bundle (see :data:`bundle_files`), read inside the snapshot ``conn``."""
     out: dict[str, bytes] = {}
-    for _receiver, files in bundle_files.send(study, session=session, with_pii=request.with_pii, bom=request.bom):
-        out.update(files or {})
+    with Session(bind=conn) as snapshot_session:  # joins the snapshot's transaction; never commits it
+        for _receiver, files in bundle_files.send(study, session=snapshot_session, with_pii=request.with_pii,
+                                                  bom=request.bom):
+            out.update(files or {})
     return out
 
 
@@ -265,7 +268,7 @@ def build_study_bundle(*, session: Session, study: Study, out_dir: Path, request
             meta=bundle_meta(conn=conn, study=study, now=now or utcnow()),
             out_dir=out_dir, options=request.options(), progress=progress,
             contacts=(lambda: contact_rows(conn=conn, study_id=study_id)) if request.with_pii else None,
-            extra=lambda: extra_files(session=session, study=study, request=request),
+            extra=lambda: extra_files(conn=conn, study=study, request=request),
         )
 
 

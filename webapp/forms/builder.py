@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    FileField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -114,6 +115,19 @@ def _email(question: Question, ctx: FieldContext) -> Any:
     return EmailField(**_common(question, ctx, autocomplete="email", maxlength=254))
 
 
+#: The file input's ``accept=`` by upload type: what the phone's picker offers first. The server checks the
+#: content itself (webapp/services/uploads.py ``ALLOWED``).
+ACCEPT = {
+    "image": "image/*", "audio": "audio/*", "video": "video/*",
+    "file": ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,.rtf,.txt,.csv,image/*,audio/*,video/*",
+}
+
+
+def _upload(question: Question, ctx: FieldContext) -> Any:
+    """A file input (the page becomes multipart); what is stored is decided by webapp/services/uploads.py."""
+    return FileField(**_common(question, ctx, accept=ACCEPT.get(question.type, "")))
+
+
 #: Question type -> field builder. Types absent here (note, calculate, hidden) are not form fields.
 FIELD_BUILDERS: dict[str, FieldBuilder] = {
     "text": _text,
@@ -126,6 +140,10 @@ FIELD_BUILDERS: dict[str, FieldBuilder] = {
     "acknowledge": _acknowledge,
     "phone": _phone,
     "email": _email,
+    "image": _upload,
+    "audio": _upload,
+    "video": _upload,
+    "file": _upload,
 }
 
 
@@ -163,6 +181,8 @@ def raw_value(form: Form, question: Question) -> str | list[str]:
     raw = [str(v) for v in (field.raw_data or [])] if field is not None else []
     if question.type == "select_multiple":
         return raw[:500]
+    if isinstance(field, FileField):
+        return ""  # set from the server's own records by webapp.services.uploads.take_page
     if question.type == "acknowledge":
         return "yes" if raw and raw[0].strip().lower() not in ("", "false", "no", "0", "off") else ""
     return raw[0] if raw else ""
@@ -196,6 +216,8 @@ def widget_of(field: Field) -> str:
         return "select"
     if isinstance(field, BooleanField):
         return "checkbox"
+    if isinstance(field, FileField):
+        return "file"
     if isinstance(field, TextAreaField):
         return "textarea"
     return "input"

@@ -29,6 +29,19 @@ ERROR_MESSAGES = {
     "geo": _l("Please write a latitude and a longitude in degrees, for example 35.6812 139.7671."),
     "entries_incomplete": _l("Some entries are missing answers. Please open them and complete them."),
     "episode": _l("Please choose one of this participant's career episodes."),
+    "file": _l("Please choose the file again."),
+    "file_empty": _l("The file is empty."),
+}
+
+#: Upload question type -> what its refused-type message asks for (webapp/services/uploads.py ``ALLOWED``).
+FILE_TYPE_MESSAGES = {
+    "image": _l("This file is not a picture this form can take. Please choose a photo (JPEG, PNG, HEIC, WebP or "
+                "GIF)."),
+    "audio": _l("This file is not a sound recording this form can take. Please choose MP3, M4A, OGG, WAV, AMR, "
+                "AAC or FLAC."),
+    "video": _l("This file is not a video this form can take. Please choose MP4, MOV, WebM, MKV or 3GP."),
+    "file": _l("This kind of file cannot be sent. Please send a PDF, an office document, a text file, a "
+               "picture, a sound recording or a video."),
 }
 
 #: Japanese eras as the message names them.
@@ -64,4 +77,8 @@ def message(error: dict[str, Any], *, instrument: Instrument, language: str) -> 
         return _("Please write a number, for example %(example)s.", example=format_decimal(2.5, locale=get_locale()))
     if code == "era_out_of_range":
         return _era(params)
+    if code == "file_too_large":
+        return _("The file is too large (at most %(mb)s MB).", mb=params.get("mb", 10))
+    if code == "file_type":
+        return str(FILE_TYPE_MESSAGES.get(str(params.get("kind")), FILE_TYPE_MESSAGES["file"]))
     return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["constraint"]))

@@ -98,3 +98,21 @@ class Response(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=2000)
     pipeline_version: str | None = Field(default=None, max_length=16)
     converted_at: datetime | None = ts_field(nullable=True)
+
+
+class Upload(SQLModel, table=True):
+    """A file a participant sent for an upload question (XLSForm ``image``, ``audio``, ``video``, ``file``).
+
+    The answer holds ``key`` (a random name with the detected type's extension); the file is encrypted with
+    the data key under the data directory (``path``, relative to it). Personal data: only in bundles with
+    personal data, erased on withdrawal with erasure (webapp/services/uploads.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    key: str = Field(max_length=48, unique=True)
+    path: str = Field(max_length=500)
+    name: str = Field(max_length=200)  #: the file's name on the participant's device (shown back to them)
+    media_type: str = Field(max_length=100)  #: detected from the content (magic bytes), not the name
+    size: int
+    question: str = Field(max_length=200)  #: the answer's path, ``photo`` or ``jobs[0].photo``
+    created_at: datetime = ts_field(default_now=True)

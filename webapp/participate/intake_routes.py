@@ -14,18 +14,20 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import engine
-from instruments.model import Group, Instrument, Question
+from instruments.model import UPLOAD_TYPES, Group, Instrument, Question
 from webapp.db import db_session
 from webapp.forms import page_service, pages
 from webapp.forms.rows import display, entry_summary, page_rows
 from webapp.models import Draft, Participant, Study, utcnow
 from webapp.participate import bp, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
-from webapp.services import responses
+from webapp.security import allows_upload
+from webapp.services import responses, uploads
 from webapp.services.studies import instrument_of, version_by_id
 
 _ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
@@ -68,7 +70,29 @@ def _page_or_404(c: Ctx, page: str) -> Group:
     return group
 
 
+def _page_takes_files(args: dict[str, Any]) -> bool:
+    """Whether page ``args["page"]`` of a study's instruments asks for a file (its POST may then carry one
+    up to ``KEIREKI_UPLOAD_MAX_BYTES``; every other page keeps the small body limit)."""
+    from sqlmodel import select
+
+    from webapp.models import InstrumentVersion
+    from webapp.services.studies import study_by_slug
+
+    session = db_session()
+    found = study_by_slug(session=session, slug=str(args.get("study", "")))
+    if found is None:
+        return False
+    ids = session.exec(select(InstrumentVersion.id).where(InstrumentVersion.study_id == found.id)).all()
+    for version_id in ids:
+        version = version_by_id(session=session, version_id=version_id)  # type: ignore[arg-type]
+        group = pages.find_page(instrument_of(version), str(args.get("page", ""))) if version else None
+        if group is not None and any(isinstance(n, Question) and n.type in UPLOAD_TYPES for n in group.walk()):
+            return True
+    return False
+
+
 @bp.route("/<study>/form/<page>", methods=["GET", "POST"])
+@allows_upload(when=_page_takes_files)
 def form_page(study: str, page: str) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
@@ -139,6 +163,7 @@ def _show_page(c: Ctx, at: PartAt, visible: list[Group]) -> ResponseReturnValue:
         language=g.language,
         contact_values=contact_values,
     )
+    _with_uploads(c, rows, c.draft.answers)
     issues = engine.validate_page(c.instrument, group, c.draft.answers, today=c.today)
     for row in rows:
         if row["kind"] == "repeat":
@@ -167,6 +192,25 @@ def _show_page(c: Ctx, at: PartAt, visible: list[Group]) -> ResponseReturnValue:
     )
 
 
+def _with_uploads(c: Ctx, rows: list[dict[str, Any]], values: dict[str, Any]) -> None:
+    """Upload rows get the stored file ("File received: name, size") when the answer has one."""
+    wanted = [r for r in rows if r.get("widget") == "file"]
+    found = uploads.describe(
+        session=db_session(), participant_id=c.person.id, keys=[values.get(r["name"]) for r in wanted]  # type: ignore[arg-type]
+    )
+    for row in wanted:
+        upload = found.get(values.get(row["name"]))  # type: ignore[arg-type]
+        if upload is not None:
+            row.update(upload=upload, upload_size=_size(upload.size))
+
+
+def _size(size: int) -> str:
+    """A file size as the page's language writes it (``1.2 MB``, ``340 kB``)."""
+    if size >= 1_000_000:
+        return f"{format_decimal(round(size / 1_000_000, 1))} MB"
+    return f"{format_decimal(max(1, round(size / 1000)))} kB"
+
+
 def _entries(
     c: Ctx, repeat: Group, issues: dict[str, Any], answers: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
@@ -192,12 +236,17 @@ def _apply(
     contact_qs = _contact_questions(group)
     record = contact.load(session=db_session(), participant=c.person) if contact_qs else {}
     known = contact.values_for({k: v for k, v in record.items() if k != "_pending"}, contact_qs)
+    asked = page_service.page_questions(group)
+    raw = page_service.read_raw(instrument=c.instrument, questions=asked, language=g.language)
+    refused = uploads.take_page(
+        session=db_session(), participant=c.person, questions=asked, raw=raw,
+        scope=pages.scope_of(c.draft.answers, entry), prefix=pages.entry_prefix(entry),
+        files=request.files, form=request.form,
+    )
     outcome = page_service.apply_page(
         instrument=c.instrument,
         group=group,
-        raw=page_service.read_raw(
-            instrument=c.instrument, questions=page_service.page_questions(group), language=g.language
-        ),
+        raw=raw,
         answers=c.draft.answers,
         meta=c.draft.meta or {},
         contact=known,
@@ -207,6 +256,7 @@ def _apply(
         complete=complete,
         seen=page_service.read_seen(),
     )
+    outcome.errors.update(refused)  # a refused file: the answer stays as it was, the page is shown again
     meta = outcome.meta
     meta.setdefault("pending", {})
     if outcome.errors or outcome.pending or outcome.appeared or outcome.contact_pending:
@@ -364,6 +414,7 @@ def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
 
 
 @bp.route("/<study>/form/<page>/entry/<int:n>", methods=["GET", "POST"])
+@allows_upload(when=_page_takes_files)
 def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
@@ -408,6 +459,7 @@ def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         today=c.today,
         language=g.language,
     )
+    _with_uploads(c, rows, scope)
     return render_template(
         "participate/entry.html",
         study=c.study,
@@ -471,18 +523,27 @@ def review(study: str) -> ResponseReturnValue:
 
 
 def _lines(c: Ctx, questions: list[Question], scope: dict[str, Any]) -> list[dict[str, Any]]:
+    files = uploads.describe(
+        session=db_session(), participant_id=c.person.id,  # type: ignore[arg-type]
+        keys=[scope.get(q.name) for q in questions if q.type in UPLOAD_TYPES],
+    )
     return [
         {
             "label": c.instrument.text(q.label, g.language),
-            "value": display(c.instrument, q, scope[q.name], g.language),
+            "value": _file_line(files[scope[q.name]]) if q.type in UPLOAD_TYPES and scope[q.name] in files
+            else display(c.instrument, q, scope[q.name], g.language),
         }
         for q in questions
         if pages.answerable(q) and q.name in scope and q.type != "acknowledge"
     ]
 
 
+def _file_line(upload: Any) -> str:
+    return _("File received: %(name)s (%(size)s)", name=upload.name, size=_size(upload.size))
+
+
 def _page_of(instrument: Instrument, path: str) -> str | None:
-    name = path.split("[")[0].split(".")[0]
+    name = path.split("[")[0]  # a top-level path is the name itself (names may hold dots)
     for group in instrument.groups:
         if any(node.name == name for node in group.walk()):
             return group.name

@@ -21,7 +21,7 @@ from webapp.models import AuditEvent, Participant, Study, Transcript, utcnow
 from webapp.research.forms import WithdrawForm
 from webapp.research.services import dashboard, listing, profile
 from webapp.research.services.labels import PARTICIPANT_TYPES, label
-from webapp.services import audit, charts, contacts
+from webapp.services import audit, charts, contacts, uploads
 from webapp.services.studies import study_title as title_in
 from webapp.services.withdrawal import withdraw, withdrawal_choice
 
@@ -168,6 +168,29 @@ def participant(study: Study, code: str) -> str:
         channel = session.get(Channel, person.channel_id)
     context["channel"] = channel
     return render_template("research/participant.html", **context)
+
+
+@bp.get("/studies/<study>/participants/<code>/uploads/<key>")
+@study_view("view")
+def upload(study: Study, code: str, key: str) -> Response:
+    """A file the participant uploaded, for those who may see their answers; audited as ``upload.view``."""
+    session, user = db_session(), current_user.user
+    person = _participant_or_404(session=session, code=code)
+    if not profile.may_see_answers(session=session, participant=person, user=user):
+        abort(403)
+    stored = uploads.owned(session=session, participant_id=person.id, key=key)  # type: ignore[arg-type]
+    if stored is None:
+        abort(404)
+    try:
+        data = uploads.read(stored)
+    except FileNotFoundError:
+        abort(404)
+    audit.record(session=session, action="upload.view", actor=audit.actor_of(current_user), study_id=study.id,
+                 user_id=user.id, target=f"participant:{person.code}",
+                 detail={"question": stored.question, "file": stored.key})
+    session.commit()
+    return Response(data, headers={"Content-Type": stored.media_type,
+                                   "Content-Disposition": f'attachment; filename="{person.code}-{stored.key}"'})
 
 
 @bp.get("/studies/<study>/participants/<code>/contact")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from instruments.model import Instrument
 from webapp.crypto import hash_token
 from webapp.db import begin_serialised, without_write_lock
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
-from webapp.services.passwords import hash_password, verify_password
+from webapp.services.passwords import hash_code, verify_code
 from webapp.services.studies import current_version, instrument_of, version_by_id
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,12 @@ def _next_code(session: Session, study_id: int, prefix: str) -> str:
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 
 
+def hashed_resume_code() -> tuple[str, str]:
+    """A new resume code and its argon2 hash (``(code, hash)``): CPU work to do before a write lock."""
+    code = new_resume_code()
+    return code, hash_code(code)
+
+
 def create_participant(
     *,
     session: Session,
@@ -103,9 +110,11 @@ def create_participant(
     language: str,
     channel_code: str | None,
     now: datetime,
+    resume_code: tuple[str, str] | None = None,
 ) -> NewParticipant:
     """Create an eligible person as a participant (status ``screened``) with a sequential code per type,
-    a resume token and a resume code. Commits; retries on a code taken concurrently."""
+    a resume token and a resume code (``resume_code``: one from :func:`hashed_resume_code`, made before a
+    caller's write lock). Commits; retries on a code taken concurrently."""
     prefix = CODE_PREFIXES[participant_type]
     channel_id = None
     if channel_code:
@@ -114,8 +123,8 @@ def create_participant(
         ).first()
         channel_id = channel.id if channel else None
     study_id = _id(study.id)
-    token, code = secrets.token_urlsafe(32), new_resume_code()
-    code_hash = without_write_lock(session, lambda: hash_password(code))  # ~0.1 s of CPU, not under the lock
+    token = secrets.token_urlsafe(32)
+    code, code_hash = resume_code or without_write_lock(session, hashed_resume_code)  # CPU, not under the lock
     for _attempt in range(20):
         participant = Participant(
             study_id=study_id,
@@ -172,11 +181,11 @@ def check_resume_code(
         )
     ).first()
     if participant is None or participant.status == "withdrawn":
-        verify_password(None, code)  # the same time as a real check
+        verify_code(None, code)  # the same time as a real check
         return None
     if participant.resume_failures >= MAX_RESUME_FAILURES:
         return None
-    if not verify_password(participant.resume_code_hash, normalise_resume_code(code)):
+    if not verify_code(participant.resume_code_hash, normalise_resume_code(code)):
         participant.resume_failures += 1
         session.add(participant)
         session.commit()
@@ -381,7 +390,7 @@ def submit_response(
 def answer_at(answers: dict[str, Any], path: str) -> bool:
     """Whether ``path`` (``jobs[1].start``) names an answer in ``answers``."""
     scope: Any = answers
-    for part in path.split("."):
+    for part in re.split(r"(?<=\])\.", path):  # names may hold dots: only "]." separates steps
         name, _, index = part.partition("[")
         if not isinstance(scope, dict) or name not in scope:
             return False

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from webapp.crypto import DecryptionError
 from webapp.models import RECORD_TABLES, Booking, Consent, Draft, Participant, Response
-from webapp.services import audit, contacts
+from webapp.services import audit, contacts, uploads
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,7 @@ def _erase_research_data(*, session: Session, participant: Participant, now: dat
         booking.updated_at = now
         session.add(booking)
     counts["notes"] = notes
+    counts["uploads"] = uploads.erase_of(session=session, participant_id=pid)  # type: ignore[arg-type]
     counts["transcripts"] = transcripts + _erase_coding(session=session, participant_id=pid)  # type: ignore[arg-type]
     return counts
 

@@ -26,10 +26,17 @@ from typing import Any
 import pyarrow as pa
 
 from instruments.contract import VOCABULARIES
-from workers.exports import codebook, stats, tabular
+from workers.exports import codebook, coding, stats, tabular
 from workers.exports.cells import as_text, iso_utc
 from workers.exports.datapackage import datapackage
-from workers.exports.schema import CONTACT_COLUMNS, STATS_TABLES, TABULAR_TABLES, ExportTable, export_tables
+from workers.exports.schema import (
+    CONTACT_COLUMNS,
+    STATS_TABLES,
+    TABULAR_TABLES,
+    ExportColumn,
+    ExportTable,
+    export_tables,
+)
 
 RowSource = Callable[[ExportTable], Iterable[Sequence[Any]]]
 Progress = Callable[[int, int], None]
@@ -146,12 +153,13 @@ def build_bundle(
         if contacts is not None:
             counts["contacts"] = _write_contacts(contacts(), files / "contacts.csv", bom=options.bom)
             step()
-        extra_tables: list[tuple[str, list[str]]] = []
-        for extra_name, data in (extra() if extra is not None else {}).items():
+        extra_tables: list[ExportTable] = []
+        added = extra() if extra is not None else {}
+        for extra_name, data in added.items():
             (files / extra_name).write_bytes(data)
-            if extra_name.endswith(".csv"):  # described in datapackage.json like every table of the bundle
+            if extra_name.endswith(".csv"):  # described in datapackage.json and the codebook like every table
                 header, n_rows = _csv_shape(data)
-                extra_tables.append((extra_name[: -len(".csv")], header))
+                extra_tables.append(_described(extra_name[: -len(".csv")], header))
                 counts[extra_name[: -len(".csv")]] = n_rows
         listed = [tables[n] for n in TABULAR_TABLES]
         descriptor = datapackage(
@@ -169,7 +177,8 @@ def build_bundle(
             json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         for suffix, render in (("md", codebook.codebook_markdown), ("html", codebook.codebook_html)):
-            text = render(title=meta.title, tables=listed, languages=meta.languages, sts_width=width)
+            text = render(title=meta.title, tables=listed, languages=meta.languages, sts_width=width,
+                          extra_tables=extra_tables, study_codes=coding.study_codes(added))
             (files / f"codebook.{suffix}").write_text(text, encoding="utf-8")
         step()
         names = sorted(p.name for p in files.iterdir())
@@ -186,6 +195,13 @@ def build_bundle(
     return BundleResult(
         path=final, filename=filename, size=final.stat().st_size, sha256=sha256_file(final), counts=counts
     )
+
+
+def _described(name: str, header: list[str]) -> ExportTable:
+    """A CSV file another area added, as a table: the coding's own description, else text columns."""
+    return coding.described(name, header) or ExportTable(
+        name=name, label=name.replace("_", " ").capitalize(),
+        columns=tuple(ExportColumn(n, "string", n) for n in header), primary_key=())
 
 
 def _csv_shape(data: bytes) -> tuple[list[str], int]:

@@ -39,8 +39,9 @@ def _schema(table: ExportTable) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "fields": [_field(c) for c in table.columns],
         "missingValues": [""],
-        "primaryKey": list(table.primary_key),
     }
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
     if table.foreign_keys:
         schema["foreignKeys"] = [
             {"fields": column, "reference": {"resource": resource, "fields": foreign}}
@@ -96,10 +97,10 @@ def datapackage(
     bom: bool,
     contacts: bool,
     version: str,
-    extra_tables: list[tuple[str, list[str]]] | None = None,
+    extra_tables: list[ExportTable] | None = None,
 ) -> dict[str, Any]:
-    """The descriptor: one resource per CSV file, in bundle order (``extra_tables``: name and header of the
-    CSV files other areas add, such as the codebook and agreement of the coding; their fields are text)."""
+    """The descriptor: one resource per CSV file, in bundle order (``extra_tables``: the CSV files other areas
+    add, such as the codebook and agreement of the coding)."""
     resources = [_resource(t.name, t.label, _schema(t), bom=bom) for t in tables]
     resources.append(
         _resource("sequences_sts", "State sequences, STS format", sts_schema(sts_width, states), bom=bom)
@@ -127,9 +128,8 @@ def datapackage(
                 bom=bom,
             )
         )
-    for name, header in extra_tables or []:
-        schema = {"fields": [{"name": n, "type": "string", "title": n} for n in header], "missingValues": [""]}
-        resources.append(_resource(name, name.replace("_", " ").capitalize(), schema, bom=bom))
+    for table in extra_tables or []:
+        resources.append(_resource(table.name, table.label, _schema(table), bom=bom))
     return {
         "profile": "tabular-data-package",
         "name": _package_name(study),

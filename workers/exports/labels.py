@@ -1,9 +1,11 @@
 """Labels of codes in the study's languages: the bundled ``lists.yaml`` where a list matches a vocabulary.
 
 A choice list matches a vocabulary when it offers exactly the vocabulary's codes (a list of the same
-name is preferred). Codes without such a list are labelled in English from the code itself, and the
-English label stands for every language. The sequence state alphabet (``state``) has its own labels and
-descriptions in every study language, in ``states.yaml`` next to this module.
+name is preferred). The lists no instrument offers (codes the pipeline derives: participant type and
+status, date precision, employer size, transition kinds, sources, quality flags) are labelled in every
+study language in ``codes.yaml`` next to this module, the sequence state alphabet (``state``), with
+descriptions, in ``states.yaml``. A code found in none of them (a new contract code not labelled yet) is
+labelled in English from the code itself; ``tests/workers/exports/test_state_labels.py`` fails on that.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ def _states() -> dict[str, dict[str, dict[str, str]]]:
             for code, entry in data.items()}
 
 
+@cache
+def _contract_codes() -> dict[str, dict[str, dict[str, str]]]:
+    data: Any = yaml.safe_load((Path(__file__).parent / "codes.yaml").read_text(encoding="utf-8"))
+    return {str(vocab): {str(code): {str(k): str(v) for k, v in texts.items()} for code, texts in entry.items()}
+            for vocab, entry in data.items()}
+
+
 def code_descriptions(vocab: str) -> dict[str, dict[str, str]]:
     """code -> {language: description} for vocabularies that have descriptions (the states), else {}."""
     if vocab != "state":
@@ -59,6 +68,9 @@ def code_labels(vocab: str, *, lists_path: Path | None = None) -> dict[str, dict
     if vocab == "state":
         states = _states()
         return {code: dict(states[code]["label"]) if code in states else {"en": _fallback(code)} for code in codes}
+    if vocab in _contract_codes():
+        own = _contract_codes()[vocab]
+        return {code: dict(own[code]) if code in own else {"en": _fallback(code)} for code in codes}
     lists = _lists(lists_path or bundled_dir() / "lists.yaml")
     candidates = sorted(lists.items(), key=lambda item: item[0] != vocab)
     match = next((choices for _name, choices in candidates if set(choices) == set(codes)), None)

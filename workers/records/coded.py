@@ -1,7 +1,8 @@
 """Coded passages of transcripts -> ``skill_events`` rows (``source = coding``) and ``coded_segments`` rows.
 
-Pure and deterministic: codings are sorted by transcript, offsets, code and coder, so the same codings
-give the same rows in the same order whatever order they were loaded in.
+Pure and deterministic: codings are sorted by transcript, offsets, code and coder (then their other cells), so
+the same codings give the same rows in the same order whatever order they were loaded in. ``segment_id`` is
+unique: a coder's second coding of a passage with the same code gets ``:2`` appended.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ _SKILL_COLUMNS = SKILL_EVENTS.column_names
 _SEGMENT_COLUMNS = CODED_SEGMENTS.column_names
 
 
-def _key(c: CodingInput) -> tuple[str, int, int, str, str]:
-    return (c.transcript_ref, c.start, c.end, c.code, c.coder)
+def _key(c: CodingInput) -> tuple[object, ...]:
+    return (c.transcript_ref, c.start, c.end, c.code, c.coder, c.episode_no or 0, c.actor or "",
+            c.skill_domain or "", c.quote, c.memo or "")
 
 
 def coded_rows(*, participant_code: str, codings: Sequence[CodingInput], n_episodes: int, first_event_no: int
@@ -27,6 +29,7 @@ def coded_rows(*, participant_code: str, codings: Sequence[CodingInput], n_episo
     skill: list[Row] = []
     segments: list[Row] = []
     flags: list[Flag] = []
+    seen: dict[str, int] = {}
     for coding in sorted(codings, key=_key):
         episode = coding.episode_no
         if episode is not None and not 1 <= episode <= n_episodes:
@@ -35,6 +38,9 @@ def coded_rows(*, participant_code: str, codings: Sequence[CodingInput], n_episo
                               "no longer exists; kept without an episode"))
             episode = None
         segment_id = f"{coding.transcript_ref}:{coding.start}-{coding.end}:{coding.code}:{coding.coder}"
+        seen[segment_id] = seen.get(segment_id, 0) + 1
+        if seen[segment_id] > 1:  # the same coder's same code on the same passage twice (e.g. an import): unique
+            segment_id = f"{segment_id}:{seen[segment_id]}"
         values: dict[str, Cell] = {
             "segment_id": segment_id, "participant_code": participant_code, "transcript_ref": coding.transcript_ref,
             "language": coding.language, "paragraph": coding.paragraph, "start": coding.start, "end": coding.end,

@@ -16,7 +16,7 @@ from tests.webapp.research import factories as rf
 from webapp.coding.core import qdpx
 from webapp.coding.services import codebook, codings
 from webapp.coding.services import transcripts as sources
-from webapp.models import AuditEvent, Coding
+from webapp.models import AuditEvent, Coding, Transcript
 
 
 def _form(setup: Any, token: str, **fields: Any) -> dict[str, Any]:
@@ -175,3 +175,40 @@ def test_memo_on_a_code(app: Flask, client: FlaskClient, session: Session, make_
     assert client.post(f"{url}/{code.id}/memo", data={"csrf_token": token,
                                                       "text": "by nationality, not by work"}).status_code == 303
     assert "by nationality, not by work" in client.get(url).get_data(as_text=True)
+
+
+def test_owners_import_a_qdpx_on_the_web_with_the_same_checks(app: Flask, client: FlaskClient, session: Session,
+                                                              make_study: Any) -> None:
+    from tests.webapp.coding.test_offsets import PASSAGES, nvivo_file
+
+    study = make_study()
+    url = f"/studies/{study.slug}/coding/qdpx/import"
+    sign_in_client(app, client, rf.user(session, study, "researcher"))
+    assert client.get(url).status_code == 403
+    sign_in_client(app, client, rf.user(session, study, "owner"))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'enctype="multipart/form-data"' in page.get_data(as_text=True)
+    token = csrf_token(client, url)
+
+    def post(data: bytes, **fields: str) -> Any:
+        return client.post(url, data={"csrf_token": token, "project": (io.BytesIO(data), "nvivo.qdpx"),
+                                      "create_missing": "y", **fields}, content_type="multipart/form-data")
+
+    refused = post(nvivo_file(units=True, named=False))  # offsets "auto" and nothing tells: refused
+    assert refused.status_code == 400
+    assert "UTF-16" in refused.get_data(as_text=True)
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../../etc/cron.d/x", b"boom")
+    assert "points outside" in post(evil.getvalue()).get_data(as_text=True)
+    assert session.exec(select(Coding).where(Coding.study_id == study.id)).all() == []
+    done = post(nvivo_file(units=True, named=False), offsets="utf16")
+    assert done.status_code == 200, done.get_data(as_text=True)[:2000]
+    assert "Positions read as: utf16" in done.get_data(as_text=True)
+    made = session.exec(select(Coding).where(Coding.study_id == study.id)).all()
+    assert len(made) == len(PASSAGES)
+    transcript = session.get(Transcript, made[0].transcript_id)
+    assert transcript is not None
+    text = sources.read_text(transcript)
+    assert sorted(text[c.start:c.end] for c in made) == sorted(PASSAGES)

@@ -123,6 +123,23 @@ def test_spans_outside_paragraphs_are_refused(session: Session, make_study: Any)
     assert span.start == sources.paragraphs(setup.transcript)[1].start
 
 
+def test_a_coder_cannot_apply_the_same_code_to_the_same_passage_twice(session: Session, make_study: Any) -> None:
+    setup = interviewed(session, make_study())
+    text = sources.read_text(setup.transcript)
+    span = codings.Span(*offsets(text, "先輩が溶接を教えてくれました"))
+    cultivate = setup.codes["cultivate"]
+    codings.apply(session=session, transcript=setup.transcript, code=cultivate, coder=setup.interviewer, span=span,
+                  **skill())
+    with pytest.raises(CodingError, match="already applied"):
+        codings.apply(session=session, transcript=setup.transcript, code=cultivate, coder=setup.interviewer,
+                      span=span, **skill(episode_no=2))
+    second = rf.user(session, setup.study, "researcher")
+    codings.apply(session=session, transcript=setup.transcript, code=cultivate, coder=second, span=span, **skill())
+    codings.apply(session=session, transcript=setup.transcript, code=setup.codes["recognise"],
+                  coder=setup.interviewer, span=span, **skill())
+    assert len(codings.of_transcript(session=session, transcript=setup.transcript)) == 3
+
+
 def test_agreement_and_consensus(session: Session, make_study: Any) -> None:
     study = make_study()
     setup = interviewed(session, study)

@@ -80,3 +80,14 @@ def test_a_failed_run_leaves_no_half_seeded_participant(seeded_app: Flask, backe
     assert _count(seeded_app, Response) == 1
     _seed(seeded_app, "--participants", "3", "--seed", "7")
     assert _count(seeded_app, Participant) == 3  # the rerun adds the two missing people, no duplicate
+
+
+def test_a_person_who_could_not_submit_is_not_left_behind(seeded_app: Flask) -> None:
+    """Seed 1's sixth person (``1:5``) first comes out unable to submit (a required answer missing) and is
+    made again: the first try leaves no consented participant without answers."""
+    _seed(seeded_app, "--participants", "6", "--seed", "1")
+    with get_db(seeded_app).engine.connect() as conn:
+        keys = conn.execute(sa.select(Participant.demo_key)).scalars().all()
+        statuses = set(conn.execute(sa.select(Participant.status)).scalars())
+    assert sorted(keys) == [f"1:{n}" for n in range(6)]
+    assert statuses == {"submitted"}

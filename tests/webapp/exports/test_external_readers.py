@@ -8,9 +8,11 @@ once with personal data (non-ASCII names in contacts.csv, free text) and the byt
 program reports what it read; the expectations come from the bundle's own README.txt, datapackage.json,
 codebook.md and Parquet files.
 
-- R: ``readers/read_bundle.R`` (base ``read.csv``, ``haven::read_sav``/``read_dta``). TraMineR cannot be
-  installed here (not in Debian, CRAN unreachable), so ``seqdef`` itself is NOT run: the script checks what
-  ``seqdef`` requires of the STS file, mirroring TraMineR's source (cited there).
+- R: ``readers/read_bundle.R`` (base ``read.csv``, ``haven::read_sav``/``read_dta``). TraMineR is not
+  packaged in Debian and CRAN is out of reach here, so ``make readers`` cannot install it: the script checks
+  what ``seqdef`` requires of the STS file, mirroring TraMineR's source (cited there), and where R finds
+  TraMineR (``R_LIBS_USER``) ``readers/traminer.R`` runs the docs' calls for real (seqdef, seqformat
+  SPELL -> STS, seqdist with ``with.missing = TRUE``).
 - SPSS: GNU PSPP in batch (``readers/describe.sps``). PSPP has no Stata reader (``GET STATA`` does not
   exist, ``pspp-convert`` refuses .dta), so the .dta files are not opened in PSPP.
 - Stata: no Stata here. ``pandas.read_stata`` (pandas' own parser, independent of ReadStat which wrote the
@@ -128,6 +130,8 @@ def _codebook(text: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str,
     code_lists: dict[str, dict[str, tuple[int, str]]] = {}
     for section in re.split(r"\n## ", lists_part)[1:]:
         name = section.split("\n", 1)[0].strip()
+        if "| Code | Integer |" not in section:  # the study's codes of the coding: no integers
+            continue
         rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
                 if line.startswith("| ") and not line.startswith("| Code")]
         code_lists[name] = {row[0]: (int(row[1]), row[2]) for row in rows}
@@ -525,3 +529,37 @@ def test_libreoffice_opens_the_workbook(bundles: dict[str, Bundle], which: str, 
             for i in booleans:
                 row[i] = row[i].lower()  # Calc writes its own TRUE/FALSE
         assert calc[1:] == source[1:], sheet
+
+
+def traminer(rscript: str) -> None:
+    """Skips unless R finds TraMineR (in R's library or ``R_LIBS_USER``).
+
+    TraMineR is not packaged in Debian and CRAN is out of reach of the project's machines, so ``make readers``
+    cannot install it and this test skips even under ``KEIREKI_REQUIRE_READERS=1``; where TraMineR is
+    installed (a researcher's machine, ``R_LIBS_USER``) it runs the calls of docs/exports.md for real."""
+    found = subprocess.run([rscript, "-e", 'quit(status = as.integer(!requireNamespace("TraMineR", quietly = TRUE)))'],
+                           env=UTF8_ENV, capture_output=True, text=True, timeout=120, check=False)
+    if found.returncode != 0:
+        pytest.skip("TraMineR is not installed (not in Debian; install it from CRAN into R_LIBS_USER to run this)")
+
+
+@pytest.mark.parametrize("which", BUNDLES)
+def test_traminer_runs_the_calls_the_docs_show(bundles: dict[str, Bundle], which: str) -> None:
+    """readers/traminer.R: seqdef on the STS file, seqformat SPELL -> STS, seqsubm + seqdist OM with
+    with.missing = TRUE, and seqdist without it refused on sequences with gaps (docs/exports.md quotes it)."""
+    rscript = program("Rscript")
+    traminer(rscript)
+    bundle = bundles[which]
+    done = run([rscript, str(READERS / "traminer.R")], cwd=bundle.path)
+    said = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line and not line.startswith(" "))
+    said = {k: v.strip() for k, v in said.items()}
+    rows = bundle.counts["sequences_sts"]
+    assert said["sequences"] == str(rows)
+    assert said["spell_sequences"] == str(rows)
+    assert said["spell_rows_equal_to_sts"] == str(rows)  # SPELL -> STS gives the STS file, month by month
+    assert said["dist"] == f"{rows}x{rows}"
+    assert said["dist_finite"] == "TRUE"
+    assert int(said["gaps"]) > 0
+    assert said["without_with_missing"].startswith(
+        "error: 'with.missing' must be TRUE when 'seqdata' or 'refseq' contain missing values")
+    assert "Warning" not in done.stderr + done.stdout

@@ -7,14 +7,15 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from webapp.models import AvailabilityRule, InterviewType, Membership, Participant, Study, User
+from webapp.crypto import hash_token
+from webapp.models import AvailabilityRule, Booking, InterviewType, Membership, Participant, Study, User
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -145,3 +146,49 @@ def book_via_client(
         **contact,
     }
     return client.post(f"/s/{study.slug}/p/{token}/interview?tz={tz}", data=data)
+
+
+def plain_study(session: Session, *, slug: str, title: str = "S") -> Study:
+    """A study row of its own (English only, no steps), for tests on a database of their own."""
+    study = Study(slug=slug, title={"en": title}, default_language="en", languages=["en"], quotas={}, steps={},
+                  pseudonym_key="00" * 16)
+    session.add(study)
+    session.flush()
+    return study
+
+
+def direct_booking(session: Session, *, study: Study, itype: InterviewType, participant: Participant,
+                   interviewer: User, start: datetime, uid: str, token: str, language: str = "en",
+                   participant_tz: str = "Asia/Tokyo", channel: str = "email") -> Booking:
+    """A one-hour booking written directly (no confirmation mail, no reminders planned)."""
+    booking = Booking(
+        uid=uid, study_id=study.id or 0, interview_type_id=itype.id or 0, participant_id=participant.id or 0,
+        interviewer_id=interviewer.id or 0, starts_at=start, ends_at=start + timedelta(hours=1), busy_from=start,
+        busy_until=start + timedelta(hours=1), participant_tz=participant_tz, language=language, mode="video",
+        contact_channel=channel, manage_token_hash=hash_token(token), manage_token_expires_at=start,
+    )
+    session.add(booking)
+    session.flush()
+    return booking
+
+
+def booked_by_client(client: FlaskClient, session: Session, study: Study) -> tuple[Booking, User]:
+    """An interviewer, a type and a participant of ``study``, and the participant's booking made on the page."""
+    interviewer = add_interviewer(session, study)
+    add_type(session, study)
+    participant, token = add_participant(session, study)
+    assert book_via_client(client, study, token).status_code == 302
+    booking = session.exec(select(Booking).where(Booking.participant_id == participant.id)).one()
+    return booking, interviewer
+
+
+#: The debrief's answers apart from the skill events (the bundled debrief instrument).
+DEBRIEF_ANSWERS = {
+    "interview_date": "2024-04-01",
+    "interview_mode": "video",
+    "interview_language": "en",
+    "interpreter": "no",
+    "duration_min": "75",
+    "count-skill_events": "1",
+    "summary": "Talked about the move to SSW.",
+}

@@ -21,9 +21,9 @@ from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
 from tests.conftest import make_test_app
-from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
+from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, plain_study
 from webapp.db import get_db
-from webapp.models import Booking, Study
+from webapp.models import Booking
 from webapp.schedule.routes.common import SLOT_FORMAT
 
 pytestmark = pytest.mark.slow
@@ -32,17 +32,7 @@ N = 50
 
 def _seed(app: Any) -> tuple[str, list[str], int]:
     with Session(get_db(app).engine) as session:
-        study = Study(
-            slug="race",
-            title={"en": "Race"},
-            default_language="en",
-            languages=["en"],
-            quotas={},
-            steps={},
-            pseudonym_key="00" * 16,
-        )
-        session.add(study)
-        session.flush()
+        study = plain_study(session, slug="race", title="Race")
         add_interviewer(session, study)
         add_type(session, study, buffer_after_min=30, duration_min=90)
         tokens = [add_participant(session, study, code=f"SIE-{i:04d}")[1] for i in range(N)]

@@ -8,23 +8,14 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, book_via_client, csrf_of
-from webapp.models import Booking, Job, Response
-
-
-def _booked(client: FlaskClient, session: Session, study: Any) -> tuple[Booking, Any]:
-    interviewer = add_interviewer(session, study)
-    add_type(session, study)
-    participant, token = add_participant(session, study)
-    assert book_via_client(client, study, token).status_code == 302
-    booking = session.exec(select(Booking).where(Booking.participant_id == participant.id)).one()
-    return booking, interviewer
+from tests.webapp.schedule.conftest import DEBRIEF_ANSWERS, booked_by_client, csrf_of
+from webapp.models import Job, Response
 
 
 def test_debrief_is_stored_with_the_interviewer_and_queues_conversion(
     client: FlaskClient, session: Session, sign_in: Any, bundled_study: Any
 ) -> None:
-    booking, interviewer = _booked(client, session, bundled_study)
+    booking, interviewer = booked_by_client(client, session, bundled_study)
     sign_in(interviewer)
     interview = client.get(f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}")
     assert "/debrief" in interview.text
@@ -36,13 +27,7 @@ def test_debrief_is_stored_with_the_interviewer_and_queues_conversion(
     csrf = csrf_of(page.text)
     base = {
         "csrf_token": csrf,
-        "interview_date": "2024-04-01",
-        "interview_mode": "video",
-        "interview_language": "en",
-        "interpreter": "no",
-        "duration_min": "75",
-        "count-skill_events": "1",
-        "summary": "Talked about the move to SSW.",
+        **DEBRIEF_ANSWERS,
     }
     added = client.post(url, data={**base, "add": "skill_events"})
     assert added.status_code == 200
@@ -104,7 +89,7 @@ def _with_episodes(session: Session, study: Any, participant_id: int, count: int
 def test_the_episode_is_chosen_from_the_participants_own_and_nothing_else_is_saved(
     client: FlaskClient, session: Session, sign_in: Any, bundled_study: Any
 ) -> None:
-    booking, interviewer = _booked(client, session, bundled_study)
+    booking, interviewer = booked_by_client(client, session, bundled_study)
     _with_episodes(session, bundled_study, booking.participant_id, 5)
     sign_in(interviewer)
     url = f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}/debrief"
@@ -116,13 +101,7 @@ def test_the_episode_is_chosen_from_the_participants_own_and_nothing_else_is_sav
     assert options == ["1", "2", "3", "4", "5"]
     data = {
         "csrf_token": csrf_of(page.text),
-        "interview_date": "2024-04-01",
-        "interview_mode": "video",
-        "interview_language": "en",
-        "interpreter": "no",
-        "duration_min": "75",
-        "count-skill_events": "1",
-        "summary": "Talked about the move to SSW.",
+        **DEBRIEF_ANSWERS,
         "skill_events-0-event": "recognise",
         "skill_events-0-actor": "employer_manager",
         "skill_events-0-skill_domain": "technical",

@@ -10,17 +10,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, book_via_client, csrf_of
-from webapp.models import AuditEvent, Booking, Job, Response
+from tests.webapp.schedule.conftest import DEBRIEF_ANSWERS, add_interviewer, booked_by_client, csrf_of
+from webapp.models import AuditEvent, Job, Participant, Response
 
 FIRST = {
-    "interview_date": "2024-04-01",
-    "interview_mode": "video",
-    "interview_language": "en",
-    "interpreter": "no",
-    "duration_min": "75",
-    "count-skill_events": "1",
-    "summary": "Talked about the move to SSW.",
+    **DEBRIEF_ANSWERS,
     "skill_events-0-event": "recognise",
     "skill_events-0-actor": "employer_manager",
     "skill_events-0-skill_domain": "technical",
@@ -32,17 +26,13 @@ FIRST = {
 @pytest.fixture
 def saved(client: FlaskClient, session: Session, sign_in: Any, bundled_study: Any) -> dict[str, Any]:
     """An interview of the bundled study with the debrief its interviewer saved."""
-    interviewer = add_interviewer(session, bundled_study)
-    add_type(session, bundled_study)
-    participant, token = add_participant(session, bundled_study)
-    assert book_via_client(client, bundled_study, token).status_code == 302
-    booking = session.exec(select(Booking).where(Booking.participant_id == participant.id)).one()
+    booking, interviewer = booked_by_client(client, session, bundled_study)
     sign_in(interviewer)
     url = f"/studies/{bundled_study.slug}/schedule/interviews/{booking.id}/debrief"
     first = client.post(url, data={**FIRST, "csrf_token": csrf_of(client.get(url).text)})
     assert first.status_code == 302, first.text[:1000]
     return {"study": bundled_study, "booking": booking, "interviewer": interviewer, "url": url,
-            "participant": participant}
+            "participant": session.get(Participant, booking.participant_id)}
 
 
 def _debrief(session: Session, saved: dict[str, Any]) -> Response:

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.webapp.schedule.conftest import book_via_client, csrf_of
+from tests.webapp.schedule.conftest import add_interviewer, book_via_client, csrf_of
 from webapp.models import AuditEvent, Booking, DeliveryAttempt, Reminder
 from webapp.schedule.services.reminders import send_due_reminders
 
@@ -108,18 +108,44 @@ def test_marking_needs_the_csrf_token_and_a_post(
     assert _audits(session, s) == []
 
 
-@pytest.mark.parametrize("role", ["interviewer", "viewer", None])
+@pytest.mark.parametrize("role", ["viewer", None])
 def test_roles_that_do_not_see_the_list_may_not_mark(
     client: FlaskClient, session: Session, make_user: Any, sign_in: Any, by_phone: dict[str, Any], role: str | None
 ) -> None:
     s = by_phone
-    if role == "interviewer":
-        user = s["interviewer"]  # even the interviewer of this very interview
-    else:
-        user = make_user(study=s["study"] if role else None, role=role)
-    sign_in(user)
+    sign_in(make_user(study=s["study"] if role else None, role=role))
     assert client.get(f"/studies/{s['study'].slug}/schedule/outbox").status_code == 403
     assert client.post(_mark_url(s), data={"csrf_token": _any_token(client)}).status_code == 403
+    session.refresh(s["attempt"])
+    assert s["attempt"].status == "manual"
+    assert _audits(session, s) == []
+
+
+def test_the_assigned_interviewer_marks_the_message_of_their_interview_audited(
+    client: FlaskClient, session: Session, sign_in: Any, by_phone: dict[str, Any]
+) -> None:
+    s = by_phone
+    sign_in(s["interviewer"])
+    assert client.get(f"/studies/{s['study'].slug}/schedule/outbox").status_code == 403  # not the whole list
+    page = client.get(f"/studies/{s['study'].slug}/schedule/interviews/{s['booking'].id}")
+    assert ">Mark as sent</button>" in page.text
+    marked = client.post(_mark_url(s) + "?back=interview", data={"csrf_token": csrf_of(page.text)})
+    assert marked.status_code == 302
+    assert marked.headers["Location"].endswith(f"/schedule/interviews/{s['booking'].id}")
+    session.refresh(s["attempt"])
+    assert s["attempt"].status == "sent"
+    assert s["attempt"].detail["sent_by"] == s["interviewer"].id
+    (event,) = _audits(session, s)
+    assert event.user_id == s["interviewer"].id
+    assert event.target == f"booking:{s['booking'].uid}"
+
+
+def test_another_interviewer_cannot_mark_a_message_of_an_interview_not_theirs(
+    client: FlaskClient, session: Session, sign_in: Any, by_phone: dict[str, Any]
+) -> None:
+    s = by_phone
+    sign_in(add_interviewer(session, s["study"]))
+    assert client.post(_mark_url(s), data={"csrf_token": _any_token(client)}).status_code == 404
     session.refresh(s["attempt"])
     assert s["attempt"].status == "manual"
     assert _audits(session, s) == []

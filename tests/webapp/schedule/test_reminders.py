@@ -11,8 +11,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
-from webapp.crypto import hash_token
+from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, direct_booking
 from webapp.models import Booking, DeliveryAttempt, Reminder, Study
 from webapp.schedule.services import messages, reminders
 from webapp.schedule.services.booking import reschedule
@@ -35,25 +34,9 @@ def make_booking(
     itype = add_type(session, study)
     participant, _ = add_participant(session, study, language=language)
     start = (now + starts_in).replace(second=0, microsecond=0)
-    booking = Booking(
-        uid=f"{participant.code}@test",
-        study_id=study.id or 0,
-        interview_type_id=itype.id or 0,
-        participant_id=participant.id or 0,
-        interviewer_id=interviewer.id or 0,
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        busy_from=start,
-        busy_until=start + timedelta(hours=1),
-        participant_tz="Europe/Berlin",
-        language=language,
-        mode="video",
-        contact_channel=channel,
-        manage_token_hash=hash_token(participant.code),
-        manage_token_expires_at=start,
-    )
-    session.add(booking)
-    session.flush()
+    booking = direct_booking(session, study=study, itype=itype, participant=participant, interviewer=interviewer,
+                             start=start, uid=f"{participant.code}@test", token=participant.code, language=language,
+                             participant_tz="Europe/Berlin", channel=channel)
     choice = (
         ContactChoice(channel="email", email="p@example.org")
         if channel == "email"

@@ -9,6 +9,7 @@ from typing import Any
 
 import docx
 import pytest
+from babel.dates import format_time
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
@@ -48,7 +49,8 @@ def test_agenda_day_and_week_in_the_viewers_zone(
     day = client.get(f"/studies/{booked['study'].slug}/schedule/?date={local.date().isoformat()}")
     assert day.status_code == 200
     assert booked["participant"].code in day.text
-    assert local.strftime("%H:%M") in day.text
+    assert format_time(local, "short", locale="en") + "–" in day.text
+    assert "(United States (Honolulu) Time)</time>" in day.text  # the zone named
     other_day = client.get(f"/studies/{booked['study'].slug}/schedule/?date={(local.date() + timedelta(days=1))}")
     assert booked["participant"].code not in other_day.text
     week = client.get(f"/studies/{booked['study'].slug}/schedule/?view=week&date={local.date().isoformat()}")

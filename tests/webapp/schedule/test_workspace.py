@@ -11,8 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.webapp.schedule.conftest import book_via_client
-from tests.webapp.schedule.test_debrief import _booked
+from tests.webapp.schedule.conftest import book_via_client, booked_by_client
 from webapp.models import Booking, utcnow
 
 
@@ -94,7 +93,7 @@ def test_a_viewer_sees_the_interview_row_without_a_link_it_could_not_open(
 def test_the_debrief_page_has_the_staff_layout_and_links_participant_and_interview(
     client: FlaskClient, session: Session, sign_in: Any, bundled_study: Any
 ) -> None:
-    booking, interviewer = _booked(client, session, bundled_study)
+    booking, interviewer = booked_by_client(client, session, bundled_study)
     sign_in(interviewer)
     slug = bundled_study.slug
     page = client.get(f"/studies/{slug}/schedule/interviews/{booking.id}/debrief")

@@ -400,7 +400,9 @@ def test_codebook_lists_every_column_and_code_in_study_languages(tmp_path: Path)
             assert f"| {column.name} |" in md or table.name == "sequences_sts"
             assert f"<td>{column.name}</td>" in html or table.name == "sequences_sts"
     assert "| female | 1 | Woman | 女性 | Nữ |" in md
-    assert "| ti_to_ssw_same_employer | 6 | Ti to ssw same employer |" in md
+    assert ("| ti_to_ssw_same_employer | 6 | Technical intern to specified skilled worker, same employer "
+            "| 技能実習から特定技能へ（同じ勤務先） "
+            "| Từ thực tập sinh sang kỹ năng đặc định, cùng nơi làm việc |") in md
     assert "| en | ja | vi |" in md
     assert "<script" not in html
 

@@ -40,6 +40,16 @@ def test_rows_do_not_depend_on_load_order_and_lost_episodes_are_flagged() -> Non
     assert [f.flag for f in flags] == ["conversion_note"]
 
 
+def test_segment_ids_stay_unique_when_a_coder_applies_a_code_twice_to_a_passage() -> None:
+    items = [coding(coder="X-NVivo user", episode_no=2), coding(coder="X-NVivo user", episode_no=1)]
+    _skill, segments, _flags = coded_rows(participant_code="P", codings=items, n_episodes=2, first_event_no=1)
+    rows = [dict(zip(SEGMENT, s, strict=True)) for s in segments]
+    assert [(r["segment_id"], r["episode_no"]) for r in rows] == [
+        ("TR-0001:10-20:cultivate:X-NVivo user", 1), ("TR-0001:10-20:cultivate:X-NVivo user:2", 2)]
+    again = coded_rows(participant_code="P", codings=list(reversed(items)), n_episodes=2, first_event_no=1)
+    assert again[1] == segments
+
+
 def test_coder_refs_are_pseudonymous() -> None:
     assert coder_ref(coder_id=7, consensus=False, external=None) == "C007"
     assert coder_ref(coder_id=None, consensus=True, external=None) == "consensus"

@@ -15,10 +15,9 @@ from sqlmodel import Session, col, select
 
 from tests.conftest import make_test_app
 from tests.support.processes import celery_worker, kill_hard, wait_for, worker_env
-from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type
-from webapp.crypto import hash_token
+from tests.webapp.schedule.conftest import add_interviewer, add_participant, add_type, direct_booking, plain_study
 from webapp.db import db_session, get_db
-from webapp.models import Booking, DeliveryAttempt, Reminder, Study
+from webapp.models import DeliveryAttempt, Reminder
 from webapp.schedule.services.contact import ContactChoice, store_contact
 from webapp.schedule.services.reminders import send_due_reminders
 
@@ -29,42 +28,16 @@ def _seed(app: Flask, *, stale: int = 0) -> list[int]:
     """N bookings in 3 hours, each with a due 24 h reminder; ``stale`` of them claimed by a dead sender."""
     now = datetime.now(UTC)
     with app.app_context(), Session(get_db(app).engine) as session:
-        study = Study(
-            slug=f"rem-{uuid.uuid4().hex[:6]}",
-            title={"en": "R"},
-            default_language="en",
-            languages=["en"],
-            quotas={},
-            steps={},
-            pseudonym_key="00" * 16,
-        )
-        session.add(study)
-        session.flush()
+        study = plain_study(session, slug=f"rem-{uuid.uuid4().hex[:6]}", title="R")
         interviewer = add_interviewer(session, study)
         itype = add_type(session, study)
         ids = []
         for i in range(N):
             participant, _ = add_participant(session, study, code=f"SIE-{i:04d}")
             start = now + timedelta(hours=3, minutes=10 * i)
-            booking = Booking(
-                uid=f"b{i}-{uuid.uuid4()}",
-                study_id=study.id or 0,
-                interview_type_id=itype.id or 0,
-                participant_id=participant.id or 0,
-                interviewer_id=interviewer.id or 0,
-                starts_at=start,
-                ends_at=start + timedelta(hours=1),
-                busy_from=start,
-                busy_until=start + timedelta(hours=1),
-                participant_tz="Asia/Tokyo",
-                language="en",
-                mode="video",
-                contact_channel="email",
-                manage_token_hash=hash_token(f"t{i}{start}"),
-                manage_token_expires_at=start,
-            )
-            session.add(booking)
-            session.flush()
+            booking = direct_booking(session, study=study, itype=itype, participant=participant,
+                                     interviewer=interviewer, start=start, uid=f"b{i}-{uuid.uuid4()}",
+                                     token=f"t{i}{start}")
             store_contact(
                 session=session,
                 participant_id=participant.id or 0,

@@ -18,6 +18,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 from lxml import etree
 
+from webapp.coding.core import offsets
 from webapp.coding.core.paragraphs import normalise
 from webapp.coding.core.qdpx import (
     NS,
@@ -58,6 +59,8 @@ class ReadResult:
     project: QProject
     #: Sources that were not read (external paths, missing files): (name, why).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: How the selections' offsets were read (code points or UTF-16 units) and why.
+    reading: offsets.Choice = offsets.Choice(offsets.CODEPOINTS, "same")
 
 
 def _safe_name(name: str) -> bool:
@@ -137,14 +140,32 @@ def _map_offset(raw: str, offset: int) -> int:
     return len(normalise(raw[:offset]))
 
 
-def _source(node: etree._Element, text_of: dict[str, str], limits: Limits) -> QSource:
+def _position(sel: etree._Element, name: str) -> int:
+    try:
+        return int(sel.get(name, "0"))
+    except ValueError as exc:  # the schema says integer; a huge or odd one still must not pass
+        raise QdpxError("bad_offset", sel.get(name, "")) from exc
+
+
+def _marks(node: etree._Element) -> list[offsets.Marked]:
+    return [offsets.Marked(_position(sel, "startPosition"), _position(sel, "endPosition"), sel.get("name", ""))
+            for sel in node.findall(_Q + "PlainTextSelection")]
+
+
+def _source(node: etree._Element, text_of: dict[str, str], limits: Limits, mode: str) -> QSource:
     raw = text_of[node.get("guid", "")]
     text = normalise(raw)
     same = raw == text
+    units = offsets.UnitMap(raw) if mode == offsets.UTF16 else None
     selections = []
     for sel in node.findall(_Q + "PlainTextSelection"):
-        start, end = int(sel.get("startPosition", "0")), int(sel.get("endPosition", "0"))
-        if not 0 <= start < end <= len(raw) or end > limits.max_offset:
+        start, end = _position(sel, "startPosition"), _position(sel, "endPosition")
+        if end > limits.max_offset:
+            raise QdpxError("bad_offset", f"{node.get('name', '')}: {start}-{end}")
+        if units is not None:  # UTF-16 code units as code points; inside a surrogate pair is outside the text
+            first, after = units.to_codepoint(start), units.to_codepoint(end)
+            start, end = -1 if first is None else first, -1 if after is None else after
+        if not 0 <= start < end <= len(raw):
             raise QdpxError("bad_offset", f"{node.get('name', '')}: {start}-{end}")
         if not same:
             start, end = _map_offset(raw, start), _map_offset(raw, end)
@@ -202,9 +223,15 @@ def _cases(root: etree._Element) -> tuple[list[QVariable], list[QCase]]:
     return variables, cases
 
 
-def read(data: bytes, *, limits: Limits | None = None) -> ReadResult:
-    """The project in a ``.qdpx``; raises :class:`QdpxError` for anything unsafe or malformed."""
+def read(data: bytes, *, limits: Limits | None = None, offset_mode: str = offsets.AUTO) -> ReadResult:
+    """The project in a ``.qdpx``; raises :class:`QdpxError` for anything unsafe or malformed.
+
+    ``offset_mode``: ``codepoints``, ``utf16`` or ``auto`` (decided from the file, see
+    :func:`webapp.coding.core.offsets.choose`; refused as ``ambiguous_offsets`` when nothing decides).
+    """
     limits = limits or Limits()
+    if offset_mode not in offsets.MODES:
+        raise ValueError(offset_mode)
     if len(data) > limits.max_bytes:
         raise QdpxError("too_large")
     try:
@@ -222,11 +249,15 @@ def read(data: bytes, *, limits: Limits | None = None) -> ReadResult:
     codebook = root.find(f"{_Q}CodeBook/{_Q}Codes")
     project.codes = _codes(codebook) if codebook is not None else []
     project.variables, project.cases = _cases(root)
-    project.sources = [_source(node, texts, limits) for node in root.iter(_Q + "TextSource")
-                       if node.get("guid", "") in texts]
+    nodes = [node for node in root.iter(_Q + "TextSource") if node.get("guid", "") in texts]
+    choice = offsets.choose(((texts[node.get("guid", "")], _marks(node)) for node in nodes), asked=offset_mode,
+                            origin=project.origin)
+    if choice.mode == offsets.AUTO:
+        raise QdpxError("ambiguous_offsets")
+    project.sources = [_source(node, texts, limits, choice.mode) for node in nodes]
     notes = root.find(_Q + "Notes")
     if notes is not None:
         project.notes = [QNote(guid=n.get("guid", ""), name=n.get("name", ""),
                                text=n.findtext(_Q + "PlainTextContent") or "", user=n.get("creatingUser"))
                          for n in notes.findall(_Q + "Note")]
-    return ReadResult(project=project, skipped=skipped)
+    return ReadResult(project=project, skipped=skipped, reading=choice)

@@ -7,4 +7,10 @@ memos), ``access`` (who may code or read what), ``agreement`` and ``consensus``,
 
 
 class CodingError(ValueError):
-    """A request the coding area refuses; the message is translated text for the user. Nothing changed."""
+    """A request the coding area refuses; the message is translated text for the user. Nothing changed.
+
+    ``reason`` names the refusal where a caller may act on it (a refused ``.qdpx``: its reason code)."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason

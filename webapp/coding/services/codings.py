@@ -71,6 +71,17 @@ def span_of(*, transcript: Transcript, start: int | None = None, end: int | None
     return first.number, Span(start, end)
 
 
+def _already(session: Session, transcript: Transcript, code: Code, span: Span, *, coder_id: int | None,
+             consensus: bool, external: str | None) -> bool:
+    """True when this coder (or the consensus) has coded exactly this passage with this code."""
+    query = select(Coding.id).where(Coding.transcript_id == transcript.id, Coding.code_id == code.id,
+                                    Coding.start == span.start, Coding.end == span.end,
+                                    col(Coding.consensus).is_(consensus))
+    query = query.where(col(Coding.coder_id).is_(None) if coder_id is None else Coding.coder_id == coder_id)
+    query = query.where(col(Coding.external_coder).is_(None) if external is None else Coding.external_coder == external)
+    return session.exec(query).first() is not None
+
+
 def apply(*, session: Session, transcript: Transcript, code: Code, coder: User | None, span: Span,
           actor: str | None = None, skill_domain: str | None = None, episode_no: int | None = None,
           consensus: bool = False, external_coder: str | None = None, recorded_by: User | None = None,
@@ -81,8 +92,11 @@ def apply(*, session: Session, transcript: Transcript, code: Code, coder: User |
     paragraph, _span = span_of(transcript=transcript, start=span.start, end=span.end)
     actor, skill_domain, episode_no = _skill_facts(session, transcript, code, actor, skill_domain, episode_no,
                                                    required=not imported)
+    coder_id = None if consensus or coder is None else coder.id
+    if _already(session, transcript, code, span, coder_id=coder_id, consensus=consensus, external=external_coder):
+        raise CodingError(_("This coder has already applied this code to this passage."))
     coding = Coding(study_id=transcript.study_id, transcript_id=transcript.id, code_id=code.id,  # type: ignore[arg-type]
-                    guid=guid or str(uuid.uuid4()), coder_id=None if consensus or coder is None else coder.id,
+                    guid=guid or str(uuid.uuid4()), coder_id=coder_id,
                     consensus=consensus, external_coder=external_coder, paragraph=paragraph, start=span.start,
                     end=span.end, actor=actor, skill_domain=skill_domain, episode_no=episode_no,
                     recorded_by=(recorded_by or coder).id if (recorded_by or coder) else None)  # type: ignore[union-attr]

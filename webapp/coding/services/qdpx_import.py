@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
-from webapp.coding.core import qdpx
+from webapp.coding.core import offsets, qdpx
 from webapp.coding.core.qdpx_read import Limits, QdpxError, read
 from webapp.coding.services import CodingError, codebook, codings
 from webapp.coding.services import transcripts as sources
@@ -35,6 +35,8 @@ REASONS = {
     "schema": lambda: _("The project does not follow the REFI-QDA schema."),
     "no_project": lambda: _("The archive holds no project.qde."),
     "bad_offset": lambda: _("A coded selection lies outside its text."),
+    "ambiguous_offsets": lambda: _("The positions in this file may count characters or UTF-16 units (some NVivo "
+                                   "versions), and nothing in it tells which. Choose how they are counted."),
 }
 
 
@@ -49,6 +51,9 @@ class ImportReport:
     codings_added: int = 0
     codings_skipped: list[str] = field(default_factory=list)  #: why, per coding not imported (or imported partly)
     memos_added: int = 0
+    #: How the offsets were read: ``codepoints`` or ``utf16``, and why (see :mod:`webapp.coding.core.offsets`).
+    offsets: str = offsets.CODEPOINTS
+    offsets_why: str = "same"
 
 
 def refusal(error: QdpxError) -> str:
@@ -190,13 +195,17 @@ def _episodes(session: Session, transcript: Transcript) -> list[int]:
 
 
 def import_project(*, session: Session, study: Study, data: bytes, user: User | None = None,
-                   create_missing: bool = False, limits: Limits | None = None) -> ImportReport:
-    """Import a ``.qdpx``; raises :class:`CodingError` (translated) for a refused file, changing nothing."""
+                   create_missing: bool = False, limits: Limits | None = None,
+                   offset_mode: str = offsets.AUTO) -> ImportReport:
+    """Import a ``.qdpx``; raises :class:`CodingError` (translated) for a refused file, changing nothing.
+
+    ``offset_mode``: how the selections' offsets count (``codepoints``, ``utf16``, or ``auto``: from the file).
+    """
     try:
-        result = read(data, limits=limits)
+        result = read(data, limits=limits, offset_mode=offset_mode)
     except QdpxError as exc:
-        raise CodingError(refusal(exc)) from exc
-    report = ImportReport()
+        raise CodingError(refusal(exc), reason=exc.reason) from exc
+    report = ImportReport(offsets=result.reading.mode, offsets_why=result.reading.why)
     report.sources_unmatched.extend(f"{name} ({why})" for name, why in result.skipped)
     try:
         codes = _match_codes(session, study, result.project, report, create_missing)

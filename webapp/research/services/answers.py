@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from instruments.model import Choice, Group, Instrument, Question
+from instruments.model import UPLOAD_TYPES, Choice, Group, Instrument, Question
 
 #: Question types that carry no answer worth showing.
 SKIPPED_TYPES = ("note", "hidden")
@@ -20,6 +20,7 @@ class AnswerItem:
     original: str | None  #: the answer as the participant saw or typed it, when it differs
     raw: str | None  #: what was typed before normalisation (``meta.raw``: Zawgyi text, era dates)
     flags: list[str] = field(default_factory=list)
+    file: str | None = None  #: an upload's key: the page links to its (audited) download
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def _items(instrument: Instrument, children: tuple[Question | Group, ...], answe
             original=original if original != shown else None,
             raw=str(typed) if typed is not None and str(typed) != original else None,
             flags=[str(f.get("flag")) for f in flags if f.get("path") == path],
+            file=str(value) if node.type in UPLOAD_TYPES else None,
         )
 
 

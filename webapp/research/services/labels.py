@@ -1,15 +1,9 @@
-"""Researcher-facing names of codes (UI catalog strings) and a time filter in the user's own zone."""
+"""Researcher-facing names of codes (UI catalog strings); times are ``webapp.services.times``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 PARTICIPANT_TYPES = {"ti": _l("Technical intern"), "sie": _l("Self-initiated expatriate"),
                      "manager": _l("SME manager")}
@@ -50,23 +44,7 @@ def label(mapping: dict[str, object], code: str | None) -> str:
     return str(mapping.get(code, code))
 
 
-def user_zone() -> ZoneInfo:
-    name = getattr(current_user, "timezone", None) if current_user and current_user.is_authenticated else None
-    try:
-        return ZoneInfo(name or "Asia/Tokyo")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Tokyo")
-
-
-def local_time(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC timestamp in the signed-in user's time zone and page language."""
-    if value is None:
-        return ""
-    return format_datetime(value, fmt, tzinfo=user_zone(), locale=get_locale())
-
-
 def init_filters(app: Flask) -> None:
-    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals.update(
         type_label=lambda c: label(PARTICIPANT_TYPES, c), status_label=lambda c: label(STATUSES, c),
         booking_label=lambda c: label(BOOKING_STATUSES, c), job_label=lambda c: label(JOB_STATUSES, c),

@@ -4,6 +4,7 @@ marked as sent by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,7 @@ from webapp.schedule.forms import (
     TypeForm,
     valid_zone,
 )
-from webapp.schedule.routes.common import allowed, researcher_language, type_name
+from webapp.schedule.routes.common import allowed, own_or_all, researcher_language, type_name
 from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
@@ -288,7 +289,7 @@ def outbox(study: Study) -> Any:
     by_hand = {
         a.id: {
             "who": senders.get(a.detail.get("sent_by"), "?"),
-            "when": datetime.fromisoformat(a.detail["sent_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "when": datetime.fromisoformat(a.detail["sent_at"]),
         }
         for a in marked
     }
@@ -335,13 +336,26 @@ def outbox_message(study: Study, name: str) -> Any:
         message=message,
         body=message_body(viewer=_viewer(), message=message),
         attachments=attachments,
+        sent_at=_date_of(message),
     )
 
 
+def _date_of(message: Any) -> datetime | None:
+    """The message's ``Date`` header as an instant (shown in the reader's zone), None when unreadable."""
+    try:
+        return parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
+    except (TypeError, ValueError):
+        return None
+
+
 @bp.route("/studies/<study>/schedule/outbox/manual/<int:attempt_id>/sent", methods=["POST"])
-@study_view("schedule")
+@study_view("interview")
 def manual_sent(study: Study, attempt_id: int) -> Any:
-    """The "Mark as sent" button of the outbox's "To send by hand" list."""
+    """The "Mark as sent" button of the outbox's "To send by hand" list and of the interview page.
+
+    ``schedule`` marks any message of the study; an interviewer only those of their own interviews (others'
+    are not found, as their interview pages are not). Every mark is audited (``delivery.sent_by_hand``).
+    """
     researcher_language()
     session = db_session()
     if not ActionForm().validate_on_submit():
@@ -350,6 +364,7 @@ def manual_sent(study: Study, attempt_id: int) -> Any:
     booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
     if attempt is None or booking is None or booking.study_id != study.id:
         abort(404)
+    own_or_all(booking)
     outcome = mark_sent(session=session, attempt=attempt, user=current_user, study_id=study.id, now=utcnow())
     if outcome is Marked.NOW:
         flash(_("Marked as sent."), "success")
@@ -357,6 +372,9 @@ def manual_sent(study: Study, attempt_id: int) -> Any:
         flash(_("This message was already marked as sent."), "success")
     else:
         flash(_("This message is not one to send by hand."), "error")
-    if request.args.get("back") == "interview":
+    if request.args.get("back") == "interview" or not allowed("schedule"):
         return redirect(url_for("schedule.interview", study=study.slug, booking_id=booking.id))
     return redirect(url_for("schedule.outbox", study=study.slug))
+
+
+manual_sent.keireki_object_check = True  # type: ignore[attr-defined]  # interviewers: their own interviews only

@@ -36,7 +36,7 @@ from webapp.schedule.services import by_hand as hand
 from webapp.schedule.services import transcripts
 from webapp.schedule.services.availability import eligible_interviewers, open_slots
 from webapp.schedule.services.booking import NotBookable, SlotTaken, cancel, reschedule, set_outcome
-from webapp.schedule.services.messages import JAPAN, MODE_NAMES, format_when, safe_zone
+from webapp.schedule.services.messages import MODE_NAMES, safe_zone
 from webapp.security import allows_upload
 from webapp.services import audit, contacts
 from webapp.services.contacts import MESSAGING_APPS
@@ -97,8 +97,6 @@ def agenda(study: Study) -> Any:
         groups.setdefault(local.date(), []).append(
             {
                 "booking": b,
-                "time": local.strftime("%H:%M"),
-                "end": b.ends_at.astimezone(zone).strftime("%H:%M"),
                 "code": people[b.participant_id].code if b.participant_id in people else "?",
                 "type": type_name(types.get(b.interview_type_id), language),
                 "interviewer": (users[b.interviewer_id].name or users[b.interviewer_id].email)
@@ -146,21 +144,18 @@ def _interview_context(booking: Booking, language: str) -> dict[str, Any]:
         "itype": itype,
         "type_name": type_name(itype, language),
         "interviewer": interviewer,
-        "when": format_when(booking.starts_at, zone, language),
         "zone_name": zone.replace("_", " "),
-        "when_participant": format_when(booking.starts_at, booking.participant_tz, language),
-        "when_japan": format_when(booking.starts_at, JAPAN, language),
         "mode": MODE_NAMES.get(booking.mode, booking.mode),
         "attempts": attempts,
-        "previous": [format_when(datetime.fromisoformat(s), zone, language) for s in booking.previous_starts],
+        "previous": booking.previous_starts,  # ISO instants, shown with the local_time filter
         "may_contact": participant is not None and _may_see_contact(participant),
         "can_schedule": allowed("schedule"),
         "has_debrief": bool(g.study.steps.get("debrief")) and "schedule.debrief" in current_app.view_functions,
-        "debrief_saved": _debrief_summary(booking, zone, language),
+        "debrief_saved": _debrief_summary(booking),
     }
 
 
-def _debrief_summary(booking: Booking, zone: str, language: str) -> dict[str, Any] | None:
+def _debrief_summary(booking: Booking) -> dict[str, Any] | None:
     """The saved debrief of the interview's participant: its version, who saved it last and when."""
     instrument_id = g.study.steps.get("debrief")
     if not instrument_id:
@@ -179,7 +174,7 @@ def _debrief_summary(booking: Booking, zone: str, language: str) -> dict[str, An
     return {
         "version": len(meta.get("history", [])) + 1,
         "who": (by.name or by.email) if by else "?",
-        "when": format_when(at, zone, language),
+        "at": at,
     }
 
 
@@ -414,7 +409,6 @@ def interview_reschedule(study: Study, booking_id: int) -> Any:
         taken=taken,
         zone=zone,
         days=slot_days(slots, zone=zone, language=language, page=int(page) if page.isdigit() else 0),
-        when=format_when(booking.starts_at, zone, language),
         slot_format=SLOT_FORMAT,
     ), status
 

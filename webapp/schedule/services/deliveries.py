@@ -4,7 +4,8 @@
 of two clicks (two tabs, two researchers) exactly one records it: who (user id) and when go into the
 attempt's ``detail`` (``sent_by``, ``sent_at``, ``by_hand``), the audit log gets ``delivery.sent_by_hand``,
 and a reminder delivered by hand becomes ``sent``. The page (``webapp.schedule.routes.admin.manual_sent``) is the
-outbox's "To send by hand" list: whoever may see it (permission ``schedule``) may mark its items.
+outbox's "To send by hand" list and the interview page: whoever may see the outbox (permission ``schedule``)
+may mark any item, an interviewer the items of their own interviews.
 """
 
 from __future__ import annotations

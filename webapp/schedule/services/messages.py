@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_skeleton, format_time, get_timezone_location
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from webapp.schedule.services.ics import Invitation, build_ics, method_of
 from webapp.services import contacts
 from webapp.services.mail import MailError, send_mail
 from webapp.services.studies import study_title
+from webapp.services.times import format_instant
 
 log = logging.getLogger(__name__)
 JAPAN = "Asia/Tokyo"
@@ -54,12 +54,7 @@ def babel_locale(language: str) -> str:
 
 def format_when(instant: datetime, zone: str, language: str) -> str:
     """Date, time and zone of an instant, as a reader of ``language`` in ``zone`` writes them."""
-    loc = babel_locale(language)
-    tz = ZoneInfo(safe_zone(zone))
-    return (
-        f"{format_skeleton('yMMMEd', instant, tzinfo=tz, locale=loc)} "
-        f"{format_time(instant, 'short', tzinfo=tz, locale=loc)} ({get_timezone_location(tz, locale=loc)})"
-    )
+    return format_instant(instant, zone=ZoneInfo(safe_zone(zone)), locale=babel_locale(language), fmt="full")
 
 
 @dataclass(frozen=True)

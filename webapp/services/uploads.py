@@ -1,0 +1,255 @@
+"""Files participants send for upload questions (XLSForm ``image``/``photo``, ``audio``, ``video``, ``file``).
+
+A page with an upload question is a ``multipart/form-data`` form (no JavaScript needed). What
+:func:`take_page` does for each upload question of a posted page:
+
+- a new file is read (at most ``KEIREKI_UPLOAD_MAX_BYTES``), its type detected from its first bytes
+  (magic numbers, :mod:`filetype`; the name's extension decides nothing), refused when the question's
+  type does not allow it, else encrypted with the data key (like transcripts) and written under
+  ``<data dir>/uploads/``; an :class:`~webapp.models.Upload` row keeps its key, name, type and size, and the
+  answer is the key (``<32 hex>.<ext>``);
+- "remove" (a checkbox) clears the answer; a new file replaces the old one. The replaced or removed file
+  is deleted after the transaction commits (a replayed request finds it still there);
+- a refused file leaves the answer as it was and gives an error for the field; the page's other answers are
+  saved as usual.
+
+The answer's key is set by the server from its own records: a key posted by the browser is never taken.
+Researchers download a file through an audited view (``upload.view``); exports list the files of submitted
+answers in ``uploads.csv`` and hold the files themselves only in bundles with personal data
+(:func:`bundle_files`). Withdrawal with erasure deletes them (:func:`erase_of`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import filetype
+import sqlalchemy as sa
+from flask import current_app
+from sqlmodel import Session, col, select
+
+from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question
+from webapp.crypto import decrypt_bytes, encrypt_bytes
+from webapp.models import Participant, Response, Study, Upload, utcnow
+
+FOLDER = "uploads"
+
+_IMAGES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/avif", "image/bmp",
+           "image/tiff")
+_AUDIO = ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-flac", "audio/x-wav", "audio/amr", "audio/aac",
+          "audio/x-aiff", "video/3gpp", "video/webm")  # phones record sound as 3GP/WebM too
+_VIDEO = ("video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/3gpp", "video/x-m4v",
+          "video/x-msvideo", "video/mpeg")
+_DOCUMENTS = ("application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+              "application/rtf", "application/vnd.oasis.opendocument.text",
+              "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.oasis.opendocument.presentation",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+#: Question type -> media types (detected from the content) it accepts; ``text/plain`` is UTF-8 text.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "image": _IMAGES, "audio": _AUDIO, "video": _VIDEO,
+    "file": (*_DOCUMENTS, "text/plain", *_IMAGES, *_AUDIO, *_VIDEO),
+}
+_KEY = re.compile(UPLOAD_KEY)
+
+
+class UploadRefused(ValueError):
+    """The file cannot be used: ``code`` is an error code of webapp/forms/messages.py."""
+
+    def __init__(self, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params or {}
+
+
+def max_bytes() -> int:
+    return int(current_app.config["KEIREKI"].upload_max_bytes)
+
+
+def _root() -> Path:
+    return Path(current_app.config["KEIREKI"].data_dir)
+
+
+def detect(data: bytes, *, kind: str, filename: str = "") -> tuple[str, str]:
+    """``(media type, extension)`` of the content, or :class:`UploadRefused` (``file_empty``,
+    ``file_too_large``, ``file_type``) when the question of type ``kind`` does not take it."""
+    if not data:
+        raise UploadRefused("file_empty")
+    if len(data) > max_bytes():
+        raise UploadRefused("file_too_large", {"mb": max(1, max_bytes() // (1024 * 1024))})
+    guessed = filetype.guess(data[:8192])
+    if guessed is not None:
+        media, extension = str(guessed.mime), str(guessed.extension)
+    elif b"\x00" not in data and _utf8(data):
+        media, extension = "text/plain", "csv" if filename.lower().endswith(".csv") else "txt"
+    else:
+        media, extension = "application/octet-stream", "bin"
+    if media not in ALLOWED.get(kind, ()):
+        raise UploadRefused("file_type", {"kind": kind})
+    return media, extension
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _after_commit(session: Session, path: str) -> None:
+    """Delete a stored file once the transaction that dropped its row has committed."""
+
+    def unlink(_session: Any) -> None:
+        _unlink(path)
+
+    sa.event.listen(session, "after_commit", unlink, once=True)
+
+
+def _unlink(relative: str) -> None:
+    path = (_root() / relative).resolve()
+    if path.is_relative_to(_root().resolve()):
+        path.unlink(missing_ok=True)
+
+
+def store(*, session: Session, participant: Participant, question: str, filename: str, data: bytes,
+          kind: str) -> Upload:
+    """Check, encrypt and write one file; returns its new row (added to the session)."""
+    media, extension = detect(data, kind=kind, filename=filename)
+    key = f"{secrets.token_hex(16)}.{extension}"
+    relative = f"{FOLDER}/{key}.bin"
+    target = _root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(encrypt_bytes(data))
+    os.replace(tmp, target)
+    name = os.path.basename(filename.replace("\\", "/")).strip()[:200] or key
+    upload = Upload(participant_id=participant.id, key=key, path=relative, name=name, media_type=media,  # type: ignore[arg-type]
+                    size=len(data), question=question[:200], created_at=utcnow())
+    session.add(upload)
+    return upload
+
+
+def owned(*, session: Session, participant_id: int, key: Any) -> Upload | None:
+    """The participant's upload with this key (None for anything else)."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
+    return session.exec(select(Upload).where(Upload.key == key, Upload.participant_id == participant_id)).first()
+
+
+def _drop(session: Session, upload: Upload) -> None:
+    session.delete(upload)
+    _after_commit(session, upload.path)
+
+
+def take_page(*, session: Session, participant: Participant, questions: Iterable[Question], raw: dict[str, Any],
+              scope: Mapping[str, Any], prefix: str, files: Mapping[str, Any], form: Mapping[str, Any]
+              ) -> dict[str, dict[str, Any]]:
+    """Set ``raw[name]`` of every upload question of a posted page (the stored file's key, or ``""``) from
+    the files sent, the "remove" boxes and the answers so far (``scope``); returns the refused files'
+    errors by question name (``{"code", "message": None, "params"}``)."""
+    errors: dict[str, dict[str, Any]] = {}
+    for question in questions:
+        if question.type not in UPLOAD_TYPES:
+            continue
+        name = question.name
+        current = owned(session=session, participant_id=participant.id, key=scope.get(name))  # type: ignore[arg-type]
+        raw[name] = current.key if current is not None else ""
+        sent = files.get(name)
+        if sent is not None and getattr(sent, "filename", None):
+            try:
+                sent.stream.seek(0)  # a replayed request reads the file again
+                data = sent.stream.read(max_bytes() + 1)
+                upload = store(session=session, participant=participant, question=prefix + name,
+                               filename=str(sent.filename), data=data, kind=question.type)
+            except UploadRefused as exc:
+                errors[name] = {"code": exc.code, "message": None, "params": exc.params}
+                continue
+            if current is not None:
+                _drop(session, current)
+            raw[name] = upload.key
+        elif str(form.get(f"{name}__remove", "")) == "1" and current is not None:
+            _drop(session, current)
+            raw[name] = ""
+    return errors
+
+
+def describe(*, session: Session, participant_id: int, keys: Iterable[Any]) -> dict[str, Upload]:
+    """The participant's uploads among ``keys``, by key (for "file received: name, size")."""
+    wanted = [k for k in keys if isinstance(k, str) and _KEY.fullmatch(k)]
+    if not wanted:
+        return {}
+    rows = session.exec(select(Upload).where(Upload.participant_id == participant_id, col(Upload.key).in_(wanted)))
+    return {u.key: u for u in rows}
+
+
+def read(upload: Upload) -> bytes:
+    """The decrypted content of a stored upload."""
+    path = (_root() / upload.path).resolve()
+    if not path.is_relative_to(_root().resolve()):
+        raise FileNotFoundError(upload.path)
+    return decrypt_bytes(path.read_bytes())
+
+
+def erase_of(*, session: Session, participant_id: int) -> int:
+    """Delete every upload of a participant (rows now, files after the commit); returns how many."""
+    rows = list(session.exec(select(Upload).where(Upload.participant_id == participant_id)))
+    for upload in rows:
+        _drop(session, upload)
+    return len(rows)
+
+
+def keys_in(value: Any) -> Iterator[str]:
+    """Every upload key inside stored answers (nested repeats included)."""
+    if isinstance(value, str):
+        if _KEY.fullmatch(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from keys_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from keys_in(item)
+
+
+def bundle_name(key: str) -> str:
+    """The file's name inside an export bundle."""
+    return f"upload-{key}"
+
+
+def bundle_files(study: Study, *, session: Session, with_pii: bool, **_: Any) -> dict[str, bytes]:
+    """``uploads.csv`` (one row per file of a submitted answer: participant, question, file name in the
+    bundle, type, size) and, only with personal data, the files themselves and their original names.
+    Connected to ``webapp.exports.services.bundle_files``."""
+    query = (select(Upload, Participant.code, Response.answers)
+             .join(Participant, col(Participant.id) == Upload.participant_id)
+             .join(Response, col(Response.participant_id) == Upload.participant_id)
+             .where(Participant.study_id == study.id)
+             .order_by(Participant.code, Upload.question, Upload.key))
+    rows: list[tuple[Upload, str]] = []
+    seen: set[str] = set()
+    for upload, code, answers in session.exec(query):
+        if upload.key in seen or upload.key not in set(keys_in(answers)):
+            continue
+        seen.add(upload.key)
+        rows.append((upload, code))
+    if not rows:
+        return {}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["participant_code", "question", "file", "media_type", "size_bytes", "uploaded_at",
+                     *(["original_name"] if with_pii else [])])
+    files: dict[str, bytes] = {}
+    for upload, code in rows:
+        writer.writerow([code, upload.question, bundle_name(upload.key), upload.media_type, upload.size,
+                         upload.created_at.isoformat(timespec="seconds"), *([upload.name] if with_pii else [])])
+        if with_pii:
+            files[bundle_name(upload.key)] = read(upload)
+    return {"uploads.csv": out.getvalue().encode("utf-8"), **files}
