@@ -3,8 +3,10 @@ and what is sent compressed with brotli.
 
 Run from the repository root: ``.venv/bin/python bench/page_weight.py`` (exit status 1 if a page is over
 the budget). Each intake (ti, sie, manager) is walked with the test client on a temporary SQLite
-database, with three entries in every repeat group so the heaviest lists are measured; every page's
-stylesheets and scripts are fetched and counted once per page (a first visit, nothing cached).
+database, with three entries in every repeat group so the heaviest lists are measured; after the
+technical intern's intake, the interview booking (the booking page, another day, the confirmation, a
+new time, cancelling, booked already). Every page's stylesheets and scripts are fetched and counted
+once per page (a first visit, nothing cached).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BUDGET = 30 * 1024  #: what tests/webapp/participate/test_page_weight.py holds every page to
-GOAL = 15 * 1024  #: issue 12: every page within 15 kB uncompressed, HTML + its own CSS/JS
+BUDGET = 15 * 1024  #: issue 12: every page within 15 kB uncompressed, HTML + its own CSS/JS
+#: (tests/webapp/participate/test_page_weight.py holds every page to it)
 STUDY = "sme-careers"
 _ASSETS = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 
@@ -44,8 +47,31 @@ def _app(tmp: Path) -> Any:
     )
     SQLModel.metadata.create_all(get_db(app).engine)
     with app.app_context():
-        load_bundled_study(session=db_session())
+        study = load_bundled_study(session=db_session())
+        _interviews(db_session(), study)
+        db_session().commit()
     return app
+
+
+def _interviews(session: Any, study: Any) -> None:
+    """One interviewer speaking every study language, free every day 9-17 (Tokyo), and one interview type."""
+    from datetime import time
+
+    import instruments
+    from webapp.models import AvailabilityRule, InterviewType, Membership, User
+
+    user = User(email="interviewer@example.org", name="Interviewer", timezone="Asia/Tokyo",
+                languages=list(instruments.load_study().languages))
+    session.add(user)
+    session.flush()
+    session.add(Membership(user_id=user.id, study_id=study.id, role="interviewer"))
+    for day in range(7):
+        session.add(AvailabilityRule(user_id=user.id, weekday=day, start_time=time(9), end_time=time(17)))
+    session.add(InterviewType(
+        study_id=study.id, name={"en": "Interview"}, duration_min=60, buffer_before_min=0, buffer_after_min=15,
+        min_notice_hours=24, horizon_days=14, max_per_day=3, modes=["video", "phone"], languages=[],
+        interpreter_available=False, video_link="https://meet.example.org/keireki-interview",
+    ))
 
 
 def _sent(body: bytes) -> int:
@@ -140,17 +166,51 @@ def _walk(app: Any, participant_type: str, language: str) -> list[tuple[str, int
                     if "/entry/" not in location:
                         break
                     url = location
-        instrument, answers = draft()
-        client.post(path, data={**fill(instrument, group, answers), "action": "save"})
-        meter.measure(f"{participant_type} {group.name}", path)
+        url = path
+        for part in range(1, 20):  # a long page is cut into parts: each is measured, then answered
+            meter.measure(f"{participant_type} {group.name}" + (f", part {part}" if part > 1 else ""), url)
+            instrument, answers = draft()
+            location = client.post(url, data={**fill(instrument, group, answers), "action": "next"}).headers.get(
+                "Location", "")
+            if not location.startswith(f"{path}?part="):
+                break
+            url = location
     meter.measure(f"{participant_type} review", f"{base}/review")
     client.post(f"{base}/submit")
     thanks = meter.measure(f"{participant_type} thanks", f"{base}/thanks")
     token = re.search(rf"{base}/p/([\w-]+)/consent.html", thanks.get_data(as_text=True))
     if participant_type == "ti" and token:
         meter.measure("consent copy", f"{base}/p/{token.group(1)}/consent.html")
+        _booking(meter, f"{base}/p/{token.group(1)}/interview")
         meter.measure("withdraw", f"{base}/p/{token.group(1)}/withdraw")
     return meter.rows
+
+
+def _booking(meter: Meter, url: str) -> None:
+    """The interview booking from the thanks page's link: each page a participant sees there."""
+    client = meter.client
+    page = meter.measure("booking", url).get_data(as_text=True)
+    days = re.findall(r'class="dl" href="([^"]+)"', page)
+    if len(days) < 2:
+        raise SystemExit(f"{url}: fewer than two days offered")
+    another = urljoin(url, days[1].replace("&amp;", "&"))  # the day links are relative to the page
+    page = meter.measure("booking, another day", another).get_data(as_text=True)
+    slot = re.search(r'name="slot" value="([^"]+)"', page)
+    assert slot is not None
+    action = re.search(r'<form method="post" action="([^"]+)"', page)
+    assert action is not None
+    booked = client.post(action.group(1).replace("&amp;", "&"), data={
+        "slot": slot.group(1), "mode": "video", "channel": "email", "email": "an@example.org",
+    })
+    if booked.status_code != 302 or "/i/" not in booked.headers["Location"]:
+        raise SystemExit(f"{url}: booking failed (HTTP {booked.status_code})")
+    manage = booked.headers["Location"]
+    meter.measure("booking confirmation", manage)
+    meter.measure("booking, already booked", url)
+    meter.measure("booking, choose a new time", f"{manage}?change=1")
+    meter.measure("booking, cancel?", f"{manage}?cancel=1")
+    client.post(f"{manage}/cancel")
+    meter.measure("booking, cancelled", manage)
 
 
 def main(argv: list[str]) -> int:
@@ -169,18 +229,16 @@ def main(argv: list[str]) -> int:
             for label, *sizes in _walk(app, kind, language)
         ]
         get_db(app).engine.dispose()
-    print(f"{'page':<50} {'html':>7} {'css':>6} {'js':>6} {'total':>7} {'sent br':>7}  <= 15 kB  <= 30 KB")
-    over = over_goal = 0
+    print(f"{'page':<50} {'html':>7} {'css':>6} {'js':>6} {'total':>7} {'sent br':>7}  <= 15 kB")
+    over = 0
     for label, html, css, js, sent in rows:
         total = html + css + js
         ok = total <= BUDGET
         over += not ok
-        over_goal += total > GOAL
-        print(f"{label:<50} {html:>7} {css:>6} {js:>6} {total:>7} {sent:>7}  {'yes' if total <= GOAL else 'over':<8}"
-              f"  {'yes' if ok else 'NO'}")
+        print(f"{label:<50} {html:>7} {css:>6} {js:>6} {total:>7} {sent:>7}  {'yes' if ok else 'NO'}")
     totals = sorted(sum(r[1:4]) for r in rows)
     print(f"{len(rows)} pages: largest {totals[-1]} bytes, median {totals[len(totals) // 2]} bytes, "
-          f"{over_goal} over the {GOAL}-byte goal, {over} over the {BUDGET}-byte budget; largest sent with brotli "
+          f"{over} over the {BUDGET}-byte budget; largest sent with brotli "
           f"{max(r[4] for r in rows)} bytes (first visit; the assets are then cached for good)")
     return 1 if over else 0
 

@@ -84,14 +84,14 @@ def _entries(
         _put(page, fill(instrument, group, answers, overrides=overrides))
         page.click(f"button[value='add:{repeat}']")
         assert f"/entry/{n + 1}" in page.url
-        for _ in range(8):  # a long entry comes in parts; questions appear without JavaScript
+        for _ in range(12):  # a long entry comes in parts; questions appear without JavaScript
             instrument, answers, _ = _state(served, code)
             _put(page, fill(instrument, repeat_group, answers, entry=(repeat, n), overrides=overrides))
             page.click("button[value='save']")
             if "/entry/" not in page.url:
                 break
         instrument, answers, _ = _state(served, code)
-    assert page.url.endswith(f"/form/{page_name}")
+    assert page.url.split("?")[0].endswith(f"/form/{page_name}")  # the page (the part) with the list
 
 
 def _pages(
@@ -106,7 +106,7 @@ def _pages(
 ) -> None:
     """Answer page after page until the review (or the page ``stop_at``)."""
     overrides = overrides or {}
-    for _ in range(30):
+    for _ in range(60):  # pages, and the parts of long pages
         url = page.url.split("?")[0]
         if url.endswith("/review"):
             return

@@ -28,11 +28,13 @@ from instruments.expressions import (
 )
 
 RULES_JS = Path(instruments.__file__).parent / "js" / "rules.js"
+RULES_MORE_JS = RULES_JS.with_name("rules-more.js")
+RULES_LITE_JS = RULES_JS.with_name("rules-lite.js")
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node (Node.js) is not installed: rules.js cannot run")
 
 HARNESS = """
-require(process.argv[1]);
+process.argv.slice(1).forEach(f => require(f));
 const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const out = cases.map(c => {
   try {
@@ -87,10 +89,12 @@ TABLE = [
 ]
 
 
-def _run_node(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _run_node(
+    cases: list[dict[str, Any]], scripts: tuple[Path, ...] = (RULES_JS, RULES_MORE_JS)
+) -> list[dict[str, Any]]:
     assert NODE is not None
     done = subprocess.run(  # noqa: S603 - fixed arguments
-        [NODE, "-e", HARNESS, str(RULES_JS)], input=json.dumps(cases), capture_output=True, text=True,
+        [NODE, "-e", HARNESS, *map(str, scripts)], input=json.dumps(cases), capture_output=True, text=True,
         timeout=60, check=True,
     )
     return json.loads(done.stdout)
@@ -135,10 +139,34 @@ CONTEXTS = [
 
 
 def test_rules_js_is_small_and_never_evaluates_code() -> None:
-    source = RULES_JS.read_text(encoding="utf-8")
-    assert len(source.encode("utf-8")) < 9216  # 8.4 kB with node-sets (predicates, steps, unions)
-    assert "eval(" not in source.replace("evaluate(", "")
-    assert "Function(" not in source
+    import rjsmin
+
+    for path, limit in ((RULES_JS, 3500), (RULES_MORE_JS, 4096), (RULES_LITE_JS, 1500)):  # with node-sets
+        source = path.read_text(encoding="utf-8")
+        assert len(rjsmin.jsmin(source)) < limit, path  # minified, as sent
+        assert "eval(" not in source.replace("evaluate(", "")
+        assert "Function(" not in source
+
+
+def test_rules_js_alone_evaluates_the_core_functions_and_rules_more_js_the_others() -> None:
+    from instruments.rules import CORE_FUNCTIONS, needs_more
+
+    assert set(CORE_FUNCTIONS) < set(FUNCTIONS)
+    core = [t for t in TABLE if not needs_more(to_json(parse(t)))]
+    more = [t for t in TABLE if needs_more(to_json(parse(t)))]
+    assert len(core) > 25
+    assert len(more) > 40
+    contexts = CONTEXTS[:1]
+    cases = [_case(t, ctx) for t in core for ctx in contexts]
+    alone = _run_node(cases, (RULES_JS,))
+    expected = [_python(t, ctx) for t in core for ctx in contexts]
+    assert [(t, g) for t, e, g in zip(core, expected, alone, strict=True) if e != g] == []
+    # Without rules-more.js a page whose rules call e.g. format-date() gets an error (form.js then shows the
+    # question), never a wrong value; with it, the value.
+    without = _run_node([_case(t, contexts[0]) for t in more], (RULES_JS,))
+    assert {r["type"] for r in without} == {"error"}
+    assert needs_more(to_json(parse("format-date(today(), '%Y') = '2026'")))
+    assert not needs_more(to_json(parse("selected(${a}, 'x') and not(${b} = '') or starts-with(${c}, 'ti_')")))
 
 
 def test_table_agrees_with_python() -> None:
@@ -209,3 +237,69 @@ def test_compile_rules_of_an_instrument() -> None:
     assert rules["a"] == {"repeats": [], "required": True}
     assert rules["b"] == {"repeats": ["jobs"], "constraint": [">", ["."], ["n", "1"]]}
     assert rules_js_path() == RULES_JS
+
+
+def _lite_case(text: str, answers: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx = Context(answers=answers, today=TODAY)
+    refs = {ref.name: resolve_reference(ref.name, ctx) for ref in references(text)}
+    return {"tree": to_json(parse(text)), "refs": refs, "ctx": {}}, _python(text, ctx)
+
+
+LITE_HARNESS = """
+require(process.argv[1]);
+const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(cases.map(c => {
+  try { return KeirekiRules.test(c.tree, n => c.refs[n]); } catch (e) { return "error"; }
+})));
+"""
+
+
+def test_rules_lite_js_agrees_with_python_on_the_trees_it_takes() -> None:
+    """rules-lite.js (pages whose rules are all simple) gives what Python gives, on a table and on random
+    trees of its operators over text, number, true/false and list answers."""
+    from instruments.rules import is_lite
+
+    answers = {k: v for k, v in ANSWERS.items() if k != "jobs"}
+    answers.update({"blank": "", "num_text": "034", "dec": "2.50", "status": "ti_2", "one": ["x"]})
+    table = [
+        "${status} = 'ti_2'", "starts-with(${status}, 'ti_')", "${num_text} = 34", "${num_text} = '34'",
+        "${dec} = 2.5", "${dec} != '2.5'", "${age} > 30", "${age} >= '34'", "${missing} < 5", "${missing} = ''",
+        "${arrival} < '2019-05-01'", "'b' > 'a'", "${skills} = 'welding forklift'",
+        "selected(${skills}, 'forklift')",
+        "not(selected(${skills}, 'x')) and count-selected(${skills}) = 2", "${one} = 'x'", "${blank} < 'a'",
+        "${spaces} = 12", "${neg} < 0", "${salary} > 180000", "${ja} = '東京都' or ${age} = 0",
+        "count-selected(${missing}) = 0", "starts-with(${skills}, 'weld')", "${zero} = ''", "${zero} = 0",
+    ]
+    rng = random.Random(20261202)
+    atoms = ["${age}", "${salary}", "${name}", "${skills}", "${arrival}", "${missing}", "${zero}", "${neg}",
+             "${num_text}", "${dec}", "${status}", "${one}", "${blank}", "${flag}", "0", "1", "2.5", "'x'", "''",
+             "'12'", "'-0'", "'ti_2'", "'welding'", "'2019-04'"]
+    ops = ["or", "and", "=", "!=", "<", "<=", ">", ">="]
+
+    def gen(depth: int) -> str:
+        roll = rng.random()
+        if depth == 0 or roll < 0.3:
+            return rng.choice(atoms)
+        if roll < 0.7:
+            return f"({gen(depth - 1)} {rng.choice(ops)} {gen(depth - 1)})"
+        name = rng.choice(["not", "selected", "count-selected", "starts-with"])
+        count = 1 if name in ("not", "count-selected") else 2
+        return f"{name}({', '.join(gen(depth - 1) for _ in range(count))})"
+
+    texts = table + [gen(4) for _ in range(600)]
+    assert all(is_lite(to_json(parse(t))) for t in texts)
+    cases, expected = zip(*(_lite_case(t, answers) for t in texts), strict=True)
+    assert NODE is not None
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [NODE, "-e", LITE_HARNESS, str(RULES_LITE_JS)], input=json.dumps(list(cases)), capture_output=True,
+        text=True, timeout=60, check=True,
+    )
+    got = json.loads(done.stdout)
+    want = ["error" if e["type"] == "error" else e["test"] for e in expected]
+    assert sum(w is True for w in want) > 50
+    assert sum(w is False for w in want) > 50
+    mismatches = [(t, w, g) for t, w, g in zip(texts, want, got, strict=True) if w != g]
+    assert not mismatches, mismatches[:5]
+    assert not is_lite(to_json(parse("string-length(${name}) > 2")))
+    assert not is_lite(to_json(parse("${age} + 1 > 2")))
+    assert not is_lite(to_json(parse("today() > '2020'")))

@@ -15,6 +15,7 @@ from typing import Any
 from instruments import engine
 from instruments.convert import NOT_ANSWERED
 from instruments.model import Group, Instrument, Question
+from webapp.forms.builder import RADIO_LIMIT
 
 Entry = tuple[str, int] | None
 
@@ -48,19 +49,33 @@ def repeats(group: Group) -> list[Group]:
     return [node for node in items(group) if isinstance(node, Group)]
 
 
-#: Estimated bytes of questions per page part: what stays within the 30 KB page budget once the
-#: page's frame, stylesheets and scripts (about 14 KB with rules.js and the offline keeping of form.js)
-#: are added.
-PART_BUDGET = 12_000
+#: Estimated bytes of questions per page part: what keeps a page within 15 kB (bench/page_weight.py) once
+#: the page's frame (header, language links, buttons; about 3.3 kB in Burmese or Khmer), stylesheets (3.9 kB)
+#: and scripts (form.js and rules-lite.js, 4.1 kB) are added.
+PART_BUDGET = 3_300
+#: Entries of a repeat group counted for its list's weight on the page.
+LISTED_ENTRIES = 3
 
 
 def _weight(instrument: Instrument, question: Question, language: str) -> int:
-    """Rough bytes a question adds to a page: its texts, its options and their markup."""
-    size = 160 + len(instrument.text(question.label, language).encode())
+    """Rough bytes a question adds to a page: its texts, its options and their markup (_fields.html: an
+    option of a drop-down list is short, a radio button or checkbox carries the question's name)."""
+    size = 100 + 4 * len(question.name) + len(instrument.text(question.label, language).encode())
     size += len(instrument.text(question.hint, language).encode()) if question.hint else 0
-    for choice in instrument.choice_lists.get(question.choices or "", ()):
-        size += 70 + len(instrument.text(choice.label, language).encode())
+    choices = instrument.choice_lists.get(question.choices or "", ())
+    listed = question.type == "select_one" and (
+        len(choices) > RADIO_LIMIT or bool(question.appearance and "minimal" in question.appearance))
+    for choice in choices:
+        size += (20 if listed else 50 + len(question.name)) + len(choice.name)
+        size += len(instrument.text(choice.label, language).encode())
     return size
+
+
+def _list_weight(instrument: Instrument, repeat: Group, language: str) -> int:
+    """Rough bytes of a repeat group's list on its page: a few entries, each a summary with Edit and Remove
+    (both naming the entry for screen readers)."""
+    label = len(instrument.text(repeat.label, language).encode())
+    return 300 + label + LISTED_ENTRIES * (350 + 2 * label)
 
 
 def parts(instrument: Instrument, group: Group, language: str, budget: int = PART_BUDGET) -> list[Group]:
@@ -69,7 +84,8 @@ def parts(instrument: Instrument, group: Group, language: str, budget: int = PAR
     chunks: list[list[Question | Group]] = [[]]
     size = 0
     for node in items(group):
-        weight = _weight(instrument, node, language) if isinstance(node, Question) else 400
+        weight = _weight(instrument, node, language) if isinstance(node, Question) else _list_weight(
+            instrument, node, language)
         if chunks[-1] and size + weight > budget:
             chunks.append([])
             size = 0

@@ -11,6 +11,7 @@ from instruments import engine
 from instruments.errors import ExpressionError
 from instruments.expressions import references, to_json
 from instruments.model import Group, Instrument, Question
+from instruments.rules import is_lite, needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
 from webapp.forms.pages import Entry, answerable, items, scope_of
 
@@ -103,6 +104,21 @@ def page_rows(
     }
     data = {"today": today.isoformat(), "rules": compiled, "answers": known}
     return rows, json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def rule_scripts(rules: str) -> tuple[str, ...]:
+    """For the JSON block of :func:`page_rows`: the evaluator scripts the page needs, by name: none (no
+    relevance rules), ``rules-lite.js`` (every rule :func:`instruments.rules.is_lite`), else ``rules.js`` and,
+    where a rule calls one of its functions, ``rules-more.js``."""
+    data = json.loads(rules)
+    compiled = data.get("rules") or {}
+    if not compiled:
+        return ()
+    if all(is_lite(tree) for tree in compiled.values()):
+        return ("rules-lite.js",)
+    if any(needs_more(tree) for tree in compiled.values()):
+        return ("rules.js", "rules-more.js")
+    return ("rules.js",)
 
 
 def _plain(value: Any) -> Any:

@@ -22,7 +22,13 @@ def init_app(app: Flask) -> None:
     from webapp.participate import channels, intake_routes, personal, routes  # noqa: F401  (registers the views)
 
     app.register_blueprint(bp)
+    from webapp.forms.rows import rule_scripts
+
+    app.add_template_global(rule_scripts)  # for the imported _fields.html macros (no context there)
     from webapp.assets import register_file_route
 
     register_file_route(app, "participate.rules_js", routes.RULES_JS)
+    register_file_route(app, "participate.rules_more_js", routes.RULES_MORE_JS)
+    register_file_route(app, "participate.rules_lite_js", routes.RULES_LITE_JS)
+    app.jinja_env.globals["rule_script_endpoints"] = routes.SCRIPTS
     app.register_blueprint(channels_bp)

@@ -102,20 +102,51 @@ def form_page(study: str, page: str) -> ResponseReturnValue:
     if request.method == "POST" and group is not None and engine.is_relevant(
         c.instrument, group, c.draft.answers, today=c.today
     ):
-        return _post_page(c, group)  # the pages shown are computed once, after the save
+        return _post_page(c, _part_of(c, group))  # the pages shown are computed once, after the save
     visible = pages.visible_pages(c.instrument, c.draft.answers, c.today)
     if group not in visible:
         if not visible:
             return redirect(url_for("participate.review", study=c.study.slug))
         return redirect(url_for("participate.form_page", study=c.study.slug, page=visible[0].name))
     assert group is not None
-    return _show_page(c, group, visible)
+    return _show_page(c, _part_of(c, group), visible)
 
 
-def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValue:
+@dataclass
+class PartAt:
+    """A page and the part of it a request is about (a long page is cut into parts, ``pages.parts``)."""
+
+    group: Group
+    chunks: list[Group]
+    part: int
+
+    @property
+    def shown(self) -> Group:
+        return self.chunks[self.part - 1]
+
+    @property
+    def key(self) -> str:
+        """Where the part's pending values are kept in the draft's ``meta["pending"]``."""
+        return self.group.name + (f"/{self.part}" if self.part > 1 else "")
+
+
+def _part_of(c: Ctx, group: Group) -> PartAt:
+    chunks = pages.parts(c.instrument, group, g.language)
+    part = request.args.get("part", "1")
+    # A part number beyond this language's parts (the page was cut differently in another one): the last part.
+    return PartAt(group, chunks, max(1, min(int(part), len(chunks))) if part.isdigit() else 1)
+
+
+def _page_url(c: Ctx, group: Group, part: int = 1, **args: Any) -> str:
+    return url_for("participate.form_page", study=c.study.slug, page=group.name, part=part if part > 1 else None,
+                   **args)
+
+
+def _show_page(c: Ctx, at: PartAt, visible: list[Group]) -> ResponseReturnValue:
+    group = at.group
     meta = c.draft.meta or {}
-    pending = meta.get("pending", {}).get(group.name, {})
-    contact_qs = _contact_questions(group)
+    pending = meta.get("pending", {}).get(at.key, {})
+    contact_qs = _contact_questions(at.shown)
     contact_values = (
         contact.values_for(contact.load(session=db_session(), participant=c.person), contact_qs)
         if contact_qs
@@ -124,7 +155,7 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
     values = {**c.draft.answers, **contact_values, **pending.get("values", {})}
     rows, rules = page_rows(
         instrument=c.instrument,
-        group=group,
+        group=at.shown,
         answers=c.draft.answers,
         values=values,
         errors=pending.get("errors", {}),
@@ -157,11 +188,13 @@ def _show_page(c: Ctx, group: Group, visible: list[Group]) -> ResponseReturnValu
         title=c.instrument.text(group.label, g.language) or group.name,
         step=index + 1,
         steps=len(visible),
+        part=at.part,
+        parts=len(at.chunks),
         appeared=bool(pending.get("appeared")),
         has_errors=bool(pending.get("errors")),
-        show_resume=first or request.args.get("saved") == "1",
+        show_resume=(first and at.part == 1) or request.args.get("saved") == "1",
         info=resume_info(c.study, c.person, c.draft),
-        back=not first,
+        back=not first or at.part > 1,
         undo=isinstance(meta.get("undo"), dict) and meta["undo"].get("page") == group.name,
     )
 
@@ -260,11 +293,12 @@ def _apply(
 _PARTIAL = ("add:", "remove:", "lang:", "undo")
 
 
-def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
+def _post_page(c: Ctx, at: PartAt) -> ResponseReturnValue:
+    group = at.group
     action = request.form.get("action", "next")
     if not _ACTION.fullmatch(action):
         action = "save"
-    outcome, meta = _apply(c, group, group.name, None, complete=not action.startswith(_PARTIAL))
+    outcome, meta = _apply(c, at.shown, at.key, None, complete=not action.startswith(_PARTIAL))
     answers = outcome.answers
     if action != "undo":
         meta.pop("undo", None)
@@ -275,7 +309,7 @@ def _post_page(c: Ctx, group: Group) -> ResponseReturnValue:
     responses.save_page(
         session=db_session(), draft=c.draft, answers=answers, meta=meta, page=group.name, now=utcnow()
     )
-    return redirect(_target(c, group, action, answers, blocked=not outcome.accepted), code=303)
+    return redirect(_target(c, at, action, answers, blocked=not outcome.accepted), code=303)
 
 
 def _remove(
@@ -303,9 +337,9 @@ def _undo(group: Group, answers: dict[str, Any], meta: dict[str, Any]) -> tuple[
     return saved["answers"], dict(saved.get("meta") or {})
 
 
-def _target(c: Ctx, group: Group, action: str, answers: dict[str, Any], *, blocked: bool) -> str:
-    """Where a posted page goes on; the pages shown are computed once, on the saved answers."""
-    slug = c.study.slug
+def _target(c: Ctx, at: PartAt, action: str, answers: dict[str, Any], *, blocked: bool) -> str:
+    """Where a posted page (part) goes on; the pages shown are computed once, on the saved answers."""
+    slug, group = c.study.slug, at.group
     if action.startswith("add:"):
         name = action.split(":")[1]
         repeat = next((r for r in pages.repeats(group) if r.name == name), None)
@@ -316,19 +350,27 @@ def _target(c: Ctx, group: Group, action: str, answers: dict[str, Any], *, block
         return url_for("participate.form_page", study=slug, page=group.name, lang=action[5:])
     elif action == "save":
         flash(_("Your answers are saved."))
-        return url_for("participate.form_page", study=slug, page=group.name, saved=1)
+        return _page_url(c, group, at.part, saved=1)
     elif action in ("back", "next") and not (action == "next" and blocked):
-        visible = pages.visible_pages(c.instrument, answers, c.today)
-        index = visible.index(group) if group in visible else -1
-        if action == "back":
-            if index > 0:
-                return url_for("participate.form_page", study=slug, page=visible[index - 1].name)
-        else:
-            later = visible[index + 1 :]
-            return url_for("participate.form_page", study=slug, page=later[0].name) if later else url_for(
-                "participate.review", study=slug
-            )
-    return url_for("participate.form_page", study=slug, page=group.name)
+        return _step_target(c, at, action == "back", answers)
+    return _page_url(c, group, at.part)
+
+
+def _step_target(c: Ctx, at: PartAt, back: bool, answers: dict[str, Any]) -> str:
+    """Back or Next: the part before or after in the page, else the page before (its last part) or after."""
+    if back and at.part > 1:
+        return _page_url(c, at.group, at.part - 1)
+    if not back and at.part < len(at.chunks):
+        return _page_url(c, at.group, at.part + 1)
+    visible = pages.visible_pages(c.instrument, answers, c.today)
+    index = visible.index(at.group) if at.group in visible else -1
+    if back:
+        if index > 0:
+            before = visible[index - 1]
+            return _page_url(c, before, len(pages.parts(c.instrument, before, g.language)))
+        return _page_url(c, at.group, at.part)
+    later = visible[index + 1 :]
+    return _page_url(c, later[0]) if later else url_for("participate.review", study=c.study.slug)
 
 
 @dataclass
@@ -369,6 +411,13 @@ def _entry_at(c: Ctx, page: str, n: int) -> EntryAt:
     return EntryAt(group, repeat, n, count, chunks, int(part))
 
 
+def _list_url(c: Ctx, at: EntryAt) -> str:
+    """The page (the part of it) with the entry's repeat list, where saving or cancelling an entry goes back."""
+    chunks = pages.parts(c.instrument, at.group, g.language)
+    part = next((i for i, chunk in enumerate(chunks, 1) if at.repeat in chunk.children), 1)
+    return _page_url(c, at.group, part)
+
+
 def _entry_url(c: Ctx, at: EntryAt, part: int) -> str:
     return url_for("participate.entry", study=c.study.slug, page=at.group.name, n=at.n, r=at.repeat.name,
                    part=part if part > 1 else None)
@@ -387,7 +436,7 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
 
 
 def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
-    page_url = url_for("participate.form_page", study=c.study.slug, page=at.group.name)
+    page_url = _list_url(c, at)
     action = request.form.get("action", "")
     if action == "cancel":
         return redirect(page_url, code=303)
@@ -432,7 +481,7 @@ def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         rules=rules,
         title=c.instrument.text(at.repeat.label, g.language) or at.repeat.name,
         page_title=c.instrument.text(at.group.label, g.language),
-        page_url=url_for("participate.form_page", study=c.study.slug, page=at.group.name),
+        page_url=_list_url(c, at),
         is_new=at.n == at.count + 1,
         part=at.part,
         parts=len(at.chunks),

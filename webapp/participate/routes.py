@@ -213,17 +213,36 @@ def thanks(study: str) -> ResponseReturnValue:
     )
 
 
-#: The relevance/constraint evaluator shared with the server (instruments/js/rules.js).
+#: The relevance/constraint evaluator shared with the server (instruments/js/rules.js) and its less used
+#: functions (rules-more.js, only on pages whose rules call one).
 RULES_JS = Path(instruments.__file__).parent / "js" / "rules.js"
+RULES_MORE_JS = RULES_JS.with_name("rules-more.js")
+RULES_LITE_JS = RULES_JS.with_name("rules-lite.js")  #: instead of rules.js where every rule is simple
+SCRIPTS = {"rules.js": "participate.rules_js", "rules-more.js": "participate.rules_more_js",
+           "rules-lite.js": "participate.rules_lite_js"}
 
 
-@functools.lru_cache(maxsize=1)
-def _rules_js() -> bytes:
-    return RULES_JS.read_bytes()
+@functools.lru_cache(maxsize=3)
+def _script(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _script_response(path: Path) -> Response:
+    response = Response(_script(path), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/static/rules.js")
 def rules_js() -> Response:
-    response = Response(_rules_js(), mimetype="text/javascript")
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    return _script_response(RULES_JS)
+
+
+@bp.route("/static/rules-more.js")
+def rules_more_js() -> Response:
+    return _script_response(RULES_MORE_JS)
+
+
+@bp.route("/static/rules-lite.js")
+def rules_lite_js() -> Response:
+    return _script_response(RULES_LITE_JS)

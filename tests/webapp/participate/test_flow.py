@@ -42,8 +42,10 @@ def complete_intake(
     person = _participant(session)
     instrument = _instrument(session, study, responses.intake_id(study, person.participant_type) or "")
     j.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
-    for _ in range(20):
+    for _ in range(60):
         path = j.path()
+        assert j.last is not None
+        here = str(j.last.request.full_path).rstrip("?")  # the page, or the part of it (?part=2) reached
         if path.endswith("/review"):
             return person
         page = path.rsplit("/", 1)[1]
@@ -61,7 +63,7 @@ def complete_intake(
                 )
                 entry_path = j.last.headers["Location"]
                 assert f"/entry/{n + 1}" in entry_path
-                for _part in range(4):  # a long entry comes in parts, each a page
+                for _part in range(12):  # a long entry comes in parts, each a page
                     j.get(entry_path)
                     data = fill(
                         instrument,
@@ -75,11 +77,12 @@ def complete_intake(
                     entry_path = r.headers["Location"]
                     if "/entry/" not in entry_path:
                         break
-                assert entry_path.endswith(f"/form/{page}"), data
-        j.get(path)
+                assert entry_path.split("?")[0].endswith(f"/form/{page}"), data  # the part with the list
+        j.get(here)
         data = fill(instrument, group, _draft(session, person).answers, overrides=overrides)
-        j.post(path, {**data, "action": "next"}, follow_redirects=True)
-        assert j.path() != path, (path, j.last.get_data(as_text=True)[-2000:] if j.last else "")
+        j.post(here, {**data, "action": "next"}, follow_redirects=True)
+        assert str(j.last.request.full_path).rstrip("?") != here, (
+            here, j.last.get_data(as_text=True)[-2000:] if j.last else "")
     raise AssertionError("the form never reached the review")
 
 
@@ -317,16 +320,22 @@ def test_zawgyi_text_is_converted_and_the_original_kept(
     assert {"path": "jobs[0].job_employer", "flag": "zawgyi_converted", "detail": ""} in draft.meta["flags"]
 
 
-def test_removing_an_entry_moves_the_later_ones_up(journey: Journey, session: Session) -> None:
+def test_removing_an_entry_moves_the_later_ones_up(journey: Journey, session: Session, bundled_study: Any) -> None:
     journey.screen("ti")
     journey.consent()
+    instrument = _instrument(session, bundled_study, "ti_intake")
+    jobs = next(r for g in instrument.groups for r in pages.repeats(g) if r.name == "jobs")
+    chunks = pages.parts(instrument, jobs, "en")
+    at = next(i for i, chunk in enumerate(chunks, 1) if "job_start" in {q.name for q in pages.questions(chunk)})
     for n, employer in enumerate(["A", "B", "C"], start=1):
         journey.get(f"/s/{STUDY}/form/japan_jobs")
         journey.post(f"/s/{STUDY}/form/japan_jobs", {"action": "add:jobs"})
         journey.get(f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs")
+        journey.post(f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs", {"job_employer": employer, "action": "save"})
+        part = f"&part={at}" if at > 1 else ""  # the entry's part with the start date
         journey.post(
-            f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs",
-            {"job_employer": employer, "job_start": "R2.4" if n == 3 else "2019-01", "action": "save"},
+            f"/s/{STUDY}/form/japan_jobs/entry/{n}?r=jobs{part}",
+            {"job_start": "R2.4" if n == 3 else "2019-01", "action": "save"},
         )
     journey.get(f"/s/{STUDY}/form/japan_jobs")
     journey.post(f"/s/{STUDY}/form/japan_jobs", {"action": "remove:jobs:2"})
@@ -406,3 +415,31 @@ def test_a_form_page_leaves_the_participants_cookies_alone(journey: Journey, bun
     again = journey.get(journey.path())
     assert again.status_code == 200
     assert again.headers.getlist("Set-Cookie") == []
+
+
+def test_a_long_page_is_shown_in_parts_and_next_and_back_move_through_them(
+    journey: Journey, session: Session, bundled_study: Any
+) -> None:
+    """A page cut into parts (every participant page within 15 kB): each part has only its questions,
+    Next goes to the next part, Back to the one before, a part number out of range shows the nearest part."""
+    journey.screen("ti")
+    journey.consent()
+    instrument = _instrument(session, bundled_study, "ti_intake")
+    group = pages.find_page(instrument, "before_japan")
+    assert group is not None
+    chunks = pages.parts(instrument, group, "en")
+    assert len(chunks) == 2  # its two lists of entries (jobs, training) weigh more than one part
+    first, second = ({n.name for n in chunk.children} for chunk in chunks)
+    url = f"/s/{STUDY}/form/before_japan"
+    one = journey.get(url).get_data(as_text=True)
+    assert all(f'id="w-{name}"' in one for name in first)
+    assert not any(f'id="w-{name}"' in one for name in second)
+    assert "Part 1 of 2" in one
+    two = journey.get(f"{url}?part=2").get_data(as_text=True)
+    assert all(f'id="w-{name}"' in two for name in second)
+    assert "Part 2 of 2" in two
+    assert journey.post(f"{url}?part=2", {"action": "save"}).headers["Location"].endswith(f"{url}?part=2&saved=1")
+    assert journey.post(f"{url}?part=2", {"action": "back"}).headers["Location"].endswith(url)
+    assert journey.post(url, {"action": "back"}).headers["Location"].endswith("/form/background")
+    assert "Part 2 of 2" in journey.get(f"{url}?part=999").get_data(as_text=True)
+    assert "Part 1 of 2" in journey.get(f"{url}?part=00").get_data(as_text=True)

@@ -31,7 +31,7 @@ def _instrument(session: Session, draft: Draft) -> Any:
 
 
 def _field_hidden(page: str, name: str) -> bool:
-    found = re.search(rf'<div class="q[^"]*" id="w-{name}" data-q="{name}"( hidden)?>', page)
+    found = re.search(rf'<div class="q[^"]*" id="w-{name}"( hidden)?>', page)
     assert found, f"{name} is not on the page"
     return found.group(1) is not None
 

@@ -20,7 +20,8 @@ def test_rules_js_only_on_pages_with_relevance_rules(journey: Journey) -> None:
     screening = journey.get(f"/s/{STUDY}/screening").get_data(as_text=True)
     data, scripts = _scripts(screening)
     assert data["rules"], "screening shows 'sme' only to managers"
-    assert any("/rules.js?v=" in s for s in scripts)
+    assert any("/rules-lite.js?v=" in s for s in scripts), "its one rule is a simple comparison"
+    assert not any("/rules.js" in s or "rules-more.js" in s for s in scripts), scripts
     assert any("/form.js?v=" in s for s in scripts)
 
     journey.screen("manager")
@@ -46,3 +47,19 @@ def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(
     target = urljoin("http://localhost" + url + "?r=ignored", links["ja"])
     assert target == f"http://localhost{url}?lang=ja"
     assert '<html lang="ja"' in journey.get(target.removeprefix("http://localhost")).get_data(as_text=True)
+
+
+def test_the_smallest_evaluator_the_rules_need() -> None:
+    from webapp.forms.rows import rule_scripts
+
+    def block(rules: dict[str, object], answers: dict[str, object] | None = None) -> str:
+        return json.dumps({"today": "2026-12-02", "rules": rules, "answers": answers or {}}).replace("/", "\\/")
+
+    simple = ["and", ["=", ["r", "b"], ["s", "x/y"]], ["f", "selected", ["r", "c"], ["s", "z"]]]
+    assert rule_scripts(block({})) == ()
+    assert rule_scripts(block({"a": simple}, {"b": "x", "c": ["z"], "n": 3})) == ("rules-lite.js",)
+    assert rule_scripts(block({"a": simple}, {"b": True})) == ("rules-lite.js",)
+    assert rule_scripts(block({"a": ["f", "string-length", ["r", "b"]]})) == ("rules.js", "rules-more.js")
+    later = ["f", "not", ["<", ["f", "format-date", ["r", "d"], ["s", "%Y"]], ["s", "2020"]]]
+    assert rule_scripts(block({"a": simple, "c": later})) == ("rules.js", "rules-more.js")
+    assert rule_scripts(block({"a": ["=", ["f", "today"], ["s", "2026-12-02"]]})) == ("rules.js",)
