@@ -190,7 +190,7 @@ def _booking(meter: Meter, url: str) -> None:
     """The interview booking from the thanks page's link: each page a participant sees there."""
     client = meter.client
     page = meter.measure("booking", url).get_data(as_text=True)
-    days = re.findall(r'class="dl" href="([^"]+)"', page)
+    days = re.findall(r'class="dl" (?:href|name="d" formaction)="([^"]+)"', page)  # links, or buttons of the form
     if len(days) < 2:
         raise SystemExit(f"{url}: fewer than two days offered")
     another = urljoin(url, days[1].replace("&amp;", "&"))  # the day links are relative to the page

@@ -31,7 +31,7 @@ from wtforms.form import Form
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from instruments.convert import MAX_TEXT, NOT_ANSWERED
-from instruments.model import Choice, Instrument, Question
+from instruments.model import UPLOAD_TYPES, Choice, Instrument, Question
 
 #: A select_one with more choices than this is a drop-down list instead of radio buttons.
 RADIO_LIMIT = 12
@@ -191,7 +191,7 @@ def posted_value(formdata: Any, question: Question) -> str | list[str]:
 def _raw(raw: list[str], question: Question) -> str | list[str]:
     if question.type == "select_multiple":
         return raw[:500]
-    if isinstance(field, FileField):
+    if question.type in UPLOAD_TYPES:
         return ""  # set from the server's own records by webapp.services.uploads.take_page
     if question.type == "acknowledge":
         return "yes" if raw and raw[0].strip().lower() not in ("", "false", "no", "0", "off") else ""
