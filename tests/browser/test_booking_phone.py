@@ -93,5 +93,6 @@ def test_booking_fits_two_screens_and_confirms_who_and_how(
     page.locator("form[action$='/cancel'] button[type=submit]").click()
     page.locator("a.button[href*='/again']").click()
     assert "/again" in page.url
+    page.locator("input[name=slot]").first.wait_for(state="attached")  # the new page, not only its URL
     assert page.locator("input[name=slot]").count() > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"]
