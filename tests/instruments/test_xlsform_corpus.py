@@ -5,39 +5,23 @@ with the same data paths, types and choices."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2xform import convert
 from wtforms import Form
 
-from instruments import Instrument, load
+from instruments import load
 from instruments.checker import check_instrument
 from instruments.loader import bundled_paths
 from instruments.xlsform import write_xlsform
-from webapp.forms import build_form_class, pages
+from tests.support.xlsform_roundtrip import choices, paths, render
+from webapp.forms import build_form_class
 
 FORMS = Path(__file__).parent / "forms"
 OWN = sorted(p for p in FORMS.glob("*.md") if p.name != "README.md")
 JAVA = shutil.which("java") is not None
-
-
-def _paths(form: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str | None]]:
-    """(data path, type, choice list) of every element of pyxform's JSON, case-folded as pyxform's
-    types are case-insensitive."""
-    out: list[tuple[str, str, str | None]] = []
-    for child in form.get("children", []):
-        path = f"{prefix}/{child['name']}"
-        out.append((path, child["type"].lower(), child.get("itemset") or child.get("list_name")))
-        out += _paths(child, path)
-    return out
-
-
-def _choices(form: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: [c["name"] for c in items] for name, items in (form.get("choices") or {}).items()}
 
 
 def test_every_form_pyxform_accepts_loads_without_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,33 +65,17 @@ def test_export_converts_in_pyxform_with_same_paths_and_choices(path: Path, tmp_
     exported = parse_file_to_json(str(out))
     if path.suffix == ".md":
         original = parse_file_to_json(str(path))
-        assert _paths(exported) == _paths(original)
-        assert _choices(exported) == _choices(original)
+        assert paths(exported) == paths(original)
+        assert choices(exported) == choices(original)
     assert [q.name for q in load(out).questions()] == [q.name for q in inst.questions()]
     assert {k: [c.name for c in v] for k, v in load(out).choice_lists.items()} == \
         {k: [c.name for c in v] for k, v in inst.choice_lists.items()}
     convert(xlsform=str(out), validate=JAVA, warnings=[])  # ODK Validate (the jar ships with pyxform)
 
 
-def _render(inst: Instrument) -> int:
-    """Every visible page as WTForms fields (the markup the participant page puts in its template)."""
-    shown = 0
-    for group in pages.visible_pages(inst, {}, date(2026, 6, 1)):
-        for part in [group, *pages.repeats(group)]:
-            questions = pages.questions(part)
-            form = build_form_class(instrument=inst, questions=questions, language=inst.default_language,
-                                    base=Form)()
-            for question in questions:
-                field = getattr(form, f"q_{question.name}", None)
-                if field is not None:
-                    assert f'name="{question.name}"' in str(field())
-                    shown += 1
-    return shown
-
-
 @pytest.mark.parametrize("path", OWN, ids=lambda p: p.name)
 def test_every_page_renders_as_a_participant_form(path: Path) -> None:
-    assert _render(load(path)) > 0
+    assert render(load(path)) > 0
 
 
 def test_geographic_fields_offer_the_location_button_and_typing() -> None:
