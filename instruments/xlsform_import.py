@@ -176,8 +176,19 @@ def _external(definition: Any, mapper: Mapper, found: _Findings, path: Path) -> 
     for row in definition.external_choices or []:
         key = _key(row, "list_name") or _key(row, "list name")
         if key and row.get(key) and row.get("name"):
-            raw.setdefault(row[key], []).append(row)
+            raw.setdefault(row[key], []).append({k: v for k, v in row.items() if k != key})
     return choice_lists(raw, mapper.text, found.file, "external_choices", {})
+
+
+def _external_keys(external_lists: dict[str, Any], form: dict[str, Any]) -> dict[str, str]:
+    """What the export needs to put lists back on the external_choices sheet (and on both sheets)."""
+    out: dict[str, str] = {}
+    if external_lists:
+        out["external_lists"] = json.dumps(sorted(external_lists))
+    shared = sorted(set(external_lists) & set(form.get("choices") or {}))
+    if shared:  # on both sheets: the export writes them on both
+        out["shared_lists"] = json.dumps(shared)
+    return out
 
 
 def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
@@ -220,7 +231,9 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
         raise InstrumentError("the survey sheet has no questions", Location(file, None, survey_title))
     lists = choice_lists(form.get("choices") or {}, mapper.text, file, titles.get("choices", "choices"),
                          _row_index(list(definition.choices or []), "list_name", "name"))
-    lists.update(_external(definition, mapper, found, path))
+    external_lists = _external(definition, mapper, found, path)
+    for list_name, items in external_lists.items():  # a list on both sheets: select_one uses the choices sheet's
+        lists.setdefault(list_name, items)
     for q in (n for n in _walk(top) if isinstance(n, Question)):
         if q.choices and q.choices not in lists and q.choices.endswith((".csv", ".xml")):
             lists[q.choices] = _file_choices(path, q.choices, q.location or Location(file), default)
@@ -231,9 +244,7 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
                     and f"{q.choices}\x00other" not in choice_rows)
     if others:
         extra["generated_choices"] = json.dumps(sorted(set(others)))
-    external = sorted(_external(definition, mapper, found, path))
-    if external:
-        extra["external_lists"] = json.dumps(external)
+    extra.update(_external_keys(external_lists, form))
     return Instrument(
         id=ident, version=settings.get("version", "1"), title=title or {default: ident}, default_language=default,
         languages=tuple(languages), groups=_pages(top, title or {default: ident}), choice_lists=lists,

@@ -126,7 +126,9 @@ class Mapper:
                 continue
             node = self.element(element)
             if isinstance(node, Question) and node.name in self.generated:
-                node = dataclasses.replace(node, xlsform={**node.xlsform, "generated": "or_other"})
+                # a note without a name gets one from pyxform: the export writes it again without one
+                why = "note" if node.name.startswith("generated_note_name_") else "or_other"
+                node = dataclasses.replace(node, xlsform={**node.xlsform, "generated": why})
             if node is not None:
                 out.append(node)
         return tuple(out)
@@ -145,6 +147,9 @@ class Mapper:
         extra: dict[str, str] = {}
         if control.get("appearance"):
             extra["appearance"] = str(control["appearance"])
+            if any(str(c.get("name", "")).startswith("reserved_name_for_field_list_labels_")
+                   for c in element.get("children") or []):  # pyxform made table-list a field-list with headers
+                extra["appearance"] = re.sub(r"^field-list", "table-list", extra["appearance"])
         count = control.get("jr:count") or element.get("jr:count")
         if isinstance(count, str) and count.startswith("${") and count[2:-1] in self.generated:
             count = self._generated_count(count[2:-1])

@@ -4,12 +4,14 @@ the same data paths, types and choices as the original."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2xform import convert
 from wtforms import Form
@@ -18,14 +20,25 @@ from instruments import Instrument, load
 from instruments.xlsform import write_xlsform
 from webapp.forms import build_form_class, pages
 
+_GENERATED = re.compile(r"^(generated_note_name_|generated_table_list_label_|reserved_name_for_field_list_labels_)\d+$")
+
+
+def _same_type(kind: str) -> str:
+    """One name for the type names pyxform writes the same XForm for (``add text prompt`` and ``text``)."""
+    kind = kind.lower()
+    spec = QUESTION_TYPE_DICT.get(kind)
+    return kind if spec is None else min((n for n, other in QUESTION_TYPE_DICT.items() if other == spec), key=lambda n: (len(n), n))
+
 
 def paths(form: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str | None]]:
     """(data path, type, choice list) of every element of pyxform's JSON, case-folded as pyxform's
-    types are case-insensitive."""
+    types are case-insensitive, aliases of one type under one name, and the row number taken out of the
+    names pyxform makes up for notes without a name and for table-list headers."""
     out: list[tuple[str, str, str | None]] = []
     for child in form.get("children", []):
-        path = f"{prefix}/{child['name']}"
-        out.append((path, child["type"].lower(), child.get("itemset") or child.get("list_name")))
+        name = _GENERATED.sub(r"\1N", child["name"])
+        path = f"{prefix}/{name}"
+        out.append((path, _same_type(child["type"]), child.get("itemset") or child.get("list_name")))
         out += paths(child, path)
     return out
 
