@@ -27,7 +27,9 @@ def _same_type(kind: str) -> str:
     """One name for the type names pyxform writes the same XForm for (``add text prompt`` and ``text``)."""
     kind = kind.lower()
     spec = QUESTION_TYPE_DICT.get(kind)
-    return kind if spec is None else min((n for n, other in QUESTION_TYPE_DICT.items() if other == spec), key=lambda n: (len(n), n))
+    if spec is None:
+        return kind
+    return min((n for n, other in QUESTION_TYPE_DICT.items() if other == spec), key=lambda n: (len(n), n))
 
 
 def paths(form: dict[str, Any], prefix: str = "") -> list[tuple[str, str, str | None]]:
