@@ -11,6 +11,7 @@ out). pyxform's own warnings and everything Keireki does not honour become warni
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -145,6 +146,9 @@ def _pages(items: tuple[Question | Group, ...], title: Text) -> tuple[Group, ...
     for item in items:
         if isinstance(item, Group):
             close(final=False)
+            # hidden rows before a group join the next page; the export writes them back before the group
+            pending = [q if q.xlsform.get("before") or not isinstance(q, Question)
+                       else dataclasses.replace(q, xlsform={**q.xlsform, "before": item.name}) for q in pending]
             groups.append(item)
         else:
             run.append(item)

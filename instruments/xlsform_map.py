@@ -161,7 +161,8 @@ class Mapper:
                       "choice list (ODK makes a group per choice)")
             count = str(len(columns))
         return Group(
-            name=name, label=self.text(element.get("label")), children=children, relevant=bind.get("relevant"),
+            name=name, label=self.text(element.get("label") or _table_list_label(element)), children=children,
+            relevant=bind.get("relevant"),
             repeat=kind in ("repeat", "loop"), min_count=_int(element.get("repeat_min")),
             max_count=_int(element.get("repeat_max")), repeat_count=count, record=element.get("record"),
             record_with=_json_map(element.get("record_with")), location=where, xlsform=extra,
@@ -316,3 +317,9 @@ def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Tex
                                      sheet))
             for item in items)
     return out
+
+
+def _table_list_label(element: dict[str, Any]) -> Any:
+    """The label pyxform moved from a table-list group into a note of its own (``generated_table_list_label_N``)."""
+    return next((c.get("label") for c in element.get("children") or []
+                 if str(c.get("name", "")).startswith("generated_table_list_label_")), None)

@@ -86,9 +86,22 @@ def _xlsform_columns(node: Question) -> dict[str, Any]:
     if extra.get("trigger"):
         names = json.loads(extra["trigger"]) if extra["trigger"].startswith("[") else [extra["trigger"]]
         out["trigger"] = " ".join(f"${{{n}}}" for n in names)
+    out.update(_media_columns(extra.get("media")))
     if extra.get("parameters", "").startswith("{"):
         params = json.loads(extra["parameters"])
         out["parameters"] = " ".join(f"{k}={v}" for k, v in params.items()) or None
+    return out
+
+
+def _media_columns(media: str | None) -> dict[str, str]:
+    """``media::image`` (``media::image::English (en)`` when translated) columns of pyxform's ``media``
+    (kept as JSON by the import): ``{"image": "a.jpg"}`` or ``{"image": {"English (en)": "a.jpg"}}``."""
+    if not media or not media.startswith("{"):
+        return {}
+    out: dict[str, str] = {}
+    for kind, value in json.loads(media).items():
+        for language, file in (value.items() if isinstance(value, dict) else [("default", value)]):
+            out[f"media::{kind}" if language == "default" else f"media::{kind}::{language}"] = str(file)
     return out
 
 
@@ -96,11 +109,17 @@ class _Survey:
     def __init__(self, instrument: Instrument, headers: dict[str, str]) -> None:
         self.headers = headers
         self.lists = instrument.choice_lists
+        self.before: dict[str, list[Question]] = {}  # hidden rows the import moved from before a group
+        for node in instrument.walk():
+            if isinstance(node, Question) and node.xlsform.get("before"):
+                self.before.setdefault(node.xlsform["before"], []).append(node)
         self.table = _Table(["type", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
 
     def emit(self, node: Question | Group) -> None:
         if isinstance(node, Group):
             self.group(node)
+        elif node.xlsform.get("before"):
+            pass  # written before its group
         elif not node.xlsform.get("generated"):
             self.question(node)
         elif node.xlsform["generated"] == "note":  # pyxform names it again
@@ -111,6 +130,8 @@ class _Survey:
             for child in node.children:
                 self.emit(child)
             return
+        for hidden in self.before.pop(node.name, []):
+            self.question(hidden)
         kind = "repeat" if node.repeat else "group"
         headers = self.headers
         over, count = self._loop_list(node), node.repeat_count
