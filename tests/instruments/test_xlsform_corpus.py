@@ -16,7 +16,7 @@ from instruments import load
 from instruments.checker import check_instrument
 from instruments.loader import bundled_paths
 from instruments.xlsform import write_xlsform
-from tests.support.xlsform_roundtrip import choices, paths, render
+from tests.support.xlsform_roundtrip import choices, paths, render, round_trip_difference
 from webapp.forms import build_form_class
 
 FORMS = Path(__file__).parent / "forms"
@@ -117,3 +117,31 @@ def test_types_map_to_what_the_web_form_can_do() -> None:
     external = load(FORMS / "external.md")
     assert [c.name for c in external.choice_lists["fruits.csv"]] == ["apple", "pear"]
     assert [c.name for c in external.choice_lists["city"]] == ["tokyo", "hanoi"]
+
+
+def test_export_writes_back_what_pyxform_rebuilds(tmp_path: Path) -> None:
+    """roundtrip.md: the rows pyxform turns into something else (loop over a list, table-list headers,
+    unnamed notes, hidden rows before a group, media, a list on both choices sheets) are written so that
+    pyxform builds the same form again."""
+    from openpyxl import load_workbook
+
+    path = FORMS / "roundtrip.md"
+    inst = load(path)
+    out = tmp_path / "roundtrip.xlsx"
+    write_xlsform(inst, out)
+    book = load_workbook(out)
+    head, *rows = [list(r) for r in book["survey"].iter_rows(values_only=True)]
+    survey = [dict(zip(head, r, strict=False)) for r in rows]
+    types = [r["type"] for r in survey]
+    assert types[:2] == ["start", "begin group"]  # the hidden row stays before the group
+    assert "begin loop over sizes" in types
+    assert next(r for r in survey if r["name"] == "grid")["appearance"] == "table-list"
+    assert next(r for r in survey if r["name"] == "grid")["label::English (en)"] == "Rate these"
+    assert next(r for r in survey if r["name"] == "picture")["media::image"] == "map.jpg"
+    assert any(r["type"] == "note" and r["name"] is None for r in survey)  # pyxform names it again
+    lists = {sheet: {r[0] for r in book[sheet].iter_rows(min_row=2, values_only=True)}
+             for sheet in ("choices", "external_choices")}
+    assert "area" in lists["choices"]
+    assert "area" in lists["external_choices"]
+    assert "ward" not in lists["choices"]
+    assert round_trip_difference(path, inst) is None
