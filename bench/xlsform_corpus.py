@@ -107,7 +107,8 @@ def table(title: str, failures: dict[Path, str]) -> None:
 
 def reason(message: str) -> str:
     """``message`` without the names and numbers of one form, so that equal reasons group together."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"|«[^»]*»", "…", message)
+    text = " ".join(message.split())  # ODK Validate's messages run over several lines
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|«[^»]*»", "…", text)
     text = re.sub(r"\d+", "N", text)
     return text[:110]
 

@@ -221,7 +221,7 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
                 row = next(iter(choice_rows.get(f"{list_name}\x00{item.get('name')}") or []), None)
                 found.warn(Location(file, row, titles.get("choices", "choices")),
                            f"choices.{list_name}.{item.get('name')}.media",
-                           "choice media (images, audio) are not shown and not kept by the export")
+                           "choice media (images, audio) are not shown; the export keeps them")
     default, languages, names = _languages(form, settings)
     from instruments.xlsform import language_tag
 

@@ -304,6 +304,21 @@ def _range_constraint(parameters: Any) -> str | None:
     return " and ".join(p for p in parts if p) or None
 
 
+def media_columns(media: Any) -> dict[str, str]:
+    """``media::image`` (``media::image::English (en)`` when translated) columns of pyxform's ``media``
+    (kept as JSON by the import for a question, as these columns for a choice): ``{"image": "a.jpg"}``
+    or ``{"image": {"English (en)": "a.jpg"}}``."""
+    if isinstance(media, str) and media.startswith("{"):
+        media = json.loads(media)
+    if not isinstance(media, dict):
+        return {}
+    out: dict[str, str] = {}
+    for kind, value in media.items():
+        for language, file in (value.items() if isinstance(value, dict) else [("default", value)]):
+            out[f"media::{kind}" if language == "default" else f"media::{kind}::{language}"] = str(file)
+    return out
+
+
 def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Text], file: str, sheet: str,
                  rows: dict[str, list[int]]) -> dict[str, tuple[Choice, ...]]:
     """The choices sheet (as pyxform gives it) as Keireki choice lists, with their rows."""
@@ -311,8 +326,9 @@ def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Tex
     for list_name, items in raw.items():
         out[list_name] = tuple(
             Choice(name=str(item["name"]), label=text(item.get("label")),
-                   extra={k: str(v) for k, v in item.items() if k not in ("name", "label", "media")
-                          and not k.startswith("$") and isinstance(v, str | int | float)},
+                   extra={**{k: str(v) for k, v in item.items() if k not in ("name", "label", "media")
+                             and not k.startswith("$") and isinstance(v, str | int | float)},
+                          **media_columns(item.get("media"))},
                    location=Location(file, next(iter(rows.get(f"{list_name}\x00{item['name']}") or []), None),
                                      sheet))
             for item in items)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from instruments.model import Group, Instrument, Question, Text
+from instruments.xlsform_map import media_columns
 
 
 def language_header(tag: str) -> str:
@@ -86,22 +87,10 @@ def _xlsform_columns(node: Question) -> dict[str, Any]:
     if extra.get("trigger"):
         names = json.loads(extra["trigger"]) if extra["trigger"].startswith("[") else [extra["trigger"]]
         out["trigger"] = " ".join(f"${{{n}}}" for n in names)
-    out.update(_media_columns(extra.get("media")))
+    out.update(media_columns(extra.get("media")))
     if extra.get("parameters", "").startswith("{"):
         params = json.loads(extra["parameters"])
         out["parameters"] = " ".join(f"{k}={v}" for k, v in params.items()) or None
-    return out
-
-
-def _media_columns(media: str | None) -> dict[str, str]:
-    """``media::image`` (``media::image::English (en)`` when translated) columns of pyxform's ``media``
-    (kept as JSON by the import): ``{"image": "a.jpg"}`` or ``{"image": {"English (en)": "a.jpg"}}``."""
-    if not media or not media.startswith("{"):
-        return {}
-    out: dict[str, str] = {}
-    for kind, value in json.loads(media).items():
-        for language, file in (value.items() if isinstance(value, dict) else [("default", value)]):
-            out[f"media::{kind}" if language == "default" else f"media::{kind}::{language}"] = str(file)
     return out
 
 
