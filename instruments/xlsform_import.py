@@ -11,6 +11,7 @@ out). pyxform's own warnings and everything Keireki does not honour become warni
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -145,6 +146,9 @@ def _pages(items: tuple[Question | Group, ...], title: Text) -> tuple[Group, ...
     for item in items:
         if isinstance(item, Group):
             close(final=False)
+            # hidden rows before a group join the next page; the export writes them back before the group
+            pending = [q if q.xlsform.get("before") or not isinstance(q, Question)
+                       else dataclasses.replace(q, xlsform={**q.xlsform, "before": item.name}) for q in pending]
             groups.append(item)
         else:
             run.append(item)
@@ -176,8 +180,19 @@ def _external(definition: Any, mapper: Mapper, found: _Findings, path: Path) -> 
     for row in definition.external_choices or []:
         key = _key(row, "list_name") or _key(row, "list name")
         if key and row.get(key) and row.get("name"):
-            raw.setdefault(row[key], []).append(row)
+            raw.setdefault(row[key], []).append({k: v for k, v in row.items() if k != key})
     return choice_lists(raw, mapper.text, found.file, "external_choices", {})
+
+
+def _external_keys(external_lists: dict[str, Any], form: dict[str, Any]) -> dict[str, str]:
+    """What the export needs to put lists back on the external_choices sheet (and on both sheets)."""
+    out: dict[str, str] = {}
+    if external_lists:
+        out["external_lists"] = json.dumps(sorted(external_lists))
+    shared = sorted(set(external_lists) & set(form.get("choices") or {}))
+    if shared:  # on both sheets: the export writes them on both
+        out["shared_lists"] = json.dumps(shared)
+    return out
 
 
 def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
@@ -206,7 +221,7 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
                 row = next(iter(choice_rows.get(f"{list_name}\x00{item.get('name')}") or []), None)
                 found.warn(Location(file, row, titles.get("choices", "choices")),
                            f"choices.{list_name}.{item.get('name')}.media",
-                           "choice media (images, audio) are not shown and not kept by the export")
+                           "choice media (images, audio) are not shown; the export keeps them")
     default, languages, names = _languages(form, settings)
     from instruments.xlsform import language_tag
 
@@ -220,7 +235,9 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
         raise InstrumentError("the survey sheet has no questions", Location(file, None, survey_title))
     lists = choice_lists(form.get("choices") or {}, mapper.text, file, titles.get("choices", "choices"),
                          _row_index(list(definition.choices or []), "list_name", "name"))
-    lists.update(_external(definition, mapper, found, path))
+    external_lists = _external(definition, mapper, found, path)
+    for list_name, items in external_lists.items():  # a list on both sheets: select_one uses the choices sheet's
+        lists.setdefault(list_name, items)
     for q in (n for n in _walk(top) if isinstance(n, Question)):
         if q.choices and q.choices not in lists and q.choices.endswith((".csv", ".xml")):
             lists[q.choices] = _file_choices(path, q.choices, q.location or Location(file), default)
@@ -231,9 +248,7 @@ def read_xlsform(path: str | Path, limits: Limits | None = None) -> Instrument:
                     and f"{q.choices}\x00other" not in choice_rows)
     if others:
         extra["generated_choices"] = json.dumps(sorted(set(others)))
-    external = sorted(_external(definition, mapper, found, path))
-    if external:
-        extra["external_lists"] = json.dumps(external)
+    extra.update(_external_keys(external_lists, form))
     return Instrument(
         id=ident, version=settings.get("version", "1"), title=title or {default: ident}, default_language=default,
         languages=tuple(languages), groups=_pages(top, title or {default: ident}), choice_lists=lists,

@@ -126,7 +126,9 @@ class Mapper:
                 continue
             node = self.element(element)
             if isinstance(node, Question) and node.name in self.generated:
-                node = dataclasses.replace(node, xlsform={**node.xlsform, "generated": "or_other"})
+                # a note without a name gets one from pyxform: the export writes it again without one
+                why = "note" if node.name.startswith("generated_note_name_") else "or_other"
+                node = dataclasses.replace(node, xlsform={**node.xlsform, "generated": why})
             if node is not None:
                 out.append(node)
         return tuple(out)
@@ -145,6 +147,9 @@ class Mapper:
         extra: dict[str, str] = {}
         if control.get("appearance"):
             extra["appearance"] = str(control["appearance"])
+            if any(str(c.get("name", "")).startswith("reserved_name_for_field_list_labels_")
+                   for c in element.get("children") or []):  # pyxform made table-list a field-list with headers
+                extra["appearance"] = re.sub(r"^field-list", "table-list", extra["appearance"])
         count = control.get("jr:count") or element.get("jr:count")
         if isinstance(count, str) and count.startswith("${") and count[2:-1] in self.generated:
             count = self._generated_count(count[2:-1])
@@ -156,7 +161,8 @@ class Mapper:
                       "choice list (ODK makes a group per choice)")
             count = str(len(columns))
         return Group(
-            name=name, label=self.text(element.get("label")), children=children, relevant=bind.get("relevant"),
+            name=name, label=self.text(element.get("label") or _table_list_label(element)), children=children,
+            relevant=bind.get("relevant"),
             repeat=kind in ("repeat", "loop"), min_count=_int(element.get("repeat_min")),
             max_count=_int(element.get("repeat_max")), repeat_count=count, record=element.get("record"),
             record_with=_json_map(element.get("record_with")), location=where, xlsform=extra,
@@ -298,6 +304,21 @@ def _range_constraint(parameters: Any) -> str | None:
     return " and ".join(p for p in parts if p) or None
 
 
+def media_columns(media: Any) -> dict[str, str]:
+    """``media::image`` (``media::image::English (en)`` when translated) columns of pyxform's ``media``
+    (kept as JSON by the import for a question, as these columns for a choice): ``{"image": "a.jpg"}``
+    or ``{"image": {"English (en)": "a.jpg"}}``."""
+    if isinstance(media, str) and media.startswith("{"):
+        media = json.loads(media)
+    if not isinstance(media, dict):
+        return {}
+    out: dict[str, str] = {}
+    for kind, value in media.items():
+        for language, file in (value.items() if isinstance(value, dict) else [("default", value)]):
+            out[f"media::{kind}" if language == "default" else f"media::{kind}::{language}"] = str(file)
+    return out
+
+
 def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Text], file: str, sheet: str,
                  rows: dict[str, list[int]]) -> dict[str, tuple[Choice, ...]]:
     """The choices sheet (as pyxform gives it) as Keireki choice lists, with their rows."""
@@ -305,9 +326,16 @@ def choice_lists(raw: dict[str, list[dict[str, Any]]], text: Callable[[Any], Tex
     for list_name, items in raw.items():
         out[list_name] = tuple(
             Choice(name=str(item["name"]), label=text(item.get("label")),
-                   extra={k: str(v) for k, v in item.items() if k not in ("name", "label", "media")
-                          and not k.startswith("$") and isinstance(v, str | int | float)},
+                   extra={**{k: str(v) for k, v in item.items() if k not in ("name", "label", "media")
+                             and not k.startswith("$") and isinstance(v, str | int | float)},
+                          **media_columns(item.get("media"))},
                    location=Location(file, next(iter(rows.get(f"{list_name}\x00{item['name']}") or []), None),
                                      sheet))
             for item in items)
     return out
+
+
+def _table_list_label(element: dict[str, Any]) -> Any:
+    """The label pyxform moved from a table-list group into a note of its own (``generated_table_list_label_N``)."""
+    return next((c.get("label") for c in element.get("children") or []
+                 if str(c.get("name", "")).startswith("generated_table_list_label_")), None)

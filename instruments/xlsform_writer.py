@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from instruments.model import Group, Instrument, Question, Text
+from instruments.xlsform_map import media_columns
 
 
 def language_header(tag: str) -> str:
@@ -85,6 +87,7 @@ def _xlsform_columns(node: Question) -> dict[str, Any]:
     if extra.get("trigger"):
         names = json.loads(extra["trigger"]) if extra["trigger"].startswith("[") else [extra["trigger"]]
         out["trigger"] = " ".join(f"${{{n}}}" for n in names)
+    out.update(media_columns(extra.get("media")))
     if extra.get("parameters", "").startswith("{"):
         params = json.loads(extra["parameters"])
         out["parameters"] = " ".join(f"{k}={v}" for k, v in params.items()) or None
@@ -94,30 +97,53 @@ def _xlsform_columns(node: Question) -> dict[str, Any]:
 class _Survey:
     def __init__(self, instrument: Instrument, headers: dict[str, str]) -> None:
         self.headers = headers
+        self.lists = instrument.choice_lists
+        self.before: dict[str, list[Question]] = {}  # hidden rows the import moved from before a group
+        for node in instrument.walk():
+            if isinstance(node, Question) and node.xlsform.get("before"):
+                self.before.setdefault(node.xlsform["before"], []).append(node)
         self.table = _Table(["type", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
 
     def emit(self, node: Question | Group) -> None:
         if isinstance(node, Group):
             self.group(node)
+        elif node.xlsform.get("before"):
+            pass  # written before its group
         elif not node.xlsform.get("generated"):
             self.question(node)
+        elif node.xlsform["generated"] == "note":  # pyxform names it again
+            self.question(dataclasses.replace(node, name=""))
 
     def group(self, node: Group) -> None:
         if node.xlsform.get("page") == "implicit":  # Keireki's page around top-level questions
             for child in node.children:
                 self.emit(child)
             return
+        for hidden in self.before.pop(node.name, []):
+            self.question(hidden)
         kind = "repeat" if node.repeat else "group"
         headers = self.headers
+        over, count = self._loop_list(node), node.repeat_count
+        if over is not None:  # begin loop over: one entry per choice of a list
+            kind, count = "loop", None
         self.table.add({
-            "type": f"begin {kind}", "name": node.name, **_texts("label", node.label, headers),
-            "relevant": node.relevant, "repeat_count": node.repeat_count, "repeat_min": node.min_count,
+            "type": f"begin {kind}" + (f" over {over}" if over else ""), "name": node.name,
+            **_texts("label", node.label, headers),
+            "relevant": node.relevant, "repeat_count": count, "repeat_min": node.min_count,
             "repeat_max": node.max_count, "record": node.record, "record_with": _json(node.record_with),
             "appearance": node.xlsform.get("appearance"),
         })
         for child in node.children:
             self.emit(child)
         self.table.add({"type": f"end {kind}"})
+
+    def _loop_list(self, node: Group) -> str | None:
+        """The choice list a ``begin loop over`` group of the original form went over (the first list
+        with the loop's choice names, in order), or None."""
+        if "loop" not in node.xlsform:
+            return None
+        columns = json.loads(node.xlsform["loop"])
+        return next((name for name, items in self.lists.items() if [c.name for c in items] == columns), None)
 
     def question(self, node: Question) -> None:
         headers = self.headers
@@ -148,6 +174,7 @@ def write_xlsform(instrument: Instrument, path: str | Path) -> None:
         survey.emit(group)
     generated = set(json.loads(instrument.xlsform.get("generated_choices", "[]")))
     external = set(json.loads(instrument.xlsform.get("external_lists", "[]")))
+    shared = set(json.loads(instrument.xlsform.get("shared_lists", "[]")))
     choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
     external_choices = _Table(["list_name", "name", *[f"label::{headers[lang]}" for lang in instrument.languages]])
     for list_name, items in instrument.choice_lists.items():
@@ -156,9 +183,12 @@ def write_xlsform(instrument: Instrument, path: str | Path) -> None:
         for choice in items:
             if f"{list_name}/{choice.name}" in generated:
                 continue
-            (external_choices if list_name in external else choices).add(
-                {"list_name": list_name, "name": choice.name, **_texts("label", choice.label, headers),
-                 **choice.extra})
+            row = {"list_name": list_name, "name": choice.name, **_texts("label", choice.label, headers),
+                   **choice.extra}
+            if list_name in external:
+                external_choices.add(row)
+            if list_name not in external or list_name in shared:
+                choices.add(row)
     settings = _Table(["form_id", "version", "default_language", "languages"])
     title = instrument.text(instrument.title, instrument.default_language)
     settings.add({"form_id": instrument.id, "version": instrument.version,
