@@ -3,6 +3,8 @@ a Japanese manager with an era date, and the TI's journey again with JavaScript 
 
 from __future__ import annotations
 
+import base64
+
 import os
 import shutil
 from typing import Any
@@ -37,6 +39,12 @@ def _state(served: Served, code: str) -> tuple[Instrument, dict[str, Any], Parti
     return instrument_of(version), answers, person
 
 
+# A 1×1 PNG (signature, IHDR, IDAT, IEND): what an upload question takes as a picture.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
 def _put(page: Any, data: dict[str, Any]) -> None:
     """Answer the visible questions like a person would: tap options, type text."""
     for name, value in data.items():
@@ -52,6 +60,8 @@ def _put(page: Any, data: dict[str, Any]) -> None:
         elif kind == "checkbox":
             for item in value if isinstance(value, list) else ["yes"]:
                 page.locator(f"input[name='{name}'][value='{item}']").check()
+        elif kind == "file":  # a small real picture, as a phone's camera would send one
+            field.set_input_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": PNG}])
         else:
             field.fill(str(value))
 
