@@ -171,7 +171,7 @@ def participant(study: Study, code: str) -> str:
 
 
 @bp.get("/studies/<study>/participants/<code>/uploads/<key>")
-@study_view("view")
+@study_view("interview")  # then only those who may see the answers: view_records, or the assigned interviewer
 def upload(study: Study, code: str, key: str) -> Response:
     """A file the participant uploaded, for those who may see their answers; audited as ``upload.view``."""
     session, user = db_session(), current_user.user
