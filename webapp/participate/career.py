@@ -84,6 +84,7 @@ class Drawing:
     undated: list[Line] = field(default_factory=list)
     width: int = WIDTH
     pad: int = PAD  #: the drawing is moved this far right (texts start there without an x of their own)
+    plain: str = charts.NO_STATUS_COLOUR  #: the SVG's own fill: a row of this colour needs no fill of its own
     fix: str = ""  #: where "No, correct it" leads: the page of the latest entry
     digest: str = ""  #: what a confirmation confirms (``careers.timeline_digest``)
 
