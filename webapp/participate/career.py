@@ -83,6 +83,8 @@ class Drawing:
     questions: list[Question] = field(default_factory=list)
     undated: list[Line] = field(default_factory=list)
     width: int = WIDTH
+    pad: int = PAD  #: the drawing is moved this far right (texts start there without an x of their own)
+    plain: str = charts.NO_STATUS_COLOUR  #: the SVG's own fill: a row of this colour needs no fill of its own
     fix: str = ""  #: where "No, correct it" leads: the page of the latest entry
     digest: str = ""  #: what a confirmation confirms (``careers.timeline_digest``)
 
@@ -195,8 +197,8 @@ def draw(*, instrument: Instrument, answers: dict[str, Any], today: date, langua
     lo, hi = month_index(first_year, 1), month_index(last_year + 1, 1)
     per = (WIDTH - PAD - RIGHT) / (hi - lo)
 
-    def x(month: int) -> float | int:
-        return _n(PAD + (month - lo) * per)
+    def x(month: int) -> float | int:  # from the left padding: the template moves the drawing PAD to the right
+        return _n((month - lo) * per)
 
     fix = career_page(instrument)
     out = Drawing(height=0, axis_y=0, digest=timeline_digest(found),

@@ -8,6 +8,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import icalendar
 import sqlalchemy as sa
@@ -264,7 +265,8 @@ def test_a_day_tapped_after_choosing_the_mode_keeps_the_mode_and_the_contact(
     assert len(days) >= 2
     action, key = days[1]
     first_slot = re.search(r'name="slot" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    picked = client.post(action.replace("&amp;", "&").split("#")[0], data={
+    action = urljoin(url, action.replace("&amp;", "&").split("#")[0])  # relative (?tz=…&day=…), as a browser
+    picked = client.post(action, data={
         "csrf_token": csrf_of(page.text), "slot": first_slot, "tz": "Asia/Tokyo", "mode": "phone",
         "channel": "phone", "phone": "090-1234-5678", "d": ""})
     assert picked.status_code == 200
