@@ -4,7 +4,6 @@ a Japanese manager with an era date, and the TI's journey again with JavaScript 
 from __future__ import annotations
 
 import base64
-
 import os
 import shutil
 from typing import Any
