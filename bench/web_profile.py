@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from web import STUDY, _database, _token  # noqa: E402  (beside this file)
-from web_app import TRIVIAL, app as bench_app  # noqa: E402
+from web_app import TRIVIAL  # noqa: E402
+from web_app import app as bench_app  # noqa: E402
 
 HEADERS = {"Accept-Language": "en", "Accept-Encoding": "gzip, br"}
 PLAIN = {"Accept-Language": "en"}  # setting up reads the pages' tokens
