@@ -7,9 +7,11 @@
 - Stylesheets and scripts are sent minified (rcssmin, rjsmin: comments and needless white space out), the
   files in the repository stay readable.
 - Every ``url_for`` of a static file (the app's and every blueprint's ``static`` endpoint, and routes registered
-  with :func:`register_file_route`) gets ``?v=<hash of the file's content>``. A request whose ``v`` is the
-  current hash is answered with ``Cache-Control: public, max-age=31536000, immutable``: a phone asks once, and a
-  changed file has another URL. Any other ``v`` (an old page, a hand-typed URL) keeps Flask's ``no-cache``.
+  with :func:`register_file_route`) gets ``?v=<hash of the file's content>``, worked out once per process (where
+  the app reloads its templates, debug or ``TEMPLATES_AUTO_RELOAD``, again when the file changes). A request
+  whose ``v`` is the current hash is answered with ``Cache-Control: public, max-age=31536000, immutable``: a
+  phone asks once, and a changed file has another URL. Any other ``v`` (an old page, a hand-typed URL) keeps
+  Flask's ``no-cache``.
 """
 
 from __future__ import annotations
@@ -33,22 +35,26 @@ COMPRESSED_TYPES = [
     "text/html", "application/json", "text/css", "text/javascript", "application/javascript", "image/svg+xml",
 ]
 _EXTENSION = "keireki_assets"
+_URLS = "keireki_asset_urls"  #: (endpoint, filename) -> content hash, where files are not rechecked
 
 
 class _Files:
-    """Content hashes and minified bodies of static files, computed once per file and again only when its size
-    or mtime changes."""
+    """Content hashes and minified bodies of static files, computed once per file. Where the app reloads its
+    templates (debug, ``TEMPLATES_AUTO_RELOAD``) a file is looked at again on every use and hashed again when
+    its size or mtime changes; elsewhere (``keireki serve``) what was read first stands for the process."""
 
     def __init__(self) -> None:
         self._known: dict[str, tuple[int, int, str, bytes | None]] = {}
         self._lock = threading.Lock()
 
-    def _entry(self, path: str) -> tuple[int, int, str, bytes | None] | None:
+    def _entry(self, path: str, *, recheck: bool) -> tuple[int, int, str, bytes | None] | None:
+        known = self._known.get(path)
+        if known is not None and not recheck:
+            return known
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        known = self._known.get(path)
         if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
             return known
         with self._lock:
@@ -57,13 +63,13 @@ class _Files:
             self._known[path] = entry
         return entry
 
-    def digest(self, path: str) -> str | None:
-        entry = self._entry(path)
+    def digest(self, path: str, *, recheck: bool = True) -> str | None:
+        entry = self._entry(path, recheck=recheck)
         return entry[2] if entry is not None else None
 
-    def minified(self, path: str) -> bytes | None:
+    def minified(self, path: str, *, recheck: bool = True) -> bytes | None:
         """The file without comments and needless white space (CSS and JavaScript), else None."""
-        entry = self._entry(path)
+        entry = self._entry(path, recheck=recheck)
         return entry[3] if entry is not None else None
 
 
@@ -101,12 +107,29 @@ def _file_of(app: Flask, endpoint: str, values: dict[str, Any]) -> str | None:
     return safe_join(folder, filename)
 
 
+def _recheck(app: Flask) -> bool:
+    """Whether static files may change under the running app: where its templates are reloaded."""
+    return bool(app.jinja_env.auto_reload)
+
+
 def _add_hash(endpoint: str, values: dict[str, Any]) -> None:
     if "v" in values:
         return
-    path = _file_of(current_app, endpoint, values)
-    digest = _FILES.digest(path) if path else None
-    if digest is not None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    filename = values.get("filename")
+    key = (endpoint, filename if isinstance(filename, str) else None)
+    hashed: dict[tuple[str, str | None], str] = app.extensions[_URLS]
+    digest = hashed.get(key)
+    if digest is None:
+        path = _file_of(app, endpoint, values)
+        if path is None:
+            hashed[key] = digest = ""  # not a static file (which endpoints serve files is fixed at start)
+        else:
+            recheck = _recheck(app)
+            digest = _FILES.digest(path, recheck=recheck)
+            if digest is not None and not recheck:
+                hashed[key] = digest  # the URL's hash for the process: no path, stat or read next time
+    if digest:
         values["v"] = digest
 
 
@@ -117,11 +140,12 @@ def _cache_for_good(response: Response) -> Response:
     path = _file_of(current_app, endpoint, dict(request.view_args or {}))
     if path is None:
         return response
+    recheck = _recheck(current_app)
     if response.status_code == 200:
         # The (small) file read into the response, minified where it is CSS or JavaScript, so it is compressed
         # whole and its handle closed with the response (Flask-Compress's streaming path would leave the file
         # open until garbage collection). The ETag stays: the same file always gives the same bytes.
-        minified = _FILES.minified(path)
+        minified = _FILES.minified(path, recheck=recheck)
         response.direct_passthrough = False
         if minified is not None:
             response.close()
@@ -129,7 +153,7 @@ def _cache_for_good(response: Response) -> Response:
         else:
             response.make_sequence()
     wanted = request.args.get("v")
-    if wanted is not None and response.status_code in (200, 304) and _FILES.digest(path) == wanted:
+    if wanted is not None and response.status_code in (200, 304) and _FILES.digest(path, recheck=recheck) == wanted:
         response.headers["Cache-Control"] = IMMUTABLE
     return response
 
@@ -137,6 +161,7 @@ def _cache_for_good(response: Response) -> Response:
 def init_assets(app: Flask) -> None:
     """Compression and hashed static URLs; call after the blueprints are registered."""
     app.extensions.setdefault(_EXTENSION, {})
+    app.extensions.setdefault(_URLS, {})
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_STREAMS", False)  # streamed bodies are downloads: sent as they are

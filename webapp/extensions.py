@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from flask import Flask, current_app, g, request, session
-from flask_babel import Babel
+from flask import Flask, current_app, g, has_app_context, request, session
+from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -98,9 +99,39 @@ def _locale_selector() -> str:
     return UI_LANGUAGES[current_language()]
 
 
+def request_translations() -> Any:
+    """Flask-Babel's translations of this request, looked up once per request for the templates' ``_()``.
+
+    Flask-Babel's own Jinja ``gettext`` looks them up on every call (the context, the domain, the locale, its
+    name as the cache key: most of a call's time, and a page makes dozens of calls). Kept in Flask-Babel's
+    own per-request state beside the locale they are for, so a locale that changes within a request
+    (``force_locale`` for a message in the reader's language, ``refresh``) is followed exactly as before.
+    """
+    if not has_app_context():
+        return get_translations()
+    state = g._get_current_object().__dict__.get("_flask_babel")
+    if state is not None:
+        known = getattr(state, "keireki_translations", None)
+        if known is not None and known[0] is getattr(state, "babel_locale", None) \
+                and known[1] is getattr(state, "babel_domain", None):
+            return known[2]
+    translations = get_translations()
+    state = g._flask_babel
+    state.keireki_translations = (state.babel_locale, state.babel_domain, translations)
+    return translations
+
+
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_locale_selector)
+    # The same callables Flask-Babel installs, on this request's translations (request_translations).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 

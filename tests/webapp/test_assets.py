@@ -133,3 +133,36 @@ def test_the_rules_script_route_is_hashed_and_immutable_too(client: FlaskClient,
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.get_data()) == rjsmin.jsmin(RULES_JS.read_bytes())
+
+
+@pytest.mark.parametrize(("reload", "follows"), [(False, False), (True, True)])
+def test_a_files_hash_is_read_once_per_process_unless_templates_reload(
+    database_url: str, tmp_path: Path, reload: bool, follows: bool
+) -> None:
+    """``keireki serve``: a static URL's hash is worked out once (no stat or read per ``url_for``); where
+    the app reloads its templates (debug, ``TEMPLATES_AUTO_RELOAD``) a changed file gets its new hash."""
+    from webapp.assets import register_file_route
+
+    script = tmp_path / "served.js"
+    script.write_text("var a = 1;\n")
+    app: Flask = make_test_app(database_url=database_url, instance_dir=tmp_path, TEMPLATES_AUTO_RELOAD=reload)
+
+    @app.get("/__served_for_test.js")
+    def _served() -> Any:
+        return send_file(script)
+
+    register_file_route(app, "_served", script)
+
+    def url() -> str:
+        with app.test_request_context():
+            from flask import url_for
+
+            return url_for("_served")
+
+    first = url()
+    assert first.endswith("v=" + hashlib.sha256(script.read_bytes()).hexdigest()[:16])
+    assert url() == first
+    script.write_text("var a = 2; // changed\n")
+    changed = hashlib.sha256(script.read_bytes()).hexdigest()[:16]
+    assert url().endswith("v=" + changed) is follows
+    assert (url() == first) is not follows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -66,3 +67,34 @@ def test_placeholders_survive_translation(tag: str) -> None:
         wanted = set(pattern.findall(ids[0]))
         for s in strings:
             assert set(pattern.findall(s)) == wanted, f"{tag}: placeholders differ in {message.id!r}"
+
+
+def test_templates_follow_the_language_of_each_request_and_forced_locales(app: Any) -> None:
+    """The templates' ``_()`` looks its translations up once per request (webapp.extensions
+    .request_translations) and still follows each request's language, ``force_locale`` (a message in its
+    reader's language) and ``refresh``, as Flask-Babel's own ``gettext`` does."""
+    from flask import g, render_template_string
+    from flask_babel import force_locale, gettext, ngettext, refresh
+
+    one, many = "Please add at least %(num)d entry.", "Please add at least %(num)d entries."
+    template = "{{ _('Page not found') }}|{{ ngettext(one, many, 2) }}"
+
+    def both() -> tuple[str, str]:
+        return render_template_string(template, one=one, many=many), f"{gettext('Page not found')}|" + ngettext(
+            one, many, 2)
+
+    seen = {}
+    for tag in ("ja", "vi", "en"):
+        with app.test_request_context(headers={"Accept-Language": tag}):
+            shown, expected = both()
+            assert shown == expected
+            seen[tag] = shown
+            with force_locale("th"):
+                forced, expected_forced = both()
+            assert forced == expected_forced != shown or tag == "th"
+            assert both() == (shown, expected)  # the request's own language again
+            g.language = "km"
+            refresh()
+            assert both()[0] == both()[1] != shown
+    assert len({seen["ja"].split("|")[0], seen["vi"].split("|")[0], seen["en"].split("|")[0]}) == 3
+    assert seen["en"].startswith("Page not found|")

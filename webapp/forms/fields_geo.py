@@ -19,12 +19,19 @@ from instruments.model import Question
 from webapp.forms.builder import FIELD_BUILDERS, FieldContext, _common
 
 
-def _geo_kw(kind: str) -> dict[str, Any]:
-    """What geo.js needs, in the participant's language (the script has no catalog of its own). The
-    page may then use the browser's geolocation: ``Permissions-Policy: geolocation=(self)`` for this
-    response only (webapp/security.py), ``geolocation=()`` everywhere else."""
-    if has_request_context():
+def note_geolocation(render_kw: dict[str, Any]) -> None:
+    """A page showing a field with these attributes may use the browser's geolocation (a geographic
+    question's field): ``Permissions-Policy: geolocation=(self)`` for this response only (webapp/security.py),
+    ``geolocation=()`` everywhere else, and ``geo.js`` on the page. Called when a field is built and when a
+    page shows a field built earlier (webapp/forms/rows.py keeps what a question shows)."""
+    if "data-geo" in render_kw and has_request_context():
         g.wants_geolocation = True
+
+
+def _geo_kw(kind: str) -> dict[str, Any]:
+    """What geo.js needs, in the participant's language (the script has no catalog of its own); the page
+    may then use the browser's geolocation (:func:`note_geolocation`)."""
+    note_geolocation({"data-geo": kind})
     return {"data-geo": kind, "data-geo-label": _l("Use my location"),
             "data-geo-wait": _l("Finding your location…"),
             "data-geo-error": _l("Your location could not be found. Please type it instead.")}

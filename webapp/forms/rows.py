@@ -4,15 +4,24 @@ compiled relevance rules the page's script evaluates (the same rules the server 
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
+
+from flask import has_request_context, request
+from flask_wtf.form import SUBMIT_METHODS
+from wtforms.form import Form
 
 from instruments import engine
 from instruments.errors import ExpressionError
 from instruments.expressions import references, to_json
-from instruments.model import Group, Instrument, Question
+from instruments.model import Choice, Group, Instrument, Question
 from instruments.rules import is_lite, needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
+from webapp.forms.fields_geo import note_geolocation
 from webapp.forms.pages import Entry, answerable, items, scope_of
 
 
@@ -26,6 +35,84 @@ def _rules(group: Group, inherited: tuple[str, ...] = ()) -> dict[str, tuple[str
         else:
             out[child.name] = own
     return out
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a question's row shows that no answer changes, in one language: how it is drawn, its label and
+    hint, its input's attributes and the choices offered (each with ``value`` and ``label``)."""
+
+    widget: str
+    label: str
+    hint: str
+    input_type: str
+    render_kw: dict[str, Any]
+    choices: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """What ``_fields.html`` reads of a question's field: the value it shows (as the WTForms field built from
+    the same values holds it), the choices and the input's attributes."""
+
+    data: Any
+    choices: tuple[Any, ...]
+    render_kw: dict[str, Any]
+
+
+def _shown_now(instrument: Instrument, question: Question, language: str,
+               offered: tuple[Choice, ...] | None) -> Shown:
+    form_class = build_form_class(instrument=instrument, questions=[question], language=language,
+                                  choices={question.name: offered} if offered is not None else None, base=Form)
+    field = getattr(form_class(), field_name(question))
+    return Shown(widget=widget_of(field), label=field.label.text, hint=field.description,
+                 input_type=getattr(field.widget, "input_type", "text"), render_kw=field.render_kw or {},
+                 choices=tuple(getattr(field, "choices", None) or ()))
+
+
+#: Per instrument (its id, checked against a weak reference: an id can be reused): (question id, language) ->
+#: what the question shows. A loaded instrument never changes, so this is worked out once per process.
+_SHOWN: dict[int, tuple[weakref.ref[Instrument], dict[tuple[int, str], Shown]]] = {}
+_SHOWN_LOCK = threading.Lock()
+
+
+def shown(instrument: Instrument, question: Question, language: str) -> Shown:
+    """What ``question`` shows in ``language`` with all its choices, cached per instrument and language (a
+    question with a ``choice_filter`` offers what the answers keep: see :func:`page_rows`)."""
+    known = _SHOWN.get(id(instrument))
+    if known is None or known[0]() is not instrument:
+        key = id(instrument)
+        with _SHOWN_LOCK:
+            known = (weakref.ref(instrument, lambda _ref: _SHOWN.pop(key, None)), {})
+            _SHOWN[key] = known
+    found = known[1].get((id(question), language))
+    if found is None:
+        found = known[1][(id(question), language)] = _shown_now(instrument, question, language, None)
+    return found
+
+
+def _data(question: Question, values: dict[str, Any]) -> Any:
+    """The value a question's WTForms field holds when built with ``data=form_values(...)`` (its
+    ``process_data``): the prefill, else nothing (``False`` for a checkbox)."""
+    data = form_values([question], values)
+    return data.get(field_name(question), False if question.type == "acknowledge" else None)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(exprs: tuple[str, ...]) -> tuple[Any, frozenset[str]] | None:
+    """A row's relevance expressions as one rule for the page's script, and the answers it refers to."""
+    try:
+        tree = to_json(" and ".join(f"({e})" for e in exprs))
+        return tree, frozenset(r.name for e in exprs for r in references(e))
+    except ExpressionError:
+        return None
+
+
+def _posted() -> bool:
+    """Whether this request carries submitted values (a page sent back with its messages): the fields then
+    show what was posted, as a Flask-WTF form reads it."""
+    return has_request_context() and request.method in SUBMIT_METHODS and bool(
+        request.files or request.form or request.is_json)
 
 
 def page_rows(
@@ -43,21 +130,15 @@ def page_rows(
     """The rows of a page (questions and repeat groups) and the JSON block for ``form.js``.
 
     ``values`` are what the fields show: stored answers, typed values kept as pending, contact
-    details; ``answers`` are the draft's answers that decide relevance."""
+    details; ``answers`` are the draft's answers that decide relevance. What a question shows whatever the
+    answers (label, hint, choices, attributes) is worked out once per instrument and language
+    (:func:`shown`); a question with a ``choice_filter`` gets its choices from the answers each time."""
     nodes = items(group)
     page_questions = [n for n in nodes if isinstance(n, Question)]
     state = answers
     if contact_values:
         state = {**answers, **{k: v for k, v in contact_values.items() if v not in (None, "")}}
-    choices = {
-        q.name: engine.filtered_choices(instrument, q, state, entry=entry, today=today)
-        for q in page_questions
-        if q.choices
-    }
-    form_class = build_form_class(
-        instrument=instrument, questions=page_questions, language=language, choices=choices
-    )
-    form = form_class(data=form_values(page_questions, values))
+    fields = _posted_fields(instrument, page_questions, state, values, entry, today, language) if _posted() else None
     rules = _rules(group)
     relevant = engine.relevance(instrument, state, today=today)
     compiled: dict[str, list[Any]] = {}
@@ -69,13 +150,10 @@ def page_rows(
             "hidden": not relevant(node, entry),
         }
         exprs = rules.get(node.name, ())
-        if exprs:
-            try:
-                tree = to_json(" and ".join(f"({e})" for e in exprs))
-                compiled[node.name] = tree
-                referenced.update(r.name for e in exprs for r in references(e))
-            except ExpressionError:
-                pass
+        rule = _compiled(exprs) if exprs else None
+        if rule is not None:
+            compiled[node.name] = rule[0]
+            referenced.update(rule[1])
         error = errors.get(node.name)
         row["error"] = messages.message(error, instrument=instrument, language=language) if error else None
         if isinstance(node, Group):
@@ -85,16 +163,18 @@ def page_rows(
             if node.type != "note":
                 continue
         else:
-            field = getattr(form, field_name(node))
-            row.update(
-                kind="question",
-                field=field,
-                widget=widget_of(field),
-                label=field.label.text,
-                hint=field.description,
-                required=node.required is True,
-                input_type=getattr(field.widget, "input_type", "text"),
-            )
+            if fields is not None:
+                field: Any = fields[node.name]
+                look = Shown(widget_of(field), field.label.text, field.description,
+                             getattr(field.widget, "input_type", "text"), field.render_kw, ())
+            else:
+                look = shown(instrument, node, language) if not node.choice_filter else _shown_now(
+                    instrument, node, language,
+                    engine.filtered_choices(instrument, node, state, entry=entry, today=today))
+                note_geolocation(look.render_kw)  # what building the field did: the page may ask for the location
+                field = FieldView(data=_data(node, values), choices=look.choices, render_kw=look.render_kw)
+            row.update(kind="question", field=field, widget=look.widget, label=look.label, hint=look.hint,
+                       required=node.required is True, input_type=look.input_type)
         rows.append(row)
     scope = scope_of(answers, entry)
     known = {
@@ -104,6 +184,19 @@ def page_rows(
     }
     data = {"today": today.isoformat(), "rules": compiled, "answers": known}
     return rows, json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _posted_fields(instrument: Instrument, questions: list[Question], state: dict[str, Any],
+                   values: dict[str, Any], entry: Entry, today: date, language: str) -> dict[str, Any]:
+    """The page's WTForms fields holding what was posted (Flask-WTF reads the request), by question name."""
+    choices = {
+        q.name: engine.filtered_choices(instrument, q, state, entry=entry, today=today)
+        for q in questions
+        if q.choices
+    }
+    form_class = build_form_class(instrument=instrument, questions=questions, language=language, choices=choices)
+    form = form_class(data=form_values(questions, values))
+    return {q.name: getattr(form, field_name(q)) for q in questions if hasattr(form, field_name(q))}
 
 
 def rule_scripts(rules: str) -> tuple[str, ...]:

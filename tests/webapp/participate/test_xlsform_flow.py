@@ -42,6 +42,9 @@ def test_an_odk_form_walks_to_the_review(journey: Journey, session: Session, bun
     assert 'data-geo="point"' in page  # the location button's field, typed by hand without JavaScript
     assert "geolocation=(self)" in first.headers["Permissions-Policy"]
     assert "participate/geo.js" in page
+    again = journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)  # its fields as kept (forms/rows.py)
+    assert "geolocation=(self)" in again.headers["Permissions-Policy"]
+    assert "participate/geo.js" in again.get_data(as_text=True)
     person = complete_intake(journey, session, bundled_study, jobs=0, overrides=GEO)
     answers = _draft(session, person).answers
     assert answers["home"] == "35.6812 139.7671"
