@@ -4,7 +4,6 @@ hashes before it takes SQLite's write lock."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.conftest import make_test_app
+from tests.support.write_lock import spy_write_lock_during_hash
 from tests.webapp.participate.journey import Journey
 from webapp.commands.demo import demo_group
 from webapp.db import db_session
@@ -52,24 +52,7 @@ def test_demo_seed_hashes_the_resume_code_without_holding_the_write_lock(
     app = make_test_app(database_url=fresh_database, instance_dir=tmp_path / "instance")
     with app.app_context():
         load_bundled_study(session=db_session())
-    path = fresh_database.removeprefix("sqlite:///")
-    seen: list[bool] = []
-    real_hash = argon2.PasswordHasher.hash
-
-    def spying_hash(hasher: argon2.PasswordHasher, password: str, **kwargs: Any) -> str:
-        """argon2's hash, checking meanwhile whether another process's writer could go ahead."""
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            seen.append(True)
-        except sqlite3.OperationalError:  # database is locked: the seed holds the write lock
-            seen.append(False)
-        finally:
-            other.close()
-        return real_hash(hasher, password, **kwargs)
-
-    monkeypatch.setattr(argon2.PasswordHasher, "hash", spying_hash)
+    seen = spy_write_lock_during_hash(monkeypatch, fresh_database)
     result = app.test_cli_runner().invoke(demo_group, ["seed", "--interviewed", "0", "--participants", "2"])
     assert result.exit_code == 0, result.output
     assert seen == [True, True]
