@@ -212,11 +212,11 @@ def test_manager_in_japanese_with_an_era_date(phone: Any, served: Served) -> Non
     typed = page.locator("form#pf input[type=text]").first
     typed.fill("12")
     page.click(".langs summary")
-    page.click(".langs a[hreflang=en]")  # switching language keeps what was typed, even unsaved
+    page.click(".langs a[lang=en]")  # switching language keeps what was typed, even unsaved
     assert page.get_attribute("html", "lang") == "en"
     assert page.locator("form#pf input[type=text]").first.input_value() == "12"
     page.click(".langs summary")
-    page.click(".langs a[hreflang=ja]")
+    page.click(".langs a[lang=ja]")
     assert page.get_attribute("html", "lang") == "ja"
     page.set_viewport_size({"width": 320, "height": 700})  # the smallest phones: no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

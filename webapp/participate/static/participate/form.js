@@ -36,7 +36,7 @@
   }
  }
  if (pf) A(".langs a").forEach(a => a.addEventListener("click", ev => {
-  ev.preventDefault(); add("action", "lang:" + a.getAttribute("hreflang"), 1); f.submit();
+  ev.preventDefault(); add("action", "lang:" + a.lang, 1); f.submit();
  }));
  // A hidden field: a new one (the form's buttons are named "action" too), or the one added before.
  function add(n, v, fresh) {
