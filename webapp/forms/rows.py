@@ -22,7 +22,7 @@ from instruments.model import Choice, Group, Instrument, Question
 from instruments.rules import is_lite, needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
 from webapp.forms.fields_geo import note_geolocation
-from webapp.forms.pages import Entry, answerable, items, scope_of
+from webapp.forms.pages import Entry, answerable, items, repeats, scope_of
 
 
 def _rules(group: Group, inherited: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
@@ -144,6 +144,9 @@ def page_rows(
     compiled: dict[str, list[Any]] = {}
     referenced: set[str] = set()
     rows: list[dict[str, Any]] = []
+    # A page's first repeat is the one its entry links lead to without ``?r=`` (intake_routes._entry_at).
+    page = next((p for p in instrument.groups if p.name == group.name), None)
+    first = next(iter(repeats(page)), None) if page is not None else None
     for node in nodes:
         row: dict[str, Any] = {
             "name": node.name,
@@ -157,7 +160,8 @@ def page_rows(
         error = errors.get(node.name)
         row["error"] = messages.message(error, instrument=instrument, language=language) if error else None
         if isinstance(node, Group):
-            row.update(kind="repeat", group=node, label=instrument.text(node.label, language) or node.name)
+            row.update(kind="repeat", group=node, label=instrument.text(node.label, language) or node.name,
+                       query="" if first is not None and node.name == first.name else f"?r={node.name}")
         elif not answerable(node):
             row.update(kind="note", text=instrument.text(node.label, language))
             if node.type != "note":

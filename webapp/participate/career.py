@@ -88,6 +88,11 @@ class Drawing:
     fix: str = ""  #: where "No, correct it" leads: the page of the latest entry
     digest: str = ""  #: what a confirmation confirms (``careers.timeline_digest``)
 
+    @property
+    def faded(self) -> bool:
+        """Whether a bar is drawn pale (a partial date): only then does the caption explain pale parts."""
+        return any(bar.faded for line in self.lines for bar in line.bars)
+
 
 def _locale(language: str) -> Locale:
     try:
@@ -149,7 +154,13 @@ class _Urls:
     def edit(self, item: Answered) -> str:
         page = _page_of(self.instrument, item.repeat)
         return url_for("participate.entry", study=self.slug, page=page.name if page else "-", n=item.index + 1,
-                       r=item.repeat)
+                       r=self._query(page, item.repeat))
+
+    @staticmethod
+    def _query(page: Group | None, repeat: str) -> str | None:
+        """``?r=`` only where the entry is not of its page's first repeat (the entry route's default)."""
+        first = next(iter(pages.repeats(page)), None) if page is not None else None
+        return None if first is not None and first.name == repeat else repeat
 
     def add(self, repeat: str) -> str | None:
         page = _page_of(self.instrument, repeat)
@@ -157,7 +168,7 @@ class _Urls:
         count = len(self.answers.get(repeat) or [])
         if page is None or group is None or (group.max_count is not None and count >= group.max_count):
             return None
-        return url_for("participate.entry", study=self.slug, page=page.name, n=count + 1, r=repeat)
+        return url_for("participate.entry", study=self.slug, page=page.name, n=count + 1, r=self._query(page, repeat))
 
 
 def _texts(item: Answered, instrument: Instrument, labels: dict[str, dict[str, str]], language: str,

@@ -508,10 +508,11 @@ def review(study: str) -> ResponseReturnValue:
         lines: list[dict[str, Any]] = []
         for node in pages.items(group):
             if isinstance(node, Group):
-                # One line per entry (as on the page's list), so the review stays light with 15 jobs.
-                label = c.instrument.text(node.label, g.language)
-                for entry in _entries(c, node, {}, answers):
-                    lines.append({"label": f"{label} {entry['n']}", "value": entry["summary"]})
+                # The repeat's entries as a numbered list of their summaries (as on the page's list), so the
+                # review stays light with 15 jobs.
+                entries = [entry["summary"] for entry in _entries(c, node, {}, answers)]
+                if entries:
+                    lines.append({"label": c.instrument.text(node.label, g.language), "entries": entries})
             elif not node.is_contact:
                 lines.extend(_lines(c, [node], answers))
         sections.append(
@@ -534,6 +535,7 @@ def review(study: str) -> ResponseReturnValue:
         sections=sections,
         complete=not missing,
         info=resume_info(c.study, c.person, c.draft),
+        title=_("Check your answers"),
     )
 
 

@@ -46,7 +46,8 @@ def test_the_drawing_has_a_row_per_job_and_asks_about_gaps_and_overlaps(
     assert [line.label for line in drawn.lines] == ["1. Tanaka Kogyo", "2. Sato Foods", "3. Mori Metal"]
     assert (drawn.lines[0].dates, drawn.lines[0].sub) == ("Apr 2016 – Mar 2019", "Technical Intern Training (i)")
     assert drawn.lines[2].dates == "Jun 2022 –"
-    assert drawn.lines[1].href == f"/s/{STUDY}/form/japan_jobs/entry/2?r=jobs"
+    assert drawn.lines[1].href == f"/s/{STUDY}/form/japan_jobs/entry/2"  # the page's first repeat: no ?r=
+    assert drawn.faded
     # A year-only end ("2022") is drawn as such: a pale bar to December, the sure part to January.
     pale, sure = drawn.lines[1].bars
     assert pale.faded
@@ -56,7 +57,7 @@ def test_the_drawing_has_a_row_per_job_and_asks_about_gaps_and_overlaps(
     assert drawn.lines[2].arrow is not None  # still going on
     texts = [q.text for q in drawn.questions]
     assert texts[0] == "Between March 2019 and January 2020 — were you in Japan? Working?"
-    assert drawn.questions[0].href == f"/s/{STUDY}/form/japan_jobs/entry/4?r=jobs"
+    assert drawn.questions[0].href == f"/s/{STUDY}/form/japan_jobs/entry/4"
     # "2022" may run to December: Sato Foods and Mori Metal surely overlap only from June 2022 on... if it
     # ended in December. A year-only end is not a certain overlap.
     assert len(texts) == 1

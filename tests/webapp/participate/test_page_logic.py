@@ -148,3 +148,34 @@ def test_the_participant_code_is_accepted_without_dash_and_in_any_case(
     other.get(f"/s/{STUDY}/resume")
     r = other.post(f"/s/{STUDY}/resume", {"participant_code": " ti 0001", "code": code}, follow_redirects=True)
     assert r.request.path.endswith("/form/background")
+
+
+def test_entry_links_name_the_repeat_only_where_it_is_not_the_pages_first(journey: Journey, session: Session) -> None:
+    """A page's first repeat is the entry route's default: its links go without ``?r=`` (bytes less on long
+    lists and the timeline); the page's other repeats keep it. Each link leads to its own entry."""
+    journey.screen("ti")
+    journey.consent()
+    url = f"/s/{STUDY}/form/before_japan"
+    journey.get(url)
+    journey.post(url, {"had_training": "yes", "action": "save"})
+    for name in ("home_jobs", "training"):
+        journey.post(url, {"had_training": "yes", "action": f"add:{name}"})
+        draft = _draft(session)
+        instrument = _instrument(session, draft)
+        repeat = next(r for r in pages.repeats(pages.find_page(instrument, "before_japan")) if r.name == name)
+        journey.get(f"{url}/entry/1?r={name}")
+        data = fill(instrument, repeat, draft.answers, entry=(name, 0))
+        saved = journey.post(f"{url}/entry/1?r={name}", {**data, "action": "save"})
+        assert saved.status_code in (302, 303), saved.status_code
+        session.expire_all()
+    page = journey.get(url).get_data(as_text=True) + journey.get(f"{url}?part=2").get_data(as_text=True)
+    assert 'href="before_japan/entry/1" aria-describedby="s-home_jobs-1"' in page
+    assert 'href="before_japan/entry/1?r=training" aria-describedby="s-training-1"' in page
+    assert "?r=home_jobs" not in page
+    draft = _draft(session)
+    instrument = _instrument(session, draft)
+    for name, query in (("home_jobs", ""), ("training", "?r=training")):
+        repeat = next(r for r in pages.repeats(pages.find_page(instrument, "before_japan")) if r.name == name)
+        first = next(q.name for q in pages.items(repeat) if pages.answerable(q))
+        entry = journey.get(f"{url}/entry/1{query}").get_data(as_text=True)
+        assert f'name="{first}"' in entry, (name, first)

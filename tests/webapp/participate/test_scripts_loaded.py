@@ -1,4 +1,5 @@
-"""A page loads the rule evaluator (rules.js) only when it has relevance rules to evaluate; form.js always."""
+"""A page loads the rule evaluator (rules.js) only when it has relevance rules to evaluate; form.js wherever there
+is a question to answer, not on a page of notes and repeat lists alone (nothing typed there to keep)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def test_rules_js_only_on_pages_with_relevance_rules(journey: Journey) -> None:
     assert any("/form.js?v=" in s for s in scripts)
 
 
+def test_a_page_of_repeat_lists_alone_loads_no_form_js(journey: Journey) -> None:
+    journey.screen("ti")
+    journey.consent()
+    jobs = journey.get(f"/s/{STUDY}/form/japan_jobs").get_data(as_text=True)
+    assert 'name="action" value="add:jobs"' in jobs  # the list and its buttons work without a script
+    assert "<script" not in jobs, "a note and a list of entries: nothing typed to keep"
+    assert 'id="kept"' not in jobs
+    assert "data-leave" in jobs  # leaving still clears the phone (Clear-Site-Data on the leave response)
+    background = journey.get(f"/s/{STUDY}/form/background").get_data(as_text=True)
+    assert "/form.js?v=" in background
+    assert 'id="kept"' in background
+
+
 def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(journey: Journey) -> None:
     from urllib.parse import urljoin
 
@@ -41,7 +55,7 @@ def test_language_links_are_relative_and_lead_to_the_same_page_in_that_language(
     journey.consent()
     url = f"/s/{STUDY}/form/firm"
     page = journey.get(url + "?r=ignored").get_data(as_text=True)
-    hrefs = dict(re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang="([^"]+)"', page))
+    hrefs = dict(re.findall(r'<a href="([^"]+)" lang="([^"]+)"', page))
     links = {tag: href for href, tag in hrefs.items()}
     assert links["ja"] == "?lang=ja", links
     target = urljoin("http://localhost" + url + "?r=ignored", links["ja"])
