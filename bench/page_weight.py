@@ -11,6 +11,7 @@ once per page (a first visit, nothing cached).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -87,6 +88,7 @@ class Meter:
         self.client = client
         self.rows: list[tuple[str, int, int, int, int]] = []
         self.seen: set[str] = set()
+        self.language = ""
 
     def measure(self, label: str, path: str, response: Any = None) -> Any:
         response = response or self.client.get(path)
@@ -105,6 +107,9 @@ class Meter:
             else:
                 js += len(body)
         self.rows.append((label, len(html), css, js, sent))
+        if dump := os.environ.get("BENCH_PAGE_DUMP"):  # a folder: each page's HTML, to see what weighs
+            Path(dump).mkdir(parents=True, exist_ok=True)
+            (Path(dump) / (re.sub(r"\W+", "_", f"{self.language} {label}") + ".html")).write_bytes(html)
         return response
 
 
@@ -120,6 +125,7 @@ def _walk(app: Any, participant_type: str, language: str) -> list[tuple[str, int
 
     client = app.test_client()
     meter = Meter(client)
+    meter.language = language
     base = f"/s/{STUDY}"
     client.get(f"{base}?lang={language}")
     if participant_type == "ti":
