@@ -1,12 +1,16 @@
 """Page-save POST and form GET through the real flow, against a trivial route of the same app and server.
 
     .venv/bin/python bench/web.py [--database sqlite|postgresql] [--users 32] [--rounds 5] [--requests 10]
-                                  [--port 5871] [--database-url URL]
+                                  [--port 5871] [--database-url URL] [--server waitress|gunicorn] [--workers 4]
+                                  [--ratelimit-storage-url redis://127.0.0.1:6379/11]
 
 1. A fresh database (a temporary SQLite file, or a database of its own created on the PostgreSQL server of
    ``--database-url``, dropped afterwards) set up by ``keireki setup`` (migrations, the bundled study).
-2. The web server ``keireki serve`` runs (waitress, with ``webapp.commands.serve.web_processes``' options) on
-   127.0.0.1, serving the app plus ``/__bench/trivial`` (``bench/web_app.py``).
+2. The web server runs on 127.0.0.1, serving the app plus ``/__bench/trivial`` (``bench/web_app.py``), both
+   routes by the same server with the same options: by default waitress as ``keireki serve`` runs it (one
+   process, ``webapp.commands.serve.web_processes``' options); with ``--server gunicorn`` gunicorn as the
+   README's production command runs it (``--workers 4`` sync workers, ``gunicorn.conf.py``), the rate limits
+   then in Redis (``--ratelimit-storage-url``, as the README says for several processes).
 3. ``--users`` participants, each with its own cookies, go through the start page, screening and consent
    (CSRF tokens from the pages, as a browser would), to the first page of their form.
 4. Rounds, each running four phases in turn, every user sending ``--requests`` requests per phase, all
@@ -123,18 +127,28 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """The web server as ``keireki serve`` starts it, on the app with the trivial route."""
+def _server_command(server: str, port: int, workers: int, env: dict[str, str]) -> list[str]:
+    """The web server's command line, serving ``web_app:app``: waitress as ``keireki serve`` runs it (one
+    process, ``webapp.commands.serve.web_processes``' options), or gunicorn as the README's production
+    command runs it (``--workers N``, sync workers, ``gunicorn.conf.py`` read from the repository)."""
     from webapp.commands.serve import web_processes
 
+    if server == "waitress":
+        return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}",
+                *web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://")), "--call", "web_app:app"]
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+            "web_app:app()"]
+
+
+def _serve(env: dict[str, str], port: int, server: str = "waitress", workers: int = 4) -> subprocess.Popen[bytes]:
+    """The web server (see ``_server_command``) on the app with the trivial route: both routes, one server."""
     try:
         requests.get(f"http://127.0.0.1:{port}{TRIVIAL}", timeout=1)
     except requests.RequestException:
         pass
     else:
         raise RuntimeError(f"something already answers on port {port}")
-    cmd = [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}",
-           *web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://")), "--call", "web_app:app"]
+    cmd = _server_command(server, port, workers, env)
     env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")]))}
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,  # noqa: S603 - fixed argv
                             stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WEB_LOG", os.devnull), "wb"))
@@ -221,18 +235,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10, help="requests per user per phase and round")
     parser.add_argument("--clients", type=int, default=4, help="client processes sharing the users")
     parser.add_argument("--port", type=int, default=5871)
+    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress",
+                        help="waitress as `keireki serve` runs it (default), or gunicorn as the README's "
+                             "production command (several processes; rate limits then in Redis)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn's --workers (the README's: 4)")
+    parser.add_argument("--ratelimit-storage-url", default="redis://127.0.0.1:6379/11",
+                        help="KEIREKI_RATELIMIT_STORAGE_URL with --server gunicorn (several processes)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="keireki-bench-web-") as tmp:
         instance = Path(tmp)
         url, drop = _database(args.database, args.database_url, instance)
         env = {**os.environ, "KEIREKI_INSTANCE_DIR": str(instance), "KEIREKI_DATABASE_URL": url,
                "KEIREKI_BASE_URL": f"http://127.0.0.1:{args.port}"}
+        if args.server == "gunicorn":
+            env["KEIREKI_RATELIMIT_STORAGE_URL"] = args.ratelimit_storage_url
         server = None
         try:
             subprocess.run([str(Path(sys.executable).with_name("keireki")), "setup"], env=env, cwd=ROOT, check=True,  # noqa: S603
                            stdout=subprocess.DEVNULL)
-            server = _serve(env, args.port)
-            print(f"{args.database}: waitress {' '.join(server.args[5:-2])}, {args.users} users in "
+            server = _serve(env, args.port, args.server, args.workers)
+            print(f"{args.database}: {' '.join(map(str, server.args[2:]))}, {args.users} users in "
                   f"{args.clients} client processes, {args.rounds} rounds of {args.requests} requests per user "
                   "and phase", flush=True)
             result = measure(base=f"http://127.0.0.1:{args.port}", users=args.users, rounds=args.rounds,

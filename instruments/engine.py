@@ -174,6 +174,8 @@ def with_calculations(instrument: Instrument, answers: Mapping[str, Any], *, tod
     calculations in each entry), so expressions can refer to calculations like to answers."""
     state = _deep_copy(answers)
     order = _calculation_order(instrument)
+    if not order:
+        return state  # no calculations (most instruments): nothing to find among the answers
     wanted = {id(q) for q in order}
     rank = {id(q): i for i, q in enumerate(order)}
     found = [(node, path, scope) for node, path, scope in _instances(instrument.groups, state, ())

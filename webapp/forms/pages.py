@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import weakref
 from datetime import date
 from typing import Any
 
@@ -80,7 +81,30 @@ def _list_weight(instrument: Instrument, repeat: Group, language: str) -> int:
 
 def parts(instrument: Instrument, group: Group, language: str, budget: int = PART_BUDGET) -> list[Group]:
     """``group`` cut into consecutive parts that each fit the page budget in ``language`` (a long repeat
-    entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits."""
+    entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits. Worked out once per
+    process for each group, language and budget (an instrument is immutable; every page request asks)."""
+    known = _PARTS.get(id(instrument))
+    if known is None or known[0]() is not instrument:
+        key = id(instrument)
+        known = (weakref.ref(instrument, lambda _ref: _PARTS.pop(key, None)), {})
+        _PARTS[key] = known
+    cache = known[1]
+    hit = cache.get((id(group), language, budget))
+    if hit is not None and hit[0] is group:  # the group is held by the entry, so its id is not another's
+        return list(hit[1])
+    found = _parts(instrument, group, language, budget)
+    if len(cache) < _PARTS_PER_INSTRUMENT:
+        cache[(id(group), language, budget)] = (group, found)
+    return list(found)
+
+
+#: :func:`parts` of an instrument's groups: id(instrument) -> (a weak reference to it, (id(group), language,
+#: budget) -> (group, parts)); bounded per instrument (groups made on the fly are cached too).
+_PARTS: dict[int, tuple[weakref.ref[Instrument], dict[tuple[int, str, int], tuple[Group, list[Group]]]]] = {}
+_PARTS_PER_INSTRUMENT = 4096
+
+
+def _parts(instrument: Instrument, group: Group, language: str, budget: int) -> list[Group]:
     chunks: list[list[Question | Group]] = [[]]
     size = 0
     for node in items(group):

@@ -16,6 +16,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from instruments import engine
@@ -23,12 +25,12 @@ from instruments.model import UPLOAD_TYPES, Group, Instrument, Question
 from webapp.db import db_session
 from webapp.forms import page_service, pages
 from webapp.forms.rows import display, entry_summary, page_rows
-from webapp.models import Draft, Participant, Study, utcnow
+from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
 from webapp.participate import bp, career, contact, state
 from webapp.participate.services import go_on, intake_draft, resume_info
 from webapp.security import allows_upload
 from webapp.services import careers, responses, uploads
-from webapp.services.studies import instrument_of, version_by_id
+from webapp.services.studies import SLUG_MAX, instrument_of, version_by_id
 
 _ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
 
@@ -71,25 +73,43 @@ def _page_or_404(c: Ctx, page: str) -> Group:
     return group
 
 
+#: The id and fingerprint of every instrument version of the study of a slug: one query, built once.
+_STUDY_VERSIONS = (
+    select(InstrumentVersion.id, InstrumentVersion.fingerprint)
+    .join(Study, col(Study.id) == InstrumentVersion.study_id)
+    .where(col(Study.slug) == bindparam("slug"))
+)
+#: Per instrument version (id, fingerprint: a loaded version is immutable) the names of its pages that ask for
+#: a file, worked out once per process; as many entries as versions exist, a handful.
+_UPLOAD_PAGES: dict[tuple[int | None, str], frozenset[str]] = {}
+
+
+def _upload_pages(version_id: int | None, fingerprint: str) -> frozenset[str]:
+    key = (version_id, fingerprint)
+    found = _UPLOAD_PAGES.get(key)
+    if found is None:
+        version = version_by_id(session=db_session(), version_id=version_id) if version_id is not None else None
+        if version is None:
+            return frozenset()
+        instrument = instrument_of(version)
+        first: dict[str, Group] = {}
+        for group in instrument.groups:  # the page of a name is its first group (pages.find_page)
+            first.setdefault(group.name, group)
+        found = frozenset(name for name, group in first.items()
+                          if any(isinstance(n, Question) and n.type in UPLOAD_TYPES for n in group.walk()))
+        _UPLOAD_PAGES[key] = found
+    return found
+
+
 def _page_takes_files(args: dict[str, Any]) -> bool:
     """Whether page ``args["page"]`` of a study's instruments asks for a file (its POST may then carry one
-    up to ``KEIREKI_UPLOAD_MAX_BYTES``; every other page keeps the small body limit)."""
-    from sqlmodel import select
-
-    from webapp.models import InstrumentVersion
-    from webapp.services.studies import study_by_slug
-
-    session = db_session()
-    found = study_by_slug(session=session, slug=str(args.get("study", "")))
-    if found is None:
+    up to ``KEIREKI_UPLOAD_MAX_BYTES``; every other page keeps the small body limit). One small query (the
+    study's versions) per request; what each version's pages ask is worked out once per process."""
+    slug, page = str(args.get("study", "")), str(args.get("page", ""))
+    if not slug or len(slug) > SLUG_MAX:
         return False
-    ids = session.exec(select(InstrumentVersion.id).where(InstrumentVersion.study_id == found.id)).all()
-    for version_id in ids:
-        version = version_by_id(session=session, version_id=version_id)  # type: ignore[arg-type]
-        group = pages.find_page(instrument_of(version), str(args.get("page", ""))) if version else None
-        if group is not None and any(isinstance(n, Question) and n.type in UPLOAD_TYPES for n in group.walk()):
-            return True
-    return False
+    rows = db_session().exec(_STUDY_VERSIONS, params={"slug": slug}).all()
+    return any(page in _upload_pages(version_id, fingerprint) for version_id, fingerprint in rows)
 
 
 @bp.route("/<study>/form/<page>", methods=["GET", "POST"])
