@@ -14,7 +14,7 @@ from instruments.contract import TABLES, Column, resolve
 from instruments.model import Group, Instrument, Question
 
 from .types import Cell
-from .values import coerce
+from .values import Converter, coerce, converter
 
 #: Debrief instruments (filled by interviewers) give skill events the source ``interview``.
 _INTERVIEW_AUDIENCES = frozenset({"researcher", "interviewer"})
@@ -45,6 +45,19 @@ class FieldMap:
     record_codes: Mapping[str, str]
     #: ``record_with`` converted once: the constant cells of each fanned-out row.
     constants: Constants = field(default_factory=lambda: NO_CONSTANTS)
+    #: ``coerce`` of this question's answers (``column``, ``record_codes``), specialised once.
+    convert: Converter = field(init=False, repr=False, compare=False)
+    #: Where an answer goes, worked out once: the participant row, or the row of the scope's entry (when
+    #: there is one); otherwise (fanned-out rows, the top-level firm row) ``extract`` decides per answer.
+    into_participant: bool = field(init=False, repr=False, compare=False)
+    into_row: bool = field(init=False, repr=False, compare=False)
+    column_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convert", converter(self.column, self.record_codes))
+        object.__setattr__(self, "into_participant", not self.fanout and self.table == "participants")
+        object.__setattr__(self, "into_row", not self.fanout and self.table != "participants")
+        object.__setattr__(self, "column_name", self.column.name)
 
 
 @dataclass(frozen=True)
