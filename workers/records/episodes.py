@@ -96,11 +96,13 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
     cells.update(values)
     for extra in cells.keys() - _BLANK.keys():  # inputs (employer_name...) are not cells
         del cells[extra]
-    cells.update(
-        start=values.get("start") if start else None, start_precision=start.precision if start else None,
-        end=values.get("end") if end else None, end_precision=end.precision if end else None,
-        ongoing=ongoing, start_month=start_month, end_month=end_month,
-    )
+    cells["start"] = values.get("start") if start else None
+    cells["start_precision"] = start.precision if start else None
+    cells["end"] = values.get("end") if end else None
+    cells["end_precision"] = end.precision if end else None
+    cells["ongoing"] = ongoing
+    cells["start_month"] = start_month
+    cells["end_month"] = end_month
     status = _as_str(values.get("residence_status"))
     if cells["country"] is None and ((status is not None and status != "not_in_japan")
                                      or values.get("prefecture") is not None):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .plan import Constants, FieldMap, Plan, ScopePlan
+from .plan import INTO_PARTICIPANT, INTO_ROW, REPEAT, Constants, FieldMap, Plan, ScopePlan
 from .types import Cell
 from .values import Coerced
 
@@ -75,23 +75,25 @@ class _Reader:
     def scope(self, scope: ScopePlan, answers: Mapping[str, Any], path: str,
               row: RawRow | None, top_firm: list[RawRow]) -> None:
         participant = self.out.participant
-        for item in scope.items:
-            if isinstance(item, ScopePlan):
+        values = row.values if row is not None else None
+        get = answers.get
+        for question, convert, column, mode, item in scope.steps:
+            if mode == REPEAT:
                 self.repeat(item, answers, path, row)
                 continue
-            value = answers.get(item.question, _ABSENT)
+            value = get(question, _ABSENT)
             if value is _ABSENT:
                 continue
             # The common cases inline (a value for the participant row or the entry's own row): as put().
-            into = participant if item.into_participant else row.values if item.into_row and row is not None else None
-            if into is None:
+            into = participant if mode == INTO_PARTICIPANT else values if mode == INTO_ROW else None
+            if into is None or convert is None:
                 self.field(item, value, path, row, top_firm)
                 continue
-            result = item.convert(value)
+            result = convert(value)
             if isinstance(result, Coerced):
-                self.problem(result, path, item.question, row)
+                self.problem(result, path, question, row)
             elif result is not None:
-                into[item.column_name] = result
+                into[column] = result
 
     def problem(self, result: Coerced, path: str, name: str, row: RawRow | None) -> None:
         where = f"{path}.{name}" if path and name else path or name

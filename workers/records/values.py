@@ -210,5 +210,11 @@ def normalise_name(name: str) -> str:
 
 def pseudonym(prefix: str, name: str, key: bytes) -> str:
     """A stable reference for a name within a study: prefix + first 10 hex of HMAC-SHA256."""
-    digest = hmac.new(key, normalise_name(name).encode("utf-8"), hashlib.sha256).hexdigest()
-    return prefix + digest[:10]
+    return prefix + _digest(name, key)[:10]
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(name: str, key: bytes) -> str:
+    """HMAC-SHA256 of the normalised name (hex), kept for the names seen last: the same employers and firms
+    come back participant after participant."""
+    return hmac.new(key, normalise_name(name).encode("utf-8"), hashlib.sha256).hexdigest()
