@@ -96,7 +96,7 @@ def one_run(app, url: str, broker: str, tmp: Path, concurrency: int, batch: int 
         with app.app_context():
             session = db_session()
             ids = participant_ids(session=session)
-            server, worker = _backends_cpu(engine), _group_cpu(proc.pid)
+            server, worker, main = _backends_cpu(engine), _group_cpu(proc.pid), _cpu(proc.pid)
             start = time.perf_counter()
             queued = [j.id for j in enqueue_rebuild(session=session, participant_ids=ids, batch=batch)
                       if j.id is not None]
@@ -108,13 +108,14 @@ def one_run(app, url: str, broker: str, tmp: Path, concurrency: int, batch: int 
             time.sleep(0.1)
         wall = time.perf_counter() - start
         worker_cpu = _group_cpu(proc.pid) - worker
+        main_cpu = _cpu(proc.pid) - main
         after = _backends_cpu(engine)
         server_cpu = sum(cpu - server.get(pid, 0.0) for pid, cpu in after.items())
     failed = statuses.count("failed")
     if failed:
         raise RuntimeError(f"{failed} jobs failed; see {log}")
     return {"wall": wall, "people": len(ids), "jobs": len(queued), "worker_cpu": worker_cpu,
-            "server_cpu": server_cpu}
+            "main_cpu": main_cpu, "server_cpu": server_cpu}
 
 
 def main() -> int:
@@ -160,23 +161,31 @@ def main() -> int:
                                  data_dir=tmp / "data")
         app = create_app({}, settings=settings)
         speeds: dict[int, list[float]] = {1: [], 2: []}
+        busy: list[float] = []  # cores the 1-worker runs kept busy (worker + PostgreSQL CPU / wall)
         for _ in range(args.rounds):
             for concurrency in (1, 2):
                 r = one_run(app, url, args.broker_url, tmp, concurrency, args.batch)
                 speeds[concurrency].append(r["people"] / r["wall"])
+                if concurrency == 1:
+                    busy.append((r["worker_cpu"] + r["server_cpu"]) / r["wall"])
                 load = " ".join(f"{v:.1f}" for v in os.getloadavg())
                 print(f"{concurrency} worker{'s' if concurrency > 1 else ' '}: {r['wall']:6.1f} s, "
                       f"{r['people'] / r['wall']:6.1f} participants/s, worker CPU {r['worker_cpu']:.1f} s = "
-                      f"{1000 * r['worker_cpu'] / r['jobs']:.0f} ms per job of {args.batch}, PostgreSQL CPU "
-                      f"{1000 * r['server_cpu'] / r['jobs']:.0f} ms per job (load average {load})", flush=True)
+                      f"{1000 * r['worker_cpu'] / r['jobs']:.0f} ms per job of {args.batch} (of it the main process "
+                      f"{1000 * r['main_cpu'] / r['jobs']:.0f} ms), PostgreSQL CPU "
+                      f"{1000 * r['server_cpu'] / r['jobs']:.0f} ms per job, cores busy "
+                      f"{(r['worker_cpu'] + r['server_cpu']) / r['wall']:.2f} (load average {load})", flush=True)
         get_db(app).engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
     ratio = statistics.median(speeds[2]) / statistics.median(speeds[1])
+    cores = os.cpu_count() or 1
+    bound = min(2.0, cores / statistics.median(busy))
     print(f"2 workers / 1 worker: {ratio:.2f}x (median of {args.rounds}; goal >= 1.8x where cores allow, "
-          f"{os.cpu_count()} cores)")
+          f"{cores} cores). One worker kept {statistics.median(busy):.2f} cores busy (its processes and its "
+          f"PostgreSQL backends), so {cores} cores allow at most {bound:.2f}x, with nothing else running")
     return 0
 
 

@@ -258,10 +258,10 @@ def _measure(app) -> None:  # type: ignore[no-untyped-def]
         ids = list(conn.execute(sa.select(Participant.id).order_by(Participant.id)).scalars())
     r = run(app, ids, batch)
     n = len(ids)
-    print(f"conversion: {r['conversion']:.1f} s wall ({r['conversion_cpu']:.1f} s CPU) = "
+    print(f"conversion: {r['conversion']:.2f} s wall ({r['conversion_cpu']:.2f} s CPU) = "
           f"{n / r['conversion']:,.0f} responses/s per worker process ({r['rows']:.0f} rows, "
           f"{r['rows'] / n:.1f} per response)")
-    print(f"baseline:   {r['baseline']:.1f} s wall ({r['baseline_cpu']:.1f} s CPU) = {n / r['baseline']:,.0f} "
+    print(f"baseline:   {r['baseline']:.2f} s wall ({r['baseline_cpu']:.2f} s CPU) = {n / r['baseline']:,.0f} "
           f"responses/s (decode + replace the same {r['rows']:.0f} rows in copies of the record tables + mark "
           "converted)")
     print(f"ratio:      {r['conversion'] / r['baseline']:.2f}x wall, {r['conversion_cpu'] / r['baseline_cpu']:.2f}x "

@@ -96,7 +96,7 @@ def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], e
     }
     cells = {**derived, **{k: v for k, v in answered.items() if v is not None}}
     cells.update({k: v for k, v in facts.items() if v is not None or k not in cells})
-    return tuple(cells.get(name) for name in _PARTICIPANT_COLUMNS)
+    return tuple(map(cells.get, _PARTICIPANT_COLUMNS))
 
 
 def _firm_rows(code: str, rows: list[RawRow], key: bytes, flags: list[Flag]) -> list[Row]:
@@ -117,7 +117,7 @@ def _firm_rows(code: str, rows: list[RawRow], key: bytes, flags: list[Flag]) -> 
             values["sme"] = is_sme(employees if isinstance(employees, int) else None,
                                    _str(values.get("capital_band")), _str(values.get("industry")))
         values.update(firm_ref=ref, participant_code=code)
-        out.append(tuple(values.get(c) for c in _FIRM_COLUMNS))
+        out.append(tuple(map(values.get, _FIRM_COLUMNS)))
     return out
 
 
@@ -142,12 +142,16 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         reference = min(response.submitted_at.astimezone(UTC).date() if response.submitted_at.tzinfo
                         else response.submitted_at.date(), today)
         plan = plan_for(response.instrument)
+        first_row = len(extracted.rows)
         extract(extracted, plan, response.answers, response.meta, number, reference)
-        own_rows = [r for r in extracted.rows if r.response_no == number]
+        own_rows = extracted.rows[first_row:]  # the rows of this response (``response_no == number``)
         missing = required_problems(response.instrument, response.answers, own_rows, reference)
         extracted.problems.extend(missing)
-    episodes = sorted((derive_episode(r, pseudonym_key=pseudonym_key)
-                       for r in extracted.rows if r.table == "episodes"), key=sort_key)
+    by_table: dict[str, list[RawRow]] = {"episodes": [], "skill_events": [], "firms": []}
+    for raw in extracted.rows:
+        if raw.table in by_table:
+            by_table[raw.table].append(raw)
+    episodes = sorted([derive_episode(r, pseudonym_key=pseudonym_key) for r in by_table["episodes"]], key=sort_key)
     numbers = {id(e.raw): n for n, e in enumerate(episodes, start=1)}
     birth_year = extracted.participant.get("birth_year")
     nationality = _str(extracted.participant.get("nationality"))
@@ -155,14 +159,14 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     flags.extend(Flag(_episode_of(p.row, numbers), p.flag, p.detail) for p in extracted.problems)
 
     skill_rows: list[Row] = []
-    for raw in (r for r in extracted.rows if r.table == "skill_events"):
+    for raw in by_table["skill_events"]:
         values = dict(raw.values)
         if values.get("episode_no") is None:
             values["episode_no"] = _episode_of(raw.parent, numbers)
         values.update(participant_code=code, event_no=len(skill_rows) + 1)
-        skill_rows.append(tuple(values.get(c) for c in _SKILL_COLUMNS))
+        skill_rows.append(tuple(map(values.get, _SKILL_COLUMNS)))
         flags.extend(_dangling_episode(values, len(episodes)))
-    firm_rows = _firm_rows(code, [r for r in extracted.rows if r.table == "firms"], pseudonym_key, flags)
+    firm_rows = _firm_rows(code, by_table["firms"], pseudonym_key, flags)
     coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
                                                     n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
     skill_rows.extend(coded_skill)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, field
 from datetime import date
 
 from instruments.contract import EPISODES
@@ -15,6 +16,9 @@ from .values import normalise_name, pseudonym
 
 JAPAN = "JPN"
 _COLUMNS = EPISODES.column_names
+#: Every column empty: a new episode's cells start as a copy (in column order).
+_BLANK: dict[str, Cell] = dict.fromkeys(_COLUMNS)
+_ROW = operator.itemgetter(*_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -30,22 +34,19 @@ class Episode:
     end_month: int | None
     reference: date
 
+    #: ``cells``' country, residence status (texts, else None) and whether the country is Japan, read once.
+    country: str | None = field(init=False, compare=False)
+    status: str | None = field(init=False, compare=False)
+    in_japan: bool = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        country, status = self.cells.get("country"), self.cells.get("residence_status")
+        object.__setattr__(self, "country", country if isinstance(country, str) else None)
+        object.__setattr__(self, "status", status if isinstance(status, str) else None)
+        object.__setattr__(self, "in_japan", country == JAPAN)
+
     def get(self, name: str) -> Cell:
         return self.cells.get(name)
-
-    @property
-    def country(self) -> str | None:
-        value = self.cells.get("country")
-        return value if isinstance(value, str) else None
-
-    @property
-    def status(self) -> str | None:
-        value = self.cells.get("residence_status")
-        return value if isinstance(value, str) else None
-
-    @property
-    def in_japan(self) -> bool:
-        return self.country == JAPAN
 
     def span(self) -> tuple[int, int] | None:
         """(first, last) month index for sequences; a missing or inverted end gives one month."""
@@ -68,7 +69,7 @@ class Episode:
 
     def row(self, participant_code: str, episode_no: int) -> Row:
         cells = dict(self.cells, participant_code=participant_code, episode_no=episode_no)
-        return tuple(cells.get(name) for name in _COLUMNS)
+        return _ROW(cells)  # type: ignore[no-any-return,unused-ignore]  # every column is a key of the cells
 
 
 def _as_int(value: Cell) -> int | None:
@@ -91,12 +92,17 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
         end_month: int | None = month_index(raw.reference.year, raw.reference.month)
     else:
         end_month = end.end_month() if end else None
-    cells: dict[str, Cell] = {name: values.get(name) for name in _COLUMNS}
-    cells.update(
-        start=values.get("start") if start else None, start_precision=start.precision if start else None,
-        end=values.get("end") if end else None, end_precision=end.precision if end else None,
-        ongoing=ongoing, start_month=start_month, end_month=end_month,
-    )
+    cells = _BLANK.copy()
+    cells.update(values)
+    for extra in cells.keys() - _BLANK.keys():  # inputs (employer_name...) are not cells
+        del cells[extra]
+    cells["start"] = values.get("start") if start else None
+    cells["start_precision"] = start.precision if start else None
+    cells["end"] = values.get("end") if end else None
+    cells["end_precision"] = end.precision if end else None
+    cells["ongoing"] = ongoing
+    cells["start_month"] = start_month
+    cells["end_month"] = end_month
     status = _as_str(values.get("residence_status"))
     if cells["country"] is None and ((status is not None and status != "not_in_japan")
                                      or values.get("prefecture") is not None):
@@ -124,25 +130,31 @@ def sort_key(episode: Episode) -> tuple[bool, int, bool, int, int]:
 def transitions(episodes: list[Episode], *, participant_code: str, nationality: str | None) -> list[Row]:
     """Transition rows between consecutive episodes (already in time order), in vocabulary order."""
     rows: list[Row] = []
-    for number, (a, b) in enumerate(zip(episodes, episodes[1:], strict=False), start=1):
+    # What the rules read of each episode, read once: status, employer, occupation, country, in Japan.
+    facts = [(e.status, e.cells.get("employer_ref"), e.cells.get("occupation"), e.country, e.in_japan)
+             for e in episodes]
+    for number in range(1, len(episodes)):
+        a_status, a_employer, a_occupation, a_country, a_japan = facts[number - 1]
+        b_status, b_employer, b_occupation, b_country, b_japan = facts[number]
+        b = episodes[number]
         kinds: list[str] = []
-        same_employer = a.get("employer_ref") is not None and a.get("employer_ref") == b.get("employer_ref")
-        if a.status and b.status and a.status != b.status:
+        same_employer = a_employer is not None and a_employer == b_employer
+        if a_status and b_status and a_status != b_status:
             kinds.append("status_change")
-        if a.get("employer_ref") and b.get("employer_ref") and not same_employer:
+        if a_employer and b_employer and not same_employer:
             kinds.append("employer_change")
-        if a.get("occupation") and b.get("occupation") and a.get("occupation") != b.get("occupation"):
+        if a_occupation and b_occupation and a_occupation != b_occupation:
             kinds.append("occupation_change")
-        if a.in_japan and b.country and not b.in_japan and nationality in (None, b.country):
+        if a_japan and b_country and not b_japan and nationality in (None, b_country):
             kinds.append("return_home")
         if b.raw.values.get("overseas_subsidiary") is True:
             kinds.append("to_overseas_subsidiary")
-        if a.status and a.status.startswith("ti_") and b.status and b.status.startswith("ssw_"):
+        if a_status and a_status.startswith("ti_") and b_status and b_status.startswith("ssw_"):
             kinds.append("ti_to_ssw_same_employer" if same_employer else "ti_to_ssw_new_employer")
         if b.raw.values.get("promotion") is True and same_employer:
             kinds.append("promotion")
-        if a.country and not a.in_japan and b.in_japan:
+        if a_country and not a_japan and b_japan:
             kinds.append("entry_to_japan")
-        rows.extend((participant_code, number, number + 1, b.start_month, kind, a.status, b.status)
-                    for kind in kinds)
+        for kind in kinds:
+            rows.append((participant_code, number, number + 1, b.start_month, kind, a_status, b_status))
     return rows

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from instruments.contract import Column
-
-from .plan import Constants, FieldMap, Plan, ScopePlan
+from .plan import INTO_PARTICIPANT, INTO_ROW, REPEAT, Constants, FieldMap, Plan, ScopePlan
 from .types import Cell
-from .values import coerce
+from .values import Coerced
+
+_ABSENT = object()
 
 
 @dataclass(eq=False)
@@ -59,14 +59,13 @@ class _Reader:
         self.out.rows.append(row)
         return row
 
-    def put(self, row_values: dict[str, Cell], column: Column, value: object, codes: Mapping[str, str],
-            path: str, name: str, row: RawRow | None) -> None:
-        result = coerce(value, column, codes)
-        if result.problem is not None:
-            where = f"{path}.{name}" if path and name else path or name
-            self.out.problems.append(Problem(result.flag, f"{where}: {result.problem}", row))
-        if result.value is not None:
-            row_values[column.name] = result.value
+    def put(self, row_values: dict[str, Cell], fmap: FieldMap, value: object, path: str, name: str,
+            row: RawRow | None) -> None:
+        result = fmap.convert(value)
+        if isinstance(result, Coerced):  # a problem (its value is None)
+            self.problem(result, path, name, row)
+        elif result is not None:
+            row_values[fmap.column_name] = result
 
     def constants(self, row: RawRow, constants: Constants, path: str) -> None:
         row.values.update(constants.values)
@@ -75,11 +74,30 @@ class _Reader:
 
     def scope(self, scope: ScopePlan, answers: Mapping[str, Any], path: str,
               row: RawRow | None, top_firm: list[RawRow]) -> None:
-        for item in scope.items:
-            if isinstance(item, ScopePlan):
+        participant = self.out.participant
+        values = row.values if row is not None else None
+        get = answers.get
+        for question, convert, column, mode, item in scope.steps:
+            if mode == REPEAT:
                 self.repeat(item, answers, path, row)
-            elif item.question in answers:
-                self.field(item, answers[item.question], path, row, top_firm)
+                continue
+            value = get(question, _ABSENT)
+            if value is _ABSENT:
+                continue
+            # The common cases inline (a value for the participant row or the entry's own row): as put().
+            into = participant if mode == INTO_PARTICIPANT else values if mode == INTO_ROW else None
+            if into is None or convert is None:
+                self.field(item, value, path, row, top_firm)
+                continue
+            result = convert(value)
+            if isinstance(result, Coerced):
+                self.problem(result, path, question, row)
+            elif result is not None:
+                into[column] = result
+
+    def problem(self, result: Coerced, path: str, name: str, row: RawRow | None) -> None:
+        where = f"{path}.{name}" if path and name else path or name
+        self.out.problems.append(Problem(result.flag, f"{where}: {result.problem}", row))
 
     def field(self, fmap: FieldMap, value: object, path: str, row: RawRow | None,
               top_firm: list[RawRow]) -> None:
@@ -88,24 +106,24 @@ class _Reader:
             qpath = f"{path}.{name}" if path else name
             for item in value if isinstance(value, list) else [value]:
                 child = self.new_row(fmap.table, qpath, row)
-                self.put(child.values, fmap.column, item, fmap.record_codes, qpath, "", child)
+                self.put(child.values, fmap, item, qpath, "", child)
                 self.constants(child, fmap.constants, qpath)
         elif fmap.table == "participants":
-            self.put(self.out.participant, fmap.column, value, fmap.record_codes, path, name, row)
+            self.put(self.out.participant, fmap, value, path, name, row)
         elif row is not None:
-            self.put(row.values, fmap.column, value, fmap.record_codes, path, name, row)
+            self.put(row.values, fmap, value, path, name, row)
         else:  # a firms.* question at the top: the manager's own firm row
             if not top_firm:
                 top_firm.append(self.new_row("firms", "", None))
             firm = top_firm[0]
-            self.put(firm.values, fmap.column, value, fmap.record_codes, path, name, firm)
+            self.put(firm.values, fmap, value, path, name, firm)
 
     def repeat(self, repeat: ScopePlan, answers: Mapping[str, Any], path: str, row: RawRow | None) -> None:
         entries = answers.get(repeat.name or "")
         if not isinstance(entries, list):
             return
         for index, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
+            if type(entry) is not dict and not isinstance(entry, Mapping):
                 continue
             entry_path = f"{path}.{repeat.name}[{index}]" if path else f"{repeat.name}[{index}]"
             entry_row = row

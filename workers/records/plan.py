@@ -6,15 +6,17 @@ Nothing here knows a question name: every mapping comes from ``Question.record``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from instruments.contract import TABLES, Column, resolve
 from instruments.model import Group, Instrument, Question
 
 from .types import Cell
-from .values import coerce
+from .values import Converter, coerce, converter
 
 #: Debrief instruments (filled by interviewers) give skill events the source ``interview``.
 _INTERVIEW_AUDIENCES = frozenset({"researcher", "interviewer"})
@@ -45,6 +47,19 @@ class FieldMap:
     record_codes: Mapping[str, str]
     #: ``record_with`` converted once: the constant cells of each fanned-out row.
     constants: Constants = field(default_factory=lambda: NO_CONSTANTS)
+    #: ``coerce`` of this question's answers (``column``, ``record_codes``), specialised once.
+    convert: Converter = field(init=False, repr=False, compare=False)
+    #: Where an answer goes, worked out once: the participant row, or the row of the scope's entry (when
+    #: there is one); otherwise (fanned-out rows, the top-level firm row) ``extract`` decides per answer.
+    into_participant: bool = field(init=False, repr=False, compare=False)
+    into_row: bool = field(init=False, repr=False, compare=False)
+    column_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convert", converter(self.column, self.record_codes))
+        object.__setattr__(self, "into_participant", not self.fanout and self.table == "participants")
+        object.__setattr__(self, "into_row", not self.fanout and self.table != "participants")
+        object.__setattr__(self, "column_name", self.column.name)
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,23 @@ class ScopePlan:
     items: tuple[FieldMap | ScopePlan, ...]
     #: ``record_with`` converted once: the constant cells of each entry's row.
     constants: Constants = field(default_factory=lambda: NO_CONSTANTS)
+    #: ``items`` as ``extract`` walks them, unpacked once: (question, converter, column name, mode, item) with
+    #: mode ``REPEAT`` (item an inner ScopePlan), ``INTO_PARTICIPANT``, ``INTO_ROW`` or ``OTHER``.
+    steps: tuple[tuple[str, Converter | None, str, int, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        steps: list[tuple[str, Converter | None, str, int, Any]] = []
+        for item in self.items:
+            if isinstance(item, ScopePlan):
+                steps.append(("", None, "", REPEAT, item))
+            else:
+                mode = INTO_PARTICIPANT if item.into_participant else INTO_ROW if item.into_row else OTHER
+                steps.append((item.question, item.convert, item.column_name, mode, item))
+        object.__setattr__(self, "steps", tuple(steps))
+
+
+#: Modes of a :attr:`ScopePlan.steps` item.
+REPEAT, INTO_PARTICIPANT, INTO_ROW, OTHER = range(4)
 
 
 @dataclass(frozen=True)
@@ -69,7 +101,7 @@ class Plan:
     #: Default ``skill_events.source`` of this instrument.
     skill_source: str
 
-    @property
+    @functools.cached_property
     def maps_records(self) -> bool:
         """False for instruments with no record mapping at all (screening, consent)."""
         def any_mapping(scope: ScopePlan) -> bool:

@@ -9,6 +9,7 @@ every expression.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,17 @@ from typing import Any
 from instruments.convert import NOT_ANSWERED
 from instruments.engine import with_calculations
 from instruments.errors import ExpressionError
-from instruments.expressions import Context, evaluate_bool, evaluate_string
+from instruments.expressions import (
+    Binary,
+    Context,
+    Ref,
+    String,
+    evaluate_bool,
+    evaluate_string,
+    parse,
+    resolve_reference,
+)
+from instruments.expressions.values import is_numeric
 from instruments.model import Group, Instrument, Question
 
 from .extract import Problem, RawRow
@@ -43,6 +54,21 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+@functools.lru_cache(maxsize=1024)
+def _equals_text(expression: str) -> tuple[str, str] | None:
+    """``(name, text)`` when ``expression`` is ``${name} = 'text'`` with a text that is not a number (most
+    relevance rules: ``${recognised} = 'yes'``), else None. Such a rule is true exactly when the answer's value
+    is that same text, when the value is a text (``instruments.expressions.values.equals``)."""
+    try:
+        node = parse(expression)
+    except ExpressionError:
+        return None
+    if (isinstance(node, Binary) and node.op == "=" and isinstance(node.left, Ref) and isinstance(node.right, String)
+            and not is_numeric(node.right.value)):
+        return node.left.name, node.right.value
+    return None
+
+
 class _Check:
     def __init__(self, instrument: Instrument, answers: Mapping[str, Any], today: date) -> None:
         self.instrument, self.answers, self.today = instrument, answers, today
@@ -66,10 +92,16 @@ class _Check:
             key = (id(item), path)
             shown = self._seen.get(key)
             if shown is None:
-                try:
-                    shown = evaluate_bool(item.relevant, Context(self.state(), self.today, entry=path))
-                except ExpressionError:
-                    shown = True  # a broken expression is the checker's finding: the question was shown
+                context = Context(self.state(), self.today, entry=path)
+                simple = _equals_text(item.relevant)
+                value = resolve_reference(simple[0], context) if simple else None
+                if simple and isinstance(value, str):
+                    shown = value == simple[1]  # what the evaluator gives, without walking the tree
+                else:
+                    try:
+                        shown = evaluate_bool(item.relevant, context)
+                    except ExpressionError:
+                        shown = True  # a broken expression is the checker's finding: the question was shown
                 self._seen[key] = shown
             if not shown:
                 return False
@@ -93,13 +125,16 @@ class _Check:
             return group.min_count
 
     def walk(self, plan: _Scope, scope: Mapping[str, Any], path: EntryPath, prefix: str) -> None:
-        for question, chain in plan.questions:
-            if _empty(scope.get(question.name)) and self.relevant(chain, path) and self.required(question, path):
-                self.missing.append(prefix + question.name)
-        for group, chain, inner in plan.repeats:
-            entries = scope.get(group.name)
+        get = scope.get
+        for name, question, chain in plan.questions:
+            value = get(name)
+            empty = value is None or (not value and _empty(value))
+            if empty and self.relevant(chain, path) and self.required(question, path):
+                self.missing.append(prefix + name)
+        for group, chain, inner, counted in plan.repeats:
+            entries = get(group.name)
             entries = entries if isinstance(entries, list) else []
-            low = self.minimum(group, path) if (group.min_count or group.repeat_count) else None
+            low = self.minimum(group, path) if counted else None
             if low is not None and len(entries) < low and self.relevant(chain, path):
                 self.missing.append(prefix + group.name)
             for index, entry in enumerate(entries):
@@ -112,22 +147,25 @@ class _Scope:
     """The required questions and the repeats of one level of an instrument, each with its chain of
     enclosing groups (for relevance), computed once per instrument."""
 
-    questions: tuple[tuple[Question, tuple[Question | Group, ...]], ...]
-    repeats: tuple[tuple[Group, tuple[Question | Group, ...], _Scope], ...]
+    #: (name, question, chain)
+    questions: tuple[tuple[str, Question, tuple[Question | Group, ...]], ...]
+    #: (group, chain, its inner scope, whether it has a minimum: ``min_count`` or ``repeat_count``)
+    repeats: tuple[tuple[Group, tuple[Question | Group, ...], _Scope, bool], ...]
 
 
 def _compile(children: tuple[Question | Group, ...], chain: tuple[Question | Group, ...]) -> _Scope:
-    questions: list[tuple[Question, tuple[Question | Group, ...]]] = []
-    repeats: list[tuple[Group, tuple[Question | Group, ...], _Scope]] = []
+    questions: list[tuple[str, Question, tuple[Question | Group, ...]]] = []
+    repeats: list[tuple[Group, tuple[Question | Group, ...], _Scope, bool]] = []
 
     def visit(nodes: tuple[Question | Group, ...], outer: tuple[Question | Group, ...]) -> None:
         for node in nodes:
             if isinstance(node, Group) and node.repeat:
-                repeats.append((node, (*outer, node), _compile(node.children, (*outer, node))))
+                repeats.append((node, (*outer, node), _compile(node.children, (*outer, node)),
+                                bool(node.min_count or node.repeat_count)))
             elif isinstance(node, Group):
                 visit(node.children, (*outer, node))
             elif node.required and node.type not in NOT_ANSWERED:
-                questions.append((node, (*outer, node)))
+                questions.append((node.name, node, (*outer, node)))
 
     visit(children, chain)
     return _Scope(tuple(questions), tuple(repeats))

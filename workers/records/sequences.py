@@ -20,6 +20,8 @@ of the episodes table) so a spell joins back to the episodes it covers.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from .episodes import Episode
 from .types import Row
 
@@ -85,10 +87,10 @@ def spells(participant_code: str, first: int, states: tuple[str, ...],
     gaps left out; the episode columns are empty when ``owners`` is not given."""
     rows: list[Row] = []
     run_start = 0
-    for index in range(1, len(states) + 1):
-        if index == len(states) or states[index] != states[run_start]:
-            if states[run_start] != GAP:
-                rows.append((participant_code, first + run_start, first + index - 1, states[run_start],
-                             owners[run_start] if owners else None, owners[index - 1] if owners else None))
-            run_start = index
+    for name, run in groupby(states):  # runs of one state, walked in C rather than month by month
+        run_end = run_start + len(list(run))
+        if name != GAP:
+            rows.append((participant_code, first + run_start, first + run_end - 1, name,
+                         owners[run_start] if owners else None, owners[run_end - 1] if owners else None))
+        run_start = run_end
     return rows
