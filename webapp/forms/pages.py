@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
 import weakref
 from datetime import date
 from typing import Any
@@ -83,12 +84,7 @@ def parts(instrument: Instrument, group: Group, language: str, budget: int = PAR
     """``group`` cut into consecutive parts that each fit the page budget in ``language`` (a long repeat
     entry in Burmese is two pages on a phone); one part, ``group`` itself, when it fits. Worked out once per
     process for each group, language and budget (an instrument is immutable; every page request asks)."""
-    known = _PARTS.get(id(instrument))
-    if known is None or known[0]() is not instrument:
-        key = id(instrument)
-        known = (weakref.ref(instrument, lambda _ref: _PARTS.pop(key, None)), {})
-        _PARTS[key] = known
-    cache = known[1]
+    cache = per_instrument(_PARTS, instrument)
     hit = cache.get((id(group), language, budget))
     if hit is not None and hit[0] is group:  # the group is held by the entry, so its id is not another's
         return list(hit[1])
@@ -98,10 +94,34 @@ def parts(instrument: Instrument, group: Group, language: str, budget: int = PAR
     return list(found)
 
 
-#: :func:`parts` of an instrument's groups: id(instrument) -> (a weak reference to it, (id(group), language,
-#: budget) -> (group, parts)); bounded per instrument (groups made on the fly are cached too).
-_PARTS: dict[int, tuple[weakref.ref[Instrument], dict[tuple[int, str, int], tuple[Group, list[Group]]]]] = {}
+_Store = dict[int, tuple["weakref.ref[Instrument]", dict[Any, Any]]]
+_STORE_LOCK = threading.Lock()
+
+
+def per_instrument(store: _Store, instrument: Instrument) -> dict[Any, Any]:
+    """The cache of ``instrument`` in ``store`` (keyed by its id, checked against a weak reference, since an id
+    can be reused; dropped when the instrument goes). A loaded instrument never changes, so what is derived
+    from it is worked out once per process (``rows.shown``, :func:`parts`)."""
+    known = store.get(id(instrument))
+    if known is None or known[0]() is not instrument:
+        key = id(instrument)
+        with _STORE_LOCK:
+            known = (weakref.ref(instrument, lambda _ref: store.pop(key, None)), {})
+            store[key] = known
+    return known[1]
+
+
+#: :func:`parts` of an instrument's groups: (id(group), language, budget) -> (group, parts); bounded per
+#: instrument (groups made on the fly are cached too).
+_PARTS: _Store = {}
 _PARTS_PER_INSTRUMENT = 4096
+
+
+def entry_query(page: Group | None, repeat: str) -> str | None:
+    """The ``r`` of an entry link of ``repeat`` on ``page``: none for the page's first repeat (the entry route's
+    default, intake_routes._entry_at), else the repeat's name."""
+    first = next(iter(repeats(page)), None) if page is not None else None
+    return None if first is not None and first.name == repeat else repeat
 
 
 def _parts(instrument: Instrument, group: Group, language: str, budget: int) -> list[Group]:

@@ -4,8 +4,6 @@ compiled relevance rules the page's script evaluates (the same rules the server 
 from __future__ import annotations
 
 import json
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -22,7 +20,7 @@ from instruments.model import Choice, Group, Instrument, Question
 from instruments.rules import is_lite, needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
 from webapp.forms.fields_geo import note_geolocation
-from webapp.forms.pages import Entry, answerable, items, repeats, scope_of
+from webapp.forms.pages import Entry, answerable, entry_query, find_page, items, per_instrument, scope_of
 
 
 def _rules(group: Group, inherited: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
@@ -70,24 +68,17 @@ def _shown_now(instrument: Instrument, question: Question, language: str,
                  choices=tuple(getattr(field, "choices", None) or ()))
 
 
-#: Per instrument (its id, checked against a weak reference: an id can be reused): (question id, language) ->
-#: what the question shows. A loaded instrument never changes, so this is worked out once per process.
-_SHOWN: dict[int, tuple[weakref.ref[Instrument], dict[tuple[int, str], Shown]]] = {}
-_SHOWN_LOCK = threading.Lock()
+#: Per instrument (``pages.per_instrument``): (question id, language) -> what the question shows.
+_SHOWN: dict[int, Any] = {}
 
 
 def shown(instrument: Instrument, question: Question, language: str) -> Shown:
     """What ``question`` shows in ``language`` with all its choices, cached per instrument and language (a
     question with a ``choice_filter`` offers what the answers keep: see :func:`page_rows`)."""
-    known = _SHOWN.get(id(instrument))
-    if known is None or known[0]() is not instrument:
-        key = id(instrument)
-        with _SHOWN_LOCK:
-            known = (weakref.ref(instrument, lambda _ref: _SHOWN.pop(key, None)), {})
-            _SHOWN[key] = known
-    found = known[1].get((id(question), language))
+    cache = per_instrument(_SHOWN, instrument)
+    found = cache.get((id(question), language))
     if found is None:
-        found = known[1][(id(question), language)] = _shown_now(instrument, question, language, None)
+        found = cache[(id(question), language)] = _shown_now(instrument, question, language, None)
     return found
 
 
@@ -145,8 +136,7 @@ def page_rows(
     referenced: set[str] = set()
     rows: list[dict[str, Any]] = []
     # A page's first repeat is the one its entry links lead to without ``?r=`` (intake_routes._entry_at).
-    page = next((p for p in instrument.groups if p.name == group.name), None)
-    first = next(iter(repeats(page)), None) if page is not None else None
+    page = find_page(instrument, group.name)  # None on an entry's page: its repeats keep ?r=
     for node in nodes:
         row: dict[str, Any] = {
             "name": node.name,
@@ -161,7 +151,7 @@ def page_rows(
         row["error"] = messages.message(error, instrument=instrument, language=language) if error else None
         if isinstance(node, Group):
             row.update(kind="repeat", group=node, label=instrument.text(node.label, language) or node.name,
-                       query="" if first is not None and node.name == first.name else f"?r={node.name}")
+                       query=f"?r={r}" if (r := entry_query(page, node.name)) else "")
         elif not answerable(node):
             row.update(kind="note", text=instrument.text(node.label, language))
             if node.type != "note":

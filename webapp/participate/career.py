@@ -154,13 +154,7 @@ class _Urls:
     def edit(self, item: Answered) -> str:
         page = _page_of(self.instrument, item.repeat)
         return url_for("participate.entry", study=self.slug, page=page.name if page else "-", n=item.index + 1,
-                       r=self._query(page, item.repeat))
-
-    @staticmethod
-    def _query(page: Group | None, repeat: str) -> str | None:
-        """``?r=`` only where the entry is not of its page's first repeat (the entry route's default)."""
-        first = next(iter(pages.repeats(page)), None) if page is not None else None
-        return None if first is not None and first.name == repeat else repeat
+                       r=pages.entry_query(page, item.repeat))
 
     def add(self, repeat: str) -> str | None:
         page = _page_of(self.instrument, repeat)
@@ -168,7 +162,8 @@ class _Urls:
         count = len(self.answers.get(repeat) or [])
         if page is None or group is None or (group.max_count is not None and count >= group.max_count):
             return None
-        return url_for("participate.entry", study=self.slug, page=page.name, n=count + 1, r=self._query(page, repeat))
+        return url_for("participate.entry", study=self.slug, page=page.name, n=count + 1,
+                       r=pages.entry_query(page, repeat))
 
 
 def _texts(item: Answered, instrument: Instrument, labels: dict[str, dict[str, str]], language: str,
