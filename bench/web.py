@@ -164,7 +164,27 @@ def _serve(env: dict[str, str], port: int, server: str = "waitress", workers: in
     raise RuntimeError("the web server did not answer")
 
 
-def measure(*, base: str, users: int, rounds: int, per_user: int, processes: int) -> dict[str, Any]:
+def _server_cpu(pgid: int | None) -> float:
+    """CPU seconds (user + system) of the server's processes so far: those of its process group (waitress:
+    one process; gunicorn: the arbiter and its workers), from ``/proc``; 0 where there is no ``/proc``."""
+    if pgid is None or not os.path.isdir("/proc"):
+        return 0.0
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, …, utime (12th), stime
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(*, base: str, users: int, rounds: int, per_user: int, processes: int,
+            server_pgid: int | None = None) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     shares = [users // processes + (1 if i < users % processes else 0) for i in range(processes)]
     pipes = []
@@ -183,15 +203,17 @@ def measure(*, base: str, users: int, rounds: int, per_user: int, processes: int
     latencies: dict[str, list[float]] = {p: [] for p in PHASES}
     errors = dict.fromkeys(PHASES, 0)
     ratios: dict[str, list[float]] = {"form GET": [], "page save": []}
+    cpu: dict[str, list[float]] = {p: [] for p in PHASES}  # the server's CPU per request, per round
     try:
         for r in range(1, rounds + 1):
             rates = {}
             for phase in PHASES:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), _server_cpu(server_pgid)
                 for pipe in pipes:
                     pipe.send((phase, per_user))
                 results = [x for pipe in pipes for x in pipe.recv()]
                 rates[phase] = len(results) / (time.perf_counter() - began)
+                cpu[phase].append((_server_cpu(server_pgid) - began_cpu) / len(results))
                 latencies[phase].extend(t for t, _ in results)
                 errors[phase] += sum(1 for _, ok in results if not ok)
             ratios["form GET"].append(rates["form GET"] / rates["trivial GET"])
@@ -204,7 +226,7 @@ def measure(*, base: str, users: int, rounds: int, per_user: int, processes: int
             pipe.send(None)
         for proc in procs:
             proc.join(10)
-    return {"latencies": latencies, "errors": errors, "ratios": ratios}
+    return {"latencies": latencies, "errors": errors, "ratios": ratios, "cpu": cpu}
 
 
 def _database(kind: str, server: str, instance: Path) -> tuple[str, Any]:
@@ -258,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.clients} client processes, {args.rounds} rounds of {args.requests} requests per user "
                   "and phase", flush=True)
             result = measure(base=f"http://127.0.0.1:{args.port}", users=args.users, rounds=args.rounds,
-                             per_user=args.requests, processes=args.clients)
+                             per_user=args.requests, processes=args.clients, server_pgid=server.pid)
         finally:
             if server is not None:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -268,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     lat = result["latencies"]
     for phase in PHASES:
         print(f"{phase:>12}: p50 {_percentile(lat[phase], 0.5) * 1000:.1f} ms, "
-              f"p99 {_percentile(lat[phase], 0.99) * 1000:.1f} ms, errors {result['errors'][phase]}")
+              f"p99 {_percentile(lat[phase], 0.99) * 1000:.1f} ms, errors {result['errors'][phase]}, "
+              f"server CPU {statistics.median(result['cpu'][phase]) * 1000:.2f} ms per request (median of rounds)")
     for name, values in result["ratios"].items():
         print(f"median ratio {name} / trivial: {statistics.median(values):.2f}x "
               f"(rounds: {', '.join(f'{v:.2f}' for v in values)})")

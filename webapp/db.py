@@ -234,18 +234,21 @@ def _begin_immediate(conn: sa.Connection, queue: WriteQueue) -> None:
 
 
 def _take_sqlite_lock(conn: sa.Connection, deadline: float) -> None:
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute("PRAGMA busy_timeout=0")  # on the driver: statements of no interest to SQLAlchemy's events
     try:
         for attempt in range(1_000_000):
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                dbapi.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as exc:
-                if not is_transient(exc) or time.perf_counter() >= deadline:
-                    raise
+            except sqlite3.OperationalError as exc:
+                wrapped = OperationalError("BEGIN IMMEDIATE", None, exc)
+                if not is_transient(wrapped) or time.perf_counter() >= deadline:
+                    raise wrapped from exc
             time.sleep(min(0.001 * 2 ** min(attempt, 4), 0.01) * (0.5 + random.random()))  # noqa: S311
     finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
+        dbapi.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -279,7 +282,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             if conn.get_execution_options().get("sqlite_immediate"):
                 _begin_immediate(conn, queue)
             else:
-                conn.exec_driver_sql("BEGIN")
+                conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -370,6 +373,13 @@ def _note_statement(state: Any) -> None:
 def _note_commit(session: Session) -> None:
     if session.info.pop("keireki_wrote", False) and _WATCHED in session.info:
         g.keireki_committed = True
+
+
+def note_written(session: Session) -> None:
+    """Tell the request that ``session`` wrote past the ORM (a Core statement on its connection, which the
+    ``do_orm_execute`` listener does not see): its next commit counts as the request's, as a flush's would."""
+    if _WATCHED in session.info:
+        session.info["keireki_wrote"] = True
 
 
 def _note_rollback(session: Session, _transaction: Any) -> None:

@@ -88,6 +88,12 @@ def _open(sealed: str) -> dict[str, Any]:
     return {k: v for k, v in opened.items() if k in SECRETS} if isinstance(opened, dict) else {}
 
 
+def _plain(study: Study, key: str) -> Any:
+    """One value of this browser's state for ``study`` that is not a secret (``pid``, ``lang``), read
+    without opening the secrets (a decryption that a page only needs where it shows them)."""
+    return session.get(_KEY, {}).get(study.slug, {}).get(key)
+
+
 def state(study: Study) -> dict[str, Any]:
     """This browser's state for ``study``, secrets opened (a copy; write with :func:`update`)."""
     raw = dict(session.get(_KEY, {}).get(study.slug, {}))
@@ -116,7 +122,7 @@ def forget(study: Study) -> None:
 
 
 def participant(study: Study) -> Participant | None:
-    pid = state(study).get("pid")
+    pid = _plain(study, "pid")
     if not isinstance(pid, int):
         return None
     person = db_session().get(Participant, pid)
@@ -139,7 +145,7 @@ def choose_language(study: Study) -> str:
             db_session().add(person)
             db_session().commit()
         return asked
-    remembered = state(study).get("lang")
+    remembered = _plain(study, "lang")
     if remembered in languages:
         return str(remembered)
     person = participant(study)

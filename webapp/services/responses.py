@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from instruments import engine
 from instruments.model import Instrument
 from webapp.crypto import hash_token
-from webapp.db import begin_serialised, without_write_lock
+from webapp.db import begin_serialised, note_written, without_write_lock
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services import careers
 from webapp.services.passwords import hash_code, verify_code
@@ -296,6 +297,16 @@ def open_draft(*, session: Session, participant: Participant, now: datetime) -> 
     return draft
 
 
+#: A draft's saved state, one statement built once (an ORM flush of the loaded draft costs more than the page).
+_SAVE_DRAFT = (
+    sa.update(Draft)
+    .where(col(Draft.id) == sa.bindparam("draft_id"))
+    .values(answers=sa.bindparam("answers", type_=sa.JSON), meta=sa.bindparam("meta", type_=sa.JSON),
+            page=sa.bindparam("page"), updated_at=sa.bindparam("updated_at", type_=Draft.__table__.c.updated_at.type),
+            expires_at=sa.bindparam("expires_at", type_=Draft.__table__.c.expires_at.type))
+)
+
+
 def save_page(
     *,
     session: Session,
@@ -305,16 +316,25 @@ def save_page(
     page: str | None,
     now: datetime,
 ) -> Draft:
-    """Save a page's state into the draft and push its expiry ``draft_expiry_days`` past now. Commits."""
+    """Save a page's state into the draft and push its expiry ``draft_expiry_days`` past now. Commits.
+
+    One UPDATE of the draft's row (the loaded ``draft`` then holds what was written, as committed state);
+    the participant and the study are in the session already (the page loaded them), so they cost no query.
+    """
     participant = session.get(Participant, draft.participant_id)
     study = session.get(Study, participant.study_id) if participant else None
     days = study.draft_expiry_days if study else 30
-    draft.answers = answers
-    draft.meta = meta
-    draft.page = page
-    draft.updated_at = now
-    draft.expires_at = now + timedelta(days=days)
-    session.add(draft)
+    values = {"answers": answers, "meta": meta, "page": page, "updated_at": now,
+              "expires_at": now + timedelta(days=days)}
+    if draft.id is None or draft in session.new:  # not yet written: the ORM inserts it
+        for key, value in values.items():
+            setattr(draft, key, value)
+        session.add(draft)
+    else:
+        session.connection().execute(_SAVE_DRAFT, {"draft_id": draft.id, **values})
+        note_written(session)
+        for key, value in values.items():
+            set_committed_value(draft, key, value)
     session.commit()
     return draft
 
