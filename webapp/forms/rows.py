@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_wtf.form import SUBMIT_METHODS
+from markupsafe import Markup, escape
 from wtforms.form import Form
 
 from instruments import engine
@@ -80,6 +81,72 @@ def shown(instrument: Instrument, question: Question, language: str) -> Shown:
     if found is None:
         found = cache[(id(question), language)] = _shown_now(instrument, question, language, None)
     return found
+
+
+#: Per instrument (``pages.per_instrument``): a question row's markup (``_fields.html``'s ``question`` macro),
+#: keyed by everything it depends on (:func:`_memo`); a text field's markup with :data:`_TYPED` where its value
+#: goes, so that what a participant typed is never kept here. Bounded per instrument.
+_MARKUP: dict[int, Any] = {}
+_MARKUP_PER_INSTRUMENT = 8192
+_TYPED = "\x00typed\x00"
+_CHOSEN = object()  #: a row whose markup depends on a choice (the key holds it), not on a typed value
+
+
+@dataclass(frozen=True)
+class Memo:
+    """Where a row's markup is kept (:func:`row_markup`): the instrument's cache, the key, and the typed value
+    written into the kept markup (or :data:`_CHOSEN`)."""
+
+    cache: dict[Any, Any]
+    key: tuple[Any, ...]
+    typed: Any
+
+
+def _memo(instrument: Instrument, node: Question, language: str, row: dict[str, Any]) -> Memo | None:
+    """How the markup of a question or note row is kept, or None for a row drawn every time (a message, a
+    file, fields holding what was posted, choices filtered by the answers: see :func:`page_rows`)."""
+    if row["error"]:
+        return None
+    if row["kind"] == "note":
+        key = (id(node), language, row["name"], row["hidden"], "note")
+        return Memo(per_instrument(_MARKUP, instrument), key, _CHOSEN)
+    widget, data = row["widget"], row["field"].data
+    if widget in ("radio", "checkboxes", "checkbox", "select"):
+        chosen = tuple(data) if isinstance(data, list) else data
+        try:
+            hash(chosen)
+        except TypeError:
+            return None
+        return Memo(per_instrument(_MARKUP, instrument), (id(node), language, row["name"], row["hidden"], "v", chosen),
+                    _CHOSEN)
+    if widget == "file":
+        return None
+    return Memo(per_instrument(_MARKUP, instrument), (id(node), language, row["name"], row["hidden"], "t"), data)
+
+
+def row_markup(row: dict[str, Any], draw: Any) -> Markup:
+    """A row's markup, ``draw(row)`` (the ``question`` macro), drawn once per key (:func:`_memo`) and
+    kept; a text field's value is escaped into the kept markup where the macro writes ``field.data or ''``.
+    A row without a memo, or whose drawn markup does not hold the value's place exactly once, is drawn
+    every time. Rendering a page's questions was most of its rendering (bench/README.md, "Web requests")."""
+    memo: Memo | None = row.get("memo")
+    if memo is None:
+        return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
+    found = memo.cache.get(memo.key)
+    if found is None:
+        if memo.typed is _CHOSEN:
+            found = (Markup(draw(row)),)  # noqa: S704 - the macro's own (escaped) markup
+        else:
+            drawn = str(draw({**row, "field": FieldView(_TYPED, row["field"].choices, row["field"].render_kw)}))
+            before, place, after = drawn.partition(_TYPED)
+            if not place or _TYPED in after:
+                return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
+            found = (Markup(before), Markup(after))  # noqa: S704 - the macro's own (escaped) markup
+        if len(memo.cache) < _MARKUP_PER_INSTRUMENT:
+            memo.cache[memo.key] = found
+    if len(found) == 1:
+        return found[0]  # type: ignore[no-any-return]
+    return found[0] + escape(memo.typed or "") + found[1]  # type: ignore[no-any-return]
 
 
 def _data(question: Question, values: dict[str, Any]) -> Any:
@@ -156,6 +223,7 @@ def page_rows(
             row.update(kind="note", text=instrument.text(node.label, language))
             if node.type != "note":
                 continue
+            row["memo"] = _memo(instrument, node, language, row)
         else:
             if fields is not None:
                 field: Any = fields[node.name]
@@ -169,6 +237,8 @@ def page_rows(
                 field = FieldView(data=_data(node, values), choices=look.choices, render_kw=look.render_kw)
             row.update(kind="question", field=field, widget=look.widget, label=look.label, hint=look.hint,
                        required=node.required is True, input_type=look.input_type)
+            if fields is None and not node.choice_filter:  # what it shows is the instrument's (rows.shown)
+                row["memo"] = _memo(instrument, node, language, row)
         rows.append(row)
     scope = scope_of(answers, entry)
     known = {

@@ -29,9 +29,10 @@ def init_app(app: Flask) -> None:
     from webapp.participate import channels, intake_routes, personal, routes  # noqa: F401  (registers the views)
 
     app.register_blueprint(bp)
-    from webapp.forms.rows import rule_scripts
+    from webapp.forms.rows import row_markup, rule_scripts
 
     app.add_template_global(rule_scripts)
+    app.add_template_global(row_markup)
     app.add_template_filter(relative, "rel")  # for the imported _fields.html macros (no context there)
     from webapp.assets import register_file_route
 
