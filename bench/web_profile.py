@@ -2,7 +2,7 @@
 server and the clients, so that a change to one request can be measured apart from the machine's load.
 
     .venv/bin/python bench/web_profile.py [--database sqlite|postgresql] [--requests 200] [--runs 5]
-                                          [--profile form|save] [--database-url URL]
+                                          [--profile form|save] [--database-url URL] [--compare DIR]
 
 A fresh database set up by ``keireki setup`` (as ``bench/web.py``), the app of ``bench/web_app.py`` built in
 this process, one participant taken through the start page, screening and consent to the first page of the
@@ -12,12 +12,19 @@ each of ``--requests`` requests of every kind in turn: trivial GET, form GET, tr
 (``time.thread_time``, so other processes' load counts little) and the ratios trivial / form GET and
 trivial / page save. ``--profile form`` or ``save`` prints instead cProfile's 40 most expensive functions
 (cumulative) of one run of that kind.
+
+``--compare DIR`` measures this checkout against another one (``DIR``, e.g. a ``git worktree`` of the base
+commit) in the same minutes: each in a child process of its own (its own database, its code first on
+``sys.path``), the two asked in turn for ``--requests`` requests of one kind at a time, ``--runs`` times, the
+order swapped every run, so that the machine's changing load falls on both alike. Prints per kind the median
+and the minimum over the runs of each side's CPU per request and the change.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
 import statistics
@@ -81,6 +88,74 @@ def _cpu_per_request(call: Callable[[], None], count: int) -> float:
     return (time.thread_time() - began) / count
 
 
+def _serve_requests(database: str, database_url: str) -> None:
+    """``--serve-requests``: a child of ``--compare``: set up, then answer "<kind> <count>" lines on stdin
+    with the CPU seconds per request of ``count`` requests of that kind, until "quit"."""
+    with tempfile.TemporaryDirectory(prefix="keireki-bench-webp-") as tmp:
+        url, drop = _database(database, database_url, Path(tmp))
+        os.environ.update(KEIREKI_INSTANCE_DIR=tmp, KEIREKI_DATABASE_URL=url)
+        try:
+            subprocess.run([str(Path(sys.executable).with_name("keireki")), "setup"], cwd=ROOT, check=True,  # noqa: S603
+                           stdout=subprocess.DEVNULL)
+            application = bench_app()
+            client = application.test_client()
+            kinds = _kinds(client, *_participant(client))
+            for call in kinds.values():
+                _cpu_per_request(call, 20)
+            print("ready", flush=True)
+            for line in sys.stdin:
+                kind, _, count = line.strip().rpartition(" ")
+                if kind not in kinds:
+                    break
+                print(json.dumps(_cpu_per_request(kinds[kind], int(count))), flush=True)
+            from webapp.db import get_db
+
+            get_db(application).engine.dispose()
+        finally:
+            if drop is not None:
+                drop()
+
+
+def _compare(other: Path, args: argparse.Namespace) -> int:
+    sides = {"this": ROOT, "other": other.resolve()}
+    children = {
+        name: subprocess.Popen(  # noqa: S603 - this interpreter, a script of the checkout
+            [sys.executable, str(root / "bench" / "web_profile.py"), "--serve-requests", "--database", args.database,
+             "--database-url", args.database_url],
+            cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for name, root in sides.items()
+    }
+    kinds = ("trivial GET", "form GET", "trivial POST", "page save")
+    times: dict[tuple[str, str], list[float]] = {(name, kind): [] for name in sides for kind in kinds}
+    try:
+        for child in children.values():
+            if child.stdout is None or child.stdout.readline().strip() != "ready":
+                raise RuntimeError("a checkout could not be set up")
+        for run in range(args.runs):
+            order = list(children.items()) if run % 2 == 0 else list(reversed(children.items()))
+            for kind in kinds:
+                for name, child in order:
+                    assert child.stdin is not None
+                    assert child.stdout is not None
+                    child.stdin.write(f"{kind} {args.requests}\n")
+                    child.stdin.flush()
+                    times[(name, kind)].append(json.loads(child.stdout.readline()))
+    finally:
+        for child in children.values():
+            if child.stdin is not None:
+                child.stdin.write("quit 0\n")
+                child.stdin.close()
+            child.wait(60)
+    print(f"{args.database}: this checkout ({ROOT}) against {sides['other']}, {args.runs} runs of {args.requests} "
+          "requests of each kind, in turn, CPU per request")
+    for kind in kinds:
+        this, base = times[("this", kind)], times[("other", kind)]
+        print(f"{kind:>12}: this median {statistics.median(this) * 1000:.3f} ms (min {min(this) * 1000:.3f}), "
+              f"other {statistics.median(base) * 1000:.3f} ms (min {min(base) * 1000:.3f}), "
+              f"change {statistics.median(this) / statistics.median(base) - 1:+.0%}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
@@ -89,7 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", choices=("form", "save"))
     parser.add_argument("--sort", default="cumulative", help="cProfile's order: cumulative, tottime, …")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="another checkout to measure against, in turn (e.g. a git worktree of the base)")
+    parser.add_argument("--serve-requests", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_requests:
+        _serve_requests(args.database, args.database_url)
+        return 0
+    if args.compare is not None:
+        return _compare(args.compare, args)
     with tempfile.TemporaryDirectory(prefix="keireki-bench-webp-") as tmp:
         url, drop = _database(args.database, args.database_url, Path(tmp))
         os.environ.update(KEIREKI_INSTANCE_DIR=tmp, KEIREKI_DATABASE_URL=url)
