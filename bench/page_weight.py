@@ -76,11 +76,13 @@ def _interviews(session: Any, study: Any) -> None:
 
 
 def _sent(body: bytes) -> int:
-    """Bytes on the wire for a browser accepting brotli: what Flask-Compress sends (quality 4, bodies of 500
-    bytes and more; see webapp/assets.py)."""
+    """Bytes on the wire for a browser accepting brotli: what Flask-Compress sends (the app's quality,
+    ``webapp.assets.BROTLI_QUALITY``, Flask-Compress's window; bodies of 500 bytes and more)."""
     import brotli
 
-    return len(brotli.compress(body, quality=4, lgwin=22)) if len(body) >= 500 else len(body)
+    from webapp.assets import BROTLI_QUALITY
+
+    return len(brotli.compress(body, quality=BROTLI_QUALITY, lgwin=22)) if len(body) >= 500 else len(body)
 
 
 class Meter:
