@@ -22,13 +22,15 @@ from instruments.model import Instrument
 from webapp.db import ids_in
 from webapp.models import RECORD_TABLES, Channel, Consent, InstrumentVersion, Participant, Response, Study, utcnow
 from webapp.services.studies import instrument_of
-from workers.records import PIPELINE_VERSION, ParticipantInput, ParticipantRecords, ResponseInput
+from workers.records import PIPELINE_VERSION, TABLE_NAMES, ParticipantInput, ParticipantRecords, ResponseInput
 from workers.store.coded import load_codings
 
 _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
 #: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
 _COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
 _KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
+#: (table name, insert keys, its datetime columns) of each row table of ParticipantRecords, in write order.
+_TABLE_KEYS = tuple((name, _KEYS[name], tuple(_DATETIME_COLUMNS.get(name, ()))) for name in TABLE_NAMES)
 
 
 @dataclass
@@ -112,23 +114,32 @@ def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded
     return out
 
 
-def db_rows(records: ParticipantRecords, study_id: int, participant_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The pipeline's rows of one participant as insert parameters of each ``rec_`` table."""
-    out: dict[str, list[dict[str, Any]]] = {}
+def db_rows(records: ParticipantRecords, study_id: int, participant_id: int,
+            into: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The pipeline's rows of one participant as insert parameters of each ``rec_`` table, appended to ``into``
+    (a batch's rows; a new dict when not given), which is returned. Rows have the contract's width (they are
+    built from its column lists; ``tests/workers/records/test_property.py`` checks it)."""
+    out: dict[str, list[dict[str, Any]]] = {} if into is None else into
     ids = (study_id, participant_id)
-    for name, rows in records.tables().items():
-        keys = _KEYS[name]
-        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=True)) for row in rows]
-        for column in _DATETIME_COLUMNS.get(name, ()):
+    for name, keys, stamps in _TABLE_KEYS:
+        rows = getattr(records, name)
+        if not rows:
+            out.setdefault(name, [])
+            continue
+        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=False)) for row in rows]
+        for column in stamps:
             for values in dicts:
                 stamp = values[column]
                 if isinstance(stamp, str):
                     values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
-        out[name] = dicts
+        if name in out:
+            out[name].extend(dicts)
+        else:
+            out[name] = dicts
     if records.sts:
-        out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
-                                 "participant_code": records.participants[0][0],
-                                 "first_month": records.sts_first_month, "states": ",".join(records.sts)}]
+        out.setdefault("sequences_sts", []).append(
+            {"study_id": study_id, "participant_id": participant_id, "participant_code": records.participants[0][0],
+             "first_month": records.sts_first_month, "states": ",".join(records.sts)})
     return out
 
 
