@@ -164,25 +164,26 @@ def _written(engine: sa.Engine, chunk: list[int]) -> dict[str, list[dict[str, ob
 def _baseline_batch(session, copies: dict[str, sa.Table], chunk: list[int],  # type: ignore[no-untyped-def]
                     rows: dict[str, list[dict[str, object]]]) -> int:
     """The conversion's writes without the conversion: decode the responses, replace the same rows in the copies,
-    mark the responses converted; one serialised transaction, as ``convert_batch``."""
-    from sqlmodel import col
-
-    from webapp.db import begin_serialised
+    mark the responses converted; one serialised transaction, as ``convert_batch``. Its statements are written
+    as the conversion's (Core; ids as ``webapp.db.ids_in`` writes them)."""
+    from webapp.db import begin_serialised, ids_in
     from webapp.models import Response, utcnow
     from workers.records import PIPELINE_VERSION
 
     if session.in_transaction():
         session.commit()
     begin_serialised(session)
-    decoded = session.execute(sa.select(Response.participant_id, Response.answers, Response.meta)
-                              .where(col(Response.participant_id).in_(chunk))).all()
+    dialect = session.get_bind().dialect.name
+    responses = Response.__table__  # type: ignore[attr-defined]
+    decoded = session.execute(sa.select(responses.c.participant_id, responses.c.answers, responses.c.meta)
+                              .where(ids_in(responses.c.participant_id, chunk, dialect))).all()
     touched = sum(len(answers) for _, answers, _ in decoded)  # the decoded answers are used
     for copy in copies.values():
-        session.execute(copy.delete().where(copy.c.participant_id.in_(chunk)))
+        session.execute(copy.delete().where(ids_in(copy.c.participant_id, chunk, dialect)))
     for name, dicts in rows.items():
         if dicts:
             session.execute(copies[name].insert(), dicts)
-    session.execute(sa.update(Response).where(col(Response.participant_id).in_(chunk))
+    session.execute(sa.update(responses).where(ids_in(responses.c.participant_id, chunk, dialect))
                     .values(status="converted", error=None, pipeline_version=PIPELINE_VERSION, converted_at=utcnow()))
     session.commit()
     return touched

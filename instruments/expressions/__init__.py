@@ -12,6 +12,7 @@ from instruments.expressions.evaluator import (
     evaluate,
     evaluate_bool,
     evaluate_string,
+    resolve_in,
     resolve_reference,
 )
 from instruments.expressions.nodes import (
@@ -34,6 +35,6 @@ from instruments.expressions.values import Value, to_bool, to_number, to_string
 __all__ = [
     "FUNCTIONS", "Binary", "Call", "Column", "Context", "Current", "EntryPath", "ExpressionError", "Filter", "Negate",
     "Node", "Number", "Parent", "Ref", "Step", "String", "Value", "evaluate", "evaluate_bool", "evaluate_string",
-    "from_json", "parse", "references", "resolve_reference", "to_bool", "to_json", "to_number", "to_string",
-    "walk",
+    "from_json", "parse", "references", "resolve_in", "resolve_reference", "to_bool", "to_json", "to_number",
+    "to_string", "walk",
 ]

@@ -77,8 +77,12 @@ class Context:
 
 def _scopes(ctx: Context) -> list[Mapping[str, Any]]:
     """Innermost repeat entry first, then outer entries, then the top level."""
-    scopes: list[Mapping[str, Any]] = [ctx.answers] if isinstance(ctx.answers, Mapping) else [{}]
-    for pair in ctx.entry_path:
+    return _scopes_of(ctx.answers, ctx.entry_path)
+
+
+def _scopes_of(answers: Mapping[str, Any], entry_path: EntryPath) -> list[Mapping[str, Any]]:
+    scopes: list[Mapping[str, Any]] = [answers] if isinstance(answers, Mapping) else [{}]
+    for pair in entry_path:
         if not isinstance(pair, tuple) or len(pair) != 2:
             break
         name, index = pair
@@ -97,6 +101,15 @@ def resolve_reference(name: str, ctx: Context) -> Value:
     """The value ``${name}`` has in ``ctx``: the sibling in the current repeat entry first, then
     enclosing entries, then the top level, then ``ctx.extra`` (calculations); unanswered is ``""``."""
     return _lookup(name, ctx)
+
+
+def resolve_in(name: str, answers: Mapping[str, Any], entry: EntryPath = ()) -> Value:
+    """``resolve_reference(name, Context(answers, today, entry=entry))`` (no calculations), without making a
+    context: the value ``${name}`` has at ``entry``."""
+    for scope in _scopes_of(answers, entry):
+        if name in scope:
+            return normalise(scope[name])
+    return ""
 
 
 def _lookup(name: str, ctx: Context) -> Value:

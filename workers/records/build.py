@@ -159,13 +159,17 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     flags.extend(Flag(_episode_of(p.row, numbers), p.flag, p.detail) for p in extracted.problems)
 
     skill_rows: list[Row] = []
+    count = len(episodes)
     for raw in by_table["skill_events"]:
         values = dict(raw.values)
-        if values.get("episode_no") is None:
-            values["episode_no"] = _episode_of(raw.parent, numbers)
-        values.update(participant_code=code, event_no=len(skill_rows) + 1)
+        episode_no = values.get("episode_no")
+        if episode_no is None:
+            episode_no = values["episode_no"] = _episode_of(raw.parent, numbers)
+        values["participant_code"] = code
+        values["event_no"] = len(skill_rows) + 1
         skill_rows.append(tuple(map(values.get, _SKILL_COLUMNS)))
-        flags.extend(_dangling_episode(values, len(episodes)))
+        if isinstance(episode_no, int) and not 1 <= episode_no <= count:  # else no flag: a cheap test first
+            flags.extend(_dangling_episode(values, count))
     firm_rows = _firm_rows(code, by_table["firms"], pseudonym_key, flags)
     coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
                                                     n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)

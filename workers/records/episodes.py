@@ -18,7 +18,9 @@ JAPAN = "JPN"
 _COLUMNS = EPISODES.column_names
 #: Every column empty: a new episode's cells start as a copy (in column order).
 _BLANK: dict[str, Cell] = dict.fromkeys(_COLUMNS)
-_ROW = operator.itemgetter(*_COLUMNS)
+#: The cells of a row after its participant_code and episode_no (the contract's first two columns).
+_CELLS = operator.itemgetter(*_COLUMNS[2:])
+assert _COLUMNS[:2] == ("participant_code", "episode_no"), _COLUMNS
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,7 @@ class Episode:
         return latest_start, self.end.start_month() if self.end is not None else latest_start
 
     def row(self, participant_code: str, episode_no: int) -> Row:
-        cells = dict(self.cells, participant_code=participant_code, episode_no=episode_no)
-        return _ROW(cells)  # type: ignore[no-any-return,unused-ignore]  # every column is a key of the cells
+        return (participant_code, episode_no, *_CELLS(self.cells))  # every column is a key of the cells
 
 
 def _as_int(value: Cell) -> int | None:

@@ -13,6 +13,8 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import compress
+from operator import not_
 from typing import Any
 
 from instruments.convert import NOT_ANSWERED
@@ -21,12 +23,13 @@ from instruments.errors import ExpressionError
 from instruments.expressions import (
     Binary,
     Context,
+    Number,
     Ref,
     String,
     evaluate_bool,
     evaluate_string,
     parse,
-    resolve_reference,
+    resolve_in,
 )
 from instruments.expressions.values import is_numeric
 from instruments.model import Group, Instrument, Question
@@ -69,6 +72,17 @@ def _equals_text(expression: str) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _constant_count(expression: str) -> int | None:
+    """The repeat count a literal ``repeat_count`` (``"1"``) gives in any context, else None (evaluated per entry)."""
+    try:
+        if not isinstance(parse(expression), Number | String):
+            return None
+        return int(float(evaluate_string(expression, Context({}, date.min))))
+    except (ExpressionError, ValueError, OverflowError):
+        return None
+
+
 class _Check:
     def __init__(self, instrument: Instrument, answers: Mapping[str, Any], today: date) -> None:
         self.instrument, self.answers, self.today = instrument, answers, today
@@ -92,14 +106,13 @@ class _Check:
             key = (id(item), path)
             shown = self._seen.get(key)
             if shown is None:
-                context = Context(self.state(), self.today, entry=path)
                 simple = _equals_text(item.relevant)
-                value = resolve_reference(simple[0], context) if simple else None
+                value = resolve_in(simple[0], self.state(), path) if simple else None
                 if simple and isinstance(value, str):
                     shown = value == simple[1]  # what the evaluator gives, without walking the tree
                 else:
                     try:
-                        shown = evaluate_bool(item.relevant, context)
+                        shown = evaluate_bool(item.relevant, Context(self.state(), self.today, entry=path))
                     except ExpressionError:
                         shown = True  # a broken expression is the checker's finding: the question was shown
                 self._seen[key] = shown
@@ -118,6 +131,9 @@ class _Check:
     def minimum(self, group: Group, path: EntryPath) -> int | None:
         if not group.repeat_count:
             return group.min_count
+        constant = _constant_count(group.repeat_count)
+        if constant is not None:
+            return constant
         try:
             context = Context(self.state(), self.today, entry=path)
             return int(float(evaluate_string(group.repeat_count, context)))
@@ -126,10 +142,10 @@ class _Check:
 
     def walk(self, plan: _Scope, scope: Mapping[str, Any], path: EntryPath, prefix: str) -> None:
         get = scope.get
-        for name, question, chain in plan.questions:
+        # Only the questions whose answer is falsy can be empty: picked out in C (``compress``), then checked.
+        for name, question, chain in compress(plan.questions, map(not_, map(get, plan.names))):
             value = get(name)
-            empty = value is None or (not value and _empty(value))
-            if empty and self.relevant(chain, path) and self.required(question, path):
+            if (value is None or _empty(value)) and self.relevant(chain, path) and self.required(question, path):
                 self.missing.append(prefix + name)
         for group, chain, inner, counted in plan.repeats:
             entries = get(group.name)
@@ -151,6 +167,8 @@ class _Scope:
     questions: tuple[tuple[str, Question, tuple[Question | Group, ...]], ...]
     #: (group, chain, its inner scope, whether it has a minimum: ``min_count`` or ``repeat_count``)
     repeats: tuple[tuple[Group, tuple[Question | Group, ...], _Scope, bool], ...]
+    #: The names of ``questions``, in their order.
+    names: tuple[str, ...] = ()
 
 
 def _compile(children: tuple[Question | Group, ...], chain: tuple[Question | Group, ...]) -> _Scope:
@@ -168,7 +186,7 @@ def _compile(children: tuple[Question | Group, ...], chain: tuple[Question | Gro
                 questions.append((node.name, node, (*outer, node)))
 
     visit(children, chain)
-    return _Scope(tuple(questions), tuple(repeats))
+    return _Scope(tuple(questions), tuple(repeats), tuple(name for name, _, _ in questions))
 
 
 _SCOPES: dict[int, tuple[Instrument, _Scope]] = {}

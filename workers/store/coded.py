@@ -13,9 +13,12 @@ from flask import current_app
 from sqlmodel import Session, col, select
 
 from webapp.crypto import decrypt_bytes
+from webapp.db import ids_in
 from webapp.models import Code, Codebook, Coding, Memo, Transcript
 from workers.records import CodingInput
 from workers.records.coded import coder_ref
+
+_TRANSCRIPT_PARTICIPANT = Transcript.__table__.c.participant_id  # type: ignore[attr-defined]
 
 
 def _text(root: Path, transcript: Transcript) -> str:
@@ -27,8 +30,9 @@ def _text(root: Path, transcript: Transcript) -> str:
 
 def load_codings(session: Session, participant_ids: Sequence[int]) -> dict[int, tuple[CodingInput, ...]]:
     """participant id -> their codings as :class:`CodingInput`."""
+    dialect = session.get_bind().dialect.name
     transcripts = {t.id: t for t in session.exec(
-        select(Transcript).where(col(Transcript.participant_id).in_(list(participant_ids))))}
+        select(Transcript).where(ids_in(_TRANSCRIPT_PARTICIPANT, participant_ids, dialect)))}
     if not transcripts:
         return {}
     codings = list(session.exec(select(Coding).where(col(Coding.transcript_id).in_(list(transcripts)))))

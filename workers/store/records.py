@@ -19,15 +19,18 @@ from sqlmodel import Session, col, select
 
 from instruments.contract import TABLES
 from instruments.model import Instrument
+from webapp.db import ids_in
 from webapp.models import RECORD_TABLES, Channel, Consent, InstrumentVersion, Participant, Response, Study, utcnow
 from webapp.services.studies import instrument_of
-from workers.records import PIPELINE_VERSION, ParticipantInput, ParticipantRecords, ResponseInput
+from workers.records import PIPELINE_VERSION, TABLE_NAMES, ParticipantInput, ParticipantRecords, ResponseInput
 from workers.store.coded import load_codings
 
 _DATETIME_COLUMNS = {name: [c.name for c in t.columns if c.kind == "datetime"] for name, t in TABLES.items()}
 #: Contract columns of each rec_ table: its columns after id, study_id and participant_id.
 _COLUMNS = {name: tuple(table.c.keys()[3:]) for name, table in RECORD_TABLES.items()}
 _KEYS = {name: ("study_id", "participant_id", *columns) for name, columns in _COLUMNS.items()}
+#: (table name, insert keys, its datetime columns) of each row table of ParticipantRecords, in write order.
+_TABLE_KEYS = tuple((name, _KEYS[name], tuple(_DATETIME_COLUMNS.get(name, ()))) for name in TABLE_NAMES)
 
 
 @dataclass
@@ -56,35 +59,43 @@ def _instruments(session: Session, version_ids: Iterable[int]) -> dict[int, Inst
     return {version.id: instrument_of(version) for version in versions if version.id is not None}
 
 
+_PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
+_RESPONSE = Response.__table__  # type: ignore[attr-defined]
+_CONSENT = Consent.__table__  # type: ignore[attr-defined]
+_CHANNEL = Channel.__table__  # type: ignore[attr-defined]
+
+
 def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded]:
-    """Everything the converter needs for these participants (locked for update), in a few set-based queries."""
+    """Everything the converter needs for these participants (locked for update), in a few set-based queries.
+
+    Core queries on the tables (not the ORM entities' attributes): the rows are plain tuples either way, and
+    Core skips the ORM's statement compilation and result processing.
+    """
+    dialect = session.get_bind().dialect.name
+    p, r, c = _PARTICIPANT.c, _RESPONSE.c, _CONSENT.c
     people = session.execute(
-        sa.select(col(Participant.id), col(Participant.study_id), col(Participant.code),
-                  col(Participant.participant_type), col(Participant.form_language),
-                  col(Participant.channel_id), col(Participant.status))
-        .where(col(Participant.id).in_(participant_ids)).order_by(col(Participant.id)).with_for_update()
+        sa.select(p.id, p.study_id, p.code, p.participant_type, p.form_language, p.channel_id, p.status)
+        .where(ids_in(p.id, participant_ids, dialect)).order_by(p.id).with_for_update()
     ).all()
-    ids = [p.id for p in people]
-    study_ids = {p.study_id for p in people}
+    ids = [person.id for person in people]
+    study_ids = {person.study_id for person in people}
     studies = {s.id: s for s in session.exec(select(Study).where(col(Study.id).in_(study_ids)))}
-    channel_ids = {p.channel_id for p in people if p.channel_id is not None}
+    channel_ids = {person.channel_id for person in people if person.channel_id is not None}
     channels: dict[int | None, str] = {}
     if channel_ids:
-        query = sa.select(col(Channel.id), col(Channel.code)).where(col(Channel.id).in_(channel_ids))
-        channels = {int(i): str(c) for i, c in session.execute(query).all()}
+        query = sa.select(_CHANNEL.c.id, _CHANNEL.c.code).where(_CHANNEL.c.id.in_(channel_ids))
+        channels = {int(i): str(code) for i, code in session.execute(query).all()}
     consents: dict[int, tuple[str, datetime]] = {}
     for pid, version, agreed in session.execute(
-            sa.select(col(Consent.participant_id), col(Consent.consent_version), col(Consent.agreed_at))
-            .where(col(Consent.participant_id).in_(ids)).order_by(col(Consent.agreed_at), col(Consent.id))):
+            sa.select(c.participant_id, c.consent_version, c.agreed_at)
+            .where(ids_in(c.participant_id, ids, dialect)).order_by(c.agreed_at, c.id)):
         consents[pid] = (version, agreed)  # the latest one wins
     responses: dict[int, list[Any]] = {}
     for row in session.execute(
-            sa.select(col(Response.id), col(Response.participant_id), col(Response.instrument_version_id),
-                      col(Response.answers), col(Response.meta), col(Response.submitted_at))
-            .where(col(Response.participant_id).in_(ids))
-            .order_by(col(Response.submitted_at), col(Response.id))):
+            sa.select(r.id, r.participant_id, r.instrument_version_id, r.answers, r.meta, r.submitted_at)
+            .where(ids_in(r.participant_id, ids, dialect)).order_by(r.submitted_at, r.id)):
         responses.setdefault(row.participant_id, []).append(row)
-    versions = _instruments(session, {r.instrument_version_id for rs in responses.values() for r in rs})
+    versions = _instruments(session, {row.instrument_version_id for rs in responses.values() for row in rs})
     coded = load_codings(session, ids)
     out = []
     for person in people:
@@ -97,29 +108,38 @@ def load_inputs(session: Session, participant_ids: Sequence[int]) -> list[Loaded
             codings=coded.get(person.id, ()),
         )
         own = responses.get(person.id, [])
-        given = [ResponseInput(versions[r.instrument_version_id], r.answers, r.meta or {}, r.submitted_at)
-                 for r in own]
+        given = [ResponseInput(versions[row.instrument_version_id], row.answers, row.meta or {}, row.submitted_at)
+                 for row in own]
         out.append(Loaded(person.id, studies[person.study_id], facts, given, own[-1].id if own else None))
     return out
 
 
-def db_rows(records: ParticipantRecords, study_id: int, participant_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The pipeline's rows of one participant as insert parameters of each ``rec_`` table."""
-    out: dict[str, list[dict[str, Any]]] = {}
+def db_rows(records: ParticipantRecords, study_id: int, participant_id: int,
+            into: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The pipeline's rows of one participant as insert parameters of each ``rec_`` table, appended to ``into``
+    (a batch's rows; a new dict when not given), which is returned. Rows have the contract's width (they are
+    built from its column lists; ``tests/workers/records/test_property.py`` checks it)."""
+    out: dict[str, list[dict[str, Any]]] = {} if into is None else into
     ids = (study_id, participant_id)
-    for name, rows in records.tables().items():
-        keys = _KEYS[name]
-        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=True)) for row in rows]
-        for column in _DATETIME_COLUMNS.get(name, ()):
+    for name, keys, stamps in _TABLE_KEYS:
+        rows = getattr(records, name)
+        if not rows:
+            out.setdefault(name, [])
+            continue
+        dicts: list[dict[str, Any]] = [dict(zip(keys, ids + row, strict=False)) for row in rows]
+        for column in stamps:
             for values in dicts:
                 stamp = values[column]
                 if isinstance(stamp, str):
                     values[column] = datetime.fromisoformat(stamp).astimezone(UTC)
-        out[name] = dicts
+        if name in out:
+            out[name].extend(dicts)
+        else:
+            out[name] = dicts
     if records.sts:
-        out["sequences_sts"] = [{"study_id": study_id, "participant_id": participant_id,
-                                 "participant_code": records.participants[0][0],
-                                 "first_month": records.sts_first_month, "states": ",".join(records.sts)}]
+        out.setdefault("sequences_sts", []).append(
+            {"study_id": study_id, "participant_id": participant_id, "participant_code": records.participants[0][0],
+             "first_month": records.sts_first_month, "states": ",".join(records.sts)})
     return out
 
 
@@ -133,8 +153,9 @@ def replace_records(session: Session, participant_ids: Sequence[int],
                     rows: dict[str, list[dict[str, Any]]]) -> int:
     """Delete these participants' rows in every ``rec_`` table and insert ``rows``; returns rows inserted."""
     if participant_ids:
+        dialect = session.get_bind().dialect.name
         for table in RECORD_TABLES.values():
-            session.execute(table.delete().where(table.c.participant_id.in_(participant_ids)))
+            session.execute(table.delete().where(ids_in(table.c.participant_id, participant_ids, dialect)))
     inserted = 0
     for name, dicts in rows.items():
         if not dicts:
@@ -147,8 +168,9 @@ def replace_records(session: Session, participant_ids: Sequence[int],
 def mark_converted(session: Session, participant_ids: Sequence[int]) -> None:
     """Mark every response of these participants converted by this ``PIPELINE_VERSION``."""
     if participant_ids:
+        dialect = session.get_bind().dialect.name
         session.execute(
-            sa.update(Response).where(col(Response.participant_id).in_(participant_ids))
+            sa.update(_RESPONSE).where(ids_in(_RESPONSE.c.participant_id, participant_ids, dialect))
             .values(status="converted", error=None, pipeline_version=PIPELINE_VERSION, converted_at=utcnow()))
 
 

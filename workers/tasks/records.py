@@ -77,8 +77,7 @@ def convert_batch(*, session: Session, participant_ids: Sequence[int],
                 if item.participant_id in outcome.failed and item.latest_response_id is not None:
                     store.mark_failed(session, item.latest_response_id, outcome.failed[item.participant_id])
                 continue
-            for name, dicts in store.db_rows(records, item.study.id or 0, item.participant_id).items():
-                pending.setdefault(name, []).extend(dicts)
+            store.db_rows(records, item.study.id or 0, item.participant_id, into=pending)
         outcome.rows = store.replace_records(session, outcome.converted + outcome.missing, pending)
         store.mark_converted(session, outcome.converted)
         session.commit()
