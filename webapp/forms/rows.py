@@ -132,7 +132,7 @@ def row_markup(row: dict[str, Any], draw: Any) -> Markup:
     memo: Memo | None = row.get("memo")
     if memo is None:
         return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
-    found = memo.cache.get(memo.key)
+    found: tuple[Markup, ...] | None = memo.cache.get(memo.key)
     if found is None:
         if memo.typed is _CHOSEN:
             found = (Markup(draw(row)),)  # noqa: S704 - the macro's own (escaped) markup
@@ -145,8 +145,8 @@ def row_markup(row: dict[str, Any], draw: Any) -> Markup:
         if len(memo.cache) < _MARKUP_PER_INSTRUMENT:
             memo.cache[memo.key] = found
     if len(found) == 1:
-        return found[0]  # type: ignore[no-any-return]
-    return found[0] + escape(memo.typed or "") + found[1]  # type: ignore[no-any-return]
+        return found[0]
+    return found[0] + escape(memo.typed or "") + found[1]
 
 
 def _data(question: Question, values: dict[str, Any]) -> Any:
