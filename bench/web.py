@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/web.py [--database sqlite|postgresql] [--users 32] [--rounds 5] [--requests 10]
                                   [--port 5871] [--database-url URL] [--server waitress|gunicorn] [--workers 4]
+                                  [--threads N]
                                   [--ratelimit-storage-url redis://127.0.0.1:6379/11]
 
 1. A fresh database (a temporary SQLite file, or a database of its own created on the PostgreSQL server of
@@ -127,20 +128,23 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _server_command(server: str, port: int, workers: int, env: dict[str, str]) -> list[str]:
+def _server_command(server: str, port: int, workers: int, env: dict[str, str], threads: int | None = None) -> list[str]:
     """The web server's command line, serving ``web_app:app``: waitress as ``keireki serve`` runs it (one
     process, ``webapp.commands.serve.web_processes``' options), or gunicorn as the README's production
     command runs it (``--workers N``, sync workers, ``gunicorn.conf.py`` read from the repository)."""
     from webapp.commands.serve import web_processes
 
     if server == "waitress":
-        return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}",
-                *web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://")), "--call", "web_app:app"]
+        options = web_processes(env.get("KEIREKI_RATELIMIT_STORAGE_URL", "memory://"))
+        if threads is not None:  # an experiment: keireki serve's options with another number of threads
+            options[options.index("--threads") + 1] = str(threads)
+        return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", *options, "--call", "web_app:app"]
     return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
             "web_app:app()"]
 
 
-def _serve(env: dict[str, str], port: int, server: str = "waitress", workers: int = 4) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], port: int, server: str = "waitress", workers: int = 4,
+           threads: int | None = None) -> subprocess.Popen[bytes]:
     """The web server (see ``_server_command``) on the app with the trivial route: both routes, one server."""
     try:
         requests.get(f"http://127.0.0.1:{port}{TRIVIAL}", timeout=1)
@@ -148,7 +152,7 @@ def _serve(env: dict[str, str], port: int, server: str = "waitress", workers: in
         pass
     else:
         raise RuntimeError(f"something already answers on port {port}")
-    cmd = _server_command(server, port, workers, env)
+    cmd = _server_command(server, port, workers, env, threads)
     env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")]))}
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,  # noqa: S603 - fixed argv
                             stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WEB_LOG", os.devnull), "wb"))
@@ -261,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="waitress as `keireki serve` runs it (default), or gunicorn as the README's "
                              "production command (several processes; rate limits then in Redis)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn's --workers (the README's: 4)")
+    parser.add_argument("--threads", type=int, help="waitress's --threads instead of keireki serve's (an experiment)")
     parser.add_argument("--ratelimit-storage-url", default="redis://127.0.0.1:6379/11",
                         help="KEIREKI_RATELIMIT_STORAGE_URL with --server gunicorn (several processes)")
     args = parser.parse_args(argv)
@@ -275,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             subprocess.run([str(Path(sys.executable).with_name("keireki")), "setup"], env=env, cwd=ROOT, check=True,  # noqa: S603
                            stdout=subprocess.DEVNULL)
-            server = _serve(env, args.port, args.server, args.workers)
+            server = _serve(env, args.port, args.server, args.workers, args.threads)
             print(f"{args.database}: {' '.join(map(str, server.args[2:]))}, {args.users} users in "
                   f"{args.clients} client processes, {args.rounds} rounds of {args.requests} requests per user "
                   "and phase", flush=True)
