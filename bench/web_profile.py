@@ -23,6 +23,7 @@ and the minimum over the runs of each side's CPU per request and the change.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,11 @@ def _cpu_per_request(call: Callable[[], None], count: int) -> float:
     return (time.thread_time() - began) / count
 
 
-def _serve_requests(database: str, database_url: str) -> None:
-    """``--serve-requests``: a child of ``--compare``: set up, then answer "<kind> <count>" lines on stdin
-    with the CPU seconds per request of ``count`` requests of that kind, until "quit"."""
+@contextlib.contextmanager
+def _requests(database: str, database_url: str) -> Iterator[dict[str, Callable[[], None]]]:
+    """A fresh database set up by ``keireki setup``, the app of ``bench/web_app.py``, one participant at the
+    first page of the form, and the four kinds of request, warmed (templates compiled, instrument parsed,
+    connections open); the database dropped afterwards."""
     with tempfile.TemporaryDirectory(prefix="keireki-bench-webp-") as tmp:
         url, drop = _database(database, database_url, Path(tmp))
         os.environ.update(KEIREKI_INSTANCE_DIR=tmp, KEIREKI_DATABASE_URL=url)
@@ -101,19 +104,26 @@ def _serve_requests(database: str, database_url: str) -> None:
             client = application.test_client()
             kinds = _kinds(client, *_participant(client))
             for call in kinds.values():
-                _cpu_per_request(call, 20)
-            print("ready", flush=True)
-            for line in sys.stdin:
-                kind, _, count = line.strip().rpartition(" ")
-                if kind not in kinds:
-                    break
-                print(json.dumps(_cpu_per_request(kinds[kind], int(count))), flush=True)
+                _cpu_per_request(call, 5)
+            yield kinds
             from webapp.db import get_db
 
             get_db(application).engine.dispose()
         finally:
             if drop is not None:
                 drop()
+
+
+def _serve_requests(database: str, database_url: str) -> None:
+    """``--serve-requests``: a child of ``--compare``: set up, then answer "<kind> <count>" lines on stdin
+    with the CPU seconds per request of ``count`` requests of that kind, until "quit"."""
+    with _requests(database, database_url) as kinds:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            kind, _, count = line.strip().rpartition(" ")
+            if kind not in kinds:
+                break
+            print(json.dumps(_cpu_per_request(kinds[kind], int(count))), flush=True)
 
 
 def _compare(other: Path, args: argparse.Namespace) -> int:
@@ -173,34 +183,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.compare is not None:
         return _compare(args.compare, args)
-    with tempfile.TemporaryDirectory(prefix="keireki-bench-webp-") as tmp:
-        url, drop = _database(args.database, args.database_url, Path(tmp))
-        os.environ.update(KEIREKI_INSTANCE_DIR=tmp, KEIREKI_DATABASE_URL=url)
-        try:
-            subprocess.run([str(Path(sys.executable).with_name("keireki")), "setup"], cwd=ROOT, check=True,  # noqa: S603
-                           stdout=subprocess.DEVNULL)
-            application = bench_app()
-            client = application.test_client()
-            page, token = _participant(client)
-            kinds = _kinds(client, page, token)
-            for call in kinds.values():  # warm: templates compiled, instrument parsed, connections open
-                _cpu_per_request(call, 5)
-            if args.profile:
-                call = kinds["form GET" if args.profile == "form" else "page save"]
-                profiler = cProfile.Profile()
-                profiler.runcall(_cpu_per_request, call, args.requests)
-                pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
-                return 0
-            times: dict[str, list[float]] = {kind: [] for kind in kinds}
-            for _ in range(args.runs):
-                for kind, call in kinds.items():
-                    times[kind].append(_cpu_per_request(call, args.requests))
-            from webapp.db import get_db
-
-            get_db(application).engine.dispose()
-        finally:
-            if drop is not None:
-                drop()
+    with _requests(args.database, args.database_url) as kinds:
+        if args.profile:
+            call = kinds["form GET" if args.profile == "form" else "page save"]
+            profiler = cProfile.Profile()
+            profiler.runcall(_cpu_per_request, call, args.requests)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            return 0
+        times: dict[str, list[float]] = {kind: [] for kind in kinds}
+        for _ in range(args.runs):
+            for kind, call in kinds.items():
+                times[kind].append(_cpu_per_request(call, args.requests))
     medians = {kind: statistics.median(values) for kind, values in times.items()}
     print(f"{args.database}: {args.runs} runs of {args.requests} requests of each kind, CPU of this thread")
     for kind, values in times.items():

@@ -105,30 +105,29 @@ class Memo:
 def _memo(instrument: Instrument, node: Question, language: str, row: dict[str, Any]) -> Memo | None:
     """How the markup of a question or note row is kept, or None for a row drawn every time (a message, a
     file, fields holding what was posted, choices filtered by the answers: see :func:`page_rows`)."""
-    if row["error"]:
+    if row["error"] or row.get("widget") == "file":
         return None
+    depends: tuple[Any, ...]
     if row["kind"] == "note":
-        key = (id(node), language, row["name"], row["hidden"], "note")
-        return Memo(per_instrument(_MARKUP, instrument), key, _CHOSEN)
-    widget, data = row["widget"], row["field"].data
-    if widget in ("radio", "checkboxes", "checkbox", "select"):
+        depends, typed = ("note",), _CHOSEN
+    elif row["widget"] in ("radio", "checkboxes", "checkbox", "select"):
+        data = row["field"].data
         chosen = tuple(data) if isinstance(data, list) else data
         try:
             hash(chosen)
         except TypeError:
             return None
-        return Memo(per_instrument(_MARKUP, instrument), (id(node), language, row["name"], row["hidden"], "v", chosen),
-                    _CHOSEN)
-    if widget == "file":
-        return None
-    return Memo(per_instrument(_MARKUP, instrument), (id(node), language, row["name"], row["hidden"], "t"), data)
+        depends, typed = ("v", chosen), _CHOSEN
+    else:
+        depends, typed = ("t",), row["field"].data
+    return Memo(per_instrument(_MARKUP, instrument), (id(node), language, row["hidden"], *depends), typed)
 
 
 def row_markup(row: dict[str, Any], draw: Any) -> Markup:
     """A row's markup, ``draw(row)`` (the ``question`` macro), drawn once per key (:func:`_memo`) and
     kept; a text field's value is escaped into the kept markup where the macro writes ``field.data or ''``.
-    A row without a memo, or whose drawn markup does not hold the value's place exactly once, is drawn
-    every time. Rendering a page's questions was most of its rendering (bench/README.md, "Web requests")."""
+    A row without a memo, or whose drawn markup does not hold the value's place exactly once (noted once), is
+    drawn every time. Rendering a page's questions was most of its rendering (bench/README.md, "Web requests")."""
     memo: Memo | None = row.get("memo")
     if memo is None:
         return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
@@ -139,11 +138,13 @@ def row_markup(row: dict[str, Any], draw: Any) -> Markup:
         else:
             drawn = str(draw({**row, "field": FieldView(_TYPED, row["field"].choices, row["field"].render_kw)}))
             before, place, after = drawn.partition(_TYPED)
-            if not place or _TYPED in after:
-                return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
-            found = (Markup(before), Markup(after))  # noqa: S704 - the macro's own (escaped) markup
+            # Kept as () where the value's place is not there exactly once: drawn every time, not tried again.
+            found = () if not place or _TYPED in after else (
+                Markup(before), Markup(after))  # noqa: S704 - the macro's own (escaped) markup
         if len(memo.cache) < _MARKUP_PER_INSTRUMENT:
             memo.cache[memo.key] = found
+    if not found:
+        return Markup(draw(row))  # noqa: S704 - the macro's own (escaped) markup
     if len(found) == 1:
         return found[0]
     return found[0] + escape(memo.typed or "") + found[1]

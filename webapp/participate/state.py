@@ -43,12 +43,17 @@ _WITH_DRAFT = (
 )
 
 
+def _raw(slug: str) -> dict[str, Any]:
+    """This browser's state for the study of ``slug`` as the session holds it, secrets sealed (a copy)."""
+    return dict(session.get(_KEY, {}).get(slug, {}))
+
+
 def load_study(slug: str, *, with_draft: bool = False) -> Study:
     """The study of ``slug`` (404 when there is none), loaded with this browser's participant (so
     :func:`participant` finds it without a query) and, ``with_draft``, their draft (:func:`loaded_draft`)."""
     if not slug or len(slug) > SLUG_MAX:
         abort(404)
-    pid = dict(session.get(_KEY, {}).get(slug, {})).get("pid")
+    pid = _raw(slug).get("pid")
     params = {"slug": slug, "pid": pid if isinstance(pid, int) else None}
     row = db_session().exec(_WITH_DRAFT if with_draft else _STUDY_AND_PERSON, params=params).first()
     if row is None:
@@ -91,12 +96,12 @@ def _open(sealed: str) -> dict[str, Any]:
 def _plain(study: Study, key: str) -> Any:
     """One value of this browser's state for ``study`` that is not a secret (``pid``, ``lang``), read
     without opening the secrets (a decryption that a page only needs where it shows them)."""
-    return session.get(_KEY, {}).get(study.slug, {}).get(key)
+    return _raw(study.slug).get(key)
 
 
 def state(study: Study) -> dict[str, Any]:
     """This browser's state for ``study``, secrets opened (a copy; write with :func:`update`)."""
-    raw = dict(session.get(_KEY, {}).get(study.slug, {}))
+    raw = _raw(study.slug)
     opened = _secrets(raw)
     raw.pop("sec", None)
     return {**raw, **opened}

@@ -23,7 +23,7 @@ from instruments import engine
 from instruments.model import Instrument
 from webapp.crypto import hash_token
 from webapp.db import begin_serialised, note_written, without_write_lock
-from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study, UTCDateTime
+from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
 from webapp.services import careers
 from webapp.services.passwords import hash_code, verify_code
 from webapp.services.studies import current_version, instrument_of, version_by_id
@@ -301,9 +301,7 @@ def open_draft(*, session: Session, participant: Participant, now: datetime) -> 
 _SAVE_DRAFT = (
     sa.update(Draft)
     .where(col(Draft.id) == sa.bindparam("draft_id"))
-    .values(answers=sa.bindparam("answers", type_=sa.JSON), meta=sa.bindparam("meta", type_=sa.JSON),
-            page=sa.bindparam("page"), updated_at=sa.bindparam("updated_at", type_=UTCDateTime),
-            expires_at=sa.bindparam("expires_at", type_=UTCDateTime))
+    .values({name: sa.bindparam(name) for name in ("answers", "meta", "page", "updated_at", "expires_at")})
 )
 
 
