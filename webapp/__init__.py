@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, settings: Settings | 
     from webapp import db, errors, extensions, files, redaction, security
 
     redaction.install()
+    redaction.throttle_queue_warnings()
     files.make_private(settings)
     db.init_db(app)
     extensions.init_babel(app)

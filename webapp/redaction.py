@@ -1,4 +1,5 @@
-"""No bearer token in a log line: personal links, booking manage links and invitation links are cut.
+"""No bearer token in a log line: personal links, booking manage links and invitation links are cut; and
+waitress's per-request queue warning is kept to one line a minute (:func:`throttle_queue_warnings`).
 
 :func:`install` wraps the process's log-record factory, so every record — whatever writes it: gunicorn's
 ``gunicorn.access``, waitress, werkzeug's development server, Celery or the app's own loggers — has its
@@ -52,3 +53,39 @@ def install() -> None:
 
     make_record.keireki_redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(make_record)
+
+
+class _Throttle(logging.Filter):
+    """At most one record per :data:`THROTTLE` seconds, with the count of those held back and the
+    largest figure among them (waitress's ``Task queue depth is N``: one line per queued request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next = 0.0
+        self._held = 0
+        self._deepest = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        deepest = max(self._deepest, depth if isinstance(depth, int) else 0)
+        if record.created < self._next:
+            self._held += 1
+            self._deepest = deepest
+            return False
+        if self._held:
+            record.msg = f"Task queue depth is %d (at most {deepest} in the last {THROTTLE:.0f} s, " \
+                         f"{self._held} more such lines held back)"
+        self._next, self._held, self._deepest = record.created + THROTTLE, 0, 0
+        return True
+
+
+#: Seconds between two lines of waitress's queue-depth warning.
+THROTTLE = 60.0
+
+
+def throttle_queue_warnings() -> None:
+    """waitress warns once per request queued while its threads are busy (hundreds of lines a second
+    under load, written while it holds its dispatcher's lock): keep one line a minute (idempotent)."""
+    logger = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, _Throttle) for f in logger.filters):
+        logger.addFilter(_Throttle())
