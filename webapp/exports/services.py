@@ -31,6 +31,7 @@ from webapp.models import RECORD_TABLES, InstrumentVersion, Job, Participant, St
 from webapp.services import audit, contacts
 from workers import jobs
 from workers.exports import BundleMeta, BundleOptions, BundleResult, ExportTable, build_bundle
+from workers.exports.bundle import ExtraFile
 from workers.exports.tabular import arrow_schema
 
 log = logging.getLogger(__name__)
@@ -239,16 +240,17 @@ def bundle_meta(*, conn: sa.Connection, study: Study, now: datetime) -> BundleMe
 
 _signals = Namespace()
 #: Sent while a bundle is built, with the study as sender and ``session``, ``with_pii`` and ``bom``; each
-#: receiver returns further files (name -> bytes). The coding area (a layer above) connects
-#: :func:`webapp.coding.services.bundle.files_for_export` in its ``init_app``: the codebook and agreement, and
-#: with personal data the coded segments and the ``.qdpx``. ``session`` reads the bundle's snapshot (it is
-#: bound to the snapshot's connection, read-only on PostgreSQL): receivers must not write.
+#: receiver returns further files (name -> bytes, or a function writing the file: ``ExtraFile``). The
+#: coding area (a layer above) connects :func:`webapp.coding.services.bundle.files_for_export` in its
+#: ``init_app``: the codebook and agreement, and with personal data the coded segments and the ``.qdpx``.
+#: ``session`` reads the bundle's snapshot (it is bound to the snapshot's connection, read-only on
+#: PostgreSQL): receivers must not write.
 bundle_files = _signals.signal("keireki.exports.bundle-files")
 
 
-def extra_files(*, conn: sa.Connection, study: Study, request: ExportRequest) -> dict[str, bytes]:
+def extra_files(*, conn: sa.Connection, study: Study, request: ExportRequest) -> dict[str, ExtraFile]:
     """The files other areas add to the bundle (see :data:`bundle_files`), read inside the snapshot ``conn``."""
-    out: dict[str, bytes] = {}
+    out: dict[str, ExtraFile] = {}
     with Session(bind=conn) as snapshot_session:  # joins the snapshot's transaction; never commits it
         for _receiver, files in bundle_files.send(study, session=snapshot_session, with_pii=request.with_pii,
                                                   bom=request.bom):

@@ -22,13 +22,14 @@ answers in ``uploads.csv`` and hold the files themselves only in bundles with pe
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import filetype
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from sqlmodel import Session, col, select
 from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question
 from webapp.crypto import decrypt_bytes, encrypt_bytes
 from webapp.models import Participant, Response, Study, Upload, utcnow
+from workers.exports.bundle import ExtraFile
 
 FOLDER = "uploads"
 
@@ -224,10 +226,11 @@ def bundle_name(key: str) -> str:
     return f"upload-{key}"
 
 
-def bundle_files(study: Study, *, session: Session, with_pii: bool, **_: Any) -> dict[str, bytes]:
+def bundle_files(study: Study, *, session: Session, with_pii: bool, **_: Any) -> dict[str, ExtraFile]:
     """``uploads.csv`` (one row per file of a submitted answer: participant, question, file name in the
     bundle, type, size) and, only with personal data, the files themselves and their original names.
-    Connected to ``webapp.exports.services.bundle_files``."""
+    Connected to ``webapp.exports.services.bundle_files``. A file is decrypted only when the bundle writes
+    it (:func:`_write_into`): one at a time, never all of a study's files in memory."""
     query = (select(Upload, Participant.code, Response.answers)
              .join(Participant, col(Participant.id) == Upload.participant_id)
              .join(Response, col(Response.participant_id) == Upload.participant_id)
@@ -246,10 +249,14 @@ def bundle_files(study: Study, *, session: Session, with_pii: bool, **_: Any) ->
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["participant_code", "question", "file", "media_type", "size_bytes", "uploaded_at",
                      *(["original_name"] if with_pii else [])])
-    files: dict[str, bytes] = {}
+    files: dict[str, ExtraFile] = {}
     for upload, code in rows:
         writer.writerow([code, upload.question, bundle_name(upload.key), upload.media_type, upload.size,
                          upload.created_at.isoformat(timespec="seconds"), *([upload.name] if with_pii else [])])
         if with_pii:
-            files[bundle_name(upload.key)] = read(upload)
+            files[bundle_name(upload.key)] = functools.partial(_write_into, upload)
     return {"uploads.csv": out.getvalue().encode("utf-8"), **files}
+
+
+def _write_into(upload: Upload, fh: BinaryIO) -> None:
+    fh.write(read(upload))

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
@@ -95,6 +95,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: A further file of the bundle: its content, or a function writing it into the open file (an upload, decrypted
+#: only when its turn comes, so that a study's files are never all in memory at once).
+ExtraFile = bytes | Callable[[BinaryIO], object]
+
+
 def build_bundle(
     *,
     rows: RowSource,
@@ -103,13 +108,14 @@ def build_bundle(
     options: BundleOptions | None = None,
     contacts: Callable[[], Iterable[Sequence[str | None]]] | None = None,
     progress: Progress | None = None,
-    extra: Callable[[], dict[str, bytes]] | None = None,
+    extra: Callable[[], dict[str, ExtraFile]] | None = None,
 ) -> BundleResult:
     """Write the bundle zip into ``out_dir`` and return where it is, its size and SHA-256.
 
     ``contacts`` (bundles with personal data only) gives rows of ``CONTACT_COLUMNS``; ``progress``
     is called with (steps done, steps in all) after each file; ``extra`` gives further files (name ->
-    bytes: the coding's codebook, agreement, and with personal data its coded segments and .qdpx).
+    :data:`ExtraFile`: the coding's codebook, agreement, and with personal data its coded segments and .qdpx;
+    the uploads' list, and with personal data the files, each written when its turn comes).
     """
     options = options or BundleOptions()
     if contacts is not None and not options.with_pii:
@@ -158,6 +164,10 @@ def build_bundle(
         extra_tables: list[ExportTable] = []
         added = extra() if extra is not None else {}
         for extra_name, data in added.items():
+            if not isinstance(data, bytes):
+                with open(files / extra_name, "wb") as fh:
+                    data(fh)
+                continue
             (files / extra_name).write_bytes(data)
             if extra_name.endswith(".csv"):  # described in datapackage.json and the codebook like every table
                 header, n_rows = _csv_shape(data)
@@ -180,7 +190,8 @@ def build_bundle(
         )
         for suffix, render in (("md", codebook.codebook_markdown), ("html", codebook.codebook_html)):
             text = render(title=meta.title, tables=listed, languages=meta.languages, sts_width=width,
-                          extra_tables=extra_tables, study_codes=coding.study_codes(added))
+                          extra_tables=extra_tables, study_codes=coding.study_codes(
+                              {k: v for k, v in added.items() if isinstance(v, bytes)}))
             (files / f"codebook.{suffix}").write_text(text, encoding="utf-8")
         step()
         names = sorted(p.name for p in files.iterdir())

@@ -184,8 +184,34 @@ def test_exports_reference_the_files_and_hold_them_only_with_personal_data(
     assert lines[1].startswith(f"{person.code},photo,upload-{upload.key},image/png,{len(png(3))},")
     assert "me.png" not in plain["uploads.csv"].decode()
     personal = uploads.bundle_files(bundled_study, session=session, with_pii=True)
-    assert personal[f"upload-{upload.key}"] == png(3)
-    assert personal["uploads.csv"].decode().splitlines()[1].endswith(",me.png")
+    assert personal["uploads.csv"].decode().splitlines()[1].endswith(",me.png")  # type: ignore[union-attr]
+    written = io.BytesIO()
+    personal[f"upload-{upload.key}"](written)  # type: ignore[operator]
+    assert written.getvalue() == png(3)
+
+
+def test_a_bundle_decrypts_one_upload_at_a_time(journey: Journey, session: Session, bundled_study: Any,
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A study's files are written into the bundle one by one, each decrypted when its turn comes (a
+    study's photos never all in the worker's memory), and arrive whole in the zip."""
+    import zipfile
+
+    from webapp.exports import services
+
+    _person, upload = _submitted_with_files(journey, session, bundled_study)
+    read = uploads.read
+    reads: list[str] = []
+    monkeypatch.setattr(uploads, "read", lambda u: reads.append(u.key) or read(u))
+    listed = uploads.bundle_files(bundled_study, session=session, with_pii=True)
+    assert len(listed) == 2
+    assert reads == []  # listed, not read
+    result = services.build_study_bundle(session=session, study=bundled_study, out_dir=tmp_path,
+                                         request=services.ExportRequest(with_pii=True, reason="check the files"))
+    assert reads == [upload.key]
+    with zipfile.ZipFile(result.path) as zf:
+        assert zf.read(f"upload-{upload.key}") == png(3)
+        assert zf.read("uploads.csv").decode().splitlines()[1].endswith(",me.png")
+        assert f"upload-{upload.key}" in zf.read("README.txt").decode()  # its SHA-256 is listed
 
 
 def test_withdrawal_with_erasure_deletes_the_files(journey: Journey, session: Session, bundled_study: Any,
