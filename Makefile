@@ -44,10 +44,11 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
 		&& echo "installed chromium"; fi
-	@# Khmer and Thai fonts, as phones have them: the 320 px line-breaking test measures real glyphs.
-	@if ! fc-list 2>/dev/null | grep -qi khmer && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		apt-get install -y -q --no-install-recommends fonts-khmeros fonts-thai-tlwg-ttf >/dev/null 2>&1 \
-		&& echo "installed Khmer and Thai fonts"; fi
+	@# Khmer, Thai and Burmese fonts, as phones have them: the 320 px line-breaking test measures real glyphs.
+	@if ! (fc-list 2>/dev/null | grep -qi khmer && fc-list 2>/dev/null | grep -qi myanmar) \
+		&& command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q --no-install-recommends fonts-khmeros fonts-thai-tlwg-ttf fonts-noto-core >/dev/null 2>&1 \
+		&& echo "installed Khmer, Thai and Burmese fonts"; fi
 
 # The export bundle's external readers (tests/webapp/exports/test_external_readers.py): R with haven, PSPP and
 # LibreOffice Calc (headless) from Debian; and Java for ODK Validate (its jar ships in the pyxform wheel;

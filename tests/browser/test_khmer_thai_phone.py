@@ -1,5 +1,6 @@
-"""Khmer and Thai have no spaces between words: on a 320 px phone their screening, consent and first intake
-pages break lines inside words (by dictionary, else anywhere) and never scroll sideways."""
+"""Khmer, Thai and Burmese have no spaces between words: on a 320 px phone their screening, consent and first
+intake pages break lines inside words (by dictionary, else anywhere) and never scroll sideways. With the fonts
+phones have (Noto Sans Myanmar, Khmer OS, TLWG: ``make browser`` installs them), so the glyphs are measured."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ def _fits(page: Any, name: str) -> None:
 
 
 #: The study's title and the first intake page's title ("About you") in each language.
-WORDS = {"km": ("ជំនាញ និងអាជីព", "អំពីអ្នក"), "th": ("ทักษะและเส้นทางอาชีพ", "เกี่ยวกับคุณ")}
+WORDS = {"km": ("ជំនាញ និងអាជីព", "អំពីអ្នក"), "th": ("ทักษะและเส้นทางอาชีพ", "เกี่ยวกับคุณ"),
+         "my": ("ကျွမ်းကျင်မှုနှင့် အလုပ်အကိုင်ဘဝ", "သင့်အကြောင်း")}
 
 
-@pytest.mark.parametrize(("locale", "lang"), [("km-KH", "km"), ("th-TH", "th")])
-def test_khmer_and_thai_pages_fit_320_px(phone: Any, served: Served, locale: str, lang: str) -> None:
+@pytest.mark.parametrize(("locale", "lang"), [("km-KH", "km"), ("th-TH", "th"), ("my-MM", "my")])
+def test_khmer_thai_and_burmese_pages_fit_320_px(phone: Any, served: Served, locale: str, lang: str) -> None:
     page = phone(locale=locale, javascript=True).new_page()
     page.set_viewport_size(NARROW)
     page.goto(f"{served.url}/s/{STUDY}/screening")
