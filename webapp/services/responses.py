@@ -24,7 +24,7 @@ from instruments.model import Instrument
 from webapp.crypto import hash_token
 from webapp.db import begin_serialised, note_written, without_write_lock
 from webapp.models import Channel, Consent, Draft, InstrumentVersion, Participant, Response, Study
-from webapp.services import careers
+from webapp.services import careers, uploads
 from webapp.services.passwords import hash_code, verify_code
 from webapp.services.studies import current_version, instrument_of, version_by_id
 
@@ -341,7 +341,8 @@ def submit_response(
     *, session: Session, participant: Participant, draft: Draft | None, now: datetime
 ) -> Response:
     """Submit the draft once: prune irrelevant answers, check required ones, store the immutable
-    response, set the participant ``submitted``, delete the draft and queue the career-records job.
+    response, set the participant ``submitted``, delete the draft and the uploads no answer refers to any
+    more (:func:`webapp.services.uploads.forget_unanswered`), and queue the career-records job.
 
     Runs as a serialised transaction (concurrent submits of one participant queue up), so a second
     call — a double tap, a retry, the back button, at the same moment or later — returns the response
@@ -391,6 +392,7 @@ def submit_response(
     )
     session.add(response)
     session.delete(current)
+    uploads.forget_unanswered(session=session, participant_id=_id(person.id))
     if person.status != "withdrawn":
         person.status = "submitted"
     person.updated_at = now

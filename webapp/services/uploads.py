@@ -16,7 +16,9 @@ A page with an upload question is a ``multipart/form-data`` form (no JavaScript 
 The answer's key is set by the server from its own records: a key posted by the browser is never taken.
 Researchers download a file through an audited view (``upload.view``); exports list the files of submitted
 answers in ``uploads.csv`` and hold the files themselves only in bundles with personal data
-(:func:`bundle_files`). Withdrawal with erasure deletes them (:func:`erase_of`).
+(:func:`bundle_files`). At submission a file no answer refers to any more — of a removed repeat entry, or
+of a question left out as irrelevant — is deleted (:func:`forget_unanswered`): nothing of it is kept that
+the participant took back. Withdrawal with erasure deletes them all (:func:`erase_of`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from sqlmodel import Session, col, select
 
 from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question
 from webapp.crypto import decrypt_bytes, encrypt_bytes
-from webapp.models import Participant, Response, Study, Upload, utcnow
+from webapp.models import Draft, Participant, Response, Study, Upload, utcnow
 from workers.exports.bundle import ExtraFile
 
 FOLDER = "uploads"
@@ -206,6 +208,24 @@ def erase_of(*, session: Session, participant_id: int) -> int:
     for upload in rows:
         _drop(session, upload)
     return len(rows)
+
+
+def forget_unanswered(*, session: Session, participant_id: int) -> int:
+    """Delete the participant's uploads that none of their responses or drafts refers to (rows now, files
+    after the commit); returns how many. Called in the submission's serialised transaction, after the
+    response is added and its draft deleted (both flushed by the queries here)."""
+    stored = list(session.exec(select(Upload).where(Upload.participant_id == participant_id)))
+    if not stored:
+        return 0
+    referenced: set[str] = set()
+    for query in (select(Response.answers).where(Response.participant_id == participant_id),
+                  select(Draft.answers).where(Draft.participant_id == participant_id)):
+        for answers in session.exec(query):
+            referenced.update(keys_in(answers))
+    gone = [upload for upload in stored if upload.key not in referenced]
+    for upload in gone:
+        _drop(session, upload)
+    return len(gone)
 
 
 def keys_in(value: Any) -> Iterator[str]:

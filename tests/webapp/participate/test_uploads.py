@@ -265,3 +265,32 @@ def test_only_pages_asking_for_files_take_large_bodies(journey: Journey, session
     # the same body to a page without an upload question is refused as before
     assert journey.post(f"/s/{STUDY}/form/_first", {"x": "1" * (limit + 10)}).status_code == 413
     gc.collect()  # here, where the warning is ignored, not in the next test
+
+
+def test_a_file_no_answer_refers_to_is_deleted_at_submission(journey: Journey, session: Session,
+                                                             bundled_study: Any, app: Flask) -> None:
+    """A file whose answer was taken back (a removed entry, a question left out) is not kept after the
+    participant submits; a file an answer refers to stays."""
+    from tests.webapp.participate.test_flow import complete_intake
+
+    person, intake, path = _to_upload_page(journey, session, bundled_study)
+    journey.post(path, _page_data(intake, path, photo=(io.BytesIO(png(2)), "gone.png"), action="save"))
+    draft = _draft(session, person)
+    dropped = session.exec(select(Upload).where(Upload.key == draft.answers["photo"])).one()
+    dropped_file, dropped_key = _stored(app, dropped), dropped.key
+    # the answer no longer names the file, as after removing the entry that held it
+    draft.answers = {k: v for k, v in draft.answers.items() if k != "photo"}
+    session.add(draft)
+    session.commit()
+    journey.post(path, _page_data(intake, path, photo=(io.BytesIO(png(4)), "kept.png"), action="save"))
+    kept_key = _draft(session, person).answers["photo"]
+    assert dropped_file.exists()  # still in the draft's reach (an undo) until the participant submits
+    complete_intake(journey, session, bundled_study, jobs=0, overrides=GEO)
+    assert journey.post(f"/s/{STUDY}/submit", {}).status_code == 303
+    session.expire_all()
+    assert session.exec(select(Upload).where(Upload.key == dropped_key)).first() is None
+    assert not dropped_file.exists()
+    kept = session.exec(select(Upload).where(Upload.key == kept_key)).one()
+    assert _stored(app, kept).exists()
+    response = session.exec(select(Response).where(Response.participant_id == person.id)).one()
+    assert response.answers["photo"] == kept_key
