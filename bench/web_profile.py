@@ -188,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             call = kinds["form GET" if args.profile == "form" else "page save"]
             profiler = cProfile.Profile()
             profiler.runcall(_cpu_per_request, call, args.requests)
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(40)
+            if os.environ.get("BENCH_PROFILE_CALLERS"):
+                stats.print_callers(os.environ["BENCH_PROFILE_CALLERS"])
             return 0
         times: dict[str, list[float]] = {kind: [] for kind in kinds}
         for _ in range(args.runs):
