@@ -31,6 +31,7 @@ ERROR_MESSAGES = {
     "episode": _l("Please choose one of this participant's career episodes."),
     "file": _l("Please choose the file again."),
     "file_empty": _l("The file is empty."),
+    "picture_unreadable": _l("This picture could not be read. Please take it again or choose another one."),
 }
 
 #: Upload question type -> what its refused-type message asks for (webapp/services/uploads.py ``ALLOWED``).

@@ -5,7 +5,10 @@ A page with an upload question is a ``multipart/form-data`` form (no JavaScript 
 
 - a new file is read (at most ``KEIREKI_UPLOAD_MAX_BYTES``), its type detected from its first bytes
   (magic numbers, :mod:`filetype`; the name's extension decides nothing), refused when the question's
-  type does not allow it, else encrypted with the data key (like transcripts) and written under
+  type does not allow it; a picture Pillow can read (JPEG, PNG, WebP, AVIF, TIFF, BMP) loses its hidden
+  metadata — EXIF with the place and time it was taken, XMP, IPTC, comments — turned upright first, and
+  is made smaller when the question's ``max-pixels`` asks (:func:`clean_picture`); then it is
+  encrypted with the data key (like transcripts) and written under
   ``<data dir>/uploads/``; an :class:`~webapp.models.Upload` row keeps its key, name, type and size, and the
   answer is the key (``<32 hex>.<ext>``);
 - "remove" (a checkbox) clears the answer; a new file replaces the old one. The replaced or removed file
@@ -26,9 +29,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import os
 import re
 import secrets
+import struct
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,6 +42,7 @@ from typing import Any, BinaryIO
 import filetype
 import sqlalchemy as sa
 from flask import current_app
+from PIL import Image, ImageOps
 from sqlmodel import Session, col, select
 
 from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question
@@ -63,6 +70,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "file": (*_DOCUMENTS, "text/plain", *_IMAGES, *_AUDIO, *_VIDEO),
 }
 _KEY = re.compile(UPLOAD_KEY)
+#: Pictures :func:`clean_picture` rewrites, by detected media type -> Pillow's format name. GIF is kept as sent
+#: (no EXIF; animations), HEIC too (Pillow cannot read it; phones' browsers send JPEG for ``image/*`` inputs).
+_CLEANED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/avif": "AVIF",
+            "image/tiff": "TIFF", "image/bmp": "BMP"}
+#: A picture larger than this (width × height) is not decoded whole: a JPEG is read at a smaller scale, the
+#: others are refused. 64 MP is more than phones' cameras give by default; the pixels of one take ~200 MB.
+MAX_PICTURE_PIXELS = 64_000_000
+#: What a cleaned picture keeps besides its pixels: the colour profile and a PNG's transparent colour.
+_INFO_KEPT = ("icc_profile", "transparency")
 
 
 class UploadRefused(ValueError):
@@ -100,6 +116,92 @@ def detect(data: bytes, *, kind: str, filename: str = "") -> tuple[str, str]:
     return media, extension
 
 
+def max_pixels(question: Question) -> int | None:
+    """The question's XLSForm ``max-pixels`` (longest side of a picture, in pixels), None when not asked."""
+    given = question.xlsform.get("parameters") or ""
+    try:
+        parsed = json.loads(given)
+    except ValueError:
+        parsed = dict(item.partition("=")[::2] for item in given.split())
+    value = parsed.get("max-pixels") if isinstance(parsed, dict) else None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def clean_picture(data: bytes, media: str, *, longest: int | None = None) -> bytes:
+    """A picture without its hidden metadata, upright, and at most ``longest`` pixels on its longest side.
+
+    What is dropped: EXIF (the GPS position and time a phone writes), XMP, IPTC and comments; the colour
+    profile is kept. A picture already upright and small enough with none of these is returned as sent; a
+    JPEG that needs only its metadata dropped is saved again with its own quantisation tables and subsampling
+    (``quality="keep"``): no second generation of loss, only rounding. :class:`UploadRefused`
+    (``picture_unreadable``) when Pillow cannot decode it or it is over :data:`MAX_PICTURE_PIXELS` (and not a
+    JPEG, which is read at a smaller scale instead). Types outside ``_CLEANED`` are returned as sent.
+    """
+    fmt = _CLEANED.get(media)
+    if fmt is None:
+        return data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the bound is MAX_PICTURE_PIXELS
+            source = Image.open(io.BytesIO(data), formats=[fmt])
+            frames = getattr(source, "n_frames", 1)
+            if frames > 1 and fmt != "JPEG":
+                return data  # an animation or a multi-page scan: kept whole, as sent
+            width, height = source.size
+            box = longest or 0
+            if width * height > MAX_PICTURE_PIXELS:
+                if fmt != "JPEG":
+                    raise UploadRefused("picture_unreadable")
+                scale = (MAX_PICTURE_PIXELS / (width * height)) ** 0.5
+                box = min(box or 1 << 30, int(max(width, height) * scale))
+            exif = source.getexif()
+            upright = exif.get(0x0112, 1) == 1  # EXIF orientation 1: the pixels are stored upright
+            # A JPEG of more than one frame is an MPO (phones' second pictures: depth maps, previews, each with
+            # its EXIF): only the first is kept.
+            hidden = (bool(exif) or frames > 1 or _png_text(source)
+                      or any(k in source.info for k in ("exif", "xmp", "XML:com.adobe.xmp", "photoshop", "comment")))
+            smaller = bool(box) and max(width, height) > box
+            if upright and not hidden and not smaller:
+                return data
+            if smaller and fmt == "JPEG":
+                source.draft("RGB", (box, box))  # decoded at 1/2, 1/4 or 1/8 of the size: less memory and time
+            picture = source if upright else ImageOps.exif_transpose(source)
+            if smaller:
+                picture = picture.copy() if picture is source else picture
+                picture.thumbnail((box, box), Image.Resampling.LANCZOS)
+            return _saved(picture, source, fmt)
+    except UploadRefused:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, struct.error, EOFError) as exc:
+        raise UploadRefused("picture_unreadable") from exc
+
+
+def _saved(picture: Image.Image, source: Image.Image, fmt: str) -> bytes:
+    """``picture`` (``source`` itself, or turned or made smaller from it) written with nothing but its pixels,
+    the colour profile and a PNG's transparent colour."""
+    kept: dict[str, Any] = {k: source.info[k] for k in _INFO_KEPT if k in source.info}
+    picture.info = {k: v for k, v in kept.items()}  # noqa: C416 - Pillow's writers fall back on the picture's own comment, XMP...
+    out = io.BytesIO()
+    if picture is source and fmt == "JPEG":  # only metadata to drop: the same coding, no detail lost
+        picture.save(out, "JPEG", quality="keep", subsampling="keep", **kept)
+    elif fmt in ("JPEG", "WEBP", "AVIF"):
+        if fmt == "JPEG" and picture.mode not in ("RGB", "L", "CMYK"):
+            picture = picture.convert("RGB")
+        picture.save(out, fmt, quality=90, **kept)
+    else:
+        picture.save(out, fmt, **kept)
+    return out.getvalue()
+
+
+def _png_text(picture: Image.Image) -> bool:
+    """True when a PNG carries text chunks (tEXt, zTXt, iTXt: authors, software, dates, anything)."""
+    return bool(getattr(picture, "text", None)) if picture.format == "PNG" else False
+
+
 def _utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
@@ -124,9 +226,11 @@ def _unlink(relative: str) -> None:
 
 
 def store(*, session: Session, participant: Participant, question: str, filename: str, data: bytes,
-          kind: str) -> Upload:
-    """Check, encrypt and write one file; returns its new row (added to the session)."""
+          kind: str, longest: int | None = None) -> Upload:
+    """Check, clean (a picture: :func:`clean_picture`, at most ``longest`` pixels on its longest side),
+    encrypt and write one file; returns its new row (added to the session)."""
     media, extension = detect(data, kind=kind, filename=filename)
+    data = clean_picture(data, media, longest=longest)
     key = f"{secrets.token_hex(16)}.{extension}"
     relative = f"{FOLDER}/{key}.bin"
     target = _root() / relative
@@ -172,7 +276,8 @@ def take_page(*, session: Session, participant: Participant, questions: Iterable
                 sent.stream.seek(0)  # a replayed request reads the file again
                 data = sent.stream.read(max_bytes() + 1)
                 upload = store(session=session, participant=participant, question=prefix + name,
-                               filename=str(sent.filename), data=data, kind=question.type)
+                               filename=str(sent.filename), data=data, kind=question.type,
+                               longest=max_pixels(question) if question.type == "image" else None)
             except UploadRefused as exc:
                 errors[name] = {"code": exc.code, "message": None, "params": exc.params}
                 continue
