@@ -40,6 +40,7 @@ every answer that was normalised into something else.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -55,6 +56,23 @@ QUESTION_TYPES = (
 UPLOAD_TYPES = ("image", "audio", "video", "file")
 #: What an upload answer looks like: a random name and the extension of the detected file type.
 UPLOAD_KEY = r"[0-9a-f]{32}\.[a-z0-9]{1,8}"
+
+
+def max_pixels(question: Question) -> int | None:
+    """An image question's XLSForm ``max-pixels`` (the longest side of a picture, in pixels; ``parameters``
+    as the XLSForm wrote it, ``max-pixels=1024``, or as JSON), None when not asked."""
+    given = question.xlsform.get("parameters") or ""
+    try:
+        parsed = json.loads(given)
+    except ValueError:
+        parsed = dict(item.partition("=")[::2] for item in given.split())
+    value = parsed.get("max-pixels") if isinstance(parsed, dict) else None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
 
 #: Geographic types: ``"lat lon [alt [acc]]"`` (geopoint) or points joined by ``;`` (geotrace, geoshape).
 GEO_TYPES = ("geopoint", "geotrace", "geoshape")

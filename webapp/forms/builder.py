@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -31,7 +32,7 @@ from wtforms.form import Form
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from instruments.convert import MAX_TEXT, NOT_ANSWERED
-from instruments.model import UPLOAD_TYPES, Choice, Instrument, Question
+from instruments.model import UPLOAD_TYPES, Choice, Instrument, Question, max_pixels
 
 #: A select_one with more choices than this is a drop-down list instead of radio buttons.
 RADIO_LIMIT = 12
@@ -124,8 +125,22 @@ ACCEPT = {
 
 
 def _upload(question: Question, ctx: FieldContext) -> Any:
-    """A file input (the page becomes multipart); what is stored is decided by webapp/services/uploads.py."""
-    return FileField(**_common(question, ctx, accept=ACCEPT.get(question.type, "")))
+    """A file input (the page becomes multipart); what is stored is decided by webapp/services/uploads.py.
+
+    A picture question with ``max-pixels`` tells ``participate/picture.js`` the bound (``data-max-pixels``):
+    with JavaScript the phone sends the picture already that small; the server bounds it in any case."""
+    longest = max_pixels(question) if question.type == "image" else None
+    render_kw = {"accept": ACCEPT.get(question.type, ""), **({"data-max-pixels": str(longest)} if longest else {})}
+    note_picture(render_kw)
+    return FileField(**_common(question, ctx, **render_kw))
+
+
+def note_picture(render_kw: Mapping[str, Any]) -> None:
+    """A page showing a field with these attributes loads ``participate/picture.js`` (a picture question with
+    ``max-pixels``). Called when the field is built and when a page shows a field built earlier
+    (webapp/forms/rows.py keeps what a question shows)."""
+    if "data-max-pixels" in render_kw and has_request_context():
+        g.wants_picture_script = True
 
 
 #: Question type -> field builder. Types absent here (note, calculate, hidden) are not form fields.

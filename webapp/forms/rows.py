@@ -20,6 +20,7 @@ from instruments.expressions import references, to_json
 from instruments.model import Choice, Group, Instrument, Question
 from instruments.rules import is_lite, needs_more
 from webapp.forms import build_form_class, field_name, form_values, messages, widget_of
+from webapp.forms.builder import note_picture
 from webapp.forms.fields_geo import note_geolocation
 from webapp.forms.pages import Entry, answerable, entry_query, find_page, items, per_instrument, scope_of
 
@@ -235,6 +236,7 @@ def page_rows(
                     instrument, node, language,
                     engine.filtered_choices(instrument, node, state, entry=entry, today=today))
                 note_geolocation(look.render_kw)  # what building the field did: the page may ask for the location
+                note_picture(look.render_kw)  # ... and make pictures smaller before they are sent
                 field = FieldView(data=_data(node, values), choices=look.choices, render_kw=look.render_kw)
             row.update(kind="question", field=field, widget=look.widget, label=look.label, hint=look.hint,
                        required=node.required is True, input_type=look.input_type)

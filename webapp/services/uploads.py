@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import os
 import re
 import secrets
@@ -45,7 +44,7 @@ from flask import current_app
 from PIL import Image, ImageOps
 from sqlmodel import Session, col, select
 
-from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question
+from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question, max_pixels
 from webapp.crypto import decrypt_bytes, encrypt_bytes
 from webapp.models import Draft, Participant, Response, Study, Upload, utcnow
 from workers.exports.bundle import ExtraFile
@@ -114,21 +113,6 @@ def detect(data: bytes, *, kind: str, filename: str = "") -> tuple[str, str]:
     if media not in ALLOWED.get(kind, ()):
         raise UploadRefused("file_type", {"kind": kind})
     return media, extension
-
-
-def max_pixels(question: Question) -> int | None:
-    """The question's XLSForm ``max-pixels`` (longest side of a picture, in pixels), None when not asked."""
-    given = question.xlsform.get("parameters") or ""
-    try:
-        parsed = json.loads(given)
-    except ValueError:
-        parsed = dict(item.partition("=")[::2] for item in given.split())
-    value = parsed.get("max-pixels") if isinstance(parsed, dict) else None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        return None
-    return number if number > 0 else None
 
 
 def clean_picture(data: bytes, media: str, *, longest: int | None = None) -> bytes:

@@ -417,7 +417,7 @@ def test_clean_picture_bounds_the_pixels_it_decodes(monkeypatch: pytest.MonkeyPa
     ("", None), ("max-pixels=big", None), ("max-pixels=0", None), ("other=3", None),
 ])
 def test_max_pixels_is_read_from_the_xlsform_parameters(parameters: str, expected: int | None) -> None:
-    from instruments.model import Question
+    from instruments.model import Question, max_pixels
 
     question = Question(name="photo", type="image", label={"en": "A photo"}, xlsform={"parameters": parameters})
-    assert uploads.max_pixels(question) == expected
+    assert max_pixels(question) == expected
