@@ -73,9 +73,10 @@ _KEY = re.compile(UPLOAD_KEY)
 #: (no EXIF; animations), HEIC too (Pillow cannot read it; phones' browsers send JPEG for ``image/*`` inputs).
 _CLEANED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/avif": "AVIF",
             "image/tiff": "TIFF", "image/bmp": "BMP"}
-#: A picture larger than this (width × height) is not decoded whole: a JPEG is read at a smaller scale, the
-#: others are refused. 64 MP is more than phones' cameras give by default; the pixels of one take ~200 MB.
-MAX_PICTURE_PIXELS = 64_000_000
+#: A picture larger than this (width × height) is not decoded whole: a JPEG is read at a smaller scale (a 50 MP
+#: photo at half its width), the others are refused. Phones' cameras give 12 MP by default; decoded, 25 MP
+#: take 75 MB, and on PostgreSQL several pages may be saved at once.
+MAX_PICTURE_PIXELS = 25_000_000
 #: What a cleaned picture keeps besides its pixels: the colour profile and a PNG's transparent colour.
 _INFO_KEPT = ("icc_profile", "transparency")
 
