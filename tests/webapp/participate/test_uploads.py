@@ -421,3 +421,44 @@ def test_max_pixels_is_read_from_the_xlsform_parameters(parameters: str, expecte
 
     question = Question(name="photo", type="image", label={"en": "A photo"}, xlsform={"parameters": parameters})
     assert max_pixels(question) == expected
+
+
+
+def test_a_photo_is_cleaned_outside_sqlites_write_lock(fresh_database: str, tmp_path: Path, backend: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding and saving a photo (0.1-0.2 s) does not keep every other participant's save waiting."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    from flask import g
+
+    from tests.conftest import make_test_app
+    from tests.support.write_lock import spy_write_lock_during
+    from tests.webapp.participate.journey import STUDY
+    from webapp.db import db_session
+    from webapp.services.studies import load_bundled_study
+
+    app = make_test_app(database_url=fresh_database, instance_dir=tmp_path / "instance")
+    with app.app_context():
+        session = db_session()
+        _xlsform_intake(session, load_bundled_study(session=session))
+        intake = instrument_of(current_version(session=session, study_id=1, instrument_id="ti_intake"))
+        session.commit()
+        g.pop("db_session").close()
+    journey = Journey(app.test_client())
+    journey.screen("ti")
+    journey.consent()
+    journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
+    for _ in range(10):
+        if 'name="photo"' in journey.last.get_data(as_text=True):
+            break
+        group = pages.find_page(intake, journey.path().rsplit("/", 1)[1])
+        assert group is not None
+        journey.post(journey.path(), {**fill(intake, group, {}, overrides=GEO), "action": "next"},
+                     follow_redirects=True)
+    path = journey.path()
+    seen = spy_write_lock_during(monkeypatch, fresh_database, uploads, "clean_picture")
+    journey.post(path, _page_data(intake, path, photo=(io.BytesIO(phone_photo((900, 600))), "a.jpg"),
+                                  action="save"))
+    assert seen == [True]  # another writer (a second phone, the worker) could take the lock meanwhile
+    with app.app_context():
+        assert db_session().exec(select(Upload)).one().key.endswith(".jpg")
