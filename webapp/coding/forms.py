@@ -88,5 +88,6 @@ class QdpxImportForm(FlaskForm):
     offsets = SelectField(_l("The positions in the file count"), default="auto", choices=[
         SelectChoice(value="auto", label=_l("decide from the file")),
         SelectChoice(value="codepoints", label=_l("characters (code points)")),
-        SelectChoice(value="utf16", label=_l("UTF-16 units (some NVivo versions)"))])
+        SelectChoice(value="utf16", label=_l("UTF-16 units (some NVivo versions)")),
+        SelectChoice(value="lines", label=_l("characters, a Windows line break as one (ATLAS.ti)"))])
     create_missing = BooleanField(_l("Create codes and transcripts that match nothing"))

@@ -2,7 +2,7 @@
 
 ``export --study S --out FILE.qdpx [--reason "…"]`` writes the project (transcripts are personal data: the
 export is audited as ``qda.export`` with the reason). ``import FILE.qdpx --study S [--create-missing]
-[--offsets auto|codepoints|utf16]`` reads a project coded elsewhere and reports what it matched, created and
+[--offsets auto|codepoints|utf16|lines]`` reads a project coded elsewhere and reports what it matched, created and
 could not match; a refused file changes nothing.
 """
 
@@ -73,10 +73,11 @@ def export_command(study_slug: str, out: Path, reason: str) -> None:
 @click.option("--study", "study_slug", required=True, help="The study's slug.")
 @click.option("--create-missing", is_flag=True,
               help="Create codes and sources that match nothing (else they are only reported).")
-@click.option("--offsets", "offset_mode", type=click.Choice(["auto", "codepoints", "utf16"]), default="auto",
+@click.option("--offsets", "offset_mode", type=click.Choice(["auto", "codepoints", "utf16", "lines"]), default="auto",
               show_default=True,
               help="What the selections' positions count: code points (REFI-QDA, QualCoder), UTF-16 units "
-                   "(some NVivo versions: emoji count twice), or auto: decided from the file where it can be.")
+                   "(some NVivo versions: emoji count twice), lines: code points with a Windows line break as "
+                   "one (ATLAS.ti), or auto: decided from the file where it can be.")
 @with_appcontext
 def import_command(path: Path, study_slug: str, create_missing: bool, offset_mode: str) -> None:
     """Import codings of a .qdpx coded in another tool."""
@@ -92,7 +93,7 @@ def import_command(path: Path, study_slug: str, create_missing: bool, offset_mod
                                             create_missing=create_missing, limits=limits,
                                             offset_mode=offset_mode)
     except CodingError as exc:
-        hint = " (--offsets codepoints or --offsets utf16)" if exc.reason == "ambiguous_offsets" else ""
+        hint = " (--offsets codepoints, utf16 or lines)" if exc.reason == "ambiguous_offsets" else ""
         raise click.ClickException(f"refused, nothing changed: {exc}{hint}") from exc
     click.echo(f"offsets read as {report.offsets} ({report.offsets_why})")
     click.echo(f"sources: {len(report.sources_matched)} matched, {len(report.sources_created)} created, "

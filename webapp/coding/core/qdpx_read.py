@@ -156,13 +156,13 @@ def _source(node: etree._Element, text_of: dict[str, str], limits: Limits, mode:
     raw = text_of[node.get("guid", "")]
     text = normalise(raw)
     same = raw == text
-    units = offsets.UnitMap(raw) if mode == offsets.UTF16 else None
+    units = offsets.reading_map(mode, raw)
     selections = []
     for sel in node.findall(_Q + "PlainTextSelection"):
         start, end = _position(sel, "startPosition"), _position(sel, "endPosition")
         if end > limits.max_offset:
             raise QdpxError("bad_offset", f"{node.get('name', '')}: {start}-{end}")
-        if units is not None:  # UTF-16 code units as code points; inside a surrogate pair is outside the text
+        if units is not None:  # UTF-16 units or ATLAS.ti's line breaks as code points (a pair's middle: outside)
             first, after = units.to_codepoint(start), units.to_codepoint(end)
             start, end = -1 if first is None else first, -1 if after is None else after
         if not 0 <= start < end <= len(raw):
@@ -226,7 +226,7 @@ def _cases(root: etree._Element) -> tuple[list[QVariable], list[QCase]]:
 def read(data: bytes, *, limits: Limits | None = None, offset_mode: str = offsets.AUTO) -> ReadResult:
     """The project in a ``.qdpx``; raises :class:`QdpxError` for anything unsafe or malformed.
 
-    ``offset_mode``: ``codepoints``, ``utf16`` or ``auto`` (decided from the file, see
+    ``offset_mode``: ``codepoints``, ``utf16``, ``lines`` or ``auto`` (decided from the file, see
     :func:`webapp.coding.core.offsets.choose`; refused as ``ambiguous_offsets`` when nothing decides).
     """
     limits = limits or Limits()

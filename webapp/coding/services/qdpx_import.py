@@ -51,7 +51,8 @@ class ImportReport:
     codings_added: int = 0
     codings_skipped: list[str] = field(default_factory=list)  #: why, per coding not imported (or imported partly)
     memos_added: int = 0
-    #: How the offsets were read: ``codepoints`` or ``utf16``, and why (see :mod:`webapp.coding.core.offsets`).
+    #: How the offsets were read: ``codepoints``, ``utf16`` or ``lines``, and why
+    #: (see :mod:`webapp.coding.core.offsets`).
     offsets: str = offsets.CODEPOINTS
     offsets_why: str = "same"
 
