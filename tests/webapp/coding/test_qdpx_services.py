@@ -92,10 +92,42 @@ def test_import_into_the_same_study_matches_by_content_hash(session: Session, ma
     report = qdpx_import.import_project(session=session, study=setup.study, data=qdpx.write(project))
     assert report.sources_matched == ["renamed in NVivo"]
     assert report.codes_unmatched == ["Only In NVivo"]
-    # The coders' codings come back as external coders' (X-C001…); the consensus is already there: not twice.
-    assert report.codings_added == 3
+    # The study's own coders come back as themselves (C001… with this study's GUIDs): their codings and the
+    # consensus are all there already, none twice.
+    assert report.codings_added == 0
     assert [line.split(": ", 1)[1] for line in report.codings_skipped] == [
-        "This coder has already applied this code to this passage."]
+        "This coder has already applied this code to this passage."] * 4
+
+
+def test_a_study_s_own_coders_come_back_as_themselves_and_strangers_as_external(
+        session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    importer = rf.user(session, setup.study, "owner")
+
+    def shape(c: Coding) -> tuple[int, bool, int, int, str | None]:
+        return (c.coder_id or 0, c.consensus, c.start, c.end, c.external_coder)
+
+    before = session.exec(select(Coding).where(Coding.study_id == setup.study.id)).all()
+    project = qdpx_export.project(session=session, study=setup.study)
+    for selection in project.sources[0].selections:  # coded further elsewhere: every coding new
+        selection.guid = qdpx_export._guid("again", selection.guid)
+    # a user of the file that calls itself C00n without this study's GUID for it stays an external coder
+    names = {u.guid: u.name for u in project.users}
+    taken = next(s for s in project.sources[0].selections if names[s.codings[0].user or ""] != "consensus")
+    impostor = qdpx.QUser("0badc0de-0000-4000-8000-0000000000c1", names[taken.codings[0].user or ""])
+    project.users.append(impostor)
+    taken.codings[0].user = impostor.guid
+    expected = sorted([shape(c) for c in before if (c.start, c.end, c.consensus) != (taken.start, taken.end, False)]
+                      + [(0, False, taken.start, taken.end, impostor.name)])
+    for coding in before:
+        session.delete(coding)
+    session.flush()
+    report = qdpx_import.import_project(session=session, study=setup.study, data=qdpx.write(project),
+                                        user=importer)
+    assert report.codings_added == 4
+    after = session.exec(select(Coding).where(Coding.study_id == setup.study.id)).all()
+    assert sorted(shape(c) for c in after) == expected  # the others back with their own coder ids
+    assert {c.recorded_by for c in after} == {importer.id}
 
 
 def test_hostile_file_changes_nothing(session: Session, make_study: Any) -> None:

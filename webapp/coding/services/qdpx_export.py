@@ -28,6 +28,11 @@ def _guid(*parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
 
 
+def coder_guid(study_id: int | None, ref: str) -> str:
+    """The GUID a coder (``C007``, ``consensus``) has in this study's exports (an import knows them again)."""
+    return _guid(study_id, "coder", ref)
+
+
 def _codes(session: Session, study: Study) -> list[qdpx.QCode]:
     codes = [c for c in codebook.codes(session=session, study=study, include_inactive=True) if c.status != "merged"]
     notes = defaultdict(list)
@@ -75,7 +80,7 @@ def project(*, session: Session, study: Study) -> qdpx.QProject:
     codings = list(session.exec(select(Coding).where(Coding.study_id == study.id)
                                 .order_by(col(Coding.transcript_id), col(Coding.start), col(Coding.id))))
     memos = list(session.exec(select(Memo).where(Memo.study_id == study.id).order_by(col(Memo.id))))
-    users = {ref: qdpx.QUser(_guid(study.id, "coder", ref), ref)
+    users = {ref: qdpx.QUser(coder_guid(study.id, ref), ref)
              for ref in sorted({agreement.coder_ref(c) for c in codings})}
     coding_notes: dict[int, list[str]] = defaultdict(list)
     transcript_notes: dict[int, list[str]] = defaultdict(list)

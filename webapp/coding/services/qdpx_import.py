@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from webapp.coding.core import offsets, qdpx
 from webapp.coding.core.qdpx_read import Limits, QdpxError, read
-from webapp.coding.services import CodingError, codebook, codings
+from webapp.coding.services import CodingError, codebook, codings, qdpx_export
 from webapp.coding.services import transcripts as sources
-from webapp.models import Code, Coding, Participant, Study, Transcript, User
+from webapp.models import Code, Coding, Membership, Participant, Study, Transcript, User
 from workers.jobs import enqueue_conversion
 
 #: Translated reasons of a refused file.
@@ -133,9 +133,33 @@ def _coder(users: dict[str, str], guid: str | None) -> tuple[bool, str]:
     return name == "consensus", name[:100]
 
 
+_OWN_CODER = re.compile(r"C(\d{3,9})")
+#: Roles whose members code transcripts (docs/coding.md, Roles).
+_CODING_ROLES = ("owner", "researcher", "interviewer")
+
+
+def _own_coders(session: Session, study: Study, project: qdpx.QProject) -> dict[str, User]:
+    """The file's users that are this study's own coders as Keireki exported them (``C007``, with the GUID the
+    export derives from the study and that reference), by GUID: their codings come back as theirs, not as an
+    external coder's. Only current members who code; any other user of the file is an external coder."""
+    wanted: dict[str, int] = {}
+    for user in project.users:
+        own = _OWN_CODER.fullmatch(user.name)
+        if own and user.guid == qdpx_export.coder_guid(study.id, user.name):
+            wanted[user.guid] = int(own.group(1))
+    if not wanted:
+        return {}
+    members = {member.id: member for member in session.exec(
+        select(User).join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.study_id == study.id, col(Membership.role).in_(_CODING_ROLES),
+               col(User.id).in_(set(wanted.values()))))}
+    return {guid: members[uid] for guid, uid in wanted.items() if uid in members}
+
+
 def _codings(session: Session, study: Study, project: qdpx.QProject, matched: dict[str, Transcript],
-             codes: dict[str, Code], report: ImportReport) -> None:
+             codes: dict[str, Code], report: ImportReport, importer: User | None) -> None:
     users = {u.guid: u.name for u in project.users}
+    own = _own_coders(session, study, project)
     notes = {n.guid: n for n in project.notes}
     seen = set(session.exec(select(Coding.guid).where(Coding.study_id == study.id)).all())
     for source in project.sources:
@@ -148,11 +172,13 @@ def _codings(session: Session, study: Study, project: qdpx.QProject, matched: di
                                  target_id=transcript.id, author=None, text=notes[note_guid].text)  # type: ignore[arg-type]
                 report.memos_added += 1
         for selection in source.selections:
-            _selection(session, transcript, selection, codes, users, notes, seen, report)
+            _selection(session, transcript, selection, codes, (users, own, importer), notes, seen, report)
 
 
 def _selection(session: Session, transcript: Transcript, selection: qdpx.QSelection, codes: dict[str, Code],
-               users: dict[str, str], notes: dict[str, qdpx.QNote], seen: set[str], report: ImportReport) -> None:
+               coders: tuple[dict[str, str], dict[str, User], User | None], notes: dict[str, qdpx.QNote],
+               seen: set[str], report: ImportReport) -> None:
+    users, own, importer = coders
     facts = qdpx.parse_keireki_description(selection.description)
     for number, item in enumerate(selection.codings):
         guid = selection.guid if number == 0 else item.guid
@@ -165,6 +191,7 @@ def _selection(session: Session, transcript: Transcript, selection: qdpx.QSelect
             report.codings_skipped.append(f"{where}: {_('code not matched')}")
             continue
         consensus, coder = _coder(users, item.user or selection.user)
+        member = None if consensus else own.get(item.user or selection.user or "")
         episode = int(facts["episode"]) if facts.get("episode", "").isdigit() else None
         if episode is not None and episode not in _episodes(session, transcript):
             dropped = _("episode %(n)s is not this participant’s; kept without it", n=episode)
@@ -172,8 +199,9 @@ def _selection(session: Session, transcript: Transcript, selection: qdpx.QSelect
             episode = None
         try:
             made = codings.apply(
-                session=session, transcript=transcript, code=code, coder=None, consensus=consensus,
-                external_coder=None if consensus else coder, span=codings.Span(selection.start, selection.end),
+                session=session, transcript=transcript, code=code, coder=member, consensus=consensus,
+                external_coder=None if consensus or member else coder, recorded_by=importer,
+                span=codings.Span(selection.start, selection.end),
                 actor=facts.get("actor") or None, skill_domain=facts.get("skill_domain") or None,
                 episode_no=episode, guid=guid, queue=False, imported=True)
         except CodingError as exc:
@@ -211,7 +239,7 @@ def import_project(*, session: Session, study: Study, data: bytes, user: User | 
     try:
         codes = _match_codes(session, study, result.project, report, create_missing)
         matched = _match_sources(session, study, result.project, report, create_missing, user)
-        _codings(session, study, result.project, matched, codes, report)
+        _codings(session, study, result.project, matched, codes, report, user)
         session.flush()
     except Exception:
         session.rollback()
