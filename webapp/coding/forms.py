@@ -81,6 +81,9 @@ class ActionForm(FlaskForm):
 class QdpxExportForm(FlaskForm):
     reason = TextAreaField(_l("Reason for exporting the transcripts"),
                            validators=[DataRequired(), Length(min=10, max=500)])
+    offsets = SelectField(_l("The positions in the file count"), default="codepoints", choices=[
+        SelectChoice(value="codepoints", label=_l("characters (code points)")),
+        SelectChoice(value="utf16", label=_l("UTF-16 units (some NVivo versions)"))])
 
 
 class QdpxImportForm(FlaskForm):

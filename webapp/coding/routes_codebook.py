@@ -181,7 +181,8 @@ def qdpx(study: Study) -> ResponseReturnValue:
         return render_template("coding/qdpx.html", study=g.study, form=form), status
     session = db_session()
     data = qdpx_export.export(session=session, study=g.study, actor=audit.actor_of(current_user),
-                              user_id=current_user.id, reason=form.reason.data or "")
+                              user_id=current_user.id, reason=form.reason.data or "",
+                              units=form.offsets.data or "codepoints")
     session.commit()
     response = Response(data, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{g.study.slug}.qdpx"'

@@ -1,9 +1,9 @@
 """``keireki qda export|import``: exchange a study's coding with NVivo, ATLAS.ti, MAXQDA, QualCoder (REFI-QDA).
 
-``export --study S --out FILE.qdpx [--reason "…"]`` writes the project (transcripts are personal data: the
-export is audited as ``qda.export`` with the reason). ``import FILE.qdpx --study S [--create-missing]
-[--offsets auto|codepoints|utf16|lines]`` reads a project coded elsewhere and reports what it matched, created and
-could not match; a refused file changes nothing.
+``export --study S --out FILE.qdpx [--reason "…"] [--offsets codepoints|utf16]`` writes the project
+(transcripts are personal data: the export is audited as ``qda.export`` with the reason). ``import FILE.qdpx
+--study S [--create-missing] [--offsets auto|codepoints|utf16|lines]`` reads a project coded elsewhere and
+reports what it matched, created and could not match; a refused file changes nothing.
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ def _study(slug: str) -> Any:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--reason", default="command-line export", show_default=True,
               help="Why the transcripts leave Keireki (written to the audit log).")
+@click.option("--offsets", "units", type=click.Choice(["codepoints", "utf16"]), default="codepoints",
+              show_default=True,
+              help="What the selections' positions count: code points (REFI-QDA) or UTF-16 units (for NVivo "
+                   "versions that count an emoji as two).")
 @with_appcontext
-def export_command(study_slug: str, out: Path, reason: str) -> None:
+def export_command(study_slug: str, out: Path, reason: str, units: str) -> None:
     """Write the study's coding as a .qdpx (validated against the QDA-XML 1.0 schema)."""
     import io
     import zipfile
@@ -54,7 +58,8 @@ def export_command(study_slug: str, out: Path, reason: str) -> None:
         raise click.BadParameter(f"state a reason of at least {REASON_MIN} characters", param_hint="--reason")
     session = db_session()
     study = _study(study_slug)
-    data = qdpx_export.export(session=session, study=study, actor="cli", user_id=None, reason=reason.strip())
+    data = qdpx_export.export(session=session, study=study, actor="cli", user_id=None, reason=reason.strip(),
+                              units=units)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         errors = qdpx.validate(archive.read(qdpx.PROJECT_FILE))
     if errors:

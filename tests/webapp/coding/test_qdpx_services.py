@@ -11,7 +11,9 @@ from sqlmodel import Session, select
 
 from tests.webapp.coding.factories import interviewed, offsets, skill
 from tests.webapp.research import factories as rf
+from webapp.coding.core import offsets as offsets_module
 from webapp.coding.core import qdpx
+from webapp.coding.core.qdpx_read import read
 from webapp.coding.services import CodingError, codebook, codings, consensus, qdpx_export, qdpx_import
 from webapp.coding.services import transcripts as sources
 from webapp.models import AuditEvent, Coding, Memo, Transcript
@@ -144,3 +146,31 @@ def test_hostile_file_changes_nothing(session: Session, make_study: Any) -> None
         with pytest.raises(CodingError, match=message):
             qdpx_import.import_project(session=session, study=setup.study, data=data, create_missing=True)
     assert len(session.exec(select(Coding)).all()) == before
+
+
+def test_an_export_in_utf16_units_counts_an_emoji_twice_and_comes_back_the_same(
+        session: Session, make_study: Any) -> None:
+    setup = coded_study(session, make_study)
+    plain = qdpx_export.export(session=session, study=setup.study, actor="x", user_id=None, reason="code points")
+    units = qdpx_export.export(session=session, study=setup.study, actor="x", user_id=None, reason="for NVivo 12",
+                               units="utf16")
+
+    def selections(data: bytes) -> tuple[str, list[tuple[int, int]]]:
+        project = read(data, offset_mode="codepoints").project  # the numbers as written
+        return project.origin, sorted((s.start, s.end) for s in project.sources[0].selections)
+
+    text = sources.read_text(setup.transcript)
+    later = text.index("ကျွန်")  # after the 🔧: one more unit in UTF-16
+    origin, written = selections(units)
+    assert origin == qdpx_export.UTF16_ORIGIN
+    assert (later + 1, later + 1 + len("ကျွန်တော် ဂဟေဆော်တာ")) in written
+    assert (later, later + len("ကျွန်တော် ဂဟေဆော်တာ")) in selections(plain)[1]
+    assert qdpx.validate(zipfile.ZipFile(io.BytesIO(units)).read("project.qde")) == []
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "qda.export")).all()
+    assert [e.detail["offsets"] for e in events] == ["codepoints", "utf16"]
+    # read back with auto, the file's origin says it counts UTF-16 units: the same passages as the other
+    result = read(units)
+    assert result.reading == offsets_module.Choice(offsets_module.UTF16, "keireki")
+    again = result.project.sources[0]
+    assert sorted(again.text[s.start:s.end] for s in again.selections) == sorted(
+        text[c.start:c.end] for c in session.exec(select(Coding).where(Coding.study_id == setup.study.id)))

@@ -6,10 +6,10 @@ The readings differ only after a character outside the BMP or after a ``\r\n``. 
 a whole project from what the offsets themselves show: a reading under which an offset falls outside its
 text, or inside a surrogate pair, is impossible; a selection whose ``name`` is the start of the passage it
 marks (as some tools write it) speaks for the reading that gives that passage. A project Keireki wrote counts
-code points. The line-break reading is a candidate only for a project ATLAS.ti wrote (its ``origin``), where it
-also decides when nothing else does; elsewhere a ``\r\n`` counts two, as REFI-QDA says. When nothing tells
-the readings apart and they would give different passages, the choice is left to the person importing
-(``--offsets``).
+code points (or says, in its ``origin``, that it wrote UTF-16 units). The line-break reading is a candidate
+only for a project ATLAS.ti wrote (its ``origin``), where it also decides when nothing else does; elsewhere a
+``\r\n`` counts two, as REFI-QDA says. When nothing tells the readings apart and they would give different
+passages, the choice is left to the person importing (``--offsets``).
 """
 
 from __future__ import annotations
@@ -135,8 +135,8 @@ def choose(sources: Iterable[tuple[str, Sequence[Marked]]], *, asked: str = AUTO
                     votes[mode] += _names_agree(mark.name, span)
     if not differs:
         return Choice(CODEPOINTS, "same")
-    if origin.strip().lower().startswith("keireki"):
-        return Choice(CODEPOINTS, "keireki")
+    if origin.strip().lower().startswith("keireki"):  # Keireki writes code points unless it says otherwise
+        return Choice(UTF16 if "utf-16" in origin.lower() else CODEPOINTS, "keireki")
     return _decided([mode for mode in candidates if possible[mode]], votes, origin)
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from webapp.coding.core import qdpx
+from webapp.coding.core import offsets, qdpx
 from webapp.coding.services import agreement, codebook
 from webapp.coding.services import transcripts as sources
 from webapp.models import RECORD_TABLES, Coding, Memo, Participant, Study, Transcript
@@ -118,12 +118,35 @@ def project(*, session: Session, study: Study) -> qdpx.QProject:
                          variables=variables, cases=cases, sources=out_sources, notes=notes)
 
 
-def export(*, session: Session, study: Study, actor: str, user_id: int | None, reason: str) -> bytes:
-    """The ``.qdpx`` bytes; the export is audited (``qda.export``) in the caller's transaction."""
+#: The project's ``origin`` when its offsets count UTF-16 units (Keireki's own import reads them so again).
+UTF16_ORIGIN = "Keireki (UTF-16 offsets)"
+
+
+def in_utf16_units(built: qdpx.QProject) -> qdpx.QProject:
+    """``built`` with every selection's offsets counted in UTF-16 code units (for NVivo versions that count a
+    character outside the BMP, an emoji, as two) instead of code points."""
+    for source in built.sources:
+        for selection in source.selections:
+            selection.start = len(source.text[:selection.start].encode("utf-16-le")) // 2
+            selection.end = len(source.text[:selection.end].encode("utf-16-le")) // 2
+    built.origin = UTF16_ORIGIN
+    return built
+
+
+def export(*, session: Session, study: Study, actor: str, user_id: int | None, reason: str,
+           units: str = offsets.CODEPOINTS) -> bytes:
+    """The ``.qdpx`` bytes; the export is audited (``qda.export``) in the caller's transaction.
+
+    ``units``: what the selections' offsets count, ``codepoints`` (REFI-QDA) or ``utf16``
+    (:func:`in_utf16_units`)."""
+    if units not in (offsets.CODEPOINTS, offsets.UTF16):
+        raise ValueError(units)
     built = project(session=session, study=study)
+    if units == offsets.UTF16:
+        built = in_utf16_units(built)
     data = qdpx.write(built)
     audit.record(session=session, action="qda.export", actor=actor, study_id=study.id, user_id=user_id,
                  target=f"study:{study.slug}",
                  detail={"reason": reason[:500], "sources": len(built.sources),
-                         "selections": sum(len(s.selections) for s in built.sources)})
+                         "selections": sum(len(s.selections) for s in built.sources), "offsets": units})
     return data
