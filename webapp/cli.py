@@ -13,6 +13,7 @@ from webapp.commands.demo import demo_group
 from webapp.commands.instruments import load_command
 from webapp.commands.qda import qda_group
 from webapp.commands.records import records_group
+from webapp.commands.uploads import uploads_group
 from webapp.exports.cli import export_command
 from webapp.research.cli import users_group
 
@@ -66,5 +67,6 @@ def config_command(markdown: bool) -> None:
 
 
 instruments_group.add_command(load_command)
-for _command in (instruments_group, records_group, demo_group, export_command, users_group, qda_group):
+for _command in (instruments_group, records_group, demo_group, export_command, users_group, qda_group,
+                 uploads_group):
     main.add_command(_command)

@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 
 from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question, max_pixels
 from webapp.crypto import decrypt_bytes, encrypt_bytes
-from webapp.db import without_write_lock
+from webapp.db import begin_write, without_write_lock
 from webapp.models import Draft, Participant, Response, Study, Upload, utcnow
 from workers.exports.bundle import ExtraFile
 
@@ -292,6 +292,41 @@ def read(upload: Upload) -> bytes:
     if not path.is_relative_to(_root().resolve()):
         raise FileNotFoundError(upload.path)
     return decrypt_bytes(path.read_bytes())
+
+
+def clean_stored(*, session: Session) -> dict[str, int]:
+    """Run :func:`clean_picture` over the pictures stored before it existed (their EXIF, XMP, comments go; they
+    are turned upright; sizes are left as they are). Each file is rewritten in place (encrypted, atomically) in
+    a write transaction of its own that still finds its row; a picture that cannot be read is left as it is.
+    Returns counts: ``checked``, ``cleaned``, ``unreadable``. Running it again changes nothing."""
+    counts = {"checked": 0, "cleaned": 0, "unreadable": 0}
+    ids = list(session.exec(select(Upload.id).where(col(Upload.media_type).in_(list(_CLEANED)))
+                            .order_by(col(Upload.id))))
+    session.commit()
+    for upload_id in ids:
+        begin_write(session)
+        upload = session.exec(select(Upload).where(Upload.id == upload_id).with_for_update()).first()
+        if upload is None:  # deleted meanwhile
+            session.commit()
+            continue
+        counts["checked"] += 1
+        try:
+            data = read(upload)
+            cleaned = clean_picture(data, upload.media_type)
+        except (UploadRefused, FileNotFoundError):
+            counts["unreadable"] += 1
+            session.commit()
+            continue
+        if cleaned != data:
+            target = _root() / upload.path
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(encrypt_bytes(cleaned))
+            os.replace(tmp, target)
+            upload.size = len(cleaned)
+            session.add(upload)
+            counts["cleaned"] += 1
+        session.commit()
+    return counts
 
 
 def erase_of(*, session: Session, participant_id: int) -> int:

@@ -462,3 +462,53 @@ def test_a_photo_is_cleaned_outside_sqlites_write_lock(fresh_database: str, tmp_
     assert seen == [True]  # another writer (a second phone, the worker) could take the lock meanwhile
     with app.app_context():
         assert db_session().exec(select(Upload)).one().key.endswith(".jpg")
+
+
+def test_uploads_clean_strips_pictures_stored_before_and_changes_nothing_twice(
+        fresh_database: str, tmp_path: Path) -> None:
+    from flask import g
+
+    from tests.conftest import make_test_app
+    from webapp.commands.uploads import uploads_group
+    from webapp.crypto import encrypt_bytes
+    from webapp.db import db_session
+    from webapp.models import AuditEvent
+    from webapp.services.studies import load_bundled_study
+
+    app = make_test_app(database_url=fresh_database, instance_dir=tmp_path / "instance")
+    sideways, clean_png = phone_photo((300, 200), orientation=6), png(3)
+    with app.app_context():
+        session = db_session()
+        study = load_bundled_study(session=session)
+        person = Participant(study_id=study.id, code="TI-0042", participant_type="ti", form_language="en",
+                             resume_token_hash="t",
+                             resume_code_hash="c")
+        session.add(person)
+        session.flush()
+        rows = []
+        for n, (data, media) in enumerate([(sideways, "image/jpeg"), (clean_png, "image/png"),
+                                           (b"\xff\xd8\xff\xe0 not really", "image/jpeg"), (PDF, "application/pdf")]):
+            path = Path(app.config["KEIREKI"].data_dir) / f"uploads/{n:032x}.bin"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(encrypt_bytes(data))  # as files were stored before they were cleaned
+            rows.append(Upload(participant_id=person.id, key=f"{n:032x}.x", path=f"uploads/{n:032x}.bin", name=f"f{n}",
+                               media_type=media, size=len(data), question="photo"))
+        session.add_all(rows)
+        session.commit()
+        g.pop("db_session").close()
+    runner = app.test_cli_runner()
+    first = runner.invoke(uploads_group, ["clean"])
+    assert first.exit_code == 0, first.output
+    assert "3 checked, 1 cleaned, 1 could not be read" in first.output
+    with app.app_context():
+        session = db_session()
+        stored = {u.name: u for u in session.exec(select(Upload))}
+        picture = Image.open(io.BytesIO(uploads.read(stored["f0"])))
+        assert picture.size == (200, 300)  # upright
+        assert not picture.getexif()
+        assert stored["f0"].size == len(uploads.read(stored["f0"])) < len(sideways)
+        assert uploads.read(stored["f1"]) == clean_png  # clean already: untouched
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "upload.clean")).one().detail == {
+            "checked": 3, "cleaned": 1, "unreadable": 1}
+        g.pop("db_session").close()
+    assert "3 checked, 0 cleaned" in runner.invoke(uploads_group, ["clean"]).output
