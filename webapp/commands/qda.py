@@ -98,7 +98,8 @@ def import_command(path: Path, study_slug: str, create_missing: bool, offset_mod
                                             create_missing=create_missing, limits=limits,
                                             offset_mode=offset_mode)
     except CodingError as exc:
-        hint = " (--offsets codepoints, utf16 or lines)" if exc.reason == "ambiguous_offsets" else ""
+        hint = (" (--offsets codepoints, --offsets utf16 or --offsets lines)" if exc.reason == "ambiguous_offsets"
+                else "")
         raise click.ClickException(f"refused, nothing changed: {exc}{hint}") from exc
     click.echo(f"offsets read as {report.offsets} ({report.offsets_why})")
     click.echo(f"sources: {len(report.sources_matched)} matched, {len(report.sources_created)} created, "
