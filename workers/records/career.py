@@ -67,7 +67,8 @@ def breaks(episodes: Sequence[Episode]) -> tuple[list[Gap], list[Overlap]]:
             continue
         overlapping = False
         for other, start, end in surely:
-            first, last = max(start, certain[0]), min(end, certain[1])
+            first = start if start > certain[0] else certain[0]  # max() and min(), without the calls
+            last = end if end < certain[1] else certain[1]
             if first < last:
                 overlaps.append(Overlap(other, number, first, last))
                 overlapping = True

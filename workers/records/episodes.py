@@ -52,7 +52,10 @@ class Episode:
     surely: tuple[int, int] | None
 
     def __init__(self, raw: RawRow, cells: dict[str, Cell], start: PartialDate | None, end: PartialDate | None,
-                 ongoing: bool, start_month: int | None, end_month: int | None, reference: date) -> None:
+                 ongoing: bool, start_month: int | None, end_month: int | None, reference: date,
+                 latest_start: int | None = None, earliest_end: int | None = None) -> None:
+        """``latest_start`` and ``earliest_end`` (the last month ``start`` and the first month ``end`` may mean)
+        are worked out from the dates when not given."""
         self.raw, self.cells, self.start, self.end = raw, cells, start, end
         self.ongoing, self.start_month, self.end_month, self.reference = ongoing, start_month, end_month, reference
         country, status = cells.get("country"), cells.get("residence_status")
@@ -66,11 +69,14 @@ class Episode:
         if start is None:
             self.surely = None
         else:  # a year-only start may be as late as December, a year-only end as early as January
-            latest_start = start.end_month()
+            if latest_start is None:
+                latest_start = start.end_month()
             if ongoing and end_month is not None:
                 self.surely = (latest_start, end_month)
+            elif end is None:
+                self.surely = (latest_start, latest_start)
             else:
-                self.surely = (latest_start, end.start_month() if end is not None else latest_start)
+                self.surely = (latest_start, end.start_month() if earliest_end is None else earliest_end)
 
     def __repr__(self) -> str:
         return f"Episode({self.raw.path!r}, {self.cells!r})"
@@ -113,16 +119,9 @@ class _Dated(NamedTuple):
 _UNDATED = _Dated(None)
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 2018 is a year, 2018.0 is not
 def _dated(value: Cell) -> _Dated:
-    if type(value) is str:
-        return _dated_text(value)
-    parsed = parse_partial_date(value)
-    return _Dated(parsed, parsed.precision, parsed.start_month(), parsed.end_month()) if parsed else _UNDATED
-
-
-@functools.lru_cache(maxsize=4096)
-def _dated_text(value: str) -> _Dated:
-    """:func:`_dated` of a text (the ISO text of a converted date, mostly), kept for the dates seen last."""
+    """A start or end cell (the ISO text of a converted date, mostly) as a date, kept for the cells seen last."""
     parsed = parse_partial_date(value)
     return _Dated(parsed, parsed.precision, parsed.start_month(), parsed.end_month()) if parsed else _UNDATED
 
@@ -137,8 +136,8 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
     """Derive dates, month indexes, country, employer reference and size of one raw episode."""
     values = raw.values
     given_start, given_end = values.get("start"), values.get("end")
-    start, start_precision, start_month, _ = _dated(given_start)
-    end, end_precision, _, end_last = _dated(given_end)
+    start, start_precision, start_month, latest_start = _dated(given_start)
+    end, end_precision, earliest_end, end_last = _dated(given_end)
     answered = values.get("ongoing")
     ongoing = answered if isinstance(answered, bool) else end is None
     if ongoing:
@@ -172,7 +171,7 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
         cells["employer_size"] = "unknown"
     if status is not None and status.startswith("ti_"):
         cells["ti_type"] = cells["ti_type"] or "unknown"
-    return Episode(raw, cells, start, end, ongoing, start_month, end_month, raw.reference)
+    return Episode(raw, cells, start, end, ongoing, start_month, end_month, raw.reference, latest_start, earliest_end)
 
 
 def sort_key(episode: Episode) -> tuple[bool, int, bool, int, int]:

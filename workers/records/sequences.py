@@ -34,7 +34,7 @@ _JAPAN_STATES = {"ti_1": "ti", "ti_2": "ti", "ti_3": "ti", "esd": "esd", "ssw_1"
 
 def state(episode: Episode, nationality: str | None) -> str:
     """The sequence state of an episode (see the module docstring)."""
-    kind = episode.get("kind")
+    kind = episode.cells.get("kind")
     if kind == "pre_departure_training" and not episode.in_japan:
         return "pre_departure"
     if kind == "unemployed":
@@ -68,7 +68,7 @@ def sts_with_episodes(
         span = episode.spanned
         if span is None or span[0] > last_month:
             continue
-        begin, end = span[0], min(span[1], last_month)
+        begin, end = span[0], span[1] if span[1] < last_month else last_month
         if not spans or begin < first:
             first = begin
         if not spans or end > last:
