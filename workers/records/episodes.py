@@ -20,6 +20,8 @@ _COLUMNS = EPISODES.column_names
 #: Every column empty: a new episode's cells start as a copy (in column order).
 _BLANK: dict[str, Cell] = dict.fromkeys(_COLUMNS)
 _COLUMN_SET = frozenset(_COLUMNS)
+#: The table's inputs (employer_name...): values of a raw episode that are not cells.
+_INPUTS = tuple(c.name for c in EPISODES.inputs if c.name not in _COLUMN_SET)
 #: The cells of a row after its participant_code and episode_no (the contract's first two columns).
 _CELLS = operator.itemgetter(*_COLUMNS[2:])
 assert _COLUMNS[:2] == ("participant_code", "episode_no"), _COLUMNS
@@ -126,6 +128,10 @@ def _dated(value: Cell) -> _Dated:
     return _Dated(parsed, parsed.precision, parsed.start_month(), parsed.end_month()) if parsed else _UNDATED
 
 
+#: employer_size of the (employees, industry, capital band) seen last.
+_employer_size = functools.lru_cache(maxsize=4096)(employer_size)
+
+
 @functools.lru_cache(maxsize=4096)
 def _employer_ref(name: str, key: bytes) -> str | None:
     """The employer reference of a name, None when the name is blank once normalised (no employer)."""
@@ -146,8 +152,11 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
         end_month = end_last
     cells = _BLANK.copy()
     cells.update(values)
-    for extra in values.keys() - _COLUMN_SET:  # inputs (employer_name...) are not cells
-        del cells[extra]
+    for given in _INPUTS:  # inputs are not cells
+        cells.pop(given, None)
+    if len(cells) != len(_BLANK):  # names outside the contract (not from a plan): not cells either
+        for extra in cells.keys() - _COLUMN_SET:
+            del cells[extra]
     cells["start"] = given_start if start else None
     cells["start_precision"] = start_precision
     cells["end"] = given_end if end else None
@@ -165,7 +174,7 @@ def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
     cells["employer_ref"] = ref
     employees = _as_int(values.get("employer_employees"))
     if employees is not None:
-        cells["employer_size"] = employer_size(
+        cells["employer_size"] = _employer_size(
             employees, _as_str(values.get("industry")), _as_str(values.get("employer_capital_band")))
     elif cells["employer_size"] is None and (ref is not None or values.get("kind") == "job"):
         cells["employer_size"] = "unknown"
