@@ -190,10 +190,12 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
         if isinstance(episode_no, int) and not 1 <= episode_no <= count:  # else no flag: a cheap test first
             flags.extend(_dangling_episode({"event_no": event_no, "episode_no": episode_no}, count))
     firm_rows = _firm_rows(code, by_table["firms"], pseudonym_key, flags)
-    coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
-                                                    n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
-    skill_rows.extend(coded_skill)
-    flags.extend(coded_flags)
+    segments: list[Row] = []
+    if participant.codings:  # most participants have no coded transcript (yet)
+        coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
+                                                        n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
+        skill_rows.extend(coded_skill)
+        flags.extend(coded_flags)
 
     # The latest month of the responses that gave episodes (an episode's reference is its response's).
     dated = {e.reference for e in episodes}
