@@ -10,7 +10,7 @@ from typing import Any
 
 from .plan import INTO_PARTICIPANT, INTO_ROW, NO_CONSTANTS, REPEAT, Constants, FieldMap, Plan, ScopePlan
 from .types import Cell
-from .values import Coerced, inline
+from .values import Coerced
 
 _ABSENT = object()
 
@@ -160,17 +160,11 @@ def compile_walk(scope: ScopePlan, has_row: bool) -> Walk:
                 lines.append(f"        reader.field(item_{n}, value, path, row, top_firm)")
             continue
         namespace[f"convert_{n}"] = convert
-        converting = [f"result = convert_{n}(value)",
-                      "if isinstance(result, Coerced):",
-                      f"    reader.problem(result, path, {question!r}, row)",
-                      "elif result is not None:",
-                      f"    {into}[{column!r}] = result"]
-        common = inline(item.column, item.record_codes, f"_{n}")
-        if common is not None:  # the common answer stored without calling the converter: what it would return
-            namespace.update(common.names)
-            converting = [f"if {common.condition}:", f"    {into}[{column!r}] = {common.cell}", "else:",
-                          *(f"    {line}" for line in converting)]
-        lines += [f"        {line}" for line in converting]
+        lines += [f"        result = convert_{n}(value)",
+                  "        if isinstance(result, Coerced):",
+                  f"            reader.problem(result, path, {question!r}, row)",
+                  "        elif result is not None:",
+                  f"            {into}[{column!r}] = result"]
     source = "\n".join(lines)
     exec(compile(source, f"<walk {scope.name or 'top'}>", "exec"), namespace)  # noqa: S102 - our own source
     walk: Walk = namespace["walk"]

@@ -196,38 +196,6 @@ _CONVERTERS: dict[str, Callable[[Column, dict[str, str], Converter], Converter]]
 }
 
 
-class Inline(NamedTuple):
-    """The common case of a :func:`converter`'s function as Python source, for code generated once per plan
-    (``workers.records.extract.compile_walk``): when ``condition`` (an expression of ``value``) is true, the
-    converter returns ``cell`` (an expression too, never None); ``names`` are the objects both refer to."""
-
-    condition: str
-    cell: str
-    names: dict[str, object]
-
-
-def inline(column: Column, codes: Mapping[str, str], suffix: str) -> Inline | None:
-    """The :class:`Inline` form of ``converter(column, codes)``'s common case (the same test and cell as its
-    function's), its names ending in ``suffix``; None for kinds converted by the function alone."""
-    kind = column.kind
-    if kind == "code":
-        allowed = f"allowed{suffix}"
-        if not codes:
-            return Inline(f"type(value) is str and value in {allowed}", "value", {allowed: _allowed(column.vocab)})
-        text, table = f"text{suffix}", f"codes{suffix}"
-        return Inline(f"type(value) is str and ({text} := {table}.get(value, value)) in {allowed}", text,
-                      {allowed: _allowed(column.vocab), table: dict(codes)})
-    if kind == "string":
-        return Inline("type(value) is str", "normalize('NFC', value)", {"normalize": unicodedata.normalize})
-    if kind == "date":
-        text = f"text{suffix}"
-        return Inline(f"type(value) is str and ({text} := date_text(value)) is not None", text,
-                      {"date_text": _date_text})
-    if kind == "integer":
-        return Inline("type(value) is int", "value", {})
-    return None
-
-
 @functools.lru_cache(maxsize=8192)
 def _date_text(value: str) -> str | None:
     """The ISO text of a partial date answer, None when it is not one."""
