@@ -24,6 +24,9 @@ PIPELINE_VERSION = "1.2.0"
 _PARTICIPANT_COLUMNS = PARTICIPANTS.column_names
 _FIRM_COLUMNS = FIRMS.column_names
 _SKILL_COLUMNS = SKILL_EVENTS.column_names
+#: The cells of a skill event row after its participant_code, event_no and episode_no (the first three columns).
+_SKILL_EVENT_COLUMNS = _SKILL_COLUMNS[3:]
+assert _SKILL_COLUMNS[:3] == ("participant_code", "event_no", "episode_no"), _SKILL_COLUMNS
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -36,6 +39,8 @@ def _utc(moment: datetime | None) -> str | None:
 
 def latest_per_instrument(responses: Sequence[ResponseInput]) -> list[ResponseInput]:
     """The responses that count: the last submitted one of each instrument, in submission order."""
+    if len(responses) < 2:
+        return list(responses)
     last = {r.instrument.id: i for i, r in enumerate(responses)}
     return [r for i, r in enumerate(responses) if last[r.instrument.id] == i]
 
@@ -61,41 +66,54 @@ def _dangling_episode(event: dict[str, Cell], count: int) -> list[Flag]:
 def timeline_confirmed(responses: Sequence[ResponseInput]) -> bool | None:
     """The participant's word on the timeline of their career drawn on the review page (the last response
     that asked): True, False (shown, not confirmed), None when no response asked."""
-    said = [r.meta.get("timeline_confirmed") for r in responses]
-    return next((v for v in reversed(said) if isinstance(v, bool)), None)
+    for response in reversed(responses):
+        said = response.meta.get("timeline_confirmed")
+        if isinstance(said, bool):
+            return said
+    return None
 
 
 def _participant_row(participant: ParticipantInput, answered: dict[str, Cell], episodes: list[Episode],
                      versions: str, confirmed: bool | None) -> Row:
+    """The participants row: what was derived from the episodes (in time order), then the answers, then the
+    facts the database knows, each overriding the one before where it has a value."""
     japan = [e for e in episodes if e.in_japan]
-    derived: dict[str, Cell] = {"n_episodes": len(episodes)}
+    cells: dict[str, Cell] = {"n_episodes": len(episodes)}
     if episodes:
-        months: set[int] = set()
+        # Months covered by any episode in Japan: the spans' union, spans taken in start order.
+        months = 0
+        reach = 0  # the last month counted so far
         for episode in japan:
-            span = episode.span()
+            span = episode.spanned
             if span is not None:
-                months.update(range(span[0], span[1] + 1))
-        derived["years_in_japan"] = round(len(months) / 12, 1)
-        derived["n_employers_japan"] = len({e.get("employer_ref") for e in japan if e.get("employer_ref")})
-    dated = [e for e in japan if e.start is not None]
-    if dated:
-        first = min(dated, key=sort_key).start
-        assert first is not None
-        derived["first_arrival_ym"] = first.iso()[:7]
+                first, last = span
+                if not months or first > reach:
+                    months += last - first + 1
+                    reach = last
+                elif last > reach:
+                    months += last - reach
+                    reach = last
+        cells["years_in_japan"] = round(months / 12, 1)
+        cells["n_employers_japan"] = len({ref for e in japan if (ref := e.cells.get("employer_ref"))})
+    first_dated = next((e.start for e in japan if e.start is not None), None)  # the earliest: time order
+    if first_dated is not None:
+        cells["first_arrival_ym"] = first_dated.iso()[:7]
     current = [e for e in japan if e.ongoing and e.status]
     if current:
-        derived["current_residence_status"] = current[-1].status
-    facts: dict[str, Cell] = {
-        "participant_code": participant.participant_code, "study": participant.study,
-        "participant_type": participant.participant_type, "form_language": participant.form_language,
-        "recruitment_channel": participant.recruitment_channel,
-        "consent_version": participant.consent_version,
-        "consented_at": _utc(participant.consented_at), "status": participant.status,
-        "interview_date": participant.interview_date.isoformat() if participant.interview_date else None,
-        "timeline_confirmed": confirmed, "instrument_versions": versions, "pipeline_version": PIPELINE_VERSION,
-    }
-    cells = {**derived, **{k: v for k, v in answered.items() if v is not None}}
-    cells.update({k: v for k, v in facts.items() if v is not None or k not in cells})
+        cells["current_residence_status"] = current[-1].status
+    cells.update(answered if None not in answered.values() else {k: v for k, v in answered.items() if v is not None})
+    facts: tuple[tuple[str, Cell], ...] = (
+        ("participant_code", participant.participant_code), ("study", participant.study),
+        ("participant_type", participant.participant_type), ("form_language", participant.form_language),
+        ("recruitment_channel", participant.recruitment_channel),
+        ("consent_version", participant.consent_version),
+        ("consented_at", _utc(participant.consented_at)), ("status", participant.status),
+        ("interview_date", participant.interview_date.isoformat() if participant.interview_date else None),
+        ("timeline_confirmed", confirmed), ("instrument_versions", versions), ("pipeline_version", PIPELINE_VERSION),
+    )
+    for name, value in facts:
+        if value is not None:
+            cells[name] = value
     return tuple(map(cells.get, _PARTICIPANT_COLUMNS))
 
 
@@ -136,12 +154,12 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     (the "now" of ongoing spells and future-date checks) is its submission date, capped by ``today``.
     """
     code = participant.participant_code
-    counted = [r for r in latest_per_instrument(responses) if plan_for(r.instrument).maps_records]
+    planned = [(r, plan) for r in latest_per_instrument(responses) if (plan := plan_for(r.instrument)).maps_records]
+    counted = [r for r, _ in planned]
     extracted = Extracted()
-    for number, response in enumerate(counted):
+    for number, (response, plan) in enumerate(planned):
         reference = min(response.submitted_at.astimezone(UTC).date() if response.submitted_at.tzinfo
                         else response.submitted_at.date(), today)
-        plan = plan_for(response.instrument)
         first_row = len(extracted.rows)
         extract(extracted, plan, response.answers, response.meta, number, reference)
         own_rows = extracted.rows[first_row:]  # the rows of this response (``response_no == number``)
@@ -161,28 +179,33 @@ def build_records(*, participant: ParticipantInput, responses: Sequence[Response
     skill_rows: list[Row] = []
     count = len(episodes)
     for raw in by_table["skill_events"]:
-        values = dict(raw.values)
+        values = raw.values
         episode_no = values.get("episode_no")
         if episode_no is None:
-            episode_no = values["episode_no"] = _episode_of(raw.parent, numbers)
-        values["participant_code"] = code
-        values["event_no"] = len(skill_rows) + 1
-        skill_rows.append(tuple(map(values.get, _SKILL_COLUMNS)))
+            parent = raw.parent  # the entry's episode row, mostly: no need to walk up
+            episode_no = (numbers.get(id(parent)) if parent is not None and parent.table == "episodes"
+                          else _episode_of(parent, numbers))
+        event_no = len(skill_rows) + 1
+        skill_rows.append((code, event_no, episode_no, *map(values.get, _SKILL_EVENT_COLUMNS)))
         if isinstance(episode_no, int) and not 1 <= episode_no <= count:  # else no flag: a cheap test first
-            flags.extend(_dangling_episode(values, count))
+            flags.extend(_dangling_episode({"event_no": event_no, "episode_no": episode_no}, count))
     firm_rows = _firm_rows(code, by_table["firms"], pseudonym_key, flags)
-    coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
-                                                    n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
-    skill_rows.extend(coded_skill)
-    flags.extend(coded_flags)
+    segments: list[Row] = []
+    if participant.codings:  # most participants have no coded transcript (yet)
+        coded_skill, segments, coded_flags = coded_rows(participant_code=code, codings=participant.codings,
+                                                        n_episodes=len(episodes), first_event_no=len(skill_rows) + 1)
+        skill_rows.extend(coded_skill)
+        flags.extend(coded_flags)
 
-    last_month = max((month_index(e.reference.year, e.reference.month) for e in episodes), default=0)
+    # The latest month of the responses that gave episodes (an episode's reference is its response's).
+    dated = {e.reference for e in episodes}
+    last_month = max(month_index(r.year, r.month) for r in dated) if dated else 0
     first, states, owners = sts_with_episodes(episodes, nationality, last_month)
     versions = ";".join(sorted({f"{r.instrument.id}@{r.instrument.version}" for r in counted}))
     return ParticipantRecords(
         participants=(_participant_row(participant, extracted.participant, episodes, versions,
                                        timeline_confirmed(counted)),),
-        episodes=tuple(e.row(code, n) for n, e in enumerate(episodes, start=1)),
+        episodes=tuple([e.row(code, n) for n, e in enumerate(episodes, start=1)]),
         transitions=tuple(transitions(episodes, participant_code=code, nationality=nationality)),
         skill_events=tuple(skill_rows),
         firms=tuple(firm_rows),

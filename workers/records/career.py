@@ -62,13 +62,17 @@ def breaks(episodes: Sequence[Episode]) -> tuple[list[Gap], list[Overlap]]:
     latest: tuple[int, int] | None = None  # (last month an earlier episode may reach, its number)
     surely: list[tuple[int, int, int]] = []  # (number, latest start, earliest end) of earlier episodes
     for number, episode in enumerate(episodes, start=1):
-        span, certain = episode.span(), episode.certain()
+        span, certain = episode.spanned, episode.surely
         if span is None or certain is None:
             continue
-        found = [Overlap(other, number, max(start, certain[0]), min(end, certain[1]))
-                 for other, start, end in surely if max(start, certain[0]) < min(end, certain[1])]
-        overlaps.extend(found)
-        if not found and latest is not None and span[0] - latest[0] > 1:
+        overlapping = False
+        for other, start, end in surely:
+            first = start if start > certain[0] else certain[0]  # max() and min(), without the calls
+            last = end if end < certain[1] else certain[1]
+            if first < last:
+                overlaps.append(Overlap(other, number, first, last))
+                overlapping = True
+        if not overlapping and latest is not None and span[0] - latest[0] > 1:
             gaps.append(Gap(latest[1], number, latest[0] + 1, span[0] - 1))
         if latest is None or span[1] > latest[0]:
             latest = (span[1], number)

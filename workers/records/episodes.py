@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import operator
-from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from instruments.contract import EPISODES
 
@@ -18,14 +19,24 @@ JAPAN = "JPN"
 _COLUMNS = EPISODES.column_names
 #: Every column empty: a new episode's cells start as a copy (in column order).
 _BLANK: dict[str, Cell] = dict.fromkeys(_COLUMNS)
+_COLUMN_SET = frozenset(_COLUMNS)
+#: The table's inputs (employer_name...): values of a raw episode that are not cells.
+_INPUTS = tuple(c.name for c in EPISODES.inputs if c.name not in _COLUMN_SET)
 #: The cells of a row after its participant_code and episode_no (the contract's first two columns).
 _CELLS = operator.itemgetter(*_COLUMNS[2:])
 assert _COLUMNS[:2] == ("participant_code", "episode_no"), _COLUMNS
 
 
-@dataclass(frozen=True)
 class Episode:
-    """One episode with everything derived; ``cells`` are the contract columns but the number."""
+    """One episode with everything derived; ``cells`` are the contract columns but the number.
+
+    Made once per episode and only read after that (a plain slotted class: cheap to make, quick to read). Its
+    country, residence status (texts, else None), whether it is in Japan and its month spans (:meth:`span`,
+    :meth:`certain`) are worked out when it is made.
+    """
+
+    __slots__ = ("raw", "cells", "start", "end", "ongoing", "start_month", "end_month", "reference", "country",
+                 "status", "in_japan", "spanned", "surely")
 
     raw: RawRow
     cells: dict[str, Cell]
@@ -35,39 +46,56 @@ class Episode:
     start_month: int | None
     end_month: int | None
     reference: date
+    country: str | None
+    status: str | None
+    in_japan: bool
+    #: What :meth:`span` and :meth:`certain` return.
+    spanned: tuple[int, int] | None
+    surely: tuple[int, int] | None
 
-    #: ``cells``' country, residence status (texts, else None) and whether the country is Japan, read once.
-    country: str | None = field(init=False, compare=False)
-    status: str | None = field(init=False, compare=False)
-    in_japan: bool = field(init=False, compare=False)
+    def __init__(self, raw: RawRow, cells: dict[str, Cell], start: PartialDate | None, end: PartialDate | None,
+                 ongoing: bool, start_month: int | None, end_month: int | None, reference: date,
+                 latest_start: int | None = None, earliest_end: int | None = None) -> None:
+        """``latest_start`` and ``earliest_end`` (the last month ``start`` and the first month ``end`` may mean)
+        are worked out from the dates when not given."""
+        self.raw, self.cells, self.start, self.end = raw, cells, start, end
+        self.ongoing, self.start_month, self.end_month, self.reference = ongoing, start_month, end_month, reference
+        country, status = cells.get("country"), cells.get("residence_status")
+        self.country = country if isinstance(country, str) else None
+        self.status = status if isinstance(status, str) else None
+        self.in_japan = country == JAPAN
+        if start_month is None:
+            self.spanned = None
+        else:  # a missing or inverted end gives one month
+            self.spanned = (start_month, start_month if end_month is None or end_month < start_month else end_month)
+        if start is None:
+            self.surely = None
+        else:  # a year-only start may be as late as December, a year-only end as early as January
+            if latest_start is None:
+                latest_start = start.end_month()
+            if ongoing and end_month is not None:
+                self.surely = (latest_start, end_month)
+            elif end is None:
+                self.surely = (latest_start, latest_start)
+            else:
+                self.surely = (latest_start, end.start_month() if earliest_end is None else earliest_end)
 
-    def __post_init__(self) -> None:
-        country, status = self.cells.get("country"), self.cells.get("residence_status")
-        object.__setattr__(self, "country", country if isinstance(country, str) else None)
-        object.__setattr__(self, "status", status if isinstance(status, str) else None)
-        object.__setattr__(self, "in_japan", country == JAPAN)
+    def __repr__(self) -> str:
+        return f"Episode({self.raw.path!r}, {self.cells!r})"
 
     def get(self, name: str) -> Cell:
         return self.cells.get(name)
 
     def span(self) -> tuple[int, int] | None:
         """(first, last) month index for sequences; a missing or inverted end gives one month."""
-        if self.start_month is None:
-            return None
-        end = self.end_month if self.end_month is not None else self.start_month
-        return self.start_month, max(end, self.start_month)
+        return self.spanned
 
     def certain(self) -> tuple[int, int] | None:
         """(latest possible start, earliest possible end) month: the months surely in the spell.
 
         A year-only start may be as late as December, a year-only end as early as January.
         """
-        if self.start is None:
-            return None
-        latest_start = self.start.end_month()
-        if self.ongoing and self.end_month is not None:
-            return latest_start, self.end_month
-        return latest_start, self.end.start_month() if self.end is not None else latest_start
+        return self.surely
 
     def row(self, participant_code: str, episode_no: int) -> Row:
         return (participant_code, episode_no, *_CELLS(self.cells))  # every column is a key of the cells
@@ -81,45 +109,78 @@ def _as_str(value: Cell) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class _Dated(NamedTuple):
+    """A start or end cell read as a date: the date, its precision and the first and last month it may mean."""
+
+    date: PartialDate | None
+    precision: str | None = None
+    first_month: int | None = None
+    last_month: int | None = None
+
+
+_UNDATED = _Dated(None)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 2018 is a year, 2018.0 is not
+def _dated(value: Cell) -> _Dated:
+    """A start or end cell (the ISO text of a converted date, mostly) as a date, kept for the cells seen last."""
+    parsed = parse_partial_date(value)
+    return _Dated(parsed, parsed.precision, parsed.start_month(), parsed.end_month()) if parsed else _UNDATED
+
+
+#: employer_size of the (employees, industry, capital band) seen last.
+_employer_size = functools.lru_cache(maxsize=4096)(employer_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _employer_ref(name: str, key: bytes) -> str | None:
+    """The employer reference of a name, None when the name is blank once normalised (no employer)."""
+    return pseudonym("E", name, key) if normalise_name(name) else None
+
+
 def derive_episode(raw: RawRow, *, pseudonym_key: bytes) -> Episode:
     """Derive dates, month indexes, country, employer reference and size of one raw episode."""
     values = raw.values
-    start = parse_partial_date(values.get("start"))
-    end = parse_partial_date(values.get("end"))
+    given_start, given_end = values.get("start"), values.get("end")
+    start, start_precision, start_month, latest_start = _dated(given_start)
+    end, end_precision, earliest_end, end_last = _dated(given_end)
     answered = values.get("ongoing")
     ongoing = answered if isinstance(answered, bool) else end is None
-    start_month = start.start_month() if start else None
     if ongoing:
         end_month: int | None = month_index(raw.reference.year, raw.reference.month)
     else:
-        end_month = end.end_month() if end else None
+        end_month = end_last
     cells = _BLANK.copy()
     cells.update(values)
-    for extra in cells.keys() - _BLANK.keys():  # inputs (employer_name...) are not cells
-        del cells[extra]
-    cells["start"] = values.get("start") if start else None
-    cells["start_precision"] = start.precision if start else None
-    cells["end"] = values.get("end") if end else None
-    cells["end_precision"] = end.precision if end else None
+    for given in _INPUTS:  # inputs are not cells
+        cells.pop(given, None)
+    if len(cells) != len(_BLANK):  # names outside the contract (not from a plan): not cells either
+        for extra in cells.keys() - _COLUMN_SET:
+            del cells[extra]
+    cells["start"] = given_start if start else None
+    cells["start_precision"] = start_precision
+    cells["end"] = given_end if end else None
+    cells["end_precision"] = end_precision
     cells["ongoing"] = ongoing
     cells["start_month"] = start_month
     cells["end_month"] = end_month
-    status = _as_str(values.get("residence_status"))
+    status = values.get("residence_status")
+    status = status if isinstance(status, str) else None
     if cells["country"] is None and ((status is not None and status != "not_in_japan")
                                      or values.get("prefecture") is not None):
         cells["country"] = JAPAN
-    name = _as_str(values.get("employer_name"))
-    has_employer = bool(name and normalise_name(name))
-    cells["employer_ref"] = pseudonym("E", name, pseudonym_key) if name and has_employer else None
+    name = values.get("employer_name")
+    ref = _employer_ref(name, pseudonym_key) if isinstance(name, str) and name else None
+    cells["employer_ref"] = ref
     employees = _as_int(values.get("employer_employees"))
     if employees is not None:
-        cells["employer_size"] = employer_size(
+        cells["employer_size"] = _employer_size(
             employees, _as_str(values.get("industry")), _as_str(values.get("employer_capital_band")))
-    elif cells["employer_size"] is None and (has_employer or values.get("kind") == "job"):
+    elif cells["employer_size"] is None and (ref is not None or values.get("kind") == "job"):
         cells["employer_size"] = "unknown"
     if status is not None and status.startswith("ti_"):
         cells["ti_type"] = cells["ti_type"] or "unknown"
-    return Episode(raw, cells, start, end, ongoing, start_month, end_month, raw.reference)
+    return Episode(raw, cells, start, end, ongoing, start_month, end_month, raw.reference, latest_start, earliest_end)
 
 
 def sort_key(episode: Episode) -> tuple[bool, int, bool, int, int]:

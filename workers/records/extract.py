@@ -14,7 +14,7 @@ from .values import Coerced
 _ABSENT = object()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RawRow:
     """A row before derivation: converted mapped values (output columns and table inputs)."""
 
@@ -29,7 +29,7 @@ class RawRow:
     reference: date
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Problem:
     """A quality flag found while reading answers, tied to the row it concerns when there is one."""
 

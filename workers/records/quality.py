@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from instruments.contract import vocabulary
 
 from .career import breaks
-from .dates import compare
+from .dates import PartialDate, compare
 from .episodes import Episode
 from .types import Row
 
@@ -30,20 +31,21 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
     """Flags of episodes in time order (numbered 1..n): dates, overlaps, gaps, working age."""
     flags: list[Flag] = []
     for number, episode in enumerate(episodes, start=1):
-        start, end = episode.start, episode.end
-        if start and end and compare(end, start) < 0:
+        start, end, reference = episode.start, episode.end, episode.reference
+        # The year first: a date in an earlier year is neither before the start nor after the response.
+        if start and end and end.year <= start.year and compare(end, start) < 0:
             flags.append(Flag(number, "end_before_start", f"end {end.iso()} is before start {start.iso()}"))
-        for label, when in (("start", start), ("end", end)):
-            if when is not None and when.after(episode.reference):
-                detail = f"{label} {when.iso()} is after the response ({episode.reference.isoformat()})"
-                flags.append(Flag(number, "future_date", detail))
+        if start is not None and start.year >= reference.year and start.after(reference):
+            flags.append(_future(number, "start", start, reference))
+        if end is not None and end.year >= reference.year and end.after(reference):
+            flags.append(_future(number, "end", end, reference))
         if start is None:
             flags.append(Flag(number, "conversion_note", "no start date: left out of the sequences"))
         elif end is None and not episode.ongoing:
             detail = "no end date and not ongoing: one month in the sequences"
             flags.append(Flag(number, "conversion_note", detail))
-        if birth_year is not None and start is not None and episode.get("kind") == "job" \
-                and start.year - birth_year < MIN_WORKING_AGE:
+        if birth_year is not None and start is not None and start.year - birth_year < MIN_WORKING_AGE \
+                and episode.cells.get("kind") == "job":
             detail = f"job starts {start.iso()}, born {birth_year}: aged {start.year - birth_year} at most"
             flags.append(Flag(number, "under_15_at_start", detail))
     gaps, overlaps = breaks(episodes)
@@ -55,6 +57,10 @@ def episode_flags(episodes: list[Episode], birth_year: int | None) -> list[Flag]
         if gap.months > MAX_GAP_MONTHS:
             flags.append(Flag(gap.after, "gap_over_12_months", f"{gap.months} months without an episode before it"))
     return flags
+
+
+def _future(number: int, label: str, when: PartialDate, reference: date) -> Flag:
+    return Flag(number, "future_date", f"{label} {when.iso()} is after the response ({reference.isoformat()})")
 
 
 def flag_rows(participant_code: str, flags: list[Flag]) -> list[Row]:

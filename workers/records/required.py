@@ -26,12 +26,13 @@ from instruments.expressions import (
     Number,
     Ref,
     String,
+    Value,
     evaluate_bool,
     evaluate_string,
     parse,
     resolve_in,
 )
-from instruments.expressions.values import is_numeric
+from instruments.expressions.values import is_numeric, normalise
 from instruments.model import Group, Instrument, Question
 
 from .extract import Problem, RawRow
@@ -83,42 +84,60 @@ def _constant_count(expression: str) -> int | None:
         return None
 
 
+#: A group or question whose ``relevant`` rule is to be checked, with the rule's :func:`_equals_text` form.
+Condition = tuple[Question | Group, tuple[str, str] | None]
+#: The ``low`` of a repeat whose minimum is an expression to evaluate per entry.
+_PER_ENTRY = -1
+
+
 class _Check:
     def __init__(self, instrument: Instrument, answers: Mapping[str, Any], today: date) -> None:
         self.instrument, self.answers, self.today = instrument, answers, today
         self.missing: list[str] = []
         self._state: dict[str, Any] | None = None
+        #: Whether relevance is decided on the answers themselves (no calculations).
+        self._plain = not _has_calculations(instrument)
         #: (id of a node, entry path) -> its own ``relevant`` result: siblings share their groups'.
         self._seen: dict[tuple[int, EntryPath], bool] = {}
 
     def state(self) -> Mapping[str, Any]:
-        if not _has_calculations(self.instrument):
+        if self._plain:
             return self.answers
         if self._state is None:
             self._state = with_calculations(self.instrument, self.answers, today=self.today)
         return self._state
 
-    def relevant(self, chain: tuple[Question | Group, ...], path: EntryPath) -> bool:
-        """The node (last in ``chain``) and every enclosing group are relevant (as the engine decides)."""
-        for item in chain:
-            if not item.relevant:
-                continue
+    def relevant(self, conditions: tuple[Condition, ...], path: EntryPath,
+                 scopes: tuple[Mapping[str, Any], ...]) -> bool:
+        """Every condition (the node's ``relevant`` and its enclosing groups', outermost first) holds, as the
+        engine decides; ``scopes`` are the answers at ``path``, the innermost entry first."""
+        for item, simple in conditions:
             key = (id(item), path)
             shown = self._seen.get(key)
             if shown is None:
-                simple = _equals_text(item.relevant)
-                value = resolve_in(simple[0], self.state(), path) if simple else None
-                if simple and isinstance(value, str):
-                    shown = value == simple[1]  # what the evaluator gives, without walking the tree
-                else:
-                    try:
-                        shown = evaluate_bool(item.relevant, Context(self.state(), self.today, entry=path))
-                    except ExpressionError:
-                        shown = True  # a broken expression is the checker's finding: the question was shown
-                self._seen[key] = shown
+                shown = self._seen[key] = self._shown(item, simple, path, scopes)
             if not shown:
                 return False
         return True
+
+    def _shown(self, item: Question | Group, simple: tuple[str, str] | None, path: EntryPath,
+               scopes: tuple[Mapping[str, Any], ...]) -> bool:
+        if simple is not None:  # ${name} = 'text': what the evaluator gives, without walking the tree
+            name, text = simple
+            if self._plain:  # resolve_in(name, answers, path): from the innermost entry that has the name
+                value: Value = ""
+                for scope in scopes:
+                    if name in scope:
+                        value = normalise(scope[name])
+                        break
+            else:
+                value = resolve_in(name, self.state(), path)
+            if isinstance(value, str):
+                return value == text
+        try:
+            return evaluate_bool(item.relevant or "", Context(self.state(), self.today, entry=path))
+        except ExpressionError:
+            return True  # a broken expression is the checker's finding: the question was shown
 
     def required(self, question: Question, path: EntryPath) -> bool:
         if isinstance(question.required, bool):
@@ -140,53 +159,77 @@ class _Check:
         except (ExpressionError, ValueError, OverflowError):
             return group.min_count
 
-    def walk(self, plan: _Scope, scope: Mapping[str, Any], path: EntryPath, prefix: str) -> None:
+    def walk(self, plan: _Scope, scope: Mapping[str, Any], path: EntryPath,
+             scopes: tuple[Mapping[str, Any], ...]) -> None:
+        """Check one level's answers (``scope``, at ``path``; ``scopes`` from it out to the top level)."""
         get = scope.get
         # Only the questions whose answer is falsy can be empty: picked out in C (``compress``), then checked.
-        for name, question, chain in compress(plan.questions, map(not_, map(get, plan.names))):
+        for name, question, conditions, always in compress(plan.questions, map(not_, map(get, plan.names))):
             value = get(name)
-            if (value is None or _empty(value)) and self.relevant(chain, path) and self.required(question, path):
-                self.missing.append(prefix + name)
-        for group, chain, inner, counted in plan.repeats:
-            entries = get(group.name)
+            if ((value is None or _empty(value)) and (not conditions or self.relevant(conditions, path, scopes))
+                    and (always or self.required(question, path))):
+                self.missing.append(_prefix(path) + name)
+        for group, conditions, inner, low in plan.repeats:
+            name = group.name
+            entries = get(name)
             entries = entries if isinstance(entries, list) else []
-            low = self.minimum(group, path) if counted else None
-            if low is not None and len(entries) < low and self.relevant(chain, path):
-                self.missing.append(prefix + group.name)
+            if low == _PER_ENTRY:
+                low = self.minimum(group, path)
+            if low is not None and len(entries) < low and self.relevant(conditions, path, scopes):
+                self.missing.append(_prefix(path) + name)
             for index, entry in enumerate(entries):
-                if isinstance(entry, Mapping):
-                    self.walk(inner, entry, (*path, (group.name, index)), f"{prefix}{group.name}[{index}].")
+                if type(entry) is dict or isinstance(entry, Mapping):
+                    self.walk(inner, entry, (*path, (name, index)), (entry, *scopes))
+
+
+def _prefix(path: EntryPath) -> str:
+    """The answer path of the entry at ``path`` with a trailing dot (``jobs[1].``), ``""`` at the top."""
+    return "".join(f"{name}[{index}]." for name, index in path)
 
 
 @dataclass(frozen=True)
 class _Scope:
-    """The required questions and the repeats of one level of an instrument, each with its chain of
-    enclosing groups (for relevance), computed once per instrument."""
+    """The required questions and the repeats of one level of an instrument, each with the ``relevant`` rules
+    of it and its enclosing groups (outermost first), computed once per instrument."""
 
-    #: (name, question, chain)
-    questions: tuple[tuple[str, Question, tuple[Question | Group, ...]], ...]
-    #: (group, chain, its inner scope, whether it has a minimum: ``min_count`` or ``repeat_count``)
-    repeats: tuple[tuple[Group, tuple[Question | Group, ...], _Scope, bool], ...]
+    #: (name, question, conditions, whether it is always required: ``required`` is True)
+    questions: tuple[tuple[str, Question, tuple[Condition, ...], bool], ...]
+    #: (group, conditions, its inner scope, its minimum: None without one, ``_PER_ENTRY`` when evaluated per entry)
+    repeats: tuple[tuple[Group, tuple[Condition, ...], _Scope, int | None], ...]
     #: The names of ``questions``, in their order.
     names: tuple[str, ...] = ()
 
 
+def _conditions(chain: tuple[Question | Group, ...]) -> tuple[Condition, ...]:
+    return tuple((item, _equals_text(item.relevant)) for item in chain if item.relevant)
+
+
+def _minimum(group: Group) -> int | None:
+    """A repeat's minimum when it is the same for every entry, ``_PER_ENTRY`` when it is evaluated per entry."""
+    if not (group.min_count or group.repeat_count):
+        return None
+    if not group.repeat_count:
+        return group.min_count
+    constant = _constant_count(group.repeat_count)
+    return constant if constant is not None else _PER_ENTRY
+
+
 def _compile(children: tuple[Question | Group, ...], chain: tuple[Question | Group, ...]) -> _Scope:
-    questions: list[tuple[str, Question, tuple[Question | Group, ...]]] = []
-    repeats: list[tuple[Group, tuple[Question | Group, ...], _Scope, bool]] = []
+    questions: list[tuple[str, Question, tuple[Condition, ...], bool]] = []
+    repeats: list[tuple[Group, tuple[Condition, ...], _Scope, int | None]] = []
 
     def visit(nodes: tuple[Question | Group, ...], outer: tuple[Question | Group, ...]) -> None:
         for node in nodes:
             if isinstance(node, Group) and node.repeat:
-                repeats.append((node, (*outer, node), _compile(node.children, (*outer, node)),
-                                bool(node.min_count or node.repeat_count)))
+                repeats.append((node, _conditions((*outer, node)), _compile(node.children, (*outer, node)),
+                                _minimum(node)))
             elif isinstance(node, Group):
                 visit(node.children, (*outer, node))
             elif node.required and node.type not in NOT_ANSWERED:
-                questions.append((node.name, node, (*outer, node)))
+                questions.append((node.name, node, _conditions((*outer, node)), node.required is True))
 
     visit(children, chain)
-    return _Scope(tuple(questions), tuple(repeats), tuple(name for name, _, _ in questions))
+    return _Scope(tuple(questions), tuple(repeats), tuple(name for name, _, _, _ in questions))
 
 
 _SCOPES: dict[int, tuple[Instrument, _Scope]] = {}
@@ -205,7 +248,7 @@ def missing_paths(instrument: Instrument, answers: Mapping[str, Any], today: dat
     """Paths (``jobs[1].start``) of relevant required answers left empty and of repeats below their
     minimum: what ``instruments.engine.required_missing`` finds, faster."""
     check = _Check(instrument, answers, today)
-    check.walk(_scope_of(instrument), answers, (), "")
+    check.walk(_scope_of(instrument), answers, (), (answers,))
     return check.missing
 
 

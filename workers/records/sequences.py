@@ -34,7 +34,7 @@ _JAPAN_STATES = {"ti_1": "ti", "ti_2": "ti", "ti_3": "ti", "esd": "esd", "ssw_1"
 
 def state(episode: Episode, nationality: str | None) -> str:
     """The sequence state of an episode (see the module docstring)."""
-    kind = episode.get("kind")
+    kind = episode.cells.get("kind")
     if kind == "pre_departure_training" and not episode.in_japan:
         return "pre_departure"
     if kind == "unemployed":
@@ -62,16 +62,21 @@ def sts_with_episodes(
     episodes: list[Episode], nationality: str | None, last_month: int
 ) -> tuple[int, tuple[str, ...], tuple[int | None, ...]]:
     """As :func:`sts`, with the number (1-based, as in the episodes table) of the episode holding each month."""
-    spans = []
+    spans: list[tuple[int, int, str, int]] = []
+    first = last = 0
     for number, episode in enumerate(episodes, start=1):
-        span = episode.span()
+        span = episode.spanned
         if span is None or span[0] > last_month:
             continue
-        spans.append((span[0], min(span[1], last_month), state(episode, nationality), number))
+        begin, end = span[0], span[1] if span[1] < last_month else last_month
+        if not spans or begin < first:
+            first = begin
+        if not spans or end > last:
+            last = end
+        spans.append((begin, end, state(episode, nationality), number))
     if not spans:
         return 0, (), ()
-    first = min(s[0] for s in spans)
-    size = max(s[1] for s in spans) - first + 1
+    size = last - first + 1
     months = [GAP] * size
     owners: list[int | None] = [None] * size
     # Episodes are in start order, so painting in order lets the later-starting spell win an overlap.

@@ -72,9 +72,10 @@ class ResponseInput:
     submitted_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParticipantRecords:
-    """All records rows of one participant, per table in the contract's column order."""
+    """All records rows of one participant, per table in the contract's column order (slotted: one is made per
+    participant converted)."""
 
     participants: tuple[Row, ...]
     episodes: tuple[Row, ...]
