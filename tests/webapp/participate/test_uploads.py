@@ -62,6 +62,20 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
+def _walk_to_photo(journey: Journey, intake: Any, answers: Any) -> None:
+    """From the form's first page, answer each page (``answers()``: the answers so far) until one asks for
+    ``photo``."""
+    journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
+    for _ in range(10):
+        if 'name="photo"' in journey.last.get_data(as_text=True):
+            break
+        group = pages.find_page(intake, journey.path().rsplit("/", 1)[1])
+        assert group is not None
+        data = fill(intake, group, answers(), overrides=GEO)
+        journey.post(journey.path(), {**data, "action": "next"}, follow_redirects=True)
+    assert 'name="photo"' in journey.last.get_data(as_text=True)
+
+
 def _to_upload_page(journey: Journey, session: Session, study: Any) -> tuple[Participant, Any, str]:
     """Screen, consent and walk to the page that asks for ``photo``."""
     _xlsform_intake(session, study)
@@ -69,15 +83,7 @@ def _to_upload_page(journey: Journey, session: Session, study: Any) -> tuple[Par
     journey.consent()
     person = _participant(session)
     intake = instrument_of(current_version(session=session, study_id=study.id, instrument_id="ti_intake"))
-    journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
-    for _ in range(10):
-        if 'name="photo"' in journey.last.get_data(as_text=True):
-            break
-        group = pages.find_page(intake, journey.path().rsplit("/", 1)[1])
-        assert group is not None
-        data = fill(intake, group, _draft(session, person).answers, overrides=GEO)
-        journey.post(journey.path(), {**data, "action": "next"}, follow_redirects=True)
-    assert 'name="photo"' in journey.last.get_data(as_text=True)
+    _walk_to_photo(journey, intake, lambda: _draft(session, person).answers)
     return person, intake, journey.path()
 
 
@@ -433,7 +439,6 @@ def test_a_photo_is_cleaned_outside_sqlites_write_lock(fresh_database: str, tmp_
 
     from tests.conftest import make_test_app
     from tests.support.write_lock import spy_write_lock_during
-    from tests.webapp.participate.journey import STUDY
     from webapp.db import db_session
     from webapp.services.studies import load_bundled_study
 
@@ -447,14 +452,7 @@ def test_a_photo_is_cleaned_outside_sqlites_write_lock(fresh_database: str, tmp_
     journey = Journey(app.test_client())
     journey.screen("ti")
     journey.consent()
-    journey.get(f"/s/{STUDY}/form/_first", follow_redirects=True)
-    for _ in range(10):
-        if 'name="photo"' in journey.last.get_data(as_text=True):
-            break
-        group = pages.find_page(intake, journey.path().rsplit("/", 1)[1])
-        assert group is not None
-        journey.post(journey.path(), {**fill(intake, group, {}, overrides=GEO), "action": "next"},
-                     follow_redirects=True)
+    _walk_to_photo(journey, intake, dict)
     path = journey.path()
     seen = spy_write_lock_during(monkeypatch, fresh_database, uploads, "clean_picture")
     journey.post(path, _page_data(intake, path, photo=(io.BytesIO(phone_photo((900, 600))), "a.jpg"),

@@ -46,6 +46,10 @@ class UnitMap:
             return None  # between the two halves of a pair
         return units - before
 
+    def to_units(self, codepoint: int) -> int:
+        """The UTF-16 offset of code-point offset ``codepoint`` (each astral character before it counts two)."""
+        return codepoint + bisect_left(self.astral, codepoint)
+
     def differs(self, offset: int) -> bool:
         """True when ``offset`` reads differently as code points and as UTF-16 units."""
         return bool(self.astral) and offset > self.astral[0]

@@ -126,9 +126,9 @@ def in_utf16_units(built: qdpx.QProject) -> qdpx.QProject:
     """``built`` with every selection's offsets counted in UTF-16 code units (for NVivo versions that count a
     character outside the BMP, an emoji, as two) instead of code points."""
     for source in built.sources:
+        units = offsets.UnitMap(source.text)
         for selection in source.selections:
-            selection.start = len(source.text[:selection.start].encode("utf-16-le")) // 2
-            selection.end = len(source.text[:selection.end].encode("utf-16-le")) // 2
+            selection.start, selection.end = units.to_units(selection.start), units.to_units(selection.end)
     built.origin = UTF16_ORIGIN
     return built
 

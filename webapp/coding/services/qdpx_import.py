@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
+from webapp.auth.roles import PERMISSIONS
 from webapp.coding.core import offsets, qdpx
 from webapp.coding.core.qdpx_read import Limits, QdpxError, read
 from webapp.coding.services import CodingError, codebook, codings, qdpx_export
@@ -134,8 +135,8 @@ def _coder(users: dict[str, str], guid: str | None) -> tuple[bool, str]:
 
 
 _OWN_CODER = re.compile(r"C(\d{3,9})")
-#: Roles whose members code transcripts (docs/coding.md, Roles).
-_CODING_ROLES = ("owner", "researcher", "interviewer")
+#: Roles whose members code transcripts.
+_CODING_ROLES = tuple(role for role, allowed in PERMISSIONS.items() if "code" in allowed)
 
 
 def _own_coders(session: Session, study: Study, project: qdpx.QProject) -> dict[str, User]:
