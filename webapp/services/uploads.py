@@ -5,9 +5,10 @@ A page with an upload question is a ``multipart/form-data`` form (no JavaScript 
 
 - a new file is read (at most ``KEIREKI_UPLOAD_MAX_BYTES``), its type detected from its first bytes
   (magic numbers, :mod:`filetype`; the name's extension decides nothing), refused when the question's
-  type does not allow it; a picture Pillow can read (JPEG, PNG, WebP, AVIF, TIFF, BMP) loses its hidden
+  type does not allow it; a picture (JPEG, PNG, WebP, AVIF, TIFF, BMP, a still GIF, HEIC) loses its hidden
   metadata — EXIF with the place and time it was taken, XMP, IPTC, comments — turned upright first, and
-  is made smaller when the question's ``max-pixels`` asks (:func:`clean_picture`); then it is
+  is made smaller when the question's ``max-pixels`` asks (:func:`clean_picture`); a HEIC photo (iPhones',
+  some Android cameras') is stored as a JPEG, which every researcher's browser shows; then it is
   encrypted with the data key (like transcripts) and written under
   ``<data dir>/uploads/``; an :class:`~webapp.models.Upload` row keeps its key, name, type and size, and the
   answer is the key (``<32 hex>.<ext>``);
@@ -42,6 +43,7 @@ import filetype
 import sqlalchemy as sa
 from flask import current_app
 from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
 from sqlmodel import Session, col, select
 
 from instruments.model import UPLOAD_KEY, UPLOAD_TYPES, Question, max_pixels
@@ -70,10 +72,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "file": (*_DOCUMENTS, "text/plain", *_IMAGES, *_AUDIO, *_VIDEO),
 }
 _KEY = re.compile(UPLOAD_KEY)
-#: Pictures :func:`clean_picture` rewrites, by detected media type -> Pillow's format name. GIF is kept as sent
-#: (no EXIF; animations), HEIC too (Pillow cannot read it; phones' browsers send JPEG for ``image/*`` inputs).
+register_heif_opener()  # Pillow reads HEIC/HEIF through pillow-heif (libheif)
+#: Pictures :func:`clean_picture` rewrites, by detected media type -> Pillow's format name. An animated GIF (or
+#: WebP, PNG) is kept as sent.
 _CLEANED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/avif": "AVIF",
-            "image/tiff": "TIFF", "image/bmp": "BMP"}
+            "image/tiff": "TIFF", "image/bmp": "BMP", "image/gif": "GIF", "image/heic": "HEIF"}
+#: Pictures stored in another format than they came in, by detected media type -> (media type, extension):
+#: HEIC as JPEG (browsers other than Safari cannot show HEIC; its EXIF, depth maps and thumbnails go too).
+STORED_AS = {"image/heic": ("image/jpeg", "jpg")}
 #: A picture larger than this (width × height) is not decoded whole: a JPEG is read at a smaller scale (a 50 MP
 #: photo at half its width), the others are refused. Phones' cameras give 12 MP by default; decoded, 25 MP
 #: take 75 MB, and on PostgreSQL several pages may be saved at once.
@@ -125,7 +131,8 @@ def clean_picture(data: bytes, media: str, *, longest: int | None = None) -> byt
     JPEG that needs only its metadata dropped is saved again with its own quantisation tables and subsampling
     (``quality="keep"``): no second generation of loss, only rounding. :class:`UploadRefused`
     (``picture_unreadable``) when Pillow cannot decode it or it is over :data:`MAX_PICTURE_PIXELS` (and not a
-    JPEG, which is read at a smaller scale instead). Types outside ``_CLEANED`` are returned as sent.
+    JPEG, which is read at a smaller scale instead). A HEIC picture is always returned as a JPEG (its primary
+    image, turned upright by libheif; see :data:`STORED_AS`). Types outside ``_CLEANED`` are returned as sent.
     """
     fmt = _CLEANED.get(media)
     if fmt is None:
@@ -135,7 +142,7 @@ def clean_picture(data: bytes, media: str, *, longest: int | None = None) -> byt
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the bound is MAX_PICTURE_PIXELS
             source = Image.open(io.BytesIO(data), formats=[fmt])
             frames = getattr(source, "n_frames", 1)
-            if frames > 1 and fmt != "JPEG":
+            if frames > 1 and fmt not in ("JPEG", "HEIF"):
                 return data  # an animation or a multi-page scan: kept whole, as sent
             width, height = source.size
             box = longest or 0
@@ -147,8 +154,8 @@ def clean_picture(data: bytes, media: str, *, longest: int | None = None) -> byt
             exif = source.getexif()
             upright = exif.get(0x0112, 1) == 1  # EXIF orientation 1: the pixels are stored upright
             # A JPEG of more than one frame is an MPO (phones' second pictures: depth maps, previews, each with
-            # its EXIF): only the first is kept.
-            hidden = (bool(exif) or frames > 1 or _png_text(source)
+            # its EXIF): only the first is kept; so is a HEIC's primary image (a burst's first).
+            hidden = (fmt == "HEIF" or bool(exif) or frames > 1 or _png_text(source)
                       or any(k in source.info for k in ("exif", "xmp", "XML:com.adobe.xmp", "photoshop", "comment")))
             smaller = bool(box) and max(width, height) > box
             if upright and not hidden and not smaller:
@@ -174,7 +181,8 @@ def _saved(picture: Image.Image, source: Image.Image, fmt: str) -> bytes:
     out = io.BytesIO()
     if picture is source and fmt == "JPEG":  # only metadata to drop: the same coding, no detail lost
         picture.save(out, "JPEG", quality="keep", subsampling="keep", **kept)
-    elif fmt in ("JPEG", "WEBP", "AVIF"):
+    elif fmt in ("JPEG", "WEBP", "AVIF", "HEIF"):
+        fmt = "JPEG" if fmt == "HEIF" else fmt  # see STORED_AS
         if fmt == "JPEG" and picture.mode not in ("RGB", "L", "CMYK"):
             picture = picture.convert("RGB")
         picture.save(out, fmt, quality=90, **kept)
@@ -218,6 +226,10 @@ def store(*, session: Session, participant: Participant, question: str, filename
     media, extension = detect(data, kind=kind, filename=filename)
     # Decoding and saving a photo takes 0.1-0.2 s: outside SQLite's write lock when nothing is written yet.
     data = without_write_lock(session, functools.partial(clean_picture, data, media, longest=longest))
+    name = os.path.basename(filename.replace("\\", "/")).strip()[:200]
+    if media in STORED_AS:  # a HEIC photo, now a JPEG
+        media, extension = STORED_AS[media]
+        name = _renamed(name, extension)
     key = f"{secrets.token_hex(16)}.{extension}"
     relative = f"{FOLDER}/{key}.bin"
     target = _root() / relative
@@ -225,11 +237,18 @@ def store(*, session: Session, participant: Participant, question: str, filename
     tmp = target.with_suffix(".tmp")
     tmp.write_bytes(encrypt_bytes(data))
     os.replace(tmp, target)
-    name = os.path.basename(filename.replace("\\", "/")).strip()[:200] or key
+    name = name or key
     upload = Upload(participant_id=participant.id, key=key, path=relative, name=name, media_type=media,  # type: ignore[arg-type]
                     size=len(data), question=question[:200], created_at=utcnow())
     session.add(upload)
     return upload
+
+
+def _renamed(name: str, extension: str) -> str:
+    """The participant's file name with the extension of the format it is stored in (``IMG_0042.HEIC`` ->
+    ``IMG_0042.jpg``): what a researcher downloads opens as what it is."""
+    stem, dot, _ = name.rpartition(".")
+    return f"{stem if dot and stem else name}.{extension}"[:200] if name else name
 
 
 def owned(*, session: Session, participant_id: int, key: Any) -> Upload | None:
@@ -323,6 +342,9 @@ def clean_stored(*, session: Session) -> dict[str, int]:
             tmp.write_bytes(encrypt_bytes(cleaned))
             os.replace(tmp, target)
             upload.size = len(cleaned)
+            if upload.media_type in STORED_AS:  # the key keeps its extension: answers refer to it
+                upload.media_type, extension = STORED_AS[upload.media_type]
+                upload.name = _renamed(upload.name, extension)
             session.add(upload)
             counts["cleaned"] += 1
         session.commit()

@@ -57,6 +57,19 @@ def phone_photo(size: tuple[int, int] = (3000, 2000), orientation: int = 6, qual
     return jpeg(size, quality, exif=exif.tobytes(), xmp=xmp, comment=b"home, Kawaguchi")
 
 
+def heic_photo(size: tuple[int, int] = (600, 400), orientation: int = 6) -> bytes:
+    """A HEIC photo as an iPhone writes it: EXIF with the camera, the time and the GPS position, stored sideways
+    (EXIF orientation), encoded by libheif (x265)."""
+    exif = Image.Exif()
+    exif[0x0110] = "iPhone 13"
+    exif[0x0112] = orientation
+    exif[0x8825] = {1: "N", 2: (35.0, 41.0, 22.2), 3: "E", 4: (139.0, 41.0, 30.1)}
+    picture = Image.blend(Image.linear_gradient("L").resize(size), Image.effect_noise(size, 60), 0.5).convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, "HEIF", quality=80, exif=exif.tobytes())
+    return out.getvalue()
+
+
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -347,6 +360,24 @@ def test_a_phone_photo_is_stored_upright_without_its_place_and_at_the_size_the_f
     gc.collect()  # here, where the warning is ignored, not in the next test
 
 
+def test_a_heic_photo_is_stored_as_an_upright_jpeg_without_its_place(
+        journey: Journey, session: Session, bundled_study: Any, app: Flask) -> None:
+    person, intake, path = _to_upload_page(journey, session, bundled_study)
+    sent = heic_photo((600, 400), orientation=6)
+    assert Image.open(io.BytesIO(sent)).getexif().get_ifd(0x8825)  # the place is in it
+    journey.post(path, _page_data(intake, path, photo=(io.BytesIO(sent), "IMG_0042.HEIC"), action="save"))
+    upload = session.exec(select(Upload).where(Upload.key == _draft(session, person).answers["photo"])).one()
+    kept = decrypt_bytes(_stored(app, upload).read_bytes())
+    picture = Image.open(io.BytesIO(kept))
+    assert picture.format == "JPEG"  # every researcher's browser shows it
+    assert picture.size == (400, 600)  # upright
+    assert not picture.getexif()
+    assert b"iPhone" not in kept
+    assert (upload.media_type, upload.name, upload.size) == ("image/jpeg", "IMG_0042.jpg", len(kept))
+    assert upload.key.endswith(".jpg")
+    assert "File received: IMG_0042.jpg" in journey.get(path).get_data(as_text=True)
+
+
 def test_a_picture_that_cannot_be_read_is_refused_and_the_page_is_kept(
         journey: Journey, session: Session, bundled_study: Any) -> None:
     person, intake, path = _to_upload_page(journey, session, bundled_study)
@@ -371,8 +402,12 @@ def test_clean_picture_keeps_clean_pictures_as_sent_and_jpeg_detail_when_only_me
     clean_png, clean_jpeg = png(3), jpeg((64, 48))
     assert uploads.clean_picture(clean_png, "image/png") == clean_png
     assert uploads.clean_picture(clean_jpeg, "image/jpeg", longest=1024) == clean_jpeg
-    gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
-    assert uploads.clean_picture(gif, "image/gif") == gif  # not rewritten (no EXIF; animations)
+    still, moving = io.BytesIO(), io.BytesIO()
+    Image.new("P", (4, 3), 1).save(still, "GIF")
+    frames = [Image.new("RGB", (4, 3), colour) for colour in ("red", "blue")]
+    frames[0].save(moving, "GIF", save_all=True, append_images=frames[1:], comment=b"home, Kawaguchi")
+    assert uploads.clean_picture(still.getvalue(), "image/gif") == still.getvalue()  # clean: as sent
+    assert uploads.clean_picture(moving.getvalue(), "image/gif") == moving.getvalue()  # an animation: as sent
     tagged = phone_photo((64, 48), orientation=1, quality=60)
     cleaned = uploads.clean_picture(tagged, "image/jpeg")
     assert not Image.open(io.BytesIO(cleaned)).getexif()
@@ -402,6 +437,24 @@ def test_clean_picture_drops_png_text_and_exif_and_keeps_transparency() -> None:
     assert not again.text
     assert again.mode == "RGBA"
     assert again.getpixel((0, 0)) == (255, 0, 0, 0)
+
+
+def test_clean_picture_drops_a_gifs_comment_and_turns_a_heic_into_a_jpeg() -> None:
+    out = io.BytesIO()
+    Image.new("P", (4, 3), 1).save(out, "GIF", comment=b"home, Kawaguchi", transparency=1)
+    cleaned = uploads.clean_picture(out.getvalue(), "image/gif")
+    again = Image.open(io.BytesIO(cleaned))
+    assert (again.format, again.size) == ("GIF", (4, 3))
+    assert again.convert("RGBA").getpixel((0, 0))[3] == 0  # still transparent
+    assert b"Kawaguchi" not in cleaned
+    sent = heic_photo((300, 200), orientation=1)
+    as_jpeg = uploads.clean_picture(sent, "image/heic", longest=150)
+    picture = Image.open(io.BytesIO(as_jpeg))
+    assert (picture.format, picture.size) == ("JPEG", (150, 100))
+    assert not picture.getexif()
+    assert uploads.STORED_AS["image/heic"] == ("image/jpeg", "jpg")
+    with pytest.raises(uploads.UploadRefused):
+        uploads.clean_picture(sent[: len(sent) // 2], "image/heic")  # cut short
 
 
 def test_clean_picture_bounds_the_pixels_it_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -485,11 +538,13 @@ def test_uploads_clean_strips_pictures_stored_before_and_changes_nothing_twice(
         session.flush()
         rows = []
         for n, (data, media) in enumerate([(sideways, "image/jpeg"), (clean_png, "image/png"),
-                                           (b"\xff\xd8\xff\xe0 not really", "image/jpeg"), (PDF, "application/pdf")]):
+                                           (b"\xff\xd8\xff\xe0 not really", "image/jpeg"), (PDF, "application/pdf"),
+                                           (heic_photo((30, 20)), "image/heic")]):
             path = Path(app.config["KEIREKI"].data_dir) / f"uploads/{n:032x}.bin"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(encrypt_bytes(data))  # as files were stored before they were cleaned
-            rows.append(Upload(participant_id=person.id, key=f"{n:032x}.x", path=f"uploads/{n:032x}.bin", name=f"f{n}",
+            rows.append(Upload(participant_id=person.id, key=f"{n:032x}.x", path=f"uploads/{n:032x}.bin",
+                               name=f"f{n}.HEIC" if media == "image/heic" else f"f{n}",
                                media_type=media, size=len(data), question="photo"))
         session.add_all(rows)
         session.commit()
@@ -497,7 +552,7 @@ def test_uploads_clean_strips_pictures_stored_before_and_changes_nothing_twice(
     runner = app.test_cli_runner()
     first = runner.invoke(uploads_group, ["clean"])
     assert first.exit_code == 0, first.output
-    assert "3 checked, 1 cleaned, 1 could not be read" in first.output
+    assert "4 checked, 2 cleaned, 1 could not be read" in first.output
     with app.app_context():
         session = db_session()
         stored = {u.name: u for u in session.exec(select(Upload))}
@@ -506,7 +561,10 @@ def test_uploads_clean_strips_pictures_stored_before_and_changes_nothing_twice(
         assert not picture.getexif()
         assert stored["f0"].size == len(uploads.read(stored["f0"])) < len(sideways)
         assert uploads.read(stored["f1"]) == clean_png  # clean already: untouched
+        heic = stored["f4.jpg"]  # a HEIC stored as sent: now a JPEG, its key (which answers hold) kept
+        assert (heic.media_type, heic.key) == ("image/jpeg", f"{4:032x}.x")
+        assert Image.open(io.BytesIO(uploads.read(heic))).format == "JPEG"
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "upload.clean")).one().detail == {
-            "checked": 3, "cleaned": 1, "unreadable": 1}
+            "checked": 4, "cleaned": 2, "unreadable": 1}
         g.pop("db_session").close()
-    assert "3 checked, 0 cleaned" in runner.invoke(uploads_group, ["clean"]).output
+    assert "4 checked, 0 cleaned" in runner.invoke(uploads_group, ["clean"]).output
