@@ -22,6 +22,8 @@ from types import FrameType
 
 #: Web threads; waitress buffers slow requests before one is taken, so they all do work.
 WEB_THREADS = 8
+#: How long the children get to stop (a job in progress finishes) before they are killed.
+STOP_WAIT = 15.0
 #: Restart backoff: first wait, largest wait, and how long a child must live to count as healthy again.
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
@@ -83,13 +85,16 @@ class Child:
             os.killpg(self.proc.pid, signum)
 
     def wait(self, deadline: float) -> None:
+        """Wait for it to exit until ``deadline``, then kill it; says which it was."""
         if self.proc is None:
             return
         try:
             self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            _say(f"{self.name} stopped")
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+            _say(f"{self.name} did not stop in time: killed", warning=True)
 
 
 def _say(text: str, *, warning: bool = False) -> None:
@@ -123,7 +128,8 @@ def serve(*, host: str, port: int) -> int:
     finally:
         for child in children:
             child.signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        _say(f"stopping: the worker finishes the job it is running first (at most {STOP_WAIT:.0f} s)")
+        deadline = time.monotonic() + STOP_WAIT
         for child in children:
             child.wait(deadline)
         _say("stopped web, worker and beat")
