@@ -132,6 +132,29 @@ def test_a_study_s_own_coders_come_back_as_themselves_and_strangers_as_external(
     assert {c.recorded_by for c in after} == {importer.id}
 
 
+def test_coders_of_another_installation_s_study_with_the_same_id_come_in_as_external(
+        session: Session, make_study: Any) -> None:
+    import secrets
+
+    setup = coded_study(session, make_study)
+    importer = rf.user(session, setup.study, "owner")
+    project = qdpx_export.project(session=session, study=setup.study)
+    for selection in project.sources[0].selections:
+        selection.guid = qdpx_export._guid("elsewhere", selection.guid)
+    refs = {u.name for u in project.users}
+    # another installation: its study has the same id (ids start at 1 everywhere) and members with the same
+    # user ids, but its own secret key
+    setup.study.pseudonym_key = secrets.token_hex(32)
+    session.add(setup.study)
+    session.flush()
+    before = {c.id for c in session.exec(select(Coding).where(Coding.study_id == setup.study.id))}
+    report = qdpx_import.import_project(session=session, study=setup.study, data=qdpx.write(project), user=importer)
+    added = [c for c in session.exec(select(Coding).where(Coding.study_id == setup.study.id)) if c.id not in before]
+    assert report.codings_added == len(added) == 3  # the consensus coding is here already: skipped
+    assert {c.coder_id for c in added} == {None}  # nobody here is credited with a stranger's codings
+    assert {c.external_coder for c in added} == refs - {"consensus"}
+
+
 def test_hostile_file_changes_nothing(session: Session, make_study: Any) -> None:
     setup = coded_study(session, make_study)
     before = len(session.exec(select(Coding)).all())

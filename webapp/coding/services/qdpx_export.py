@@ -6,6 +6,8 @@ Deterministic for the same data (GUIDs are stored, or derived with uuid5 from st
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections import defaultdict
 
@@ -28,9 +30,13 @@ def _guid(*parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
 
 
-def coder_guid(study_id: int | None, ref: str) -> str:
-    """The GUID a coder (``C007``, ``consensus``) has in this study's exports (an import knows them again)."""
-    return _guid(study_id, "coder", ref)
+def coder_guid(study: Study, ref: str) -> str:
+    """The GUID a coder (``C007``, ``consensus``) has in this study's exports, by which an import into the same
+    study knows them again. Keyed with the study's secret pseudonym key (an HMAC, which tells nothing of the
+    key): ``C001`` of another installation's study — ids and references start at 1 everywhere — has another
+    GUID, so its codings come in as an external coder's, not as this study's ``C001``."""
+    mac = hmac.new(bytes.fromhex(study.pseudonym_key), f"coder/{ref}".encode(), hashlib.sha256).hexdigest()
+    return _guid("coder", mac)
 
 
 def _codes(session: Session, study: Study) -> list[qdpx.QCode]:
@@ -80,7 +86,7 @@ def project(*, session: Session, study: Study) -> qdpx.QProject:
     codings = list(session.exec(select(Coding).where(Coding.study_id == study.id)
                                 .order_by(col(Coding.transcript_id), col(Coding.start), col(Coding.id))))
     memos = list(session.exec(select(Memo).where(Memo.study_id == study.id).order_by(col(Memo.id))))
-    users = {ref: qdpx.QUser(coder_guid(study.id, ref), ref)
+    users = {ref: qdpx.QUser(coder_guid(study, ref), ref)
              for ref in sorted({agreement.coder_ref(c) for c in codings})}
     coding_notes: dict[int, list[str]] = defaultdict(list)
     transcript_notes: dict[int, list[str]] = defaultdict(list)

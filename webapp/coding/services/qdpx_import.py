@@ -146,7 +146,7 @@ def _own_coders(session: Session, study: Study, project: qdpx.QProject) -> dict[
     wanted: dict[str, int] = {}
     for user in project.users:
         own = _OWN_CODER.fullmatch(user.name)
-        if own and user.guid == qdpx_export.coder_guid(study.id, user.name):
+        if own and user.guid == qdpx_export.coder_guid(study, user.name):
             wanted[user.guid] = int(own.group(1))
     if not wanted:
         return {}
