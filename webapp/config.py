@@ -147,6 +147,25 @@ def _fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+#: Where ``keireki serve`` last served this (development) instance: the base of the links that commands run in
+#: another terminal print (``keireki users invite``), when ``KEIREKI_BASE_URL`` is not set.
+SERVED_AT = "served_at"
+
+
+def _served_at(instance: Path) -> str | None:
+    try:
+        return (instance / SERVED_AT).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def remember_base_url(settings: Settings) -> None:
+    """Keep the base URL ``keireki serve`` runs at for the instance's other commands (development only)."""
+    if settings.env != "production":
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        (settings.instance_dir / SERVED_AT).write_text(settings.base_url + "\n")
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Read the settings from ``env`` (default: the process environment), then apply ``overrides``."""
     e = dict(os.environ if env is None else env)
@@ -182,7 +201,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         secret_key=secret,
         data_keys=tuple(k.strip() for k in data_key.split(",") if k.strip()),
         data_dir=Path(e.get("KEIREKI_DATA_DIR") or instance / "data"),
-        base_url=(e.get("KEIREKI_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        base_url=(e.get("KEIREKI_BASE_URL") or (None if production else _served_at(instance))
+                  or "http://127.0.0.1:5000").rstrip("/"),
         secure_cookies=_bool(e.get("KEIREKI_SECURE_COOKIES"), default=production),
         ratelimit_storage_url=e.get("KEIREKI_RATELIMIT_STORAGE_URL") or "memory://",
         max_content_length=int(e.get("KEIREKI_MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),

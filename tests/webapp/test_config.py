@@ -69,3 +69,16 @@ def test_the_readme_settings_table_is_the_generated_one() -> None:
     assert generated.output == settings_table()
     assert table == settings_table()
     assert [line.split("`")[1] for line in table.splitlines()[2:]] == [opt.name for opt in OPTIONS]
+
+
+def test_commands_in_another_terminal_link_to_where_serve_runs(tmp_path: Path) -> None:
+    from webapp.config import remember_base_url
+
+    env = {"KEIREKI_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(env=env).base_url == "http://127.0.0.1:5000"  # nothing served yet: the default
+    remember_base_url(load_settings(env={**env, "KEIREKI_BASE_URL": "http://127.0.0.1:5082/"}))  # as serve does
+    assert load_settings(env=env).base_url == "http://127.0.0.1:5082"  # `keireki users invite` in a 2nd terminal
+    assert load_settings(env={**env, "KEIREKI_BASE_URL": "https://k.example.org"}).base_url == "https://k.example.org"
+    production = {**env, "KEIREKI_ENV": "production", "KEIREKI_SECRET_KEY": "x7Gq2LmP9vR4tY8wZ1aB5cD3eF6hJ0kN",
+                  "KEIREKI_DATA_KEY": "ZmFrZWtleWZha2VrZXlmYWtla2V5ZmFrZWtleWZha2U="}
+    assert load_settings(env=production).base_url == "http://127.0.0.1:5000"  # production: only what is set

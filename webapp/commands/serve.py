@@ -104,9 +104,13 @@ def _say(text: str, *, warning: bool = False) -> None:
 
 
 def serve(*, host: str, port: int) -> int:
-    from webapp.config import load_settings
+    from webapp.config import load_settings, remember_base_url
 
+    if not os.environ.get("KEIREKI_BASE_URL"):  # links in e-mails and printed by commands: where this serves
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison, not a bind
+        os.environ["KEIREKI_BASE_URL"] = f"http://{shown}:{port}"
     settings = load_settings()  # creates the instance's secrets once, before the children race for them
+    remember_base_url(settings)
     stopping = False
 
     def stop(_signum: int | None = None, _frame: FrameType | None = None) -> None:
