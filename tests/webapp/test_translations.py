@@ -98,3 +98,19 @@ def test_templates_follow_the_language_of_each_request_and_forced_locales(app: A
             assert both()[0] == both()[1] != shown
     assert len({seen["ja"].split("|")[0], seen["vi"].split("|")[0], seen["en"].split("|")[0]}) == 3
     assert seen["en"].startswith("Page not found|")
+
+
+def test_an_era_is_named_as_the_page_s_language_names_it(app: Any) -> None:
+    from flask_babel import force_locale
+
+    from webapp.forms import messages
+
+    error = {"code": "era_out_of_range", "params": {"era": "reiwa", "reason": "before_start"}}
+    with app.test_request_context():
+        with force_locale("ja"):
+            japanese = messages.message(error, instrument=None, language="ja")  # type: ignore[arg-type]
+        with force_locale("vi"):
+            vietnamese = messages.message(error, instrument=None, language="vi")  # type: ignore[arg-type]
+    assert "令和" in japanese
+    assert "Reiwa" not in japanese  # その月は令和の始まりより前です, not "Reiwa (令和)の"
+    assert "Reiwa (令和)" in vietnamese

@@ -45,12 +45,16 @@ FILE_TYPE_MESSAGES = {
                "picture, a sound recording or a video."),
 }
 
-#: Japanese eras as the message names them.
+#: Japanese eras as the message names them: in Japanese by their own names, elsewhere romanised with the kanji
+#: (what the participant typed may be either).
 ERA_NAMES = {"reiwa": "Reiwa (令和)", "heisei": "Heisei (平成)", "showa": "Shōwa (昭和)"}
+ERA_NAMES_JA = {"reiwa": "令和", "heisei": "平成", "showa": "昭和"}
 
 
 def _era(params: dict[str, Any]) -> str:
-    era = ERA_NAMES.get(str(params.get("era", "")), str(params.get("era", "")))
+    locale = get_locale()
+    names = ERA_NAMES_JA if locale is not None and locale.language == "ja" else ERA_NAMES
+    era = names.get(str(params.get("era", "")), str(params.get("era", "")))
     if params.get("reason") == "after_end":
         return _("That month is after the end of the %(era)s era. Please check the era and the date.", era=era)
     if params.get("reason") == "before_start":
