@@ -6,6 +6,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
 
+from babel.core import get_global
 from babel.dates import get_timezone_location
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,6 +30,7 @@ from webapp.auth.forms import MultiCheckboxField, timezone_choices
 from webapp.extensions import LANGUAGE_NAMES
 from webapp.schedule.services.messages import MODE_NAMES
 from webapp.services.contacts import MESSAGING_APPS
+from webapp.services.times import PLAIN_ZONES
 
 #: Zones offered first in the zone picker: where participants of the study live and come from.
 COMMON_ZONES = (
@@ -62,6 +64,8 @@ COMMON_ZONES = (
     "UTC",
 )
 _ZONES: frozenset[str] = frozenset(available_timezones())
+#: Old zone names -> their current ones (CLDR, through Babel): Asia/Saigon -> Asia/Ho_Chi_Minh.
+_ALIASES: dict[str, str] = dict(get_global("zone_aliases"))
 WEEKDAYS = (
     _l("Monday"),
     _l("Tuesday"),
@@ -79,12 +83,22 @@ def opts(pairs: Any) -> list[SelectChoice]:
 
 
 def valid_zone(name: str | None) -> str | None:
-    """``name`` when it is an IANA zone ``zoneinfo`` knows, else None."""
-    return name if name and name in _ZONES else None
+    """``name`` when it is an IANA zone ``zoneinfo`` knows, else None; an old name under its current one (a
+    browser may say ``Asia/Saigon``, ``Asia/Calcutta``, ``Asia/Rangoon``: ``Asia/Ho_Chi_Minh``...), so that a
+    zone is listed once."""
+    if not name or name not in _ZONES:
+        return None
+    if name in PLAIN_ZONES:
+        return "UTC" if "UTC" in COMMON_ZONES else name
+    current = _ALIASES.get(name)
+    return current if current in _ZONES else name
 
 
 def zone_name(zone: str, locale: str = "en") -> str:
-    """A time zone as a reader of ``locale`` names it ("Giờ Việt Nam", "ベトナム時間"), by Babel."""
+    """A time zone as a reader of ``locale`` names it ("Giờ Việt Nam", "ベトナム時間"), by Babel; UTC as "UTC"
+    (Babel's place for it is an "unknown region")."""
+    if zone in PLAIN_ZONES:
+        return "UTC"
     try:
         return str(get_timezone_location(zone, locale=locale))
     except (LookupError, ValueError):

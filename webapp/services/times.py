@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 JAPAN = "Asia/Tokyo"
 #: Zone names Babel has no region for: shown as they are.
-_PLAIN = {"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Universal", "Zulu"}
+PLAIN_ZONES = {"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Universal", "Zulu"}
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -39,7 +39,7 @@ def user_zone() -> ZoneInfo:
 
 def zone_label(zone: ZoneInfo, locale: Locale | str) -> str:
     """The zone's name for a reader of ``locale``: "Japan Time", "日本時間"; UTC as "UTC"."""
-    if zone.key in _PLAIN:
+    if zone.key in PLAIN_ZONES:
         return "UTC"
     return str(get_timezone_location(zone, locale=locale))
 

@@ -65,6 +65,16 @@ def test_without_a_zone_the_page_shows_japan_time(client: FlaskClient, setup_boo
     assert 'value="Asia/Tokyo" selected' in page.text or 'selected value="Asia/Tokyo"' in page.text
 
 
+def test_a_zone_by_its_old_name_is_listed_once_and_utc_as_utc(client: FlaskClient, setup_booking: Any) -> None:
+    s = setup_booking(language="vi", interviewer={"languages": ("vi", "en")})
+    page = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview?tz=Asia/Saigon")  # as Chrome says it
+    options = dict(re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]*)</option>', page.text))
+    assert "Asia/Saigon" not in options
+    assert list(options.values()).count("Giờ Việt Nam") == 1
+    assert re.search(r'<option[^>]*(value="Asia/Ho_Chi_Minh" selected|selected value="Asia/Ho_Chi_Minh")', page.text)
+    assert options["UTC"] == "UTC"  # not "Giờ Vùng không xác định" (an unknown region)
+
+
 def test_unknown_token_or_study_is_404(client: FlaskClient, setup_booking: Any) -> None:
     s = setup_booking()
     assert client.get(f"/s/{s['study'].slug}/p/nope/interview").status_code == 404
