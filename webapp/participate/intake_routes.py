@@ -523,9 +523,15 @@ def review(study: str) -> ResponseReturnValue:
         return c
     answers = engine.prune_irrelevant(c.instrument, c.draft.answers, c.today)
     missing = engine.required_missing(c.instrument, answers, c.today)
+    visible = pages.visible_pages(c.instrument, answers, c.today)
+    # Contact details are not answers (encrypted apart, see webapp.participate.contact): shown to be checked too.
+    contact_qs = [q for group in visible for q in _contact_questions(group)]
+    contacts = (contact.values_for(contact.load(session=db_session(), participant=c.person), contact_qs)
+                if contact_qs else {})
     sections = []
-    for group in pages.visible_pages(c.instrument, answers, c.today):
+    for group in visible:
         lines: list[dict[str, Any]] = []
+        given: list[str] = []  # the contact details, on one line under the page's title (the page stays light)
         for node in pages.items(group):
             if isinstance(node, Group):
                 # The repeat's entries as a numbered list of their summaries (as on the page's list), so the
@@ -533,13 +539,16 @@ def review(study: str) -> ResponseReturnValue:
                 entries = [entry["summary"] for entry in _entries(c, node, {}, answers)]
                 if entries:
                     lines.append({"label": c.instrument.text(node.label, g.language), "entries": entries})
-            elif not node.is_contact:
+            elif node.is_contact:
+                given.extend(str(line["value"]) for line in _lines(c, [node], contacts))
+            else:
                 lines.extend(_lines(c, [node], answers))
         sections.append(
             {
                 "name": group.name,
                 "title": c.instrument.text(group.label, g.language) or group.name,
                 "lines": lines,
+                "contact": " · ".join(given),
                 "missing": [m for m in missing if _page_of(c.instrument, m) == group.name],
             }
         )

@@ -242,6 +242,9 @@ def test_contact_details_are_stored_apart_and_encrypted(
     page = journey.get(f"/s/{STUDY}/form/contact").get_data(as_text=True)
     assert 'value="+819012345678"' in page
     assert 'value="lan99"' in page
+    review = journey.get(f"/s/{STUDY}/review").get_data(as_text=True)  # to be checked before submitting
+    for shown in ("Lan", "+819012345678", "Zalo", "lan99"):
+        assert shown in review, shown
     # Changing one's mind hides the contact questions (their inputs are still posted): nothing is kept.
     journey.post(
         f"/s/{STUDY}/form/contact",
