@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -21,7 +20,6 @@ from wtforms import (
     StringField,
     TextAreaField,
     TimeField,
-    ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
@@ -169,29 +167,22 @@ class ActionForm(FlaskForm):
 
 
 class RuleForm(FlaskForm):
+    """Weekly hours; the end after the start and no overlap are checked by ``services.hours``."""
+
     weekday = SelectField(_l("Day of the week"), coerce=int, choices=opts(enumerate(WEEKDAYS)))
     start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Please enter a time."))])
     end_time = TimeField(_l("Until"), validators=[InputRequired(message=_l("Please enter a time."))])
 
-    def validate_end_time(self, field: Any) -> None:
-        if self.start_time.data and field.data and field.data <= self.start_time.data:
-            raise ValidationError(_l("The end must be after the start."))
-
 
 class OverrideForm(FlaskForm):
+    """A date's other hours, or the day off. Whether the hours make sense (both given, the end after the
+    start, no clash, not in the past) is checked by ``services.hours``, for every writer; its refusals are
+    shown on these fields."""
+
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please enter a date."))])
     blocked = BooleanField(_l("Not available the whole day"))
     start_time = TimeField(_l("From"), validators=[Optional()])
     end_time = TimeField(_l("Until"), validators=[Optional()])
-
-    def validate_end_time(self, field: Any) -> None:
-        if self.blocked.data:
-            return
-        start: time | None = self.start_time.data
-        if start is None or field.data is None:
-            raise ValidationError(_l("Enter the hours of that day, or mark it as not available."))
-        if field.data <= start:
-            raise ValidationError(_l("The end must be after the start."))
 
 
 class TypeForm(FlaskForm):

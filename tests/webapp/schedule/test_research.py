@@ -216,7 +216,7 @@ def test_researcher_moves_and_cancels(
 def test_availability_editor(
     client: FlaskClient, session: Session, make_user: Any, sign_in: Any, setup_booking: Any
 ) -> None:
-    s = setup_booking()
+    s = setup_booking(interviewer={"days": range(5)})  # no Saturday hours yet
     _as(make_user, sign_in, s["study"], "owner")
     person = s["interviewer"]
     base = f"/studies/{s['study'].slug}/schedule/availability"

@@ -40,6 +40,7 @@ from webapp.schedule.forms import (
 )
 from webapp.schedule.routes.common import allowed, own_or_all, researcher_language, type_name
 from webapp.schedule.services import by_hand as hand
+from webapp.schedule.services import hours
 from webapp.schedule.services.availability import INTERVIEWER_ROLES
 from webapp.schedule.services.deliveries import Marked, mark_sent
 from webapp.schedule.services.messages import safe_zone
@@ -72,27 +73,38 @@ def _interviewer(user_id: Any) -> User:
 def availability(study: Study) -> Any:
     """Weekly hours, date overrides and blocked days of one interviewer (in the interviewer's zone)."""
     researcher_language()
-    session = db_session()
     people = _interviewers()
     if not people:
         return render_template("schedule/availability.html", study=study, people=[], person=None)
-    person = _interviewer(request.args.get("user", people[0].id))
+    return _availability_page(study, people, _interviewer(request.args.get("user", people[0].id)))
+
+
+def _availability_page(
+    study: Study,
+    people: list[User],
+    person: User,
+    *,
+    rule_form: RuleForm | None = None,
+    override_form: OverrideForm | None = None,
+) -> Any:
+    """The page, with a refused form's values and errors (status 422) or empty forms."""
+    session = db_session()
     rules = session.exec(
         select(AvailabilityRule)
         .where(AvailabilityRule.user_id == person.id)
         .order_by(col(AvailabilityRule.weekday), col(AvailabilityRule.start_time))
     ).all()
-    today = utcnow().astimezone(ZoneInfo(safe_zone(person.timezone))).date()
+    today = hours.local_today(person, utcnow())
     overrides = session.exec(
         select(AvailabilityOverride)
         .where(
             AvailabilityOverride.user_id == person.id,
             col(AvailabilityOverride.day) >= today - timedelta(days=1),
         )
-        .order_by(col(AvailabilityOverride.day))
+        .order_by(col(AvailabilityOverride.day), col(AvailabilityOverride.start_time))
     ).all()
     profile = InterviewerForm(formdata=None, timezone=person.timezone, languages=person.languages)
-    return render_template(
+    page = render_template(
         "schedule/availability.html",
         study=study,
         people=people,
@@ -100,21 +112,54 @@ def availability(study: Study) -> Any:
         rules=rules,
         overrides=overrides,
         weekdays=WEEKDAYS,
-        rule_form=RuleForm(formdata=None),
-        override_form=OverrideForm(formdata=None),
+        rule_form=rule_form or RuleForm(formdata=None),
+        override_form=override_form or OverrideForm(formdata=None),
         profile=profile,
         action_form=ActionForm(formdata=None),
     )
+    return page, 422 if rule_form is not None or override_form is not None else 200
+
+
+def _hm(value: Any) -> str:
+    return value.strftime("%H:%M") if value is not None else "?"
+
+
+def _refusal(exc: hours.HoursRefused, *, blocked: bool = False) -> str:
+    """What the page says about hours the service refused (naming the row they clash with)."""
+    if isinstance(exc, hours.RuleClash):
+        rule = {"weekday": WEEKDAYS[exc.rule.weekday], "start": _hm(exc.rule.start_time), "end": _hm(exc.rule.end_time)}
+        if exc.same:
+            return _("%(weekday)s %(start)s–%(end)s is already in the weekly hours.", **rule)
+        return _("These hours overlap %(weekday)s %(start)s–%(end)s, already in the weekly hours.", **rule)
+    if isinstance(exc, hours.OverrideClash):
+        other = exc.override
+        when = {"date": other.day.isoformat(), "start": _hm(other.start_time), "end": _hm(other.end_time)}
+        if other.blocked:
+            return _("%(date)s is already marked as not available.", **when)
+        if other.start_time is None or other.end_time is None:
+            return _("%(date)s already has an entry without hours; remove it first.", **when)
+        if blocked:
+            return _(
+                "%(date)s already has hours (%(start)s–%(end)s); remove them first to mark the day as not available.",
+                **when,
+            )
+        return _("These hours overlap %(start)s–%(end)s, already set for %(date)s.", **when)
+    if isinstance(exc, hours.DatePassed):
+        return _("This date has passed.")
+    if isinstance(exc, hours.MissingHours):
+        return _("Enter the hours of that day, or mark it as not available.")
+    if isinstance(exc, hours.BadWeekday):
+        return _("Please choose a day of the week.")
+    return _("The end must be after the start.")
+
+
+def _refuse(form: FlaskForm, exc: hours.HoursRefused, *, blocked: bool = False) -> None:
+    field = getattr(form, exc.field)
+    field.errors = [*field.errors, _refusal(exc, blocked=blocked)]
 
 
 def _back(person: User) -> Any:
     return redirect(url_for("schedule.availability", study=g.study.slug, user=person.id))
-
-
-def _form_errors(form: FlaskForm) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
 
 
 @bp.route("/studies/<study>/schedule/availability/<int:user_id>/profile", methods=["POST"])
@@ -140,19 +185,20 @@ def availability_rule_add(study: Study, user_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     form = RuleForm()
-    if form.validate_on_submit():
-        db_session().add(
-            AvailabilityRule(
-                user_id=person.id or 0,
-                weekday=form.weekday.data,
-                start_time=form.start_time.data,
-                end_time=form.end_time.data,
-            )
+    if not form.validate_on_submit():
+        return _availability_page(study, _interviewers(), person, rule_form=form)
+    try:
+        hours.add_rule(
+            session=db_session(),
+            user=person,
+            weekday=form.weekday.data,
+            start=form.start_time.data,
+            end=form.end_time.data,
         )
-        db_session().commit()
-        flash(_("Saved."), "success")
-    else:
-        _form_errors(form)
+    except hours.HoursRefused as exc:
+        _refuse(form, exc)
+        return _availability_page(study, _interviewers(), person, rule_form=form)
+    flash(_("Saved."), "success")
     return _back(person)
 
 
@@ -162,21 +208,23 @@ def availability_override_add(study: Study, user_id: int) -> Any:
     researcher_language()
     person = _interviewer(user_id)
     form = OverrideForm()
-    if form.validate_on_submit():
-        blocked = bool(form.blocked.data)
-        db_session().add(
-            AvailabilityOverride(
-                user_id=person.id or 0,
-                day=form.day.data,
-                blocked=blocked,
-                start_time=None if blocked else form.start_time.data,
-                end_time=None if blocked else form.end_time.data,
-            )
+    if not form.validate_on_submit():
+        return _availability_page(study, _interviewers(), person, override_form=form)
+    blocked = bool(form.blocked.data)
+    try:
+        hours.add_override(
+            session=db_session(),
+            user=person,
+            day=form.day.data,
+            blocked=blocked,
+            start=form.start_time.data,
+            end=form.end_time.data,
+            now=utcnow(),
         )
-        db_session().commit()
-        flash(_("Saved."), "success")
-    else:
-        _form_errors(form)
+    except hours.HoursRefused as exc:
+        _refuse(form, exc, blocked=blocked)
+        return _availability_page(study, _interviewers(), person, override_form=form)
+    flash(_("Saved."), "success")
     return _back(person)
 
 
