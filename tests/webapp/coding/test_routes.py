@@ -160,9 +160,9 @@ def test_agreement_for_chosen_coders_and_transcripts(app: Flask, client: FlaskCl
     assert "<td>0.545</td>" in page  # kappa of 0,1,0,0,0 against 0,1,0,1,0: (0.8 - 0.56) / 0.44
     assert "溶接" not in page  # figures only, no quote
     one = client.get(base + ".csv", query_string={"coder": [f"C{second.id:03d}"]}).get_data(as_text=True)
-    assert one.splitlines() == ["code,n_units,n_coders,kappa,alpha,overlap"]  # one coder: nothing to compare
+    assert one.splitlines() == ["coder_a,coder_b,n_transcripts,code,n_units,n_coders,kappa,alpha,overlap"]
     both = client.get(base + ".csv", query_string={"transcript": [setup.transcript.id]}).get_data(as_text=True)
-    assert "cultivate,5,2," in both
+    assert f"C{setup.interviewer.id:03d},C{second.id:03d},1,cultivate,5,2," in both
 
 
 def test_memo_on_a_code(app: Flask, client: FlaskClient, session: Session, make_study: Any) -> None:
