@@ -246,8 +246,11 @@ CODES = Table(
 AGREEMENT_BY_CODE = Table(
     name="agreement_by_code",
     label="Agreement between coders per code",
-    primary_key=("code",),
+    primary_key=("coder_a", "coder_b", "code"),
     columns=(
+        _c("coder_a", "string", "First coder of the pair compared (pseudonymous reference)"),
+        _c("coder_b", "string", "Second coder of the pair compared (pseudonymous reference)"),
+        _c("n_transcripts", "integer", "Transcripts both coders coded (the figures rest on these)"),
         _c("code", "string", "Code (_overall: every code pooled)"),
         _c("n_units", "integer", "Paragraphs compared"),
         _c("n_coders", "integer", "Coders compared"),

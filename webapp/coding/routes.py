@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
 
+from webapp.auth.forms import language_name
 from webapp.auth.roles import PERMISSIONS, study_view
 from webapp.coding.core.paragraphs import normalise
-from webapp.coding.forms import CodingForm, MemoForm, TranscriptForm
+from webapp.coding.forms import ACTOR_LABELS, DOMAIN_LABELS, CodingForm, MemoForm, TranscriptForm
 from webapp.coding.services import CodingError, access, agreement, codebook, codings, pages
 from webapp.coding.services import transcripts as sources
 from webapp.db import db_session
@@ -69,8 +70,11 @@ def index(study: Study) -> ResponseReturnValue:
 
 def _transcript_form(booking: Booking, existing: list[Transcript]) -> TranscriptForm:
     form = TranscriptForm()
-    languages = list(dict.fromkeys([booking.language, *g.study.languages, g.study.default_language]))
-    form.language.choices = [(lang, lang) for lang in languages]
+    known = [lang for lang in (booking.language, *g.study.languages, g.study.default_language) if lang]
+    languages = list(dict.fromkeys(known))
+    form.language.choices = [("", _("— choose —"))] + [(lang, language_name(lang)) for lang in languages]
+    if request.method == "GET":  # the interview's language, else the study's default, else its first one
+        form.language.data = booking.language or g.study.default_language or next(iter(g.study.languages), "")
     form.translation_of.choices = [("", _("the original"))] + [
         (str(t.id), _("a translation of %(name)s", name=f"{t.name} ({t.language})"))
         for t in existing if t.role == "original"]
@@ -150,7 +154,8 @@ def _page(transcript: Transcript, form: CodingForm, status: int = 200) -> Respon
         "coding/transcript.html", study=g.study, transcript=transcript, paragraphs=views, mine=mine, agreed=agreed,
         codes=codes, label=codebook.label, language=current_language(), form=form, memo_form=MemoForm(),
         translations=translations, beside=beside, participant=participant, timeline=timeline, markers=markers,
-        labels=labels, memos=memo_map, others=others, coder_ref=agreement.coder_ref,
+        labels=labels, memos=memo_map, others=others, coder_ref=agreement.coder_ref, actor_labels=ACTOR_LABELS,
+        domain_labels=DOMAIN_LABELS,
         notes=notes.get(transcript.id or 0, []), text=text), status
 
 
@@ -171,8 +176,8 @@ def _int(value: Any) -> int | None:
 def _span(item: Transcript, form: CodingForm, text: str) -> codings.Span:
     """The coded span: offsets from the page's script when they match the words, else the words located in
     the chosen paragraphs, else the whole paragraphs."""
-    first, last = form.first.data, form.last.data or form.first.data
-    _number, whole = codings.span_of(transcript=item, first_paragraph=first, last_paragraph=max(first, last))
+    first, last = sorted((form.first.data, form.last.data or form.first.data))  # "from 5 to 4" is 4–5
+    _number, whole = codings.span_of(transcript=item, first_paragraph=first, last_paragraph=last)
     quote = (form.quote.data or "").strip()
     start, end = _int(form.start.data), _int(form.end.data)
     if start is not None and end is not None and whole.start <= start < end <= whole.end \

@@ -49,9 +49,10 @@ NOTES: dict[str, str] = {
     "codes": "The study's codebook, one row per code (merged codes are left out; retired ones stay). "
              "The labels in every study language are in codes_labels and in the code list Study codes below.",
     "codes_labels": "Every label a code has, one row per code and language.",
-    "agreement_by_code": "Agreement between the coders on the transcripts they all coded, per code and, in the "
-                         "row _overall, every code pooled. Units are paragraphs; an empty cell is undefined "
-                         "(no variation) or not computed (kappa needs exactly two coders).",
+    "agreement_by_code": "Agreement between coders, two by two: every pair of coders who coded at least one same "
+                         "transcript, on the transcripts both coded (n_transcripts), per code and, in the row "
+                         "_overall, every code pooled. Units are paragraphs; an empty cell is undefined "
+                         "(no variation).",
     "coded_segments": "Every coded passage with its quote and memo: personal data, only in a bundle with "
                       "personal data. Offsets count characters (Unicode code points) of the transcript in NFC "
                       "with \\n line endings; paragraphs are numbered from 1.",

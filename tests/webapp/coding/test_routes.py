@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
@@ -160,9 +162,9 @@ def test_agreement_for_chosen_coders_and_transcripts(app: Flask, client: FlaskCl
     assert "<td>0.545</td>" in page  # kappa of 0,1,0,0,0 against 0,1,0,1,0: (0.8 - 0.56) / 0.44
     assert "溶接" not in page  # figures only, no quote
     one = client.get(base + ".csv", query_string={"coder": [f"C{second.id:03d}"]}).get_data(as_text=True)
-    assert one.splitlines() == ["code,n_units,n_coders,kappa,alpha,overlap"]  # one coder: nothing to compare
+    assert one.splitlines() == ["coder_a,coder_b,n_transcripts,code,n_units,n_coders,kappa,alpha,overlap"]
     both = client.get(base + ".csv", query_string={"transcript": [setup.transcript.id]}).get_data(as_text=True)
-    assert "cultivate,5,2," in both
+    assert f"C{setup.interviewer.id:03d},C{second.id:03d},1,cultivate,5,2," in both
 
 
 def test_memo_on_a_code(app: Flask, client: FlaskClient, session: Session, make_study: Any) -> None:
@@ -212,3 +214,49 @@ def test_owners_import_a_qdpx_on_the_web_with_the_same_checks(app: Flask, client
     assert transcript is not None
     text = sources.read_text(transcript)
     assert sorted(text[c.start:c.end] for c in made) == sorted(PASSAGES)
+
+
+def test_a_reversed_paragraph_range_is_taken_in_order(app: Flask, client: FlaskClient, session: Session,
+                                                      make_study: Any) -> None:
+    setup = interviewed(session, make_study())
+    sign_in_client(app, client, setup.interviewer)
+    url = f"/studies/{setup.study.slug}/coding/transcripts/{setup.transcript.id}"
+    token = csrf_token(client, url)
+    assert client.post(url + "/codings", data=_form(setup, token, first=5, last=4)).status_code == 303
+    [made] = codings.of_transcript(session=session, transcript=setup.transcript)
+    parts = sources.paragraphs(setup.transcript)
+    assert (made.paragraph, made.start, made.end) == (4, parts[3].start, parts[4].end)
+
+
+@pytest.mark.parametrize(("ui_language", "shown"), [("en", "Co-workers · Technical"), ("ja", "同僚 · 技術")])
+def test_your_codings_show_the_labels_of_actor_and_domain(app: Flask, client: FlaskClient, session: Session,
+                                                          make_study: Any, ui_language: str, shown: str) -> None:
+    setup = interviewed(session, make_study())
+    setup.interviewer.ui_language = ui_language
+    _, span = codings.span_of(transcript=setup.transcript, first_paragraph=2)
+    codings.apply(session=session, transcript=setup.transcript, code=setup.codes["cultivate"],
+                  coder=setup.interviewer, span=span, actor="coworkers", skill_domain="technical")
+    sign_in_client(app, client, setup.interviewer)
+    page = client.get(f"/studies/{setup.study.slug}/coding/transcripts/{setup.transcript.id}",
+                      headers={"Accept-Language": ui_language}).get_data(as_text=True)
+    mine = page[page.index('id="mine-title"'):]
+    assert shown in mine
+    assert "coworkers" not in mine
+
+
+@pytest.mark.parametrize(("languages", "booking_language", "selected"),
+                         [(["en", "ja"], "ja", "ja"), (["id", "en"], "", "en")])
+def test_transcript_languages_are_named_and_the_interview_s_is_chosen(
+        app: Flask, client: FlaskClient, session: Session, make_study: Any, languages: list[str],
+        booking_language: str, selected: str) -> None:
+    setup = interviewed(session, make_study(languages=languages))
+    setup.booking.language = booking_language
+    session.flush()
+    sign_in_client(app, client, setup.interviewer)
+    page = client.get(f"/studies/{setup.study.slug}/coding/interviews/{setup.booking.id}").get_data(as_text=True)
+    select = page[page.index('name="language"'):]
+    select = select[:select.index("</select>")]
+    names = {"en": "English", "ja": "日本語", "id": "Bahasa Indonesia"}
+    for lang in languages:
+        assert f'value="{lang}">{names[lang]}</option>' in select
+    assert re.findall(r'<option selected value="([^"]*)"', select) == [selected]

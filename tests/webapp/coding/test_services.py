@@ -157,15 +157,17 @@ def test_agreement_and_consensus(session: Session, make_study: Any) -> None:
     code(second, "ascribe", 4)
     result = agreement.report(session=session, study=study)
     assert result.coders == [f"C{first.id:03d}", f"C{second.id:03d}"]
-    rows = {r.code: r for r in result.rows}
+    [pair] = result.pairs
+    assert [t.id for t in pair.transcripts] == [t.id]
+    rows = {r.code: r for r in pair.rows}
     assert rows["cultivate"].kappa == pytest.approx(1.0)
     assert rows["cultivate"].alpha == pytest.approx(1.0)
     assert rows["limit_deny"].disagreed == 1
     assert [(d.paragraph, sorted(d.by_coder.values())) for d in result.disagreements] == \
         [(4, [["ascribe"], ["limit_deny"]])]
     csv_text = agreement.to_csv(result)
-    assert csv_text.splitlines()[0] == "code,n_units,n_coders,kappa,alpha,overlap"
-    assert "cultivate,5,2,1.000,1.000,1.000" in csv_text
+    assert csv_text.splitlines()[0] == "coder_a,coder_b,n_transcripts,code,n_units,n_coders,kappa,alpha,overlap"
+    assert f"C{first.id:03d},C{second.id:03d},1,cultivate,5,2,1.000,1.000,1.000" in csv_text
     agreed = consensus.adopt(session=session, coding=a1, lead=second)
     assert agreed.consensus
     assert agreed.coder_id is None

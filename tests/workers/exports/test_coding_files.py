@@ -21,8 +21,11 @@ from workers.exports.coding import TABLES, coding_files
 CODES = [("recognise", None, "Recognise", "An actor acknowledges a skill.", True, 3),
          ("mentoring", "recognise", "Mentoring", "Someone shows the way | step by step", False, 3)]
 LABELS = [("mentoring", "en", "Mentoring"), ("mentoring", "ja", "指導"), ("recognise", "en", "Recognise")]
-AGREEMENT = [("recognise", 12, 2, 0.5, 0.48, 0.3333333333333333), ("mentoring", 12, 2, None, None, None),
-             ("_overall", 24, 2, 0.61, 0.6, 0.5)]
+AGREEMENT = [("C001", "C002", 3, "recognise", 12, 2, 0.5, 0.48, 0.3333333333333333),
+             ("C001", "C002", 3, "mentoring", 12, 2, None, None, None),
+             ("C001", "C002", 3, "_overall", 24, 2, 0.61, 0.6, 0.5),
+             ("C001", "X-ana", 1, "recognise", 4, 2, None, None, None),
+             ("C001", "X-ana", 1, "_overall", 8, 2, 1.0, 1.0, 1.0)]
 SEGMENTS = [("S-1", "TI-0002", "TR-0001", "ja", 2, 10, 24, "mentoring", "C002", 1, "先輩が溶接を教えてくれました 🔧",
              "=1+1 memo")]
 

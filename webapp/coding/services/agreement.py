@@ -1,8 +1,10 @@
-"""Agreement among a study's coders, per code and overall, and where they disagree (paragraph by paragraph).
+"""Agreement among a study's coders, per pair of coders, per code and overall, and where they disagree.
 
-Coders are users with codings (consensus codings are not a coder); a transcript counts when every chosen
-coder coded it at least once — there, a paragraph a coder left uncoded is a deliberate "no". The report
-is downloadable as CSV and as a short HTML page (figures and code names only: no quote).
+Coders are users with codings (consensus codings are not a coder). Coders are compared two by two: every
+pair of the chosen coders (default: every coder) who coded at least one same transcript, each pair on the
+transcripts both coded — there, a paragraph a coder left uncoded is a deliberate "no". A coder who shares
+no transcript with another is listed but compared with nobody. The report is downloadable as CSV and as a
+short HTML page (figures and code names only: no quote).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +23,9 @@ from webapp.coding.services import codebook
 from webapp.coding.services import transcripts as sources
 from webapp.models import Code, Coding, Study, Transcript
 from workers.records import coded
+
+#: Columns of ``agreement.csv`` and of the bundle's ``agreement_by_code.csv``.
+COLUMNS = ["coder_a", "coder_b", "n_transcripts", "code", "n_units", "n_coders", "kappa", "alpha", "overlap"]
 
 
 def coder_ref(coding: Coding) -> str:
@@ -35,12 +41,27 @@ class Disagreement:
 
 
 @dataclass
-class Report:
-    coders: list[str]
+class Pair:
+    """Two coders compared on the transcripts both coded."""
+
+    coders: tuple[str, str]
     transcripts: list[Transcript]
     rows: list[core.CodeAgreement]
-    overall: core.CodeAgreement | None
+    overall: core.CodeAgreement
+
+
+@dataclass
+class Report:
+    available: list[str]  #: every coder of the study (on the chosen transcripts)
+    coders: list[str]  #: the coders chosen (default: every coder)
+    pairs: list[Pair]  #: the chosen coders two by two, those who coded at least one same transcript
+    transcripts: list[Transcript]  #: transcripts in at least one pair
     disagreements: list[Disagreement] = field(default_factory=list)
+
+    @property
+    def compared(self) -> list[str]:
+        """The chosen coders who are in at least one pair."""
+        return sorted({c for pair in self.pairs for c in pair.coders})
 
 
 def _applied(codings: list[Coding], transcripts: dict[int, Transcript], names: dict[int, str]) -> list[core.Applied]:
@@ -54,7 +75,8 @@ def _applied(codings: list[Coding], transcripts: dict[int, Transcript], names: d
 
 def report(*, session: Session, study: Study, coders: list[str] | None = None,
            transcript_ids: list[int] | None = None) -> Report:
-    """Agreement of ``coders`` (refs, default: every coder) on the transcripts they all coded."""
+    """Agreement of ``coders`` (refs, default: every coder), pair by pair, each pair on the transcripts both
+    coded (narrowed to ``transcript_ids`` when given)."""
     codes = codebook.codes(session=session, study=study, include_inactive=True)
     names = {c.id: c.name for c in codes if c.id is not None}
     query = select(Coding).where(Coding.study_id == study.id, col(Coding.consensus).is_(False))
@@ -64,23 +86,36 @@ def report(*, session: Session, study: Study, coders: list[str] | None = None,
     by_transcript: dict[int, set[str]] = defaultdict(set)
     for c in codings:
         by_transcript[c.transcript_id].add(coder_ref(c))
-    chosen = sorted(coders or {ref for refs in by_transcript.values() for ref in refs})
-    shared = sorted(t for t, refs in by_transcript.items() if set(chosen) <= refs)
-    if len(chosen) < 2 or not shared:
-        return Report(coders=chosen, transcripts=[], rows=[], overall=None)
-    transcripts = {t.id: t for t in session.exec(select(Transcript).where(col(Transcript.id).in_(shared)))}
+    available = sorted({ref for refs in by_transcript.values() for ref in refs})
+    chosen = sorted(set(coders) & set(available)) if coders else available
+    shared = {pair: sorted(t for t, refs in by_transcript.items() if set(pair) <= refs)
+              for pair in combinations(chosen, 2)}
+    shared = {pair: ids for pair, ids in shared.items() if ids}
+    compared = sorted({t for ids in shared.values() for t in ids})
+    if not compared:
+        return Report(available=available, coders=chosen, pairs=[], transcripts=[])
+    transcripts = {t.id: t for t in session.exec(select(Transcript).where(col(Transcript.id).in_(compared)))}
     codings = [c for c in codings if c.transcript_id in transcripts and coder_ref(c) in chosen]
     applied = _applied(codings, transcripts, names)  # type: ignore[arg-type]
-    units = [(t, n) for t in shared for n in range(1, len(transcripts[t].paragraphs) + 1)]
     used = [c.name for c in codes if c.status != "merged"]
-    rows, overall = core.by_code(applied=applied, coders=chosen, units=units, codes=used)
-    return Report(coders=chosen, transcripts=[transcripts[t] for t in shared], rows=rows, overall=overall,
-                  disagreements=_disagreements(applied, chosen, transcripts))  # type: ignore[arg-type]
+    pairs = []
+    for pair, ids in shared.items():
+        units = [(t, n) for t in ids for n in range(1, len(transcripts[t].paragraphs) + 1)]
+        mine = [a for a in applied if a.transcript in ids]
+        rows, overall = core.by_code(applied=mine, coders=list(pair), units=units, codes=used)
+        pairs.append(Pair(coders=pair, transcripts=[transcripts[t] for t in ids], rows=rows, overall=overall))
+    coded_by = {t: by_transcript[t] & set(chosen) for t in compared}
+    return Report(available=available, coders=chosen, pairs=pairs, transcripts=[transcripts[t] for t in compared],
+                  disagreements=_disagreements(applied, coded_by, transcripts))  # type: ignore[arg-type]
 
 
-def _disagreements(applied: list[core.Applied], coders: list[str],
+def _disagreements(applied: list[core.Applied], coded_by: dict[int, set[str]],
                    transcripts: dict[int, Transcript]) -> list[Disagreement]:
-    marks: dict[tuple[int, int], dict[str, set[str]]] = defaultdict(lambda: {c: set() for c in coders})
+    """Paragraphs where the chosen coders of a transcript (those who coded it) applied different codes."""
+    marks: dict[tuple[int, int], dict[str, set[str]]] = {}
+    for tid, refs in coded_by.items():
+        for number in range(1, len(transcripts[tid].paragraphs) + 1):
+            marks[(tid, number)] = {c: set() for c in sorted(refs)}
     for a in applied:
         for p in a.paragraphs:
             marks[(int(a.transcript), p)][a.coder].add(a.code)  # type: ignore[call-overload]
@@ -96,16 +131,20 @@ def _fmt(value: float | None) -> str:
 
 
 def agreement_rows(result: Report) -> list[dict[str, str | int]]:
-    """``agreement_by_code`` rows (contract columns plus ``overlap``); the overall row has code ``_overall``."""
-    rows = list(result.rows) + ([result.overall] if result.overall else [])
-    return [{"code": r.code or "_overall", "n_units": r.n_units, "n_coders": r.n_coders, "kappa": _fmt(r.kappa),
-             "alpha": _fmt(r.alpha), "overlap": _fmt(r.overlap)} for r in rows]
+    """``agreement_by_code`` rows, pair by pair: per code, then the overall row (code ``_overall``), each with
+    the number of transcripts both coders coded."""
+    out: list[dict[str, str | int]] = []
+    for pair in result.pairs:
+        for r in [*pair.rows, pair.overall]:
+            out.append({"coder_a": pair.coders[0], "coder_b": pair.coders[1], "n_transcripts": len(pair.transcripts),
+                        "code": r.code or "_overall", "n_units": r.n_units, "n_coders": r.n_coders,
+                        "kappa": _fmt(r.kappa), "alpha": _fmt(r.alpha), "overlap": _fmt(r.overlap)})
+    return out
 
 
 def to_csv(result: Report) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["code", "n_units", "n_coders", "kappa", "alpha", "overlap"],
-                            lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(agreement_rows(result))
     return buffer.getvalue()

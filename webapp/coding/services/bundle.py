@@ -37,8 +37,9 @@ def files(*, session: Session, study: Study, with_pii: bool, bom: bool = False) 
                   bool(c.skill_event), book.version) for c in codes]
     label_rows = [(c.name, lang, text) for c in codes for lang, text in sorted(c.labels.items())]
     report = agreement.report(session=session, study=study)
-    agreement_rows = [(r["code"], r["n_units"], r["n_coders"], _number(r["kappa"]), _number(r["alpha"]),
-                       _number(r["overlap"])) for r in agreement.agreement_rows(report)]
+    agreement_rows = [(r["coder_a"], r["coder_b"], r["n_transcripts"], r["code"], r["n_units"], r["n_coders"],
+                       _number(r["kappa"]), _number(r["alpha"]), _number(r["overlap"]))
+                      for r in agreement.agreement_rows(report)]
     segments = None
     project = None
     if with_pii:
