@@ -97,7 +97,7 @@ def test_the_page_offers_every_coder_and_says_when_a_selection_shares_nothing(
     for coder in (setup.interviewer, second, third):
         assert f'name="coder" value="{_ref(coder)}" checked' in page
     assert f"<td>{KAPPA}</td>" in page
-    assert "on the 1 transcripts both coded" in page
+    assert "on the 1 transcript both coded" in page
     assert f"Compared with nobody (no transcript in common with another chosen coder): {_ref(third)}." in page
     alone = {"coder": [_ref(setup.interviewer), _ref(third)]}
     response = client.get(base, query_string=alone)
