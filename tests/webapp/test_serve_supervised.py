@@ -87,12 +87,14 @@ def test_a_killed_worker_is_restarted_and_ctrl_c_stops_everything(
     assert _get("/") < 500  # the web app kept serving
     assert proc.poll() is None
     children = [pid for name in ("web", "worker", "beat") for pid in _pids(log, name)[-1:]]
+    assert wait_for(lambda: log.read_text().count(" ready.") >= 2, timeout=60)  # the new worker's pool is up
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     assert wait_for(lambda: not any(_alive(pid) for pid in children), timeout=10)
     said = log.read_text()
     assert "stopping: the worker finishes the job it is running first" in said  # why Ctrl-C takes seconds
     assert all(f"{name} stopped" in said for name in ("web", "worker", "beat")), said[-2000:]
+    assert "exited with 'signal 15" not in said  # the worker stopped its pool itself (warm shutdown)
 
 
 def test_slow_clients_do_not_starve_the_web_app(served: tuple[subprocess.Popen[bytes], Path]) -> None:

@@ -81,8 +81,10 @@ class Child:
             self.start()
 
     def signal(self, signum: int) -> None:
+        """Signal the child's main process only: Celery's worker stops its own pool (a SIGTERM to the whole
+        group would kill the pool's processes under it, logged as errors); :meth:`wait` kills the group."""
         if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signum)
+            self.proc.send_signal(signum)
 
     def wait(self, deadline: float) -> None:
         """Wait for it to exit until ``deadline``, then kill it; says which it was."""
