@@ -170,6 +170,17 @@ def new_entry_id() -> str:
     return secrets.token_hex(6)
 
 
+def _all_ids(meta: dict[str, Any]) -> dict[str, Any]:
+    kept = meta.get(ENTRY_IDS)
+    return kept if isinstance(kept, dict) else {}
+
+
+def _kept_ids(meta: dict[str, Any], repeat: str) -> list[str]:
+    """The ids the draft keeps for ``repeat``'s entries as stored ("" for one that is not an id)."""
+    kept = _all_ids(meta).get(repeat)
+    return [i if isinstance(i, str) and ENTRY_ID.fullmatch(i) else "" for i in kept] if isinstance(kept, list) else []
+
+
 def entry_ids(answers: dict[str, Any], meta: dict[str, Any], repeat: str) -> list[str]:
     """The stable ids of ``repeat``'s entries, one per entry in order (a copy).
 
@@ -178,8 +189,7 @@ def entry_ids(answers: dict[str, Any], meta: dict[str, Any], repeat: str) -> lis
     """
     entries = answers.get(repeat)
     count = len(entries) if isinstance(entries, list) else 0
-    kept = (meta.get(ENTRY_IDS) or {}).get(repeat) if isinstance(meta.get(ENTRY_IDS), dict) else None
-    ids = [i if isinstance(i, str) and ENTRY_ID.fullmatch(i) else "" for i in (kept or [])][:count]
+    ids = _kept_ids(meta, repeat)[:count]
     ids += [""] * (count - len(ids))
     seen: set[str] = set()
     for index, found in enumerate(ids):
@@ -190,18 +200,16 @@ def entry_ids(answers: dict[str, Any], meta: dict[str, Any], repeat: str) -> lis
 
 
 def saved_entry_id(meta: dict[str, Any], repeat: str, index: int) -> str:
-    """The id the draft keeps for entry ``index`` of ``repeat``, or "" (saved before ids existed; a form
-    without an id saves by position)."""
-    kept = meta.get(ENTRY_IDS) if isinstance(meta.get(ENTRY_IDS), dict) else {}
-    ids = kept.get(repeat) if isinstance(kept.get(repeat), list) else []
+    """The id the draft keeps for entry ``index`` of ``repeat`` (as :func:`entry_ids` gives it), or "" (saved
+    before ids existed; a form without an id saves by position)."""
+    ids = _kept_ids(meta, repeat)
     found = ids[index] if 0 <= index < len(ids) else ""
-    return found if isinstance(found, str) and ENTRY_ID.fullmatch(found) and ids.index(found) == index else ""
+    return found if found and ids.index(found) == index else ""
 
 
 def with_entry_ids(meta: dict[str, Any], repeat: str, ids: list[str]) -> dict[str, Any]:
     """``meta`` with ``ids`` as the ids of ``repeat``'s entries."""
-    kept = meta.get(ENTRY_IDS) if isinstance(meta.get(ENTRY_IDS), dict) else {}
-    return {**meta, ENTRY_IDS: {**kept, repeat: list(ids)}}
+    return {**meta, ENTRY_IDS: {**_all_ids(meta), repeat: list(ids)}}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,9 @@ from webapp.security import allows_upload
 from webapp.services import careers, responses, uploads
 from webapp.services.studies import SLUG_MAX, instrument_of, version_by_id
 
-_ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}(?::[0-9a-f]{12})?|lang:[\w-]{2,16})")
+_ACTION = re.compile(
+    r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}(?::[0-9a-f]{12})?|lang:[\w-]{2,16})"
+)
 
 
 @dataclass
@@ -496,7 +498,8 @@ def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         return redirect(page_url, code=303)
     outcome, meta = _apply(c, at.shown, at.key, (at.repeat.name, at.n - 1))
     meta.pop("undo", None)
-    assert at.slot is not None and at.ids is not None
+    assert at.slot is not None
+    assert at.ids is not None
     ids = list(at.ids)
     if at.slot.index == len(ids):  # a new entry (or one removed meanwhile, kept as new), under the form's id
         ids.append(at.slot.entry_id)

@@ -88,7 +88,8 @@ def test_two_tabs_adding_an_entry_keep_both(make_journey: Any, session: Session)
     tab_a = _add(j)
     tab_b = _add(j)
     assert tab_a["n"] == tab_b["n"] == "1"  # both were sent to /entry/1 ...
-    assert tab_a["_entry"] != tab_b["_entry"] and tab_a["_new"] == tab_b["_new"] == "1"  # ... as different entries
+    assert tab_a["_entry"] != tab_b["_entry"]  # ... as different new entries
+    assert tab_a["_new"] == tab_b["_new"] == "1"
     _save(j, tab_a, "Firm Alpha")
     _save(j, tab_b, "Firm Beta")
     assert _jobs(session) == ["Firm Alpha", "Firm Beta"]
@@ -110,7 +111,8 @@ def test_two_tabs_editing_one_entry_change_that_entry_only(make_journey: Any, se
     _with_entries(j, "A", "B")
     tab_1 = {"n": "1", **_open(j, 1)}
     tab_2 = {"n": "1", **_open(j, 1)}
-    assert tab_1["_entry"] == tab_2["_entry"] and "_new" not in tab_1
+    assert tab_1["_entry"] == tab_2["_entry"]
+    assert "_new" not in tab_1
     _save(j, tab_1, "A from tab 1")
     _save(j, tab_2, "A from tab 2")
     assert _jobs(session) == ["A from tab 2", "B"]
