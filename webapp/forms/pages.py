@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
+import secrets
 import threading
 import weakref
 from datetime import date
@@ -158,6 +160,86 @@ def scope_of(answers: dict[str, Any], entry: Entry) -> dict[str, Any]:
     return {}
 
 
+#: Where a draft keeps the stable ids of its repeat entries: ``meta[ENTRY_IDS][repeat]``, one per entry, in order.
+ENTRY_IDS = "entry_ids"
+#: What an entry id looks like (a form's ``_entry`` field is read only when it matches).
+ENTRY_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def new_entry_id() -> str:
+    return secrets.token_hex(6)
+
+
+def _all_ids(meta: dict[str, Any]) -> dict[str, Any]:
+    kept = meta.get(ENTRY_IDS)
+    return kept if isinstance(kept, dict) else {}
+
+
+def _kept_ids(meta: dict[str, Any], repeat: str) -> list[str]:
+    """The ids the draft keeps for ``repeat``'s entries as stored ("" for one that is not an id)."""
+    kept = _all_ids(meta).get(repeat)
+    return [i if isinstance(i, str) and ENTRY_ID.fullmatch(i) else "" for i in kept] if isinstance(kept, list) else []
+
+
+def entry_ids(answers: dict[str, Any], meta: dict[str, Any], repeat: str) -> list[str]:
+    """The stable ids of ``repeat``'s entries, one per entry in order (a copy).
+
+    An entry keeps its id while others are added, removed or put back (Undo), so a form opened for an
+    entry saves into that entry wherever it is now; entries saved before ids existed get new ones.
+    """
+    entries = answers.get(repeat)
+    count = len(entries) if isinstance(entries, list) else 0
+    ids = _kept_ids(meta, repeat)[:count]
+    ids += [""] * (count - len(ids))
+    seen: set[str] = set()
+    for index, found in enumerate(ids):
+        if not found or found in seen:
+            ids[index] = found = new_entry_id()
+        seen.add(found)
+    return ids
+
+
+def saved_entry_id(meta: dict[str, Any], repeat: str, index: int) -> str:
+    """The id the draft keeps for entry ``index`` of ``repeat`` (as :func:`entry_ids` gives it), or "" (saved
+    before ids existed; a form without an id saves by position)."""
+    ids = _kept_ids(meta, repeat)
+    found = ids[index] if 0 <= index < len(ids) else ""
+    return found if found and ids.index(found) == index else ""
+
+
+def with_entry_ids(meta: dict[str, Any], repeat: str, ids: list[str]) -> dict[str, Any]:
+    """``meta`` with ``ids`` as the ids of ``repeat``'s entries."""
+    return {**meta, ENTRY_IDS: {**_all_ids(meta), repeat: list(ids)}}
+
+
+@dataclasses.dataclass(frozen=True)
+class EntrySlot:
+    """Where a posted entry form saves: ``index`` in the repeat's entries (``count`` = a new entry at the end),
+    the entry's id, and ``gone`` when the form was opened for an entry removed since (kept as a new one)."""
+
+    index: int
+    entry_id: str
+    gone: bool = False
+
+
+def place_entry(*, ids: list[str], n: int, posted_id: str, opened_new: bool) -> EntrySlot:
+    """The slot of a posted entry form opened for entry ``n`` (1-based), by the id it carries.
+
+    The id wins over the position: the entry with that id, wherever it is now (a replayed or repeated post
+    of a new entry saves into the entry its first post made, never a second one); an id no entry has is a
+    new entry at the end, whether the form was opened as a new entry (another window may have added one at
+    its position meanwhile) or for an entry removed since. A form without an id (opened before ids existed)
+    saves by position as before.
+    """
+    if ENTRY_ID.fullmatch(posted_id):
+        if posted_id in ids:
+            return EntrySlot(ids.index(posted_id), posted_id)
+        return EntrySlot(len(ids), posted_id, gone=not opened_new)
+    if opened_new or not 1 <= n <= len(ids):
+        return EntrySlot(len(ids), new_entry_id())
+    return EntrySlot(n - 1, ids[n - 1])
+
+
 def _moved_flags(flags: list[Any], moved: Any) -> list[Any]:
     out = []
     for flag in flags:
@@ -208,4 +290,6 @@ def remove_entry(
             key = f"{prefix}{n - 1 if n > index + 1 else n}{slash}{part}"
         pending[key] = value
     new_meta["pending"] = pending
-    return new, new_meta
+    ids = entry_ids(answers, meta, repeat)
+    del ids[index]
+    return new, with_entry_ids(new_meta, repeat, ids)

@@ -32,7 +32,9 @@ from webapp.security import allows_upload
 from webapp.services import careers, responses, uploads
 from webapp.services.studies import SLUG_MAX, instrument_of, version_by_id
 
-_ACTION = re.compile(r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}|lang:[\w-]{2,16})")
+_ACTION = re.compile(
+    r"(next|back|save|undo|add:[\w-]{1,64}|remove:[\w-]{1,64}:\d{1,4}(?::[0-9a-f]{12})?|lang:[\w-]{2,16})"
+)
 
 
 @dataclass
@@ -188,7 +190,7 @@ def _show_page(c: Ctx, at: PartAt, visible: list[Group]) -> ResponseReturnValue:
     issues = engine.validate_page(c.instrument, group, c.draft.answers, today=c.today)
     for row in rows:
         if row["kind"] == "repeat":
-            row["entries"] = _entries(c, row["group"], issues)
+            row["entries"] = _entries(c, row["group"], issues, ids=True)
             row["full"] = row["group"].max_count is not None and len(row["entries"]) >= row["group"].max_count
     index = visible.index(group)
     first = index == 0
@@ -239,7 +241,7 @@ def _size(size: int) -> str:
 
 
 def _entries(
-    c: Ctx, repeat: Group, issues: dict[str, Any], answers: dict[str, Any] | None = None
+    c: Ctx, repeat: Group, issues: dict[str, Any], answers: dict[str, Any] | None = None, *, ids: bool = False
 ) -> list[dict[str, Any]]:
     entries = (c.draft.answers if answers is None else answers).get(repeat.name)
     out = []
@@ -255,6 +257,9 @@ def _entries(
                 "n": i + 1,
                 "summary": entry_summary(c.instrument, shown, entry, g.language, typed),
                 "incomplete": any(k.startswith(f"{repeat.name}[{i}].") for k in issues),
+                # Remove names the entry by its id too: a double tap or a list shown before another window
+                # removed an entry must not remove the entry that moved up into its place.
+                "id": pages.saved_entry_id(c.draft.meta or {}, repeat.name, i) if ids else "",
             }
         )
     return out
@@ -318,14 +323,17 @@ def _post_page(c: Ctx, at: PartAt) -> ResponseReturnValue:
     action = request.form.get("action", "next")
     if not _ACTION.fullmatch(action):
         action = "save"
+    c.draft = responses.lock_draft(session=db_session(), draft=c.draft)  # a save after a save, never beside it
     outcome, meta = _apply(c, at.shown, at.key, None, complete=not action.startswith(_PARTIAL))
     answers = outcome.answers
-    if action != "undo":
-        meta.pop("undo", None)
+    for repeat in pages.repeats(group):  # entries saved before ids existed get theirs
+        meta = pages.with_entry_ids(meta, repeat.name, pages.entry_ids(answers, meta, repeat.name))
     if action.startswith("remove:"):
         answers, meta = _remove(group, action, answers, meta)
     elif action == "undo":
         answers, meta = _undo(group, answers, meta)
+    else:
+        meta.pop("undo", None)
     responses.save_page(
         session=db_session(), draft=c.draft, answers=answers, meta=meta, page=group.name, now=utcnow()
     )
@@ -335,13 +343,25 @@ def _post_page(c: Ctx, at: PartAt) -> ResponseReturnValue:
 def _remove(
     group: Group, action: str, answers: dict[str, Any], meta: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Remove an entry in one tap, keeping what it was for one "Undo" (until the next save)."""
-    name, number = action.split(":")[1:]
+    """Remove an entry in one tap, keeping what it was for one "Undo" (until the next save).
+
+    The button names the entry by number and id (``remove:jobs:2:<id>``): the entry of that id is removed
+    wherever it is now, and none when it is gone already (a double tap; removed in another window), so
+    the entry that moved up into its place stays (and so does the Undo of the first tap)."""
+    name, number, *named = action.split(":")[1:]
     if name not in {r.name for r in pages.repeats(group)}:
+        meta.pop("undo", None)
         return answers, meta
-    before = {"page": group.name, "answers": answers, "meta": {k: v for k, v in meta.items() if k != "undo"}}
+    index = int(number) - 1
+    if named:
+        ids = pages.entry_ids(answers, meta, name)
+        if named[0] not in ids:
+            return answers, meta
+        index = ids.index(named[0])
+    meta.pop("undo", None)
+    before = {"page": group.name, "answers": answers, "meta": meta}
     answers, meta = pages.remove_entry(
-        answers=answers, meta=meta, repeat=name, index=int(number) - 1, page=group.name
+        answers=answers, meta=meta, repeat=name, index=index, page=group.name
     )
     meta.get("pending", {}).pop(group.name, None)
     meta["undo"] = before
@@ -403,6 +423,9 @@ class EntryAt:
     count: int  #: entries so far
     chunks: list[Group]  #: the entry's parts
     part: int
+    entry_id: str = ""  #: the entry's stable id ("" for an entry saved before ids existed, not yet given one)
+    slot: pages.EntrySlot | None = None  #: where a posted form saves (the entry of its id, or a new one)
+    ids: list[str] | None = None  #: a post: the ids of the repeat's entries before it
 
     @property
     def shown(self) -> Group:
@@ -414,21 +437,33 @@ class EntryAt:
         return f"{self.group.name}/{self.repeat.name}/{self.n}" + (f"/{self.part}" if self.part > 1 else "")
 
 
-def _entry_at(c: Ctx, page: str, n: int) -> EntryAt:
+def _entry_at(c: Ctx, page: str, n: int, *, posted: bool = False) -> EntryAt:
+    """The entry of a request. A posted form is placed by the id it carries (:func:`pages.place_entry`):
+    ``n`` becomes where that entry is now, or a new entry at the end, even if the URL's number is past the
+    entries by now (removed in another window); nothing typed meets a 404."""
     group = _page_or_404(c, page)
     found = pages.repeats(group)
     name = request.args.get("r") or (found[0].name if found else "")
     repeat = next((r for r in found if r.name == name), None)
     entries = c.draft.answers.get(name) if repeat else None
     count = len(entries) if isinstance(entries, list) else 0
-    if repeat is None or not 1 <= n <= count + 1 or (n > count and repeat.max_count is not None
-                                                      and count >= repeat.max_count):
+    if repeat is None or n < 1:
+        abort(404)
+    slot = ids = None
+    if posted:
+        ids = pages.entry_ids(c.draft.answers, c.draft.meta or {}, name)
+        slot = pages.place_entry(ids=ids, n=n, posted_id=request.form.get("_entry", ""),
+                                 opened_new=request.form.get("_new") == "1")
+        n = slot.index + 1
+    elif n > count + 1 or (n > count and repeat.max_count is not None and count >= repeat.max_count):
         abort(404)
     chunks = pages.parts(c.instrument, repeat, g.language)
     part = request.args.get("part", "1")
-    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count):
+    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count and not posted):
         abort(404)
-    return EntryAt(group, repeat, n, count, chunks, int(part))
+    entry_id = slot.entry_id if slot else pages.saved_entry_id(c.draft.meta or {}, name, n - 1) if n <= count \
+        else pages.new_entry_id()
+    return EntryAt(group, repeat, n, count, chunks, int(part), entry_id, slot, ids)
 
 
 def _list_url(c: Ctx, at: EntryAt) -> str:
@@ -449,10 +484,11 @@ def entry(study: str, page: str, n: int) -> ResponseReturnValue:
     c = _context(study)
     if not isinstance(c, Ctx):
         return c
-    at = _entry_at(c, page, n)
     if request.method == "POST":
-        return _post_entry(c, at)
-    return _show_entry(c, at)
+        if request.form.get("action", "") != "cancel":  # a save after a save, never beside it
+            c.draft = responses.lock_draft(session=db_session(), draft=c.draft)
+        return _post_entry(c, _entry_at(c, page, n, posted=True))
+    return _show_entry(c, _entry_at(c, page, n))
 
 
 def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
@@ -462,6 +498,15 @@ def _post_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         return redirect(page_url, code=303)
     outcome, meta = _apply(c, at.shown, at.key, (at.repeat.name, at.n - 1))
     meta.pop("undo", None)
+    assert at.slot is not None
+    assert at.ids is not None
+    ids = list(at.ids)
+    if at.slot.index == len(ids):  # a new entry (or one removed meanwhile, kept as new), under the form's id
+        ids.append(at.slot.entry_id)
+    meta = pages.with_entry_ids(meta, at.repeat.name, ids)
+    meta = pages.with_entry_ids(meta, at.repeat.name, pages.entry_ids(outcome.answers, meta, at.repeat.name))
+    if at.slot.gone:
+        flash(_("This entry had been removed in another window. What you typed is kept as a new entry."))
     responses.save_page(
         session=db_session(), draft=c.draft, answers=outcome.answers, meta=meta, page=at.group.name, now=utcnow()
     )
@@ -503,6 +548,7 @@ def _show_entry(c: Ctx, at: EntryAt) -> ResponseReturnValue:
         page_title=c.instrument.text(at.group.label, g.language),
         page_url=_list_url(c, at),
         is_new=at.n == at.count + 1,
+        entry_id=at.entry_id,
         part=at.part,
         parts=len(at.chunks),
         appeared=bool(pending.get("appeared")),

@@ -305,6 +305,22 @@ _SAVE_DRAFT = (
 )
 
 
+def lock_draft(*, session: Session, draft: Draft) -> Draft:
+    """``draft`` read again inside a write transaction, its row locked until the save commits.
+
+    For a read-modify-write of the draft (a page or an entry posted): two saves of one participant at the
+    same moment (two tabs, two phones, a double tap) then run one after the other, the second starting from
+    what the first saved, instead of both starting from the same answers (the second would drop the first's
+    entry). On SQLite a request that posts holds the write lock from its first statement (``BEGIN
+    IMMEDIATE``, :mod:`webapp.db`); on PostgreSQL the row is locked ``FOR UPDATE``. The loaded ``draft`` is
+    refreshed in place and returned.
+    """
+    found = session.exec(
+        select(Draft).where(col(Draft.id) == draft.id).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    return found if found is not None else draft
+
+
 def save_page(
     *,
     session: Session,
