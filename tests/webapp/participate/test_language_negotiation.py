@@ -114,4 +114,6 @@ def test_a_missing_study_follows_lang_then_the_browser(make_journey: Any) -> Non
 def test_the_researcher_side_keeps_its_own_language_rule(make_journey: Any) -> None:
     other = make_journey("en")
     other.get(f"/s/{STUDY}?lang=vi")
-    assert '<html lang="en"' in other.get("/studies/nostudy/overview?lang=vi").text
+    page = other.get("/studies/nostudy/overview?lang=vi")
+    assert page.status_code == 404
+    assert '<html lang="en"' in page.text
