@@ -90,10 +90,17 @@ def best_language(accepted: Iterable[tuple[str, float]], candidates: Iterable[st
 
 
 def current_language() -> str:
-    """The BCP 47 tag of the language of this request: chosen by the area, else Accept-Language."""
+    """The BCP 47 tag of the language of this request: chosen by the area, else (an error raised before the
+    view chose, on a participant URL) the participant's choice or ``?lang=``, else Accept-Language."""
     lang = getattr(g, "language", None)
     if lang in UI_LANGUAGES:
         return str(lang)
+    if request:
+        from webapp.services.chosen_language import of_request  # imports this module
+
+        chosen = of_request()
+        if chosen is not None:
+            return chosen
     best = best_language(request.accept_languages, UI_LANGUAGES) if request else None
     return best or "en"
 

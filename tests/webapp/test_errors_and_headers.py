@@ -59,3 +59,9 @@ def test_security_headers_everywhere(client: FlaskClient) -> None:
         assert "frame-ancestors 'none'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_status_is_only_small_print(client: FlaskClient) -> None:
+    body = client.get("/no/such/page").get_data(as_text=True)
+    assert "<small>Error 404</small>" in body
+    assert "<h1>Page not found</h1>" in body

@@ -20,8 +20,9 @@ from webapp.forms import page_service, pages
 from webapp.forms.rows import page_rows
 from webapp.models import InstrumentVersion, Study, utcnow
 from webapp.participate import bp, state
-from webapp.participate.services import continue_url, go_on, language_links, resume_info, study_title
+from webapp.participate.services import continue_url, go_on, resume_info, study_title
 from webapp.services import responses
+from webapp.services.chosen_language import language_links
 from webapp.services.studies import current_version, instrument_of
 
 

@@ -1,4 +1,4 @@
-"""What every participant page shares: language links, the "write this down" box, where to continue.
+"""What every participant page shares: the study's title, the "write this down" box, where to continue.
 
 The routes (``routes.py``: start, screening, consent, thanks; ``intake_routes.py``: the intake pages,
 entries, review, submit) call these; the question pages themselves go through
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
 from webapp.db import db_session
-from webapp.extensions import LANGUAGE_NAMES
 from webapp.models import Draft, Participant, Study
 from webapp.participate import state
 from webapp.services import responses, studies
@@ -22,28 +21,6 @@ from webapp.services import responses, studies
 def study_title(study: Study) -> str:
     """The study's title in the page's language."""
     return studies.study_title(study, getattr(g, "language", "en"))
-
-
-def language_links() -> list[dict[str, Any]]:
-    """One link per study language to this same page in that language (GET pages only)."""
-    study: Study | None = getattr(g, "study", None)
-    if study is None or request.endpoint is None:
-        return []
-    links = []
-    for tag in study.languages:
-        if tag not in LANGUAGE_NAMES:
-            continue
-        links.append(
-            {
-                "tag": tag,
-                "name": LANGUAGE_NAMES[tag],
-                "current": tag == g.language,
-                # Relative to the page's own URL (its path, no query): the same address as
-                # url_for(request.endpoint, **request.view_args, lang=tag), some 300 bytes fewer on a page.
-                "url": f"?lang={tag}",
-            }
-        )
-    return links
 
 
 def intake_draft(participant: Participant) -> Draft | None:

@@ -20,9 +20,8 @@ from webapp.crypto import DecryptionError, decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES, best_language
 from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
+from webapp.services.chosen_language import SESSION_KEY as _KEY
 from webapp.services.studies import SLUG_MAX
-
-_KEY = "kp"
 
 #: The study of a slug and this browser's participant (``pid``, None for nobody) in one query, built once.
 _STUDY_AND_PERSON = (

@@ -78,3 +78,42 @@ def test_pages_outside_a_study_follow_the_browser(client: FlaskClient, header: s
     end_request_session()
     assert page.status_code == 200
     assert f'<html lang="{expected}"' in page.get_data(as_text=True)
+
+
+def test_a_stale_form_is_an_expired_page_in_the_language_chosen_for_the_study(make_journey: Any) -> None:
+    other = make_journey("en")
+    other.get(f"/s/{STUDY}?lang=vi")
+    other.get(f"/s/{STUDY}/resume")
+    page = other.client.post(f"/s/{STUDY}/resume", data={"csrf_token": "stale", "participant_code": "TI-0001"},
+                             headers=other.headers)
+    end_request_session()
+    assert page.status_code == 400
+    assert '<html lang="vi"' in page.text
+    assert "Trang này đã hết hạn" in page.text  # "This page has expired"
+    assert ">400<" not in page.text
+
+
+@pytest.mark.parametrize("path", ["/s/nostudy", f"/s/{STUDY}/no/such/page"])
+def test_a_missing_page_is_in_the_language_the_participant_chose(make_journey: Any, path: str) -> None:
+    other = make_journey("en")
+    other.get(f"/s/{STUDY}?lang=vi")
+    page = other.get(path)
+    assert page.status_code == 404
+    assert '<html lang="vi"' in page.text
+    assert "Không tìm thấy trang" in page.text  # "Page not found"
+    assert ">404<" not in page.text
+
+
+def test_a_missing_study_follows_lang_then_the_browser(make_journey: Any) -> None:
+    fresh = make_journey("en")
+    assert '<html lang="ja"' in fresh.get("/s/nostudy?lang=ja").text
+    assert '<html lang="en"' in fresh.get("/s/nostudy?lang=xx").text
+    assert '<html lang="vi"' in make_journey("vi-VN").get("/s/nostudy").text
+
+
+def test_the_researcher_side_keeps_its_own_language_rule(make_journey: Any) -> None:
+    other = make_journey("en")
+    other.get(f"/s/{STUDY}?lang=vi")
+    page = other.get("/studies/nostudy/overview?lang=vi")
+    assert page.status_code == 404
+    assert '<html lang="en"' in page.text

@@ -167,3 +167,16 @@ def test_withdrawal_page(journey: Journey, session: Session) -> None:
     session.refresh(person)
     assert person.status == "withdrawn"
     assert journey.get(f"/s/{STUDY}/form/background").headers["Location"].endswith("/withdrawn")
+
+
+def test_the_rate_limit_page_is_in_the_language_chosen_for_the_study(make_journey: Any) -> None:
+    other = make_journey("en")  # a phone whose browser is English
+    other.get(f"/s/{STUDY}?lang=vi")
+    other.get(f"/s/{STUDY}/resume")
+    for _ in range(6):
+        page = other.post(f"/s/{STUDY}/resume", {"participant_code": "TI-0001", "code": "AAAA-AAAA"})
+    assert page.status_code == 429
+    assert '<html lang="vi"' in page.text
+    assert "Bạn đã thử quá nhiều lần" in page.text  # "Too many attempts"
+    assert "Too many attempts" not in page.text
+    assert ">429<" not in page.text  # the bare status is no message for a participant

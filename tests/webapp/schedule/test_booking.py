@@ -352,3 +352,27 @@ def test_booking_page_with_a_full_week_stays_light(client: FlaskClient, setup_bo
     root = Path(__file__).resolve().parents[3] / "webapp"
     assets = [root / "static/css/app.css", root / "schedule/static/schedule.css", root / "schedule/static/tz.js"]
     assert len(second.data) + sum(p.stat().st_size for p in assets) <= 15 * 1024
+
+
+def test_the_manage_page_changes_language_with_lang_and_keeps_it(
+    client: FlaskClient, session: Session, setup_booking: Any
+) -> None:
+    s = setup_booking(language="vi", interviewer={"languages": ("vi", "ja", "en")})
+    s["study"].languages = ["en", "ja", "vi"]
+    session.add(s["study"])
+    session.flush()
+    token = manage_token(book_via_client(client, s["study"], s["token"]))
+    page = client.get(f"/i/{token}", headers={"Accept-Language": "en"})
+    assert '<html lang="vi"' in page.text
+    assert '<a href="?lang=ja" lang="ja">日本語</a>' in page.text  # the header's language list
+    page = client.get(f"/i/{token}?change=1&tz=America/Sao_Paulo&lang=ja", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert '<html lang="ja"' in page.text
+    assert 'aria-current="true">日本語</a>' in page.text
+    assert 'href="?lang=vi&amp;change=1&amp;tz=America%2FSao_Paulo"' in page.text  # stays on the same view
+    assert 'name="slot"' in page.text
+    session.refresh(s["participant"])
+    assert s["participant"].form_language == "ja"
+    assert '<html lang="ja"' in client.get(f"/i/{token}", headers={"Accept-Language": "en"}).text  # kept
+    assert '<html lang="ja"' in client.get(f"/s/{s['study'].slug}/nostudy").text  # and in the session
+    assert '<html lang="ja"' in client.get(f"/i/{token}?lang=xx").text  # not a study language: ignored

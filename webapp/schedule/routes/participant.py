@@ -53,12 +53,23 @@ from webapp.schedule.services.messages import (
     load_parts,
     team_address,
 )
-from webapp.services import contacts, responses
-from webapp.services.studies import study_or_404
+from webapp.services import chosen_language, contacts, responses
+from webapp.services.studies import study_or_404, study_title
 
 
-def _language(participant: Participant) -> str:
+def _language(study: Study, participant: Participant) -> str:
+    """The page's language: ``?lang=`` among the study's languages, remembered in this browser and on the
+    participant as on the participate pages, else the participant's; ``g.study`` for the language list."""
+    asked = request.args.get("lang", "")
+    if asked in study.languages and asked in UI_LANGUAGES:
+        chosen_language.remember(study.slug, asked)
+        if participant.form_language != asked:
+            participant.form_language = asked
+            participant.updated_at = utcnow()
+            db_session().add(participant)
+            db_session().commit()
     lang = participant.form_language if participant.form_language in UI_LANGUAGES else "en"
+    g.study = study
     g.language = lang
     return lang
 
@@ -171,7 +182,7 @@ def book_page(study_slug: str, token: str) -> Any:
     """Free slots in the participant's zone and language; booking with a contact for confirmations."""
     session = db_session()
     study, participant = _participant_of(session, study_slug, token)
-    _language(participant)
+    _language(study, participant)
     other = _no_booking_page(session, study, participant, token, utcnow())
     if other is not None:
         return other
@@ -192,7 +203,7 @@ def book_again(token: str) -> Any:
         abort(404)
     study = session.get(Study, participant.study_id)
     assert study is not None
-    _language(participant)
+    _language(study, participant)
     if booking.status == "booked" or upcoming_booking(session=session, participant_id=participant.id or 0,
                                                       now=utcnow()) is not None:
         flash(_("You already have an interview"), "success")
@@ -284,9 +295,11 @@ def _booking_or_404(token: str) -> tuple[Booking, InterviewType, Participant, st
         abort(404)
     itype = session.get(InterviewType, booking.interview_type_id)
     participant = session.get(Participant, booking.participant_id)
+    study = session.get(Study, booking.study_id)
     assert itype is not None
     assert participant is not None
-    return booking, itype, participant, _language(participant)
+    assert study is not None
+    return booking, itype, participant, _language(study, participant)
 
 
 def _manage_page(token: str, *, form: RescheduleForm | None = None, taken: bool = False, status: int = 200) -> Any:
@@ -321,6 +334,8 @@ def _manage_page(token: str, *, form: RescheduleForm | None = None, taken: bool 
         place=itype.place if booking.mode == "in_person" else None,
         link=itype.video_link if booking.mode == "video" else None,
         study=parts.study,
+        brand=study_title(parts.study, language),
+        languages=chosen_language.language_links(keep=("change", "tz")),
         interviewer=interviewer_name(parts.interviewer),
         team=team_address(),
         notice_hours=itype.min_notice_hours,
