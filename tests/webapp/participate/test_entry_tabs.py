@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.conftest import make_test_app
@@ -138,7 +139,7 @@ def test_an_entry_removed_in_one_tab_while_edited_in_another_is_kept_as_new(
     response = _save(j, tab_1, "B typed meanwhile")
     assert _jobs(session) == ["A", "B typed meanwhile"]
     page = j.get(response.headers["Location"]).get_data(as_text=True)
-    assert "This entry had been removed in another window. What you typed is kept as a new entry." in page
+    assert "Mục này đã bị xoá ở một cửa sổ khác. Những gì bạn đã nhập được giữ lại thành một mục mới." in page
     _save(j, tab_1, "B typed meanwhile")  # and a replay of that save changes the entry it kept
     assert _jobs(session) == ["A", "B typed meanwhile"]
 
@@ -154,7 +155,14 @@ def test_a_double_tap_on_remove_removes_one_entry(make_journey: Any, session: Se
     assert _jobs(session) == ["A", "B", "C"]
 
 
-def test_two_phones_saving_new_entries_at_the_same_moment_keep_both(fresh_database: str, tmp_path: Path) -> None:
+def test_two_phones_saving_new_entries_at_the_same_moment_keep_both(fresh_database: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Phone B loads the draft while phone A's save is under way (A is held inside its transaction until B
+    has loaded): B must still start from what A saved. On SQLite B waits for the write lock before it reads
+    anything; on PostgreSQL ``responses.lock_draft`` makes it wait for A's row and read the draft again."""
+    from webapp.participate import intake_routes
+    from webapp.services import responses
+
     app = make_test_app(database_url=fresh_database, instance_dir=tmp_path / "instance")
     with app.app_context():
         load_bundled_study(session=db_session())
@@ -167,25 +175,40 @@ def test_two_phones_saving_new_entries_at_the_same_moment_keep_both(fresh_databa
     phone_b.client.set_cookie("keireki_session", cookie.value)  # the same participant on a second phone
     tabs = [_add(phone_a), _add(phone_b)]
     assert tabs[0]["n"] == tabs[1]["n"] == "1"
-    barrier = threading.Barrier(2)
+    a_saving, b_loaded = threading.Event(), threading.Event()
+    lock_draft, post_entry = responses.lock_draft, intake_routes._post_entry
+
+    def locking(**kwargs: Any) -> Any:
+        if threading.current_thread().name == "phone-b":
+            b_loaded.set()  # B has its draft (read before A's save committed, on PostgreSQL)
+        return lock_draft(**kwargs)
+
+    def posting(*args: Any) -> Any:
+        if threading.current_thread().name == "phone-a":
+            a_saving.set()
+            b_loaded.wait(timeout=3)  # on SQLite B cannot read before A commits: it waits for the lock
+        return post_entry(*args)
+
+    monkeypatch.setattr(responses, "lock_draft", locking)
+    monkeypatch.setattr(intake_routes, "_post_entry", posting)
     results: list[Any] = []
 
     def save(phone: Journey, tab: dict[str, str], employer: str) -> None:
         fields = {k: v for k, v in tab.items() if k != "n"}
-        token = phone.token()
-        barrier.wait()
         try:
             results.append(phone.client.post(
-                _entry(1), data={"csrf_token": token, **fields, "job_employer": employer, "action": "save"},
+                _entry(1), data={"csrf_token": phone.token(), **fields, "job_employer": employer, "action": "save"},
                 headers=phone.headers,
             ).status_code)
         except Exception as exc:  # reported by the assertion below
             results.append(exc)
 
-    threads = [threading.Thread(target=save, args=(phone, tab, name))
-               for phone, tab, name in zip((phone_a, phone_b), tabs, ("Firm Alpha", "Firm Beta"), strict=True)]
-    for thread in threads:
-        thread.start()
+    first = threading.Thread(target=save, args=(phone_a, tabs[0], "Firm Alpha"), name="phone-a")
+    second = threading.Thread(target=save, args=(phone_b, tabs[1], "Firm Beta"), name="phone-b")
+    first.start()
+    assert a_saving.wait(timeout=30)
+    second.start()
+    threads = [first, second]
     for thread in threads:
         thread.join(timeout=60)
     assert results == [303, 303]
