@@ -37,7 +37,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("KEIREKI_DATA_KEY", "generated into `<instance>/data_key`", "Fernet key(s) encrypting personal data; "
            "comma-separated, newest first, to rotate"),
     Option("KEIREKI_DATA_DIR", "<instance>/data", "transcripts, exports, mail outbox"),
-    Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000", "public URL, for links in messages and QR codes"),
+    Option("KEIREKI_BASE_URL", "http://127.0.0.1:5000",
+           "public URL, for links in messages and QR codes; set it in production. Unset, `keireki serve` uses "
+           "`http://127.0.0.1:<port>` and (development) keeps it in `instance/served_at` for commands run in "
+           "another terminal"),
     Option("KEIREKI_SECURE_COOKIES", "`true` in production", "mark cookies Secure (HTTPS only)"),
     Option("KEIREKI_RATELIMIT_STORAGE_URL", "memory://", "Flask-Limiter storage. With `memory://` limits are per "
            "process, so `keireki serve` runs one web process (waitress, 8 threads); set `redis://` before running "
