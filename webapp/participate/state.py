@@ -19,8 +19,9 @@ from sqlmodel import col, select
 from webapp.crypto import DecryptionError, decrypt_json, encrypt_json
 from webapp.db import db_session
 from webapp.extensions import UI_LANGUAGES, best_language
-from webapp.models import Draft, InstrumentVersion, Participant, Study, utcnow
+from webapp.models import Draft, InstrumentVersion, Participant, Study
 from webapp.services.chosen_language import SESSION_KEY as _KEY
+from webapp.services.chosen_language import keep as keep_language
 from webapp.services.studies import SLUG_MAX
 
 #: The study of a slug and this browser's participant (``pid``, None for nobody) in one query, built once.
@@ -141,13 +142,7 @@ def choose_language(study: Study) -> str:
     languages = [t for t in study.languages if t in UI_LANGUAGES] or ["en"]
     asked = request.args.get("lang", "") or switched_language()
     if asked in languages:
-        update(study, lang=asked)
-        person = participant(study)
-        if person is not None and person.form_language != asked:
-            person.form_language = asked
-            person.updated_at = utcnow()
-            db_session().add(person)
-            db_session().commit()
+        keep_language(study.slug, participant(study), asked)
         return asked
     remembered = _plain(study, "lang")
     if remembered in languages:

@@ -87,7 +87,7 @@ def valid_zone(name: str | None) -> str | None:
     if not name or name not in _ZONES:
         return None
     if name in PLAIN_ZONES:
-        return "UTC" if "UTC" in COMMON_ZONES else name
+        return "UTC"  # as COMMON_ZONES lists it
     current = _ALIASES.get(name)
     return current if current in _ZONES else name
 

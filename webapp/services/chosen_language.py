@@ -13,7 +13,9 @@ from urllib.parse import urlencode
 
 from flask import g, request, session
 
+from webapp.db import db_session
 from webapp.extensions import LANGUAGE_NAMES, UI_LANGUAGES
+from webapp.models import Participant, utcnow
 
 #: The session key of the participants' state (per study slug).
 SESSION_KEY = "kp"
@@ -34,6 +36,17 @@ def remember(study_slug: str, lang: str) -> None:
     everything = dict(session.get(SESSION_KEY, {}))
     everything[study_slug] = {**everything.get(study_slug, {}), "lang": lang}
     session[SESSION_KEY] = everything
+
+
+def keep(study_slug: str, person: Participant | None, lang: str) -> None:
+    """The participant chose ``lang`` (``?lang=``, a language button): remembered in this browser for the study
+    and, when it changed, on the participant, whose messages and interviewers follow it (committed)."""
+    remember(study_slug, lang)
+    if person is not None and person.form_language != lang:
+        person.form_language = lang
+        person.updated_at = utcnow()
+        db_session().add(person)
+        db_session().commit()
 
 
 def _study_slug_of_path(path: str) -> str | None:

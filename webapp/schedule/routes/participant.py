@@ -62,12 +62,7 @@ def _language(study: Study, participant: Participant) -> str:
     participant as on the participate pages, else the participant's; ``g.study`` for the language list."""
     asked = request.args.get("lang", "")
     if asked in study.languages and asked in UI_LANGUAGES:
-        chosen_language.remember(study.slug, asked)
-        if participant.form_language != asked:
-            participant.form_language = asked
-            participant.updated_at = utcnow()
-            db_session().add(participant)
-            db_session().commit()
+        chosen_language.keep(study.slug, participant, asked)
     lang = participant.form_language if participant.form_language in UI_LANGUAGES else "en"
     g.study = study
     g.language = lang

@@ -13,6 +13,8 @@ interviewer's ``user`` row is locked ``FOR UPDATE`` first, so two identical subm
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -78,12 +80,20 @@ def _hours(start: time | None, end: time | None) -> tuple[time, time]:
     return start, end
 
 
-def _begin(session: Session, user_id: int) -> None:
-    """Start the check-and-write unit: the write lock on SQLite, the person's row on PostgreSQL."""
+@contextlib.contextmanager
+def _unit(session: Session, user_id: int) -> Iterator[None]:
+    """The check-and-write unit of one person's hours: the write lock on SQLite, the person's row on
+    PostgreSQL; committed when the block ends, rolled back when it raises (a refusal writes nothing)."""
     if session.in_transaction():
         session.commit()
     begin_write(session)
-    lock_interviewers(session=session, user_ids=[user_id])
+    try:
+        lock_interviewers(session=session, user_ids=[user_id])
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def add_rule(*, session: Session, user: User, weekday: int, start: time | None, end: time | None) -> AvailabilityRule:
@@ -92,8 +102,7 @@ def add_rule(*, session: Session, user: User, weekday: int, start: time | None, 
         raise BadWeekday()
     start, end = _hours(start, end)
     assert user.id is not None
-    _begin(session, user.id)
-    try:
+    with _unit(session, user.id):
         for rule in session.exec(
             select(AvailabilityRule)
             .where(AvailabilityRule.user_id == user.id, AvailabilityRule.weekday == weekday)
@@ -105,10 +114,6 @@ def add_rule(*, session: Session, user: User, weekday: int, start: time | None, 
                 raise RuleClash(rule, same=False)
         rule = AvailabilityRule(user_id=user.id, weekday=weekday, start_time=start, end_time=end)
         session.add(rule)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return rule
 
 
@@ -135,8 +140,7 @@ def add_override(
     if day < local_today(user, now):
         raise DatePassed()
     assert user.id is not None
-    _begin(session, user.id)
-    try:
+    with _unit(session, user.id):
         for other in session.exec(
             select(AvailabilityOverride)
             .where(AvailabilityOverride.user_id == user.id, AvailabilityOverride.day == day)
@@ -155,8 +159,4 @@ def add_override(
             end_time=None if hours is None else hours[1],
         )
         session.add(override)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return override
