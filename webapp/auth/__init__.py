@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
         from webapp.models import User
 
         uid, version, sid = (user_id.split(":", 2) + ["", ""])[:3]
-        if not uid.isdigit():
+        if not (uid.isascii() and uid.isdigit()):
             return None
         session = db_session()
         user = session.get(User, int(uid))

@@ -156,7 +156,7 @@ def _part_of(c: Ctx, group: Group) -> PartAt:
     chunks = pages.parts(c.instrument, group, g.language)
     part = request.args.get("part", "1")
     # A part number beyond this language's parts (the page was cut differently in another one): the last part.
-    return PartAt(group, chunks, max(1, min(int(part), len(chunks))) if part.isdigit() else 1)
+    return PartAt(group, chunks, max(1, min(int(part), len(chunks))) if part.isascii() and part.isdigit() else 1)
 
 
 def _page_url(c: Ctx, group: Group, part: int = 1, **args: Any) -> str:
@@ -459,7 +459,8 @@ def _entry_at(c: Ctx, page: str, n: int, *, posted: bool = False) -> EntryAt:
         abort(404)
     chunks = pages.parts(c.instrument, repeat, g.language)
     part = request.args.get("part", "1")
-    if not part.isdigit() or not 1 <= int(part) <= len(chunks) or (int(part) > 1 and n > count and not posted):
+    if (not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= len(chunks)
+            or (int(part) > 1 and n > count and not posted)):
         abort(404)
     entry_id = slot.entry_id if slot else pages.saved_entry_id(c.draft.meta or {}, name, n - 1) if n <= count \
         else pages.new_entry_id()

@@ -94,7 +94,7 @@ def _next_code(session: Session, study_id: int, prefix: str) -> str:
     codes = session.exec(
         select(Participant.code).where(Participant.study_id == study_id, Participant.code.like(f"{prefix}-%"))  # type: ignore[attr-defined]
     ).all()
-    numbers = [int(c.partition("-")[2]) for c in codes if c.partition("-")[2].isdigit()]
+    numbers = [int(tail) for c in codes if (tail := c.partition("-")[2]).isascii() and tail.isdigit()]
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 
 
@@ -447,7 +447,7 @@ def answer_at(answers: dict[str, Any], path: str) -> bool:
         scope = scope[name]
         if index:
             number = index.rstrip("]")
-            if not number.isdigit() or not isinstance(scope, list) or int(number) >= len(scope):
+            if not (number.isascii() and number.isdigit()) or not isinstance(scope, list) or int(number) >= len(scope):
                 return False
             scope = scope[int(number)]
     return True

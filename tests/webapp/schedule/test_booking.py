@@ -376,3 +376,9 @@ def test_the_manage_page_changes_language_with_lang_and_keeps_it(
     assert '<html lang="ja"' in client.get(f"/i/{token}", headers={"Accept-Language": "en"}).text  # kept
     assert '<html lang="ja"' in client.get(f"/s/{s['study'].slug}/nostudy").text  # and in the session
     assert '<html lang="ja"' in client.get(f"/i/{token}?lang=xx").text  # not a study language: ignored
+
+
+def test_a_week_number_that_is_not_ascii_digits_shows_the_first_week(client: FlaskClient, setup_booking: Any) -> None:
+    s = setup_booking()
+    page = client.get(f"/s/{s['study'].slug}/p/{s['token']}/interview?week=²")  # "²".isdigit() is True
+    assert page.status_code == 200

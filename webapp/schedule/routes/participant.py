@@ -75,7 +75,7 @@ def _zone(default: str = JAPAN) -> str:
 
 def _page() -> int:
     value = request.args.get("week", "0")
-    return min(int(value), 60) if value.isdigit() else 0
+    return min(int(value), 60) if value.isascii() and value.isdigit() else 0
 
 
 def _participant_of(session: Session, study_slug: str, token: str) -> tuple[Study, Participant]:

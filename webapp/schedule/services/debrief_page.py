@@ -185,7 +185,7 @@ def _load(booking: Booking, language: str) -> _Page:
     for repeat in page.repeats:
         default = str(max(1, len(saved.get(repeat.name) or [])))
         value = request.form.get(f"count-{repeat.name}", default)
-        page.counts[repeat.name] = min(int(value), MAX_ENTRIES) if value.isdigit() else 1
+        page.counts[repeat.name] = min(int(value), MAX_ENTRIES) if value.isascii() and value.isdigit() else 1
         if request.form.get("add") == repeat.name:
             page.counts[repeat.name] = min(page.counts[repeat.name] + 1, MAX_ENTRIES)
     return page
@@ -203,7 +203,7 @@ def _save(page: _Page, answers: dict[str, Any], today: date, opened_on: str) -> 
             answers=engine.prune_irrelevant(page.instrument, answers, today),
             user=current_user,
             now=utcnow(),
-            expected_revision=int(opened_on) if opened_on.isdigit() else -1,
+            expected_revision=int(opened_on) if opened_on.isascii() and opened_on.isdigit() else -1,
         )
     except DebriefConflict:
         return False
@@ -234,7 +234,7 @@ def debrief_page(*, booking: Booking, language: str) -> Any:
             abort(400)
         opened_on = request.form.get("revision", "0")
         if request.form.get("add"):
-            revision = int(opened_on) if opened_on.isdigit() else revision
+            revision = int(opened_on) if opened_on.isascii() and opened_on.isdigit() else revision
         else:
             today = utcnow().astimezone(ZoneInfo(JAPAN)).date()
             answers = _read(page, form, entries, today)
@@ -296,7 +296,7 @@ def _field_key(path: str) -> str:
         return path
     name, _, rest = path.partition("[")
     index, _, question = rest.partition("].")
-    return f"{name}-{int(index) - 1}-{question}" if index.isdigit() else path
+    return f"{name}-{int(index) - 1}-{question}" if index.isascii() and index.isdigit() else path
 
 
 def _layout(instrument: Instrument, form: Form, entries: dict[str, list[Form]], language: str) -> list[dict[str, Any]]:
